@@ -1,0 +1,112 @@
+//! The `ApiCaller` extractor: who is calling the API, by Bearer token or Basic password.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use futures_util::future::LocalBoxFuture;
+
+use crate::auth::{self, bearer, Principal};
+use crate::domain::{Password, TokenId};
+use crate::startup::AppState;
+
+use super::ApiError;
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// An access token, with its id.
+    Token(TokenId),
+    /// A username and password (HTTP Basic).
+    Password,
+}
+
+/// An authenticated API caller. Taking it as a handler argument makes the route
+/// require credentials. actix polls all extractors together and answers with the
+/// first error, so a handler that also reads a body takes it as a `Result`.
+#[derive(Debug, Clone)]
+pub struct ApiCaller {
+    pub principal: Principal,
+    pub credential: Credential,
+}
+
+enum Presented {
+    Bearer(String),
+    Basic { username: String, password: String },
+}
+
+fn unauthenticated(message: &str, token_presented: bool) -> ApiError {
+    ApiError::Unauthenticated {
+        message: message.to_owned(),
+        token_presented,
+    }
+}
+
+fn presented(req: &HttpRequest) -> Result<Presented, ApiError> {
+    let missing = || {
+        unauthenticated(
+            "Authentication required: send Authorization: Bearer <tokenValue>, or Basic credentials.",
+            false,
+        )
+    };
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(missing)?
+        .to_str()
+        .map_err(|_| missing())?;
+    let (scheme, rest) = value.split_once(' ').ok_or_else(missing)?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
+        return Ok(Presented::Bearer(rest.to_owned()));
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let bad = || unauthenticated("Malformed Basic credentials.", false);
+        let decoded = STANDARD.decode(rest).map_err(|_| bad())?;
+        let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+        let (username, password) = decoded.split_once(':').ok_or_else(bad)?;
+        return Ok(Presented::Basic {
+            username: username.to_owned(),
+            password: password.to_owned(),
+        });
+    }
+    Err(missing())
+}
+
+impl FromRequest for ApiCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let addr = req.peer_addr().map(|a| a.ip());
+        let presented = presented(req);
+        Box::pin(async move {
+            let state = state.ok_or(ApiError::Internal)?;
+            match presented? {
+                Presented::Bearer(value) => {
+                    let (principal, id) = bearer::verify(&state.pool, &value).await?;
+                    Ok(ApiCaller {
+                        principal,
+                        credential: Credential::Token(id),
+                    })
+                }
+                Presented::Basic { username, password } => {
+                    let principal = auth::sign_in(
+                        &state.pool,
+                        &state.throttle,
+                        username,
+                        Password::offered(password),
+                        addr,
+                    )
+                    .await?;
+                    Ok(ApiCaller {
+                        principal,
+                        credential: Credential::Password,
+                    })
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,187 @@
+//! The API's one error type and its JSON envelope:
+//! `{"exception": {"name": ..., "message": ..., "details": {...}}}`.
+
+use std::time::Duration;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use crate::auth::bearer::BearerError;
+use crate::auth::SignInError;
+use crate::db::DbError;
+
+/// The challenge sent with every 401 (RFC 6750).
+pub const CHALLENGE: &str = r#"Bearer realm="access-tokens""#;
+/// The challenge sent when a presented token was refused.
+pub const CHALLENGE_INVALID_TOKEN: &str = r#"Bearer realm="access-tokens", error="invalid_token""#;
+
+/// Every way an API request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400, or 413 / 415 for the body's size or type: `ValidationFailed`.
+    #[error("{message}")]
+    Validation {
+        status: StatusCode,
+        message: String,
+        details: Value,
+    },
+    /// 401: no credentials, or wrong ones.
+    #[error("{message}")]
+    Unauthenticated {
+        message: String,
+        token_presented: bool,
+    },
+    /// 429: too many failed sign-ins.
+    #[error("Too many failed sign-in attempts. Try again later.")]
+    Throttled { retry_after: Duration },
+    /// 404 for an object the caller cannot see.
+    #[error("{0}")]
+    NotFound(String),
+    /// 404 for a path or method the API does not have.
+    #[error("Route doesn't exist")]
+    RouteNotFound,
+    /// 503: the database cannot answer right now.
+    #[error("The service is temporarily unavailable. Try again shortly.")]
+    Unavailable,
+    /// 500: a bug or an unexpected storage failure; details go to the log only.
+    #[error("An unexpected error occurred.")]
+    Internal,
+}
+
+/// The error envelope, as the OpenAPI document describes it.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    pub exception: ErrorBody,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// `ValidationFailed`, `UnauthorizedException`, `ObjectNotFoundException`,
+    /// `RouteNotFoundException`, `TooManyRequestsException`,
+    /// `ServiceUnavailableException` or `InternalServerError`.
+    pub name: String,
+    pub message: String,
+    /// More about the failure, such as the `field` at fault; may be empty.
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
+impl ApiError {
+    /// A 400 about one field of the request.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+            details: json!({ "field": field }),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } => "ValidationFailed",
+            ApiError::Unauthenticated { .. } => "UnauthorizedException",
+            ApiError::Throttled { .. } => "TooManyRequestsException",
+            ApiError::NotFound(_) => "ObjectNotFoundException",
+            ApiError::RouteNotFound => "RouteNotFoundException",
+            ApiError::Unavailable => "ServiceUnavailableException",
+            ApiError::Internal => "InternalServerError",
+        }
+    }
+
+    fn details(&self) -> Value {
+        match self {
+            ApiError::Validation { details, .. } => details.clone(),
+            ApiError::Throttled { retry_after } => {
+                json!({ "retryAfterSeconds": retry_after.as_secs() })
+            }
+            _ => json!({}),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { status, .. } => *status,
+            ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            ApiError::Unauthenticated {
+                token_presented, ..
+            } => {
+                let challenge = if *token_presented {
+                    CHALLENGE_INVALID_TOKEN
+                } else {
+                    CHALLENGE
+                };
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            ApiError::Throttled { retry_after } => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    retry_after.as_secs().max(1).to_string(),
+                ));
+            }
+            ApiError::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
+        }
+        response.json(ErrorEnvelope {
+            exception: ErrorBody {
+                name: self.name().to_owned(),
+                message: self.to_string(),
+                details: self.details(),
+            },
+        })
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unavailable");
+            ApiError::Unavailable
+        } else {
+            tracing::error!(error = %e, "database error");
+            ApiError::Internal
+        }
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::InvalidCredentials => ApiError::Unauthenticated {
+                message: "Invalid username or password.".into(),
+                token_presented: false,
+            },
+            SignInError::Throttled { retry_after } => ApiError::Throttled { retry_after },
+            SignInError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<BearerError> for ApiError {
+    fn from(e: BearerError) -> Self {
+        match e {
+            BearerError::Invalid => ApiError::Unauthenticated {
+                message: "The access token is invalid, expired or deleted.".into(),
+                token_presented: true,
+            },
+            BearerError::Db(e) => e.into(),
+        }
+    }
+}

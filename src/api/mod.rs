@@ -1,0 +1,105 @@
+//! The v4 JSON API: routes, request-body rules, errors and the OpenAPI document.
+
+mod caller;
+mod error;
+pub mod openapi;
+pub mod tokens;
+
+use actix_web::error::{JsonPayloadError, PathError};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+pub use caller::{ApiCaller, Credential};
+pub use error::{ApiError, ErrorBody, ErrorEnvelope, CHALLENGE, CHALLENGE_INVALID_TOKEN};
+
+/// The largest request body the API reads.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Every `/v4` route. Anything else under `/v4`, including a method a path does not
+/// have (nothing modifies or extends a token), is `RouteNotFoundException`.
+pub fn scope() -> actix_web::Scope {
+    web::scope("/v4")
+        .service(
+            web::resource("/apiAccessTokens")
+                .route(web::post().to(tokens::create))
+                .route(web::get().to(tokens::list))
+                .default_service(web::to(route_not_found)),
+        )
+        .service(
+            web::resource("/apiAccessTokens/{tokenId}")
+                .route(web::get().to(tokens::get))
+                .route(web::delete().to(tokens::delete))
+                .default_service(web::to(route_not_found)),
+        )
+        .service(
+            web::resource("/open-api-spec")
+                .route(web::get().to(openapi::spec))
+                .default_service(web::to(route_not_found)),
+        )
+        .default_service(web::to(route_not_found))
+}
+
+async fn route_not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::RouteNotFound)
+}
+
+/// JSON bodies: at most 16 KiB, `application/json` only, every failure in the
+/// error envelope.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .content_type_required(true)
+        .error_handler(|err, _req: &HttpRequest| json_error(err).into())
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    let validation = |status, message: String, details| ApiError::Validation {
+        status,
+        message,
+        details,
+    };
+    match err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            validation(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
+                json!({ "limitBytes": MAX_BODY_BYTES }),
+            )
+        }
+        JsonPayloadError::ContentType => validation(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "The request body must be JSON, sent with Content-Type: application/json.".into(),
+            json!({}),
+        ),
+        JsonPayloadError::Deserialize(e) => {
+            let message = if e.is_syntax() || e.is_eof() {
+                format!("The request body is not valid JSON: {e}")
+            } else {
+                format!("The request body does not match the expected shape: {e}")
+            };
+            validation(
+                StatusCode::BAD_REQUEST,
+                message,
+                json!({ "line": e.line(), "column": e.column() }),
+            )
+        }
+        other => validation(
+            StatusCode::BAD_REQUEST,
+            format!("The request body could not be read: {other}"),
+            json!({}),
+        ),
+    }
+}
+
+/// Path parameters that fail to parse are a 400 in the envelope.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req| {
+        ApiError::invalid_field("path", format!("Invalid path parameter: {err}")).into()
+    })
+}
+
+/// Renders an [`ApiError`] outside a handler's `Result`.
+pub fn error_response(err: ApiError) -> HttpResponse {
+    actix_web::ResponseError::error_response(&err)
+}

@@ -1,0 +1,46 @@
+//! Checking a presented token value: parse, one read by primary key, a constant-time
+//! digest comparison, expiry, and recording the use.
+
+use crate::db::{self, DbError, DbPool};
+use crate::domain::{Timestamp, TokenId, TokenStatus, TokenValue};
+use crate::models;
+
+use super::{load_principal, Principal};
+
+/// Why a presented token was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BearerError {
+    /// Malformed, unknown, deleted, expired, or its owner is gone: one answer for all.
+    #[error("the access token is invalid, expired or deleted")]
+    Invalid,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Verifies a token value and records its use; returns its owner and the token's id.
+pub async fn verify(pool: &DbPool, value: &str) -> Result<(Principal, TokenId), BearerError> {
+    // Garbage is refused here, before any query.
+    let (id, secret) = TokenValue::parse(value).ok_or(BearerError::Invalid)?;
+    let presented = secret.digest();
+    let found = db::run(pool, move |conn| {
+        let Some((token, Some(stored))) = models::token::find_with_digest(conn, id)? else {
+            return Ok(None);
+        };
+        let now = Timestamp::now();
+        if !stored.matches(&presented)
+            || TokenStatus::at(token.expires_at, now) != TokenStatus::Active
+        {
+            return Ok(None);
+        }
+        let Some(principal) = load_principal(conn, token.user_id)? else {
+            return Ok(None);
+        };
+        if principal.workspace_id != token.workspace_id {
+            return Ok(None);
+        }
+        models::token::touch(conn, id, now)?;
+        Ok(Some(principal))
+    })
+    .await?;
+    found.map(|p| (p, id)).ok_or(BearerError::Invalid)
+}

@@ -1,0 +1,61 @@
+//! Password hashing with argon2id. Slow on purpose; always call it off the executor.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use crate::domain::Password;
+
+/// Hashes a password with argon2id (the crate's default parameters, which follow
+/// the OWASP recommendation) and a random salt, in PHC string form.
+pub fn hash(password: &Password) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.expose().as_bytes(), &salt)
+        .expect("argon2 with default parameters accepts any password up to 1024 bytes")
+        .to_string()
+}
+
+/// Checks a password against a stored hash. With no hash (unknown user) it checks
+/// against a dummy hash, so both cases cost the same time and both say `false`.
+pub fn verify(stored: Option<&str>, password: &Password) -> bool {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash(&Password::generate()));
+    let (hash_text, real) = match stored {
+        Some(h) => (h, true),
+        None => (dummy.as_str(), false),
+    };
+    let Ok(parsed) = PasswordHash::new(hash_text) else {
+        return false;
+    };
+    let ok = Argon2::default()
+        .verify_password(password.expose().as_bytes(), &parsed)
+        .is_ok();
+    ok && real
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_only() {
+        let p = Password::parse_new("correct horse".into()).unwrap();
+        let h = hash(&p);
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify(Some(&h), &p));
+        assert!(!verify(Some(&h), &Password::offered("wrong".into())));
+    }
+
+    #[test]
+    fn an_unknown_user_never_verifies() {
+        assert!(!verify(None, &Password::offered("anything".into())));
+    }
+
+    #[test]
+    fn a_corrupt_hash_does_not_verify() {
+        assert!(!verify(Some("not a hash"), &Password::offered("x".into())));
+    }
+}

@@ -1,0 +1,207 @@
+//! The command line: `serve`, `user add` and `user passwd`.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::password;
+use crate::config::{SessionKey, Settings, DEFAULT_BIND, DEFAULT_DATABASE};
+use crate::db::{self, DbPool};
+use crate::domain::{Password, Role, Username};
+use crate::models::user::{self, CreateUserError};
+use crate::startup::Application;
+
+/// Self-hosted API access tokens: a web page and a v4 JSON API.
+#[derive(Debug, Parser)]
+#[command(name = "access-tokens", version, about)]
+pub struct Cli {
+    /// The SQLite database file; created and migrated when missing.
+    #[arg(
+        long,
+        global = true,
+        env = "ACCESS_TOKENS_DATABASE",
+        default_value = DEFAULT_DATABASE,
+        value_name = "PATH"
+    )]
+    pub database: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the web application and the JSON API.
+    Serve(ServeArgs),
+    /// Manages users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "ACCESS_TOKENS_BIND", default_value = DEFAULT_BIND, value_name = "ADDR")]
+    pub bind: String,
+
+    /// The secret that signs session cookies (at least 32 characters). When unset,
+    /// one is generated on first start and kept in the database.
+    #[arg(
+        long,
+        env = "ACCESS_TOKENS_SESSION_KEY",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub session_key: Option<SessionKey>,
+
+    /// Marks the session cookie Secure (set this when serving over HTTPS).
+    #[arg(
+        long,
+        env = "ACCESS_TOKENS_SECURE_COOKIE",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        num_args = 0..=1,
+        default_missing_value = "true",
+        default_value = "false"
+    )]
+    pub secure_cookie: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Creates a user in the default workspace.
+    Add {
+        /// The user name (letters, digits, '.', '_', '-', '@').
+        name: String,
+        /// Makes the user a workspace admin.
+        #[arg(long)]
+        admin: bool,
+        /// Reads the password from standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Changes a user's password. Their access tokens keep working.
+    Passwd {
+        name: String,
+        /// Reads the password from standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+/// Runs a parsed command line; errors are printed plainly and exit with 1.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(args) => serve(cli.database, args),
+        Command::User { command } => user_command(cli.database, command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(database: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let settings = Settings {
+        bind: args.bind,
+        database,
+        session_key: args.session_key,
+        secure_cookie: args.secure_cookie,
+    };
+    actix_web::rt::System::new().block_on(async move {
+        let path = settings.database.clone();
+        let pool = tokio::task::spawn_blocking(move || db::open(&path)).await??;
+        create_first_admin(&pool).await?;
+        let app = Application::build_with_pool(settings.clone(), pool).await?;
+        tracing::info!(
+            bind = %settings.bind,
+            port = app.port(),
+            database = %settings.database.display(),
+            "access-tokens is listening"
+        );
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+/// On a database with no users, creates the workspace admin `admin` with a random
+/// password and prints it once to the terminal (not to the log).
+async fn create_first_admin(pool: &DbPool) -> anyhow::Result<()> {
+    let pool = pool.clone();
+    let created = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Password>> {
+        let mut conn = pool.get()?;
+        if user::count(&mut conn)? > 0 {
+            return Ok(None);
+        }
+        let password = Password::generate();
+        let name = Username::parse("admin").expect("a valid user name");
+        match user::create(&mut conn, &name, &password::hash(&password), Role::Admin) {
+            Ok(_) => Ok(Some(password)),
+            // Another instance starting on the same database won the race.
+            Err(CreateUserError::Duplicate(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await??;
+    if let Some(password) = created {
+        println!("Created user admin with password {}", password.expose());
+        println!("Sign in with it, then change it with: access-tokens user passwd admin --password-stdin");
+    }
+    Ok(())
+}
+
+fn user_command(database: PathBuf, command: UserCommand) -> anyhow::Result<()> {
+    let pool = db::open(&database)?;
+    let mut conn = pool.get()?;
+    match command {
+        UserCommand::Add { name, admin, .. } => {
+            let name = Username::parse(&name)?;
+            let password = read_password_from_stdin()?;
+            let role = if admin { Role::Admin } else { Role::Member };
+            user::create(&mut conn, &name, &password::hash(&password), role)?;
+            println!(
+                "Created user {name}{}.",
+                if admin { " (workspace admin)" } else { "" }
+            );
+        }
+        UserCommand::Passwd { name, .. } => {
+            let password = read_password_from_stdin()?;
+            if !user::set_password_hash(&mut conn, &name, &password::hash(&password))? {
+                anyhow::bail!("no user named {name}");
+            }
+            println!("Changed the password of {name}. Their access tokens keep working.");
+        }
+    }
+    Ok(())
+}
+
+/// Reads a password from standard input, without its final line break.
+fn read_password_from_stdin() -> anyhow::Result<Password> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| anyhow::anyhow!("cannot read the password from standard input: {e}"))?;
+    let line = input
+        .strip_suffix('\n')
+        .map(|s| s.strip_suffix('\r').unwrap_or(s))
+        .unwrap_or(&input);
+    Password::parse_new(line.to_owned())
+        .map_err(|e| anyhow::anyhow!("{e} (read from standard input)"))
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

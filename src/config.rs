@@ -1,0 +1,71 @@
+//! Settings for a running server, from flags and environment; secrets as secret types.
+
+use std::path::PathBuf;
+
+use actix_web::cookie::Key;
+use sha2::{Digest, Sha512};
+
+/// The address the server listens on unless told otherwise.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The SQLite file used unless told otherwise.
+pub const DEFAULT_DATABASE: &str = "access-tokens.db";
+/// The shortest session key accepted from the environment.
+pub const MIN_SESSION_KEY_CHARS: usize = 32;
+
+/// Everything `serve` needs to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: String,
+    pub database: PathBuf,
+    pub session_key: Option<SessionKey>,
+    pub secure_cookie: bool,
+}
+
+impl Settings {
+    /// Settings for a server on a free loopback port over `database`, as tests use.
+    pub fn for_tests(database: PathBuf) -> Self {
+        Settings {
+            bind: "127.0.0.1:0".into(),
+            database,
+            session_key: None,
+            secure_cookie: false,
+        }
+    }
+}
+
+/// The secret that signs and encrypts session cookies. Its `Debug` is redacted.
+#[derive(Clone)]
+pub struct SessionKey(String);
+
+#[derive(Debug, thiserror::Error)]
+#[error("the session key must be at least {MIN_SESSION_KEY_CHARS} characters (try `openssl rand -hex 32`)")]
+pub struct SessionKeyTooShort;
+
+impl SessionKey {
+    pub fn parse(secret: String) -> Result<Self, SessionKeyTooShort> {
+        if secret.chars().count() < MIN_SESSION_KEY_CHARS {
+            return Err(SessionKeyTooShort);
+        }
+        Ok(Self(secret))
+    }
+
+    /// The 64-byte cookie key, stretched from the secret with SHA-512 so any
+    /// string of enough entropy serves.
+    pub fn cookie_key(&self) -> Key {
+        Key::from(&Sha512::digest(self.0.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKey(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for SessionKey {
+    type Err = SessionKeyTooShort;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s.to_owned())
+    }
+}

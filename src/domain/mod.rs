@@ -1,0 +1,17 @@
+//! Pure domain types and rules: token format, lifetime, description, names and time. No I/O.
+
+pub mod description;
+pub mod ids;
+pub mod lifetime;
+pub mod password;
+pub mod time;
+pub mod token;
+pub mod username;
+
+pub use description::Description;
+pub use ids::{Role, UserId, WorkspaceId};
+pub use lifetime::Lifetime;
+pub use password::Password;
+pub use time::Timestamp;
+pub use token::{SecretDigest, TokenId, TokenSecret, TokenStatus, TokenValue};
+pub use username::Username;

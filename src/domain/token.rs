@@ -1,0 +1,277 @@
+//! The access token format: ids, secrets, the value users hold, its digest and status.
+//!
+//! NEVER CHANGE THE FORMAT of a token value: tokens already handed out must keep
+//! working. A value is standard base64 of the JSON
+//! `{"tokenId":"<uuid>","secret":"<64 lowercase hex>"}` (the seed's example), so a
+//! script can read its Token ID out of its own token. Only the SHA-256 digest of the
+//! secret's 32 bytes is stored.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::{DecodePaddingMode, Engine};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::Timestamp;
+
+/// Token values are written padded (they never need padding: the JSON is 126 bytes)
+/// and read with or without padding.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Anything longer than this cannot be a token value; refused before decoding.
+const MAX_VALUE_LEN: usize = 256;
+
+/// The public identifier of a token, shown in the page and used in API paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenId(Uuid);
+
+impl TokenId {
+    pub fn new_random() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+/// A string that is not a token id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("A token ID is a UUID such as bab908f7-dcc2-4962-85bd-c1e96d0cacbd.")]
+pub struct TokenIdError;
+
+impl FromStr for TokenId {
+    type Err = TokenIdError;
+
+    /// Accepts the hyphenated form only, as the API shows it.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() != 36 {
+            return Err(TokenIdError);
+        }
+        Uuid::parse_str(s).map(Self).map_err(|_| TokenIdError)
+    }
+}
+
+impl fmt::Display for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// The 32 random bytes that make a token unguessable. Never printed, never stored.
+pub struct TokenSecret([u8; 32]);
+
+impl TokenSecret {
+    /// 32 bytes from the operating system's CSPRNG.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    pub fn digest(&self) -> SecretDigest {
+        SecretDigest(Sha256::digest(self.0).into())
+    }
+}
+
+impl fmt::Debug for TokenSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenSecret(<redacted>)")
+    }
+}
+
+/// SHA-256 of a token's secret: what the database keeps.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretDigest([u8; 32]);
+
+impl SecretDigest {
+    /// Reads a stored digest; `None` when the stored bytes are not a digest.
+    pub fn from_stored(bytes: &[u8]) -> Option<Self> {
+        bytes.try_into().ok().map(Self)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Compares in constant time, so timing says nothing about how much matched.
+    pub fn matches(&self, other: &SecretDigest) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl fmt::Debug for SecretDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretDigest(<redacted>)")
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ValueJson {
+    #[serde(rename = "tokenId")]
+    token_id: String,
+    secret: String,
+}
+
+/// The token value a user holds, in clear. Shown once; its `Debug` is redacted.
+pub struct TokenValue(String);
+
+impl TokenValue {
+    /// Encodes a new token's id and secret into the value handed to the user.
+    pub fn encode(id: TokenId, secret: &TokenSecret) -> Self {
+        let json = serde_json::to_string(&ValueJson {
+            token_id: id.to_string(),
+            secret: hex::encode(secret.0),
+        })
+        .expect("a struct of two strings always serializes");
+        Self(BASE64.encode(json))
+    }
+
+    /// Reads the id and secret out of a presented value, without any I/O.
+    /// Anything but a well-formed value is `None`.
+    pub fn parse(value: &str) -> Option<(TokenId, TokenSecret)> {
+        if value.is_empty() || value.len() > MAX_VALUE_LEN {
+            return None;
+        }
+        let json = BASE64.decode(value).ok()?;
+        let parsed: ValueJson = serde_json::from_slice(&json).ok()?;
+        let id = parsed.token_id.parse().ok()?;
+        if parsed.secret.len() != 64 {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(&parsed.secret, &mut bytes).ok()?;
+        Some((id, TokenSecret(bytes)))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TokenValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenValue(<redacted>)")
+    }
+}
+
+/// Whether a token can still be used, as the Status column shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    Active,
+    Expired,
+}
+
+impl TokenStatus {
+    /// A token is expired from its expiry instant on.
+    pub fn at(expires_at: Option<Timestamp>, now: Timestamp) -> Self {
+        match expires_at {
+            Some(e) if e <= now => Self::Expired,
+            _ => Self::Active,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Expired => "Expired",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_carries_its_token_id_in_readable_json() {
+        let id = TokenId::new_random();
+        let secret = TokenSecret::generate();
+        let value = TokenValue::encode(id, &secret);
+        let json = BASE64.decode(value.expose()).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(json["tokenId"], id.to_string());
+        assert_eq!(json["secret"].as_str().unwrap().len(), 64);
+        assert!(value.expose().starts_with("eyJ0b2tlbklkIjoi"));
+    }
+
+    #[test]
+    fn a_value_parses_back_to_the_same_id_and_digest() {
+        let id = TokenId::new_random();
+        let secret = TokenSecret::generate();
+        let value = TokenValue::encode(id, &secret);
+        let (parsed_id, parsed_secret) = TokenValue::parse(value.expose()).unwrap();
+        assert_eq!(parsed_id, id);
+        assert!(parsed_secret.digest().matches(&secret.digest()));
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        let cases = [
+            "".to_string(),
+            "not base64!".to_string(),
+            BASE64.encode("not json"),
+            BASE64.encode(r#"{"tokenId":"x","secret":"00"}"#),
+            BASE64.encode(format!(
+                r#"{{"tokenId":"{}","secret":"{}"}}"#,
+                Uuid::new_v4(),
+                "zz".repeat(32)
+            )),
+            BASE64.encode(format!(
+                r#"{{"tokenId":"{}","secret":"{}","extra":1}}"#,
+                Uuid::new_v4(),
+                "00".repeat(32)
+            )),
+            "A".repeat(10_000),
+        ];
+        for case in cases {
+            assert!(TokenValue::parse(&case).is_none(), "{case}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_random() {
+        assert!(!TokenSecret::generate()
+            .digest()
+            .matches(&TokenSecret::generate().digest()));
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let secret = TokenSecret::generate();
+        let value = TokenValue::encode(TokenId::new_random(), &secret);
+        assert!(!format!("{value:?}").contains(value.expose()));
+        assert_eq!(format!("{secret:?}"), "TokenSecret(<redacted>)");
+    }
+
+    #[test]
+    fn token_ids_must_be_hyphenated_uuids() {
+        assert!("bab908f7-dcc2-4962-85bd-c1e96d0cacbd"
+            .parse::<TokenId>()
+            .is_ok());
+        assert!("bab908f7dcc2496285bdc1e96d0cacbd"
+            .parse::<TokenId>()
+            .is_err());
+        assert!("nope".parse::<TokenId>().is_err());
+    }
+
+    #[test]
+    fn a_token_expires_at_its_expiry_instant() {
+        let t = Timestamp::from_millis(1000);
+        assert_eq!(TokenStatus::at(None, t), TokenStatus::Active);
+        assert_eq!(
+            TokenStatus::at(Some(Timestamp::from_millis(1001)), t),
+            TokenStatus::Active
+        );
+        assert_eq!(TokenStatus::at(Some(t), t), TokenStatus::Expired);
+    }
+}

@@ -1,0 +1,21 @@
+//! access-tokens: create, list, use and delete API access tokens, in a web page and
+//! a v4 JSON API.
+//!
+//! Where things live:
+//! - [`domain`]: pure types and rules (token format, lifetime, description, names).
+//! - [`models`]: storage, one file per table; SQL lives only there. [`db`]: the pool.
+//! - [`auth`]: passwords, sign-in throttling, the session, token verification.
+//! - [`web`]: the HTML pages; [`api`]: the v4 JSON API and its OpenAPI document.
+//! - [`startup`]: the app factory and the bound server; [`cli`]: the command line.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod models;
+pub mod reveal;
+pub mod startup;
+pub mod tokens;
+pub mod web;

@@ -1,0 +1,7 @@
+//! The `access-tokens` binary: parses the command line and hands it to the library.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    access_tokens::cli::run(access_tokens::cli::Cli::parse())
+}

@@ -1,0 +1,6 @@
+//! Storage: one file per table with its rows and every query on it. SQL lives only here.
+
+pub mod setting;
+pub mod token;
+pub mod user;
+pub mod workspace;

@@ -1,0 +1,169 @@
+//! API access tokens as stored: digest of the secret, owner, workspace and times.
+
+use diesel::prelude::*;
+
+use crate::db::schema::api_tokens;
+use crate::db::Conn;
+use crate::domain::{Description, SecretDigest, Timestamp, TokenId, UserId, WorkspaceId};
+
+/// A token as stored, without its secret.
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub workspace_id: WorkspaceId,
+    pub description: Option<Description>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+}
+
+#[derive(Queryable)]
+struct TokenRow {
+    id: String,
+    user_id: String,
+    workspace_id: String,
+    description: Option<String>,
+    created_at: i64,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+}
+
+type Columns = (
+    api_tokens::id,
+    api_tokens::user_id,
+    api_tokens::workspace_id,
+    api_tokens::description,
+    api_tokens::created_at,
+    api_tokens::expires_at,
+    api_tokens::last_used_at,
+);
+
+const COLUMNS: Columns = (
+    api_tokens::id,
+    api_tokens::user_id,
+    api_tokens::workspace_id,
+    api_tokens::description,
+    api_tokens::created_at,
+    api_tokens::expires_at,
+    api_tokens::last_used_at,
+);
+
+impl From<TokenRow> for ApiToken {
+    fn from(r: TokenRow) -> Self {
+        ApiToken {
+            id: r.id.parse().expect("token ids are stored as UUIDs"),
+            user_id: UserId::parse(&r.user_id).expect("user ids are stored as UUIDs"),
+            workspace_id: WorkspaceId::parse(&r.workspace_id)
+                .expect("workspace ids are stored as UUIDs"),
+            description: r.description.map(Description::from_stored),
+            created_at: Timestamp::from_millis(r.created_at),
+            expires_at: r.expires_at.map(Timestamp::from_millis),
+            last_used_at: r.last_used_at.map(Timestamp::from_millis),
+        }
+    }
+}
+
+/// What a new token is made of; the digest is of a secret that only the caller saw.
+pub struct NewToken<'a> {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub workspace_id: WorkspaceId,
+    pub description: Option<&'a Description>,
+    pub digest: &'a SecretDigest,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+}
+
+pub fn insert(conn: &mut Conn, new: NewToken<'_>) -> QueryResult<ApiToken> {
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::id.eq(new.id.to_string()),
+            api_tokens::user_id.eq(new.user_id.to_string()),
+            api_tokens::workspace_id.eq(new.workspace_id.to_string()),
+            api_tokens::description.eq(new.description.map(Description::as_str)),
+            api_tokens::secret_digest.eq(new.digest.as_bytes()),
+            api_tokens::created_at.eq(new.created_at.millis()),
+            api_tokens::expires_at.eq(new.expires_at.map(Timestamp::millis)),
+        ))
+        .execute(conn)?;
+    Ok(ApiToken {
+        id: new.id,
+        user_id: new.user_id,
+        workspace_id: new.workspace_id,
+        description: new.description.cloned(),
+        created_at: new.created_at,
+        expires_at: new.expires_at,
+        last_used_at: None,
+    })
+}
+
+/// A user's tokens in a workspace, newest first.
+pub fn list_for_owner(
+    conn: &mut Conn,
+    workspace: WorkspaceId,
+    user: UserId,
+) -> QueryResult<Vec<ApiToken>> {
+    api_tokens::table
+        .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+        .filter(api_tokens::user_id.eq(user.to_string()))
+        .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
+        .select(COLUMNS)
+        .load::<TokenRow>(conn)
+        .map(|rows| rows.into_iter().map(ApiToken::from).collect())
+}
+
+/// One of a user's tokens; `None` for an unknown id or someone else's token.
+pub fn find_for_owner(
+    conn: &mut Conn,
+    id: TokenId,
+    workspace: WorkspaceId,
+    user: UserId,
+) -> QueryResult<Option<ApiToken>> {
+    api_tokens::table
+        .find(id.to_string())
+        .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+        .filter(api_tokens::user_id.eq(user.to_string()))
+        .select(COLUMNS)
+        .first::<TokenRow>(conn)
+        .optional()
+        .map(|r| r.map(ApiToken::from))
+}
+
+/// Deletes one of a user's tokens; `false` for an unknown id or someone else's token.
+pub fn delete_for_owner(
+    conn: &mut Conn,
+    id: TokenId,
+    workspace: WorkspaceId,
+    user: UserId,
+) -> QueryResult<bool> {
+    let n = diesel::delete(
+        api_tokens::table
+            .find(id.to_string())
+            .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+            .filter(api_tokens::user_id.eq(user.to_string())),
+    )
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// A token by id with its stored digest, for verifying a presented value.
+pub fn find_with_digest(
+    conn: &mut Conn,
+    id: TokenId,
+) -> QueryResult<Option<(ApiToken, Option<SecretDigest>)>> {
+    api_tokens::table
+        .find(id.to_string())
+        .select((COLUMNS, api_tokens::secret_digest))
+        .first::<(TokenRow, Vec<u8>)>(conn)
+        .optional()
+        .map(|r| r.map(|(row, digest)| (row.into(), SecretDigest::from_stored(&digest))))
+}
+
+/// Records a use of the token.
+pub fn touch(conn: &mut Conn, id: TokenId, at: Timestamp) -> QueryResult<()> {
+    diesel::update(api_tokens::table.find(id.to_string()))
+        .set(api_tokens::last_used_at.eq(at.millis()))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! Users: who can sign in, with their argon2id password hash.
+
+use diesel::prelude::*;
+
+use crate::db::schema::users;
+use crate::db::Conn;
+use crate::domain::{Role, Timestamp, UserId, Username};
+
+use super::workspace;
+
+/// A user as stored.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub password_hash: String,
+}
+
+#[derive(Queryable)]
+struct UserRow {
+    id: String,
+    username: String,
+    password_hash: String,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: UserId::parse(&r.id).expect("user ids are stored as UUIDs"),
+            username: r.username,
+            password_hash: r.password_hash,
+        }
+    }
+}
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("a user named {0} already exists")]
+    Duplicate(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+const COLUMNS: (users::id, users::username, users::password_hash) =
+    (users::id, users::username, users::password_hash);
+
+pub fn find_by_username(conn: &mut Conn, username: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::username.eq(username))
+        .select(COLUMNS)
+        .first::<UserRow>(conn)
+        .optional()
+        .map(|r| r.map(User::from))
+}
+
+pub fn find(conn: &mut Conn, id: UserId) -> QueryResult<Option<User>> {
+    users::table
+        .find(id.to_string())
+        .select(COLUMNS)
+        .first::<UserRow>(conn)
+        .optional()
+        .map(|r| r.map(User::from))
+}
+
+pub fn count(conn: &mut Conn) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
+/// Creates a user with an already-hashed password and makes them a member of the
+/// default workspace with `role`, all or nothing.
+pub fn create(
+    conn: &mut Conn,
+    username: &Username,
+    password_hash: &str,
+    role: Role,
+) -> Result<User, CreateUserError> {
+    conn.immediate_transaction(|conn| {
+        let exists = find_by_username(conn, username.as_str())?.is_some();
+        if exists {
+            return Err(CreateUserError::Duplicate(username.to_string()));
+        }
+        let id = UserId::new_random();
+        diesel::insert_into(users::table)
+            .values((
+                users::id.eq(id.to_string()),
+                users::username.eq(username.as_str()),
+                users::password_hash.eq(password_hash),
+                users::created_at.eq(Timestamp::now().millis()),
+            ))
+            .execute(conn)?;
+        let ws = workspace::ensure_default(conn)?;
+        workspace::add_member(conn, ws, id, role)?;
+        Ok(User {
+            id,
+            username: username.to_string(),
+            password_hash: password_hash.to_owned(),
+        })
+    })
+}
+
+/// Replaces a user's password hash; `false` when there is no such user.
+pub fn set_password_hash(conn: &mut Conn, username: &str, hash: &str) -> QueryResult<bool> {
+    let n = diesel::update(users::table.filter(users::username.eq(username)))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)?;
+    Ok(n == 1)
+}

@@ -1,0 +1,148 @@
+//! Building the application: shared state, middleware, routes, and the bound server.
+
+use std::net::TcpListener;
+
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_session::SessionMiddleware;
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::LoginThrottle;
+use crate::config::{SessionKey, Settings};
+use crate::db::{self, DbPool};
+use crate::reveal::RevealStore;
+use crate::{api, models, web as pages};
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "access_tokens_session";
+/// The settings row that keeps the generated session key.
+const SESSION_KEY_SETTING: &str = "session_key";
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub pool: DbPool,
+    pub throttle: LoginThrottle,
+    pub reveals: RevealStore,
+}
+
+/// Per-instance configuration the app factory needs besides the state.
+#[derive(Clone)]
+pub struct AppConfig {
+    pub cookie_key: Key,
+    pub secure_cookie: bool,
+}
+
+/// The application factory: every route and middleware. The server and the tests
+/// build the app with this one function.
+pub fn app(
+    state: web::Data<AppState>,
+    config: AppConfig,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let session = SessionMiddleware::builder(CookieSessionStore::default(), config.cookie_key)
+        .cookie_name(SESSION_COOKIE.to_owned())
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_secure(config.secure_cookie)
+        .cookie_content_security(CookieContentSecurity::Private)
+        .build();
+    App::new()
+        .app_data(state)
+        .app_data(api::json_config())
+        .app_data(api::path_config())
+        .service(api::scope())
+        .configure(pages::routes)
+        .default_service(web::to(pages::not_found))
+        .wrap(session)
+        .wrap(security_headers())
+        .wrap(TracingLogger::default())
+}
+
+/// Headers on every response: no framing, no sniffing, no inline script, and no
+/// caching of anything unless a handler says otherwise (static files do).
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Cache-Control", "no-store"))
+}
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens and migrates the database, loads the session key, binds the address.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let path = settings.database.clone();
+        let pool = tokio::task::spawn_blocking(move || db::open(&path)).await??;
+        Self::build_with_pool(settings, pool).await
+    }
+
+    /// As [`Application::build`], over a pool that is already open and migrated.
+    pub async fn build_with_pool(settings: Settings, pool: DbPool) -> anyhow::Result<Self> {
+        let cookie_key = match &settings.session_key {
+            Some(key) => key.cookie_key(),
+            None => stored_session_key(&pool).await?.cookie_key(),
+        };
+        let config = AppConfig {
+            cookie_key,
+            secure_cookie: settings.secure_cookie,
+        };
+        let state = web::Data::new(AppState {
+            pool,
+            throttle: LoginThrottle::new(),
+            reveals: RevealStore::new(),
+        });
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || app(state.clone(), config.clone()))
+            .listen(listener)?
+            .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is told to stop (Ctrl-C or SIGTERM).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The session key kept in the database, generated on first start, so a restart
+/// (or a second instance on the same database) keeps everyone signed in.
+async fn stored_session_key(pool: &DbPool) -> anyhow::Result<SessionKey> {
+    let secret = db::run(pool, |conn| {
+        Ok(models::setting::get_or_insert_with(
+            conn,
+            SESSION_KEY_SETTING,
+            crate::auth::session::random_hex,
+        )?)
+    })
+    .await?;
+    Ok(SessionKey::parse(secret)?)
+}

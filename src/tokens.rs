@@ -1,0 +1,67 @@
+//! Token operations the pages and the API share: create, list, find and delete a
+//! caller's own tokens.
+
+use crate::auth::Principal;
+use crate::db::{self, DbError, DbPool};
+use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenSecret, TokenValue};
+use crate::models::token::{self, ApiToken, NewToken};
+
+/// Creates a token for the caller in their workspace. The value is returned once
+/// and exists nowhere else: only its digest is stored.
+pub async fn create(
+    pool: &DbPool,
+    owner: &Principal,
+    lifetime: Lifetime,
+    description: Option<Description>,
+) -> Result<(ApiToken, TokenValue), DbError> {
+    let id = TokenId::new_random();
+    let secret = TokenSecret::generate();
+    let digest = secret.digest();
+    let value = TokenValue::encode(id, &secret);
+    let created_at = Timestamp::now();
+    let (user_id, workspace_id) = (owner.user_id, owner.workspace_id);
+    let stored = db::run(pool, move |conn| {
+        Ok(token::insert(
+            conn,
+            NewToken {
+                id,
+                user_id,
+                workspace_id,
+                description: description.as_ref(),
+                digest: &digest,
+                created_at,
+                expires_at: lifetime.expiry(created_at),
+            },
+        )?)
+    })
+    .await?;
+    Ok((stored, value))
+}
+
+/// The caller's tokens, newest first.
+pub async fn list_own(pool: &DbPool, owner: &Principal) -> Result<Vec<ApiToken>, DbError> {
+    let (user, ws) = (owner.user_id, owner.workspace_id);
+    db::run(pool, move |conn| Ok(token::list_for_owner(conn, ws, user)?)).await
+}
+
+/// One of the caller's tokens; `None` when unknown or someone else's.
+pub async fn find_own(
+    pool: &DbPool,
+    owner: &Principal,
+    id: TokenId,
+) -> Result<Option<ApiToken>, DbError> {
+    let (user, ws) = (owner.user_id, owner.workspace_id);
+    db::run(pool, move |conn| {
+        Ok(token::find_for_owner(conn, id, ws, user)?)
+    })
+    .await
+}
+
+/// Deletes one of the caller's tokens; `false` when unknown or someone else's.
+pub async fn delete_own(pool: &DbPool, owner: &Principal, id: TokenId) -> Result<bool, DbError> {
+    let (user, ws) = (owner.user_id, owner.workspace_id);
+    db::run(pool, move |conn| {
+        Ok(token::delete_for_owner(conn, id, ws, user)?)
+    })
+    .await
+}

@@ -1,0 +1,112 @@
+//! The pages' one error type, rendered once as an HTML page (or a redirect to sign in).
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::db::DbError;
+
+/// Every way a page request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// Not signed in: a redirect to the sign-in page.
+    #[error("sign-in required")]
+    SignInRequired,
+    /// A form without this session's CSRF token.
+    #[error("the form's security token did not match")]
+    Csrf,
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("the database is unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+impl PageError {
+    fn text(&self) -> (&'static str, String) {
+        match self {
+            PageError::SignInRequired => ("Sign in required", "Please sign in.".into()),
+            PageError::Csrf => (
+                "Form expired",
+                "This form has expired or was not sent from this site. Go back, reload the page and try again.".into(),
+            ),
+            PageError::NotFound => ("Page not found", "There is nothing at this address.".into()),
+            PageError::BadRequest(reason) => ("Bad request", reason.clone()),
+            PageError::Unavailable => (
+                "Temporarily unavailable",
+                "The service cannot reach its database right now. Please try again in a few seconds.".into(),
+            ),
+            PageError::Internal => (
+                "Something went wrong",
+                "An unexpected error occurred. Please try again.".into(),
+            ),
+        }
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::SignInRequired => StatusCode::SEE_OTHER,
+            PageError::Csrf => StatusCode::FORBIDDEN,
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let PageError::SignInRequired = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/login"))
+                .finish();
+        }
+        let (title, message) = self.text();
+        let body = ErrorPage {
+            title,
+            message: &message,
+        }
+        .render()
+        .unwrap_or_else(|_| message.clone());
+        HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}
+
+impl From<DbError> for PageError {
+    fn from(e: DbError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unavailable");
+            PageError::Unavailable
+        } else {
+            tracing::error!(error = %e, "database error");
+            PageError::Internal
+        }
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        tracing::error!(error = %e, "template error");
+        PageError::Internal
+    }
+}
+
+impl From<actix_session::SessionInsertError> for PageError {
+    fn from(e: actix_session::SessionInsertError) -> Self {
+        tracing::error!(error = %e, "session error");
+        PageError::Internal
+    }
+}

@@ -1,0 +1,125 @@
+//! `/login` and `/logout`.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::{self, SignInError, TypedSession};
+use crate::domain::Password;
+use crate::startup::AppState;
+
+use super::{check_csrf, render, see_other, Layout, PageError};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    username: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+fn page(
+    session: &TypedSession,
+    status: StatusCode,
+    username: String,
+    error: Option<&str>,
+) -> Result<HttpResponse, PageError> {
+    render(
+        status,
+        &LoginPage {
+            layout: Layout::anonymous(session)?,
+            username,
+            error: error.map(str::to_owned),
+        },
+    )
+}
+
+pub async fn form(session: TypedSession) -> Result<HttpResponse, PageError> {
+    if session.user_id().is_some() {
+        return Ok(see_other("/preferences/access-tokens"));
+    }
+    page(&session, StatusCode::OK, String::new(), None)
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: TypedSession,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let LoginForm {
+        csrf_token,
+        username,
+        password,
+    } = form.into_inner();
+    if !session.csrf_matches(&csrf_token) {
+        let message = "Your sign-in form expired. Please sign in again.";
+        return page(&session, StatusCode::FORBIDDEN, username, Some(message));
+    }
+    let addr = req.peer_addr().map(|a| a.ip());
+    let outcome = auth::sign_in(
+        &state.pool,
+        &state.throttle,
+        username.clone(),
+        Password::offered(password),
+        addr,
+    )
+    .await;
+    match outcome {
+        Ok(principal) => {
+            session.sign_in(principal.user_id)?;
+            Ok(see_other("/preferences/access-tokens"))
+        }
+        Err(SignInError::InvalidCredentials) => page(
+            &session,
+            StatusCode::UNAUTHORIZED,
+            username,
+            Some("Invalid username or password."),
+        ),
+        Err(SignInError::Throttled { retry_after }) => {
+            let minutes = retry_after.as_secs().div_ceil(60);
+            let message = format!(
+                "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            );
+            let mut response = page(
+                &session,
+                StatusCode::TOO_MANY_REQUESTS,
+                username,
+                Some(&message),
+            )?;
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(retry_after.as_secs()),
+            );
+            Ok(response)
+        }
+        Err(SignInError::Db(e)) => Err(e.into()),
+    }
+}
+
+pub async fn logout(
+    session: TypedSession,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&session, &form.csrf_token)?;
+    session.sign_out();
+    Ok(see_other("/login"))
+}

@@ -1,0 +1,156 @@
+//! The HTML pages: routes, the signed-in-user extractor, the shared layout, rendering.
+
+mod assets;
+mod error;
+mod login;
+mod tokens;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use askama::Template;
+use futures_util::future::LocalBoxFuture;
+
+use crate::auth::{self, Principal, TypedSession};
+use crate::db;
+use crate::startup::AppState;
+
+pub use error::PageError;
+
+/// The largest form body the pages read.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// Every page route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(MAX_FORM_BYTES)
+            .error_handler(|err, _| {
+                PageError::BadRequest(format!("The form could not be read: {err}")).into()
+            }),
+    )
+    .route("/", web::get().to(index))
+    .route("/healthz", web::get().to(healthz))
+    .route("/static/{file}", web::get().to(assets::serve))
+    .service(
+        web::resource("/login")
+            .route(web::get().to(login::form))
+            .route(web::post().to(login::submit)),
+    )
+    .route("/logout", web::post().to(login::logout))
+    .service(
+        web::resource("/preferences/access-tokens")
+            .route(web::get().to(tokens::list))
+            .route(web::post().to(tokens::create)),
+    )
+    .route(
+        "/preferences/access-tokens/new",
+        web::get().to(tokens::new_form),
+    )
+    .service(
+        web::resource("/preferences/access-tokens/{tokenId}/delete")
+            .route(web::get().to(tokens::confirm_delete))
+            .route(web::post().to(tokens::delete)),
+    );
+}
+
+/// `/`: the Access Tokens page when signed in, the sign-in page otherwise.
+async fn index(session: TypedSession) -> HttpResponse {
+    let to = if session.user_id().is_some() {
+        "/preferences/access-tokens"
+    } else {
+        "/login"
+    };
+    see_other(to)
+}
+
+/// Liveness: the process is up and serving.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok")
+}
+
+/// Any path no page or API route has.
+pub async fn not_found() -> Result<HttpResponse, PageError> {
+    Err(PageError::NotFound)
+}
+
+/// A signed-in user, checked against the database on every request so a deleted
+/// user is signed out at once. Taking it makes a page require sign-in.
+pub struct CurrentUser {
+    pub principal: Principal,
+    pub session: TypedSession,
+}
+
+impl FromRequest for CurrentUser {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let session = TypedSession::from_request(req, payload).into_inner();
+        Box::pin(async move {
+            let state = state.ok_or(PageError::Internal)?;
+            let session = session.map_err(|_| PageError::Internal)?;
+            let user_id = session.user_id().ok_or(PageError::SignInRequired)?;
+            let principal =
+                db::run(&state.pool, move |conn| auth::load_principal(conn, user_id)).await?;
+            match principal {
+                Some(principal) => Ok(CurrentUser { principal, session }),
+                None => {
+                    session.sign_out();
+                    Err(PageError::SignInRequired)
+                }
+            }
+        })
+    }
+}
+
+/// What the shared layout (`base.html`) shows: the user menu and a flash message.
+pub struct Layout {
+    pub username: Option<String>,
+    pub csrf: String,
+    pub flash: Option<String>,
+}
+
+impl Layout {
+    pub fn for_user(user: &CurrentUser) -> Result<Self, PageError> {
+        Ok(Layout {
+            username: Some(user.principal.username.clone()),
+            csrf: user.session.csrf_token()?,
+            flash: user.session.take_flash(),
+        })
+    }
+
+    pub fn anonymous(session: &TypedSession) -> Result<Self, PageError> {
+        Ok(Layout {
+            username: None,
+            csrf: session.csrf_token()?,
+            flash: None,
+        })
+    }
+}
+
+/// Renders a page with `status`. Pages are never cached (see the default headers).
+pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, PageError> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(page.render()?))
+}
+
+/// The redirect after a POST (post/redirect/get).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Refuses a form that does not carry this session's CSRF token.
+pub fn check_csrf(session: &TypedSession, submitted: &str) -> Result<(), PageError> {
+    if session.csrf_matches(submitted) {
+        Ok(())
+    } else {
+        Err(PageError::Csrf)
+    }
+}

@@ -1,0 +1,225 @@
+//! `/preferences/access-tokens`: the Access Tokens page, the Generate Token form and
+//! the delete confirmation.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::lifetime::DEFAULT_DAYS;
+use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
+use crate::models::token::ApiToken;
+use crate::startup::AppState;
+use crate::tokens;
+
+use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
+
+const PAGE: &str = "/preferences/access-tokens";
+
+/// One row of the table, formatted for display.
+struct TokenRow {
+    id: String,
+    description: String,
+    status: &'static str,
+    status_class: &'static str,
+    created: String,
+    expires: String,
+    last_used: String,
+}
+
+impl TokenRow {
+    fn new(t: &ApiToken, now: Timestamp) -> Self {
+        let status = TokenStatus::at(t.expires_at, now);
+        TokenRow {
+            id: t.id.to_string(),
+            description: t
+                .description
+                .as_ref()
+                .map(|d| d.as_str().to_owned())
+                .unwrap_or_default(),
+            status: status.label(),
+            status_class: match status {
+                TokenStatus::Active => "active",
+                TokenStatus::Expired => "expired",
+            },
+            created: t.created_at.to_display(),
+            expires: t
+                .expires_at
+                .map_or_else(|| "Never".to_owned(), Timestamp::to_display),
+            last_used: t
+                .last_used_at
+                .map_or_else(|| "Never Used".to_owned(), Timestamp::to_display),
+        }
+    }
+}
+
+/// A token just generated, shown this once.
+struct Created {
+    token_id: String,
+    value: String,
+}
+
+/// The Generate Token form's values and errors, kept when it is refused.
+struct GenerateForm {
+    lifetime_days: String,
+    description: String,
+    lifetime_error: Option<String>,
+    description_error: Option<String>,
+}
+
+impl GenerateForm {
+    fn blank() -> Self {
+        GenerateForm {
+            lifetime_days: DEFAULT_DAYS.to_string(),
+            description: String::new(),
+            lifetime_error: None,
+            description_error: None,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    layout: Layout,
+    tokens: Vec<TokenRow>,
+    created: Option<Created>,
+    form: GenerateForm,
+}
+
+#[derive(Template)]
+#[template(path = "token_new.html")]
+struct NewTokenPage {
+    layout: Layout,
+    form: GenerateForm,
+}
+
+#[derive(Template)]
+#[template(path = "token_delete.html")]
+struct DeletePage {
+    layout: Layout,
+    token: TokenRow,
+}
+
+#[derive(Deserialize)]
+pub struct GenerateInput {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    lifetime_days: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// The Access Tokens page; shows a just-generated token's value once.
+pub async fn list(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let created = user
+        .session
+        .take_reveal_ticket()
+        .and_then(|ticket| state.reveals.take(&ticket, user.principal.user_id))
+        .map(|(id, value)| Created {
+            token_id: id.to_string(),
+            value: value.expose().to_owned(),
+        });
+    let now = Timestamp::now();
+    let tokens = tokens::list_own(&state.pool, &user.principal).await?;
+    let page = TokensPage {
+        layout: Layout::for_user(&user)?,
+        tokens: tokens.iter().map(|t| TokenRow::new(t, now)).collect(),
+        created,
+        form: GenerateForm::blank(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// The Generate Token form as a page of its own, for browsers without JavaScript.
+pub async fn new_form(user: CurrentUser) -> Result<HttpResponse, PageError> {
+    render(
+        StatusCode::OK,
+        &NewTokenPage {
+            layout: Layout::for_user(&user)?,
+            form: GenerateForm::blank(),
+        },
+    )
+}
+
+/// Generates a token, then redirects to the page that shows its value once.
+pub async fn create(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    input: web::Form<GenerateInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &input.csrf_token)?;
+    let lifetime = Lifetime::from_days_input(&input.lifetime_days);
+    let description = Description::parse_optional(&input.description);
+    let (lifetime, description) = match (lifetime, description) {
+        (Ok(l), Ok(d)) => (l, d),
+        (l, d) => {
+            let form = GenerateForm {
+                lifetime_days: input.lifetime_days.clone(),
+                description: input.description.clone(),
+                lifetime_error: l.err().map(|e| e.to_string()),
+                description_error: d.err().map(|e| e.to_string()),
+            };
+            let layout = Layout::for_user(&user)?;
+            return render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &NewTokenPage { layout, form },
+            );
+        }
+    };
+    let (token, value) =
+        tokens::create(&state.pool, &user.principal, lifetime, description).await?;
+    let ticket = state.reveals.put(user.principal.user_id, token.id, value);
+    user.session.set_reveal_ticket(&ticket)?;
+    Ok(see_other(PAGE))
+}
+
+async fn own_token(
+    user: &CurrentUser,
+    state: &AppState,
+    raw_id: &str,
+) -> Result<ApiToken, PageError> {
+    let id: TokenId = raw_id.parse().map_err(|_| PageError::NotFound)?;
+    tokens::find_own(&state.pool, &user.principal, id)
+        .await?
+        .ok_or(PageError::NotFound)
+}
+
+/// "Delete Token...": the confirmation, as a page of its own without JavaScript.
+pub async fn confirm_delete(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let token = own_token(&user, &state, &path).await?;
+    let page = DeletePage {
+        layout: Layout::for_user(&user)?,
+        token: TokenRow::new(&token, Timestamp::now()),
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn delete(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &form.csrf_token)?;
+    let token = own_token(&user, &state, &path).await?;
+    if tokens::delete_own(&state.pool, &user.principal, token.id).await? {
+        user.session
+            .set_flash(&format!("Token {} deleted.", token.id))?;
+    }
+    Ok(see_other(PAGE))
+}

@@ -1,0 +1,91 @@
+// Progressive enhancement for the Access Tokens pages: every form works without it.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  const byId = (id) => document.getElementById(id);
+
+  // "Generate New Token" opens the dialog instead of the form page.
+  document.querySelectorAll("[data-open-dialog]").forEach((opener) => {
+    const dialog = byId(opener.dataset.openDialog);
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    opener.addEventListener("click", (event) => {
+      event.preventDefault();
+      dialog.showModal();
+      const first = dialog.querySelector("input:not([type=hidden])");
+      if (first) { first.focus(); first.select(); }
+    });
+  });
+
+  // Cancel and × close the dialog they are in; on a page of their own they navigate.
+  document.querySelectorAll("[data-close-dialog]").forEach((closer) => {
+    closer.addEventListener("click", (event) => {
+      const dialog = closer.closest("dialog");
+      if (!dialog) return;
+      event.preventDefault();
+      dialog.close();
+    });
+  });
+
+  // The new token's value is shown in a modal that keeps focus until closed.
+  document.querySelectorAll("dialog[data-show-modal]").forEach((dialog) => {
+    if (typeof dialog.showModal !== "function") return;
+    dialog.close();
+    dialog.showModal();
+    const copy = dialog.querySelector("#copy-token");
+    if (copy) copy.focus();
+  });
+
+  // "Copy Token to clipboard": the Clipboard API, or select-all and copy as a fallback.
+  document.querySelectorAll("[data-copy-from]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const field = byId(button.dataset.copyFrom);
+      const status = byId(button.dataset.status);
+      const say = (text) => { if (status) status.textContent = text; };
+      try {
+        await navigator.clipboard.writeText(field.value);
+        say("Copied to clipboard.");
+      } catch (_) {
+        field.focus();
+        field.select();
+        let copied = false;
+        try { copied = document.execCommand("copy"); } catch (_) { copied = false; }
+        say(copied ? "Copied to clipboard." : "Selected: press Ctrl+C (or ⌘C) to copy.");
+      }
+    });
+  });
+
+  // "Delete Token..." asks in a dialog instead of on a page of its own.
+  const confirmDialog = byId("delete-token-dialog");
+  document.querySelectorAll("[data-delete-token]").forEach((link) => {
+    if (!confirmDialog || typeof confirmDialog.showModal !== "function") return;
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const menu = link.closest("details");
+      if (menu) menu.open = false;
+      byId("delete-token-id").textContent = link.dataset.deleteToken;
+      byId("delete-token-form").action = link.getAttribute("href");
+      confirmDialog.showModal();
+      confirmDialog.querySelector("button[data-close-dialog]").focus();
+    });
+  });
+
+  // Row menus and the user menu close on Escape or a click elsewhere.
+  const menus = () => document.querySelectorAll("details.menu[open], details.user-menu[open]");
+  document.addEventListener("click", (event) => {
+    menus().forEach((menu) => { if (!menu.contains(event.target)) menu.open = false; });
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    menus().forEach((menu) => {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    });
+  });
+
+  // One submission per form: a double click does not generate two tokens.
+  document.querySelectorAll("form[method=post]").forEach((form) => {
+    form.addEventListener("submit", () => {
+      form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; });
+    });
+  });
+});

@@ -1,0 +1,482 @@
+//! Tests of the real `access-tokens` binary: `user add`, `user passwd` and `serve`,
+//! each run with `std::process::Command` in a temporary directory of its own.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use access_tokens::auth::password;
+use access_tokens::db;
+use access_tokens::domain::{Password, Role};
+use access_tokens::models::{user, workspace};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_access-tokens");
+const PASSWORD: &str = "correct horse battery staple";
+const ADMIN_LINE: &str = "Created user admin with password ";
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/// The binary, run in `dir`, with none of its settings taken from this process's
+/// environment.
+fn command(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_remove("ACCESS_TOKENS_DATABASE")
+        .env_remove("ACCESS_TOKENS_BIND")
+        .env_remove("ACCESS_TOKENS_SESSION_KEY")
+        .env_remove("ACCESS_TOKENS_SECURE_COOKIE")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// Runs `cmd` to completion with `input` on its standard input.
+fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    // The process may exit before reading (a usage error): a broken pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    child.wait_with_output().expect("wait for the binary")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `user add NAME --password-stdin --database DB [extra...]` with `pass` on stdin.
+fn user_add(dir: &Path, db: &Path, name: &str, pass: &str, extra: &[&str]) -> Output {
+    let mut cmd = command(dir);
+    cmd.args(["user", "add", name, "--password-stdin", "--database"])
+        .arg(db)
+        .args(extra);
+    run_with_stdin(cmd, &format!("{pass}\n"))
+}
+
+/// `user passwd NAME --password-stdin --database DB` with `pass` on stdin.
+fn user_passwd(dir: &Path, db: &Path, name: &str, pass: &str) -> Output {
+    let mut cmd = command(dir);
+    cmd.args(["user", "passwd", name, "--password-stdin", "--database"])
+        .arg(db);
+    run_with_stdin(cmd, &format!("{pass}\n"))
+}
+
+fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        stdout(output),
+        stderr(output)
+    );
+}
+
+fn assert_failure(output: &Output) {
+    assert!(
+        !output.status.success(),
+        "expected a failure\nstdout: {}",
+        stdout(output)
+    );
+}
+
+/// A user as stored in the database at `db`, with their role.
+fn stored_user(db: &Path, name: &str) -> Option<(user::User, Role)> {
+    let pool = db::open(db).expect("open the database");
+    let mut conn = pool.get().unwrap();
+    let found = user::find_by_username(&mut conn, name).unwrap()?;
+    let (_, role) = workspace::primary_membership(&mut conn, found.id)
+        .unwrap()
+        .expect("a membership");
+    Some((found, role))
+}
+
+fn password_works(db: &Path, name: &str, pass: &str) -> bool {
+    let (found, _) = stored_user(db, name).expect("the user");
+    password::verify(
+        Some(&found.password_hash),
+        &Password::offered(pass.to_owned()),
+    )
+}
+
+/// A temporary directory and a database path inside it (not created yet).
+fn temp_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tokens.db");
+    (dir, db)
+}
+
+/// A loopback port that was free a moment ago.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Collects everything a child writes on one of its streams, in the background.
+fn collect(mut stream: impl Read + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    let handle = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    (text, handle)
+}
+
+/// A running `serve`; killed when dropped, so a failing test leaves no process.
+struct Server {
+    child: Child,
+    address: String,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts `serve` on a free port over `db` and waits until it accepts requests.
+    async fn start(dir: &Path, db: &Path) -> Server {
+        let port = free_port();
+        let mut cmd = command(dir);
+        let mut child = cmd
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--database",
+            ])
+            .arg(db)
+            // Everything the server logs at any level is checked for secrets.
+            .env("RUST_LOG", "trace")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start serve");
+        let (stdout, out_reader) = collect(child.stdout.take().unwrap());
+        let (stderr, err_reader) = collect(child.stderr.take().unwrap());
+        let mut server = Server {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+            stdout,
+            stderr,
+            readers: vec![out_reader, err_reader],
+        };
+        server.wait_until_ready().await;
+        server
+    }
+
+    async fn wait_until_ready(&mut self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "serve exited with {status} before listening\nstderr: {}",
+                    self.stderr.lock().unwrap()
+                );
+            }
+            let url = format!("{}/healthz", self.address);
+            if let Ok(response) = client.get(url).send().await {
+                if response.status().is_success() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "serve did not start listening");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// What it printed on standard output so far.
+    fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Waits (briefly) for a complete line starting with `prefix` on standard output
+    /// and returns the rest of it.
+    async fn stdout_line(&self, prefix: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let out = self.stdout();
+            if let Some(start) = out.find(prefix) {
+                let rest = &out[start + prefix.len()..];
+                if let Some(end) = rest.find('\n') {
+                    return rest[..end].trim().to_owned();
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no line starting {prefix:?} on stdout: {out:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops the server and returns everything it wrote: (stdout, stderr).
+    fn stop(mut self) -> (String, String) {
+        self.kill();
+        for reader in self.readers.drain(..) {
+            reader.join().unwrap();
+        }
+        (self.stdout(), self.stderr.lock().unwrap().clone())
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// user add
+// ---------------------------------------------------------------------------
+
+#[test]
+fn user_add_creates_the_database_and_the_user() {
+    let (dir, db) = temp_db();
+    let output = user_add(dir.path(), &db, "alice", PASSWORD, &[]);
+    assert_success(&output);
+    assert!(db.exists());
+    assert!(stdout(&output).contains("Created user alice"));
+    let (_, role) = stored_user(&db, "alice").expect("alice is stored");
+    assert_eq!(role, Role::Member);
+    assert!(password_works(&db, "alice", PASSWORD));
+    assert!(!password_works(&db, "alice", "wrong"));
+}
+
+#[test]
+fn user_add_never_prints_the_password() {
+    let (dir, db) = temp_db();
+    let output = user_add(dir.path(), &db, "alice", PASSWORD, &[]);
+    assert_success(&output);
+    assert!(!stdout(&output).contains(PASSWORD));
+    assert!(!stderr(&output).contains(PASSWORD));
+}
+
+#[test]
+fn user_add_with_admin_makes_a_workspace_admin() {
+    let (dir, db) = temp_db();
+    assert_success(&user_add(dir.path(), &db, "root", PASSWORD, &["--admin"]));
+    let (_, role) = stored_user(&db, "root").expect("root is stored");
+    assert_eq!(role, Role::Admin);
+}
+
+#[test]
+fn user_add_adds_to_an_existing_database() {
+    let (dir, db) = temp_db();
+    assert_success(&user_add(dir.path(), &db, "alice", PASSWORD, &[]));
+    assert_success(&user_add(dir.path(), &db, "bob", "another password", &[]));
+    assert!(password_works(&db, "alice", PASSWORD));
+    assert!(password_works(&db, "bob", "another password"));
+}
+
+#[test]
+fn user_add_honours_the_database_environment_variable() {
+    let (dir, db) = temp_db();
+    let mut cmd = command(dir.path());
+    cmd.args(["user", "add", "alice", "--password-stdin"])
+        .env("ACCESS_TOKENS_DATABASE", &db);
+    let output = run_with_stdin(cmd, &format!("{PASSWORD}\n"));
+    assert_success(&output);
+    assert!(stored_user(&db, "alice").is_some());
+    assert!(
+        !dir.path().join("access-tokens.db").exists(),
+        "the default database was not used"
+    );
+}
+
+#[test]
+fn user_add_refuses_a_name_that_is_taken() {
+    let (dir, db) = temp_db();
+    assert_success(&user_add(dir.path(), &db, "alice", PASSWORD, &[]));
+    let output = user_add(dir.path(), &db, "alice", "another password", &[]);
+    assert_failure(&output);
+    let err = stderr(&output);
+    assert!(
+        err.contains("alice") && err.contains("already exists"),
+        "{err}"
+    );
+    // The first password stands.
+    assert!(password_works(&db, "alice", PASSWORD));
+}
+
+#[test]
+fn user_add_refuses_an_empty_password() {
+    let (dir, db) = temp_db();
+    let output = user_add(dir.path(), &db, "alice", "", &[]);
+    assert_failure(&output);
+    let err = stderr(&output);
+    assert!(err.contains("Password cannot be empty"), "{err}");
+    assert!(db
+        .exists()
+        .then(|| stored_user(&db, "alice"))
+        .flatten()
+        .is_none());
+}
+
+#[test]
+fn user_add_refuses_nothing_at_all_on_standard_input() {
+    let (dir, db) = temp_db();
+    let mut cmd = command(dir.path());
+    cmd.args(["user", "add", "alice", "--password-stdin", "--database"])
+        .arg(&db);
+    let output = run_with_stdin(cmd, "");
+    assert_failure(&output);
+    assert!(stderr(&output).contains("Password cannot be empty"));
+}
+
+#[test]
+fn user_add_requires_password_stdin() {
+    let (dir, db) = temp_db();
+    let output = command(dir.path())
+        .args(["user", "add", "alice", "--database"])
+        .arg(&db)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_failure(&output);
+    assert!(
+        stderr(&output).contains("--password-stdin"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(db
+        .exists()
+        .then(|| stored_user(&db, "alice"))
+        .flatten()
+        .is_none());
+}
+
+// ---------------------------------------------------------------------------
+// user passwd
+// ---------------------------------------------------------------------------
+
+#[test]
+fn user_passwd_changes_the_password() {
+    let (dir, db) = temp_db();
+    assert_success(&user_add(dir.path(), &db, "alice", PASSWORD, &[]));
+    let output = user_passwd(dir.path(), &db, "alice", "a new password");
+    assert_success(&output);
+    assert!(password_works(&db, "alice", "a new password"));
+    assert!(!password_works(&db, "alice", PASSWORD));
+    assert!(!stdout(&output).contains("a new password"));
+}
+
+#[test]
+fn user_passwd_for_an_unknown_user_fails() {
+    let (dir, db) = temp_db();
+    assert_success(&user_add(dir.path(), &db, "alice", PASSWORD, &[]));
+    let output = user_passwd(dir.path(), &db, "bob", "a new password");
+    assert_failure(&output);
+    let err = stderr(&output);
+    assert!(err.contains("no user named bob"), "{err}");
+}
+
+#[test]
+fn user_passwd_refuses_an_empty_password() {
+    let (dir, db) = temp_db();
+    assert_success(&user_add(dir.path(), &db, "alice", PASSWORD, &[]));
+    let output = user_passwd(dir.path(), &db, "alice", "");
+    assert_failure(&output);
+    assert!(stderr(&output).contains("Password cannot be empty"));
+    assert!(password_works(&db, "alice", PASSWORD));
+}
+
+// ---------------------------------------------------------------------------
+// serve
+// ---------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn serve_on_an_empty_database_prints_a_working_admin_password() {
+    let (dir, db) = temp_db();
+    let server = Server::start(dir.path(), &db).await;
+    let password = server.stdout_line(ADMIN_LINE).await;
+    assert_eq!(password.len(), 24, "{password:?}");
+
+    let response = reqwest::Client::new()
+        .post(format!("{}/v4/apiAccessTokens", server.address))
+        .basic_auth("admin", Some(&password))
+        .json(&json!({"lifetimeSeconds": 86400}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+
+    server.stop();
+    let (_, role) = stored_user(&db, "admin").expect("admin is stored");
+    assert_eq!(role, Role::Admin);
+}
+
+#[actix_web::test]
+async fn serve_never_logs_the_admin_password() {
+    let (dir, db) = temp_db();
+    let server = Server::start(dir.path(), &db).await;
+    let password = server.stdout_line(ADMIN_LINE).await;
+    // A request with it, so the log has something to say about it.
+    reqwest::Client::new()
+        .post(format!("{}/v4/apiAccessTokens", server.address))
+        .basic_auth("admin", Some(&password))
+        .json(&json!({"lifetimeSeconds": 86400}))
+        .send()
+        .await
+        .unwrap();
+    let (_, log) = server.stop();
+    assert!(!log.is_empty(), "the server logs to stderr");
+    assert!(!log.contains(&password), "the password is in the log");
+    let basic = BASE64.encode(format!("admin:{password}"));
+    assert!(
+        !log.contains(&basic),
+        "the Basic credentials are in the log"
+    );
+}
+
+#[actix_web::test]
+async fn serve_prints_the_admin_password_only_on_first_start() {
+    let (dir, db) = temp_db();
+    let first = Server::start(dir.path(), &db).await;
+    first.stdout_line(ADMIN_LINE).await;
+    first.stop();
+
+    let second = Server::start(dir.path(), &db).await;
+    let (out, _) = second.stop();
+    assert!(!out.contains("Created user"), "{out}");
+}
+
+#[actix_web::test]
+async fn serve_does_not_create_an_admin_when_users_exist() {
+    let (dir, db) = temp_db();
+    assert_success(&user_add(dir.path(), &db, "alice", PASSWORD, &[]));
+    let server = Server::start(dir.path(), &db).await;
+    let (out, _) = server.stop();
+    assert!(!out.contains("Created user"), "{out}");
+    assert!(stored_user(&db, "admin").is_none());
+}
