@@ -1,14 +1,13 @@
 //! The command line: `serve`, `user add` and `user passwd`.
 
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::auth::password;
 use crate::config::{SessionKey, Settings, DEFAULT_BIND, DEFAULT_DATABASE};
-use crate::db::{self, DbPool};
+use crate::db::{self, DatabaseUrl, DbPool};
 use crate::domain::{Password, Role, Username};
 use crate::models::user::{self, CreateUserError};
 use crate::startup::Application;
@@ -17,15 +16,16 @@ use crate::startup::Application;
 #[derive(Debug, Parser)]
 #[command(name = "access-tokens", version, about)]
 pub struct Cli {
-    /// The SQLite database file; created and migrated when missing.
+    /// The database: a SQLite file (created when missing) or a `postgres://` URL.
+    /// Migrated on start.
     #[arg(
         long,
         global = true,
         env = "ACCESS_TOKENS_DATABASE",
         default_value = DEFAULT_DATABASE,
-        value_name = "PATH"
+        value_name = "PATH|URL"
     )]
-    pub database: PathBuf,
+    pub database: DatabaseUrl,
 
     #[command(subcommand)]
     pub command: Command,
@@ -107,7 +107,7 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn serve(database: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
+fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     init_tracing();
     let settings = Settings {
         bind: args.bind,
@@ -123,7 +123,7 @@ fn serve(database: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(
             bind = %settings.bind,
             port = app.port(),
-            database = %settings.database.display(),
+            database = %settings.database,
             "access-tokens is listening"
         );
         app.run_until_stopped().await?;
@@ -157,7 +157,7 @@ async fn create_first_admin(pool: &DbPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn user_command(database: PathBuf, command: UserCommand) -> anyhow::Result<()> {
+fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<()> {
     let pool = db::open(&database)?;
     let mut conn = pool.get()?;
     match command {

@@ -1,13 +1,14 @@
 //! Settings for a running server, from flags and environment; secrets as secret types.
 
-use std::path::PathBuf;
-
 use actix_web::cookie::Key;
 use sha2::{Digest, Sha512};
 
+use crate::db::DatabaseUrl;
+
 /// The address the server listens on unless told otherwise.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
-/// The SQLite file used unless told otherwise.
+/// The SQLite file used unless told otherwise (`--database` also takes a
+/// `postgres://` URL).
 pub const DEFAULT_DATABASE: &str = "access-tokens.db";
 /// The shortest session key accepted from the environment.
 pub const MIN_SESSION_KEY_CHARS: usize = 32;
@@ -16,14 +17,14 @@ pub const MIN_SESSION_KEY_CHARS: usize = 32;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub bind: String,
-    pub database: PathBuf,
+    pub database: DatabaseUrl,
     pub session_key: Option<SessionKey>,
     pub secure_cookie: bool,
 }
 
 impl Settings {
     /// Settings for a server on a free loopback port over `database`, as tests use.
-    pub fn for_tests(database: PathBuf) -> Self {
+    pub fn for_tests(database: DatabaseUrl) -> Self {
         Settings {
             bind: "127.0.0.1:0".into(),
             database,

@@ -181,13 +181,55 @@ fn stored_digest(app: &TestApp, token_id: &str) -> Vec<u8> {
         .unwrap()
 }
 
-/// The raw bytes of the database file and its write-ahead log, if any.
+/// Everything the database holds: on SQLite the raw bytes of the file and its
+/// write-ahead log; on PostgreSQL every row of every table of the test's schema,
+/// as text (byte columns as hex) and as the raw bytes of its binary columns.
 fn database_bytes(app: &TestApp) -> Vec<u8> {
-    let mut bytes = std::fs::read(&app.db_path).unwrap();
-    let mut wal = app.db_path.clone().into_os_string();
-    wal.push("-wal");
-    if let Ok(more) = std::fs::read(&wal) {
-        bytes.extend(more);
+    if let Some(path) = app.db.sqlite_path() {
+        let mut bytes = std::fs::read(path).unwrap();
+        let mut wal = path.to_path_buf().into_os_string();
+        wal.push("-wal");
+        if let Ok(more) = std::fs::read(&wal) {
+            bytes.extend(more);
+        }
+        return bytes;
+    }
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        row: String,
+    }
+    let mut conn = app.pool.get().unwrap();
+    let tables: Vec<Row> = diesel::sql_query(
+        "SELECT table_name AS row FROM information_schema.tables \
+         WHERE table_schema = current_schema()",
+    )
+    .load(&mut conn)
+    .unwrap();
+    assert!(tables.iter().any(|t| t.row == "api_tokens"), "the tables are found");
+    let mut bytes = Vec::new();
+    for table in tables {
+        let rows: Vec<Row> = diesel::sql_query(format!(
+            "SELECT row_to_json(t)::text AS row FROM \"{}\" t",
+            table.row
+        ))
+        .load(&mut conn)
+        .unwrap();
+        for r in rows {
+            bytes.extend(r.row.into_bytes());
+        }
+    }
+    let digests: Vec<Vec<u8>> = {
+        use access_tokens::db::schema::api_tokens;
+        api_tokens::table
+            .select(api_tokens::secret_digest)
+            .load(&mut conn)
+            .unwrap()
+    };
+    for d in digests {
+        bytes.extend(d);
     }
     bytes
 }

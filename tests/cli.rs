@@ -3,19 +3,22 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use access_tokens::auth::password;
-use access_tokens::db;
 use access_tokens::domain::{Password, Role};
 use access_tokens::models::{user, workspace};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde_json::json;
+
+mod common;
+
+use common::TestDatabase;
 
 const BIN: &str = env!("CARGO_BIN_EXE_access-tokens");
 const PASSWORD: &str = "correct horse battery staple";
@@ -60,19 +63,19 @@ fn stderr(output: &Output) -> String {
 }
 
 /// `user add NAME --password-stdin --database DB [extra...]` with `pass` on stdin.
-fn user_add(dir: &Path, db: &Path, name: &str, pass: &str, extra: &[&str]) -> Output {
+fn user_add(dir: &Path, db: &TestDatabase, name: &str, pass: &str, extra: &[&str]) -> Output {
     let mut cmd = command(dir);
     cmd.args(["user", "add", name, "--password-stdin", "--database"])
-        .arg(db)
+        .arg(db.arg())
         .args(extra);
     run_with_stdin(cmd, &format!("{pass}\n"))
 }
 
 /// `user passwd NAME --password-stdin --database DB` with `pass` on stdin.
-fn user_passwd(dir: &Path, db: &Path, name: &str, pass: &str) -> Output {
+fn user_passwd(dir: &Path, db: &TestDatabase, name: &str, pass: &str) -> Output {
     let mut cmd = command(dir);
     cmd.args(["user", "passwd", name, "--password-stdin", "--database"])
-        .arg(db);
+        .arg(db.arg());
     run_with_stdin(cmd, &format!("{pass}\n"))
 }
 
@@ -95,8 +98,8 @@ fn assert_failure(output: &Output) {
 }
 
 /// A user as stored in the database at `db`, with their role.
-fn stored_user(db: &Path, name: &str) -> Option<(user::User, Role)> {
-    let pool = db::open(db).expect("open the database");
+fn stored_user(db: &TestDatabase, name: &str) -> Option<(user::User, Role)> {
+    let pool = db.open();
     let mut conn = pool.get().unwrap();
     let found = user::find_by_username(&mut conn, name).unwrap()?;
     let (_, role) = workspace::primary_membership(&mut conn, found.id)
@@ -105,7 +108,7 @@ fn stored_user(db: &Path, name: &str) -> Option<(user::User, Role)> {
     Some((found, role))
 }
 
-fn password_works(db: &Path, name: &str, pass: &str) -> bool {
+fn password_works(db: &TestDatabase, name: &str, pass: &str) -> bool {
     let (found, _) = stored_user(db, name).expect("the user");
     password::verify(
         Some(&found.password_hash),
@@ -113,11 +116,10 @@ fn password_works(db: &Path, name: &str, pass: &str) -> bool {
     )
 }
 
-/// A temporary directory and a database path inside it (not created yet).
-fn temp_db() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("tokens.db");
-    (dir, db)
+/// A temporary working directory and a fresh database on this run's backend (on
+/// SQLite a file that does not exist yet).
+fn temp_db() -> (tempfile::TempDir, TestDatabase) {
+    (tempfile::tempdir().unwrap(), TestDatabase::fresh())
 }
 
 /// A loopback port that was free a moment ago.
@@ -158,7 +160,7 @@ struct Server {
 
 impl Server {
     /// Starts `serve` on a free port over `db` and waits until it accepts requests.
-    async fn start(dir: &Path, db: &Path) -> Server {
+    async fn start(dir: &Path, db: &TestDatabase) -> Server {
         let port = free_port();
         let mut cmd = command(dir);
         let mut child = cmd
@@ -168,7 +170,7 @@ impl Server {
                 &format!("127.0.0.1:{port}"),
                 "--database",
             ])
-            .arg(db)
+            .arg(db.arg())
             // Everything the server logs at any level is checked for secrets.
             .env("RUST_LOG", "trace")
             .stdin(Stdio::null())
@@ -304,7 +306,7 @@ fn user_add_honours_the_database_environment_variable() {
     let (dir, db) = temp_db();
     let mut cmd = command(dir.path());
     cmd.args(["user", "add", "alice", "--password-stdin"])
-        .env("ACCESS_TOKENS_DATABASE", &db);
+        .env("ACCESS_TOKENS_DATABASE", db.arg());
     let output = run_with_stdin(cmd, &format!("{PASSWORD}\n"));
     assert_success(&output);
     assert!(stored_user(&db, "alice").is_some());
@@ -348,7 +350,7 @@ fn user_add_refuses_nothing_at_all_on_standard_input() {
     let (dir, db) = temp_db();
     let mut cmd = command(dir.path());
     cmd.args(["user", "add", "alice", "--password-stdin", "--database"])
-        .arg(&db);
+        .arg(db.arg());
     let output = run_with_stdin(cmd, "");
     assert_failure(&output);
     assert!(stderr(&output).contains("Password cannot be empty"));
@@ -359,7 +361,7 @@ fn user_add_requires_password_stdin() {
     let (dir, db) = temp_db();
     let output = command(dir.path())
         .args(["user", "add", "alice", "--database"])
-        .arg(&db)
+        .arg(db.arg())
         .stdin(Stdio::null())
         .output()
         .unwrap();

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::settings;
-use crate::db::Conn;
+use crate::db::{is_unique_violation, Conn};
 
 /// Returns the value stored under `name`, storing `make()` first if there is none.
 ///
@@ -14,12 +14,27 @@ pub fn get_or_insert_with(
     name: &str,
     make: impl FnOnce() -> String,
 ) -> QueryResult<String> {
-    diesel::insert_into(settings::table)
-        .values((settings::name.eq(name), settings::value.eq(make())))
-        .on_conflict_do_nothing()
-        .execute(conn)?;
-    settings::table
-        .find(name)
-        .select(settings::value)
-        .first(conn)
+    let read = |conn: &mut Conn| {
+        settings::table
+            .find(name)
+            .select(settings::value)
+            .first::<String>(conn)
+            .optional()
+    };
+    if let Some(value) = read(conn)? {
+        return Ok(value);
+    }
+    // A savepoint, so that on PostgreSQL a lost race does not abort an enclosing
+    // transaction.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(settings::table)
+            .values((settings::name.eq(name), settings::value.eq(make())))
+            .execute(conn)
+    });
+    match inserted {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {}
+        Err(e) => return Err(e),
+    }
+    read(conn)?.ok_or(diesel::result::Error::NotFound)
 }

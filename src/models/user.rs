@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::users;
-use crate::db::Conn;
+use crate::db::{is_unique_violation, Conn};
 use crate::domain::{Role, Timestamp, UserId, Username};
 
 use super::workspace;
@@ -75,11 +75,10 @@ pub fn create(
     password_hash: &str,
     role: Role,
 ) -> Result<User, CreateUserError> {
-    conn.immediate_transaction(|conn| {
-        let exists = find_by_username(conn, username.as_str())?.is_some();
-        if exists {
-            return Err(CreateUserError::Duplicate(username.to_string()));
-        }
+    // The insert comes first: on SQLite a transaction that writes before it reads
+    // takes the write lock at once (waiting out the busy timeout), instead of
+    // failing with "database is locked" when a read lock cannot be upgraded.
+    conn.transaction(|conn| {
         let id = UserId::new_random();
         diesel::insert_into(users::table)
             .values((
@@ -88,7 +87,14 @@ pub fn create(
                 users::password_hash.eq(password_hash),
                 users::created_at.eq(Timestamp::now().millis()),
             ))
-            .execute(conn)?;
+            .execute(conn)
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    CreateUserError::Duplicate(username.to_string())
+                } else {
+                    e.into()
+                }
+            })?;
         let ws = workspace::ensure_default(conn)?;
         workspace::add_member(conn, ws, id, role)?;
         Ok(User {

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::{memberships, workspaces};
-use crate::db::Conn;
+use crate::db::{is_unique_violation, Conn};
 use crate::domain::{Role, Timestamp, UserId, WorkspaceId};
 
 /// The name of the workspace every instance starts with.
@@ -11,18 +11,33 @@ pub const DEFAULT_WORKSPACE: &str = "default";
 
 /// Returns the default workspace, creating it on first use.
 pub fn ensure_default(conn: &mut Conn) -> QueryResult<WorkspaceId> {
-    diesel::insert_into(workspaces::table)
-        .values((
-            workspaces::id.eq(WorkspaceId::new_random().to_string()),
-            workspaces::name.eq(DEFAULT_WORKSPACE),
-            workspaces::created_at.eq(Timestamp::now().millis()),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)?;
-    let id: String = workspaces::table
-        .filter(workspaces::name.eq(DEFAULT_WORKSPACE))
-        .select(workspaces::id)
-        .first(conn)?;
+    let read = |conn: &mut Conn| {
+        workspaces::table
+            .filter(workspaces::name.eq(DEFAULT_WORKSPACE))
+            .select(workspaces::id)
+            .first::<String>(conn)
+            .optional()
+    };
+    if let Some(id) = read(conn)? {
+        return Ok(parse_id(&id));
+    }
+    // A savepoint, so that on PostgreSQL a lost race (another instance creating
+    // it at the same moment) does not abort the enclosing transaction.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(workspaces::table)
+            .values((
+                workspaces::id.eq(WorkspaceId::new_random().to_string()),
+                workspaces::name.eq(DEFAULT_WORKSPACE),
+                workspaces::created_at.eq(Timestamp::now().millis()),
+            ))
+            .execute(conn)
+    });
+    match inserted {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {}
+        Err(e) => return Err(e),
+    }
+    let id = read(conn)?.ok_or(diesel::result::Error::NotFound)?;
     Ok(parse_id(&id))
 }
 

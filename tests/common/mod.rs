@@ -1,12 +1,18 @@
 //! The test harness: a real server (the same app factory as `serve`) on a free
-//! loopback port over a fresh SQLite file, and HTTP clients that keep cookies.
+//! loopback port over a fresh database, and HTTP clients that keep cookies.
+//!
+//! The backend is SQLite (a new file per test) unless
+//! `ACCESS_TOKENS_TEST_BACKEND=postgres`: then each test gets a schema of its own in
+//! the PostgreSQL database at `ACCESS_TOKENS_TEST_POSTGRES_URL` (by default
+//! `postgres://postgres@127.0.0.1:5432/test`), so tests still run in parallel.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::Path;
 
 use access_tokens::auth::password;
 use access_tokens::config::Settings;
-use access_tokens::db::{self, DbPool};
+use access_tokens::db::{self, DatabaseUrl, DbPool};
 use access_tokens::domain::{Password, Role, Username};
 use access_tokens::models;
 use access_tokens::startup::Application;
@@ -14,32 +20,137 @@ use serde_json::{json, Value};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The PostgreSQL database the tests use unless told otherwise.
+pub const DEFAULT_TEST_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// True when this run's tests are on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("ACCESS_TOKENS_TEST_BACKEND").is_ok_and(|b| b.eq_ignore_ascii_case("postgres"))
+}
+
+/// The PostgreSQL server's URL for this run.
+pub fn postgres_base_url() -> String {
+    std::env::var("ACCESS_TOKENS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.to_owned())
+}
+
+/// A database of a test's own: a SQLite file in a temporary folder, or a new
+/// schema in the test PostgreSQL database (dropped again at the end).
+pub struct TestDatabase {
+    pub url: DatabaseUrl,
+    schema: Option<String>,
+    dir: tempfile::TempDir,
+}
+
+impl TestDatabase {
+    /// A new, empty database on this run's backend (not yet migrated).
+    pub fn fresh() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        if on_postgres() {
+            use diesel::{Connection, RunQueryDsl};
+            let base = postgres_base_url();
+            let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = diesel::PgConnection::establish(&base)
+                .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {base}: {e}"));
+            diesel::sql_query(format!("CREATE SCHEMA {schema}"))
+                .execute(&mut conn)
+                .expect("create a schema");
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+            TestDatabase {
+                url: DatabaseUrl::Postgres(url),
+                schema: Some(schema),
+                dir,
+            }
+        } else {
+            let path = dir.path().join("test.db");
+            TestDatabase {
+                url: DatabaseUrl::Sqlite(path),
+                schema: None,
+                dir,
+            }
+        }
+    }
+
+    /// The SQLite file, when the backend is SQLite.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => Some(path),
+            DatabaseUrl::Postgres(_) => None,
+        }
+    }
+
+    /// A folder that lives as long as the database, for a test's other files.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// What to pass as `--database` or `ACCESS_TOKENS_DATABASE`.
+    pub fn arg(&self) -> OsString {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => path.clone().into_os_string(),
+            DatabaseUrl::Postgres(url) => url.into(),
+        }
+    }
+
+    /// Whether anything has created the database yet: the SQLite file exists, or
+    /// the PostgreSQL schema has tables (migrations ran).
+    pub fn exists(&self) -> bool {
+        match (&self.url, &self.schema) {
+            (DatabaseUrl::Sqlite(path), _) => path.exists(),
+            (DatabaseUrl::Postgres(_), Some(schema)) => {
+                use diesel::{Connection, QueryDsl, RunQueryDsl};
+                diesel::table! {
+                    information_schema.tables (table_name) {
+                        table_schema -> Text,
+                        table_name -> Text,
+                    }
+                }
+                use diesel::ExpressionMethods;
+                let mut conn = diesel::PgConnection::establish(&postgres_base_url()).unwrap();
+                let n: i64 = tables::table
+                    .filter(tables::table_schema.eq(schema))
+                    .count()
+                    .get_result(&mut conn)
+                    .unwrap();
+                n > 0
+            }
+            (DatabaseUrl::Postgres(_), None) => unreachable!("a test schema has a name"),
+        }
+    }
+
+    /// Opens (and migrates) the database.
+    pub fn open(&self) -> DbPool {
+        db::open(&self.url).expect("open database")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(schema) = &self.schema {
+            use diesel::connection::SimpleConnection;
+            use diesel::Connection;
+            // Best effort: a server still holding a lock must not hang the test.
+            if let Ok(mut conn) = diesel::PgConnection::establish(&postgres_base_url()) {
+                let _ = conn.batch_execute(&format!(
+                    "SET lock_timeout = '2s'; DROP SCHEMA IF EXISTS {schema} CASCADE"
+                ));
+            }
+        }
+    }
+}
+
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub address: String,
     pub port: u16,
-    pub db_path: PathBuf,
     pub pool: DbPool,
-    _dir: tempfile::TempDir,
+    pub db: TestDatabase,
 }
 
-/// Starts the real application on port 0 over a new database file.
+/// Starts the real application on port 0 over a new database.
 pub async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("test.db");
-    let pool = db::open(&db_path).expect("open database");
-    let app = Application::build_with_pool(Settings::for_tests(db_path.clone()), pool.clone())
-        .await
-        .expect("build app");
-    let port = app.port();
-    actix_web::rt::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        port,
-        db_path,
-        pool,
-        _dir: dir,
-    }
+    spawn_app_with(|_| {}).await
 }
 
 impl TestApp {
@@ -143,10 +254,9 @@ pub fn csrf_token(html: &str) -> String {
 /// Starts the real application on port 0 over a new database file, with the test
 /// settings adjusted by `configure` (a fixed session key, Secure cookies, ...).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("test.db");
-    let pool = db::open(&db_path).expect("open database");
-    let mut settings = Settings::for_tests(db_path.clone());
+    let db = TestDatabase::fresh();
+    let pool = db.open();
+    let mut settings = Settings::for_tests(db.url.clone());
     configure(&mut settings);
     let app = Application::build_with_pool(settings, pool.clone())
         .await
@@ -156,19 +266,18 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
-        db_path,
         pool,
-        _dir: dir,
+        db,
     }
 }
 
 impl TestApp {
-    /// Starts another instance of the application over this app's database file,
+    /// Starts another instance of the application over this app's database,
     /// as a restart or a second server would, with its own pool and memory; returns
     /// its address (`http://127.0.0.1:PORT`).
     pub async fn spawn_instance(&self, configure: impl FnOnce(&mut Settings)) -> String {
-        let pool = db::open(&self.db_path).expect("open database again");
-        let mut settings = Settings::for_tests(self.db_path.clone());
+        let pool = self.db.open();
+        let mut settings = Settings::for_tests(self.db.url.clone());
         configure(&mut settings);
         let app = Application::build_with_pool(settings, pool)
             .await
