@@ -1,13 +1,9 @@
 //! Tests of the real `access-tokens` binary: `user add`, `user passwd` and `serve`,
 //! each run with `std::process::Command` in a temporary directory of its own.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 use access_tokens::auth::password;
 use access_tokens::domain::{Password, Role};
@@ -18,28 +14,15 @@ use serde_json::json;
 
 mod common;
 
+use common::process::{command, Server};
 use common::TestDatabase;
 
-const BIN: &str = env!("CARGO_BIN_EXE_access-tokens");
 const PASSWORD: &str = "correct horse battery staple";
 const ADMIN_LINE: &str = "Created user admin with password ";
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-/// The binary, run in `dir`, with none of its settings taken from this process's
-/// environment.
-fn command(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .env_remove("ACCESS_TOKENS_DATABASE")
-        .env_remove("ACCESS_TOKENS_BIND")
-        .env_remove("ACCESS_TOKENS_SESSION_KEY")
-        .env_remove("ACCESS_TOKENS_SECURE_COOKIE")
-        .env_remove("RUST_LOG");
-    cmd
-}
 
 /// Runs `cmd` to completion with `input` on its standard input.
 fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
@@ -122,141 +105,6 @@ fn temp_db() -> (tempfile::TempDir, TestDatabase) {
     (tempfile::tempdir().unwrap(), TestDatabase::fresh())
 }
 
-/// A loopback port that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Collects everything a child writes on one of its streams, in the background.
-fn collect(mut stream: impl Read + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {
-    let text = Arc::new(Mutex::new(String::new()));
-    let sink = text.clone();
-    let handle = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stream.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    (text, handle)
-}
-
-/// A running `serve`; killed when dropped, so a failing test leaves no process.
-struct Server {
-    child: Child,
-    address: String,
-    stdout: Arc<Mutex<String>>,
-    stderr: Arc<Mutex<String>>,
-    readers: Vec<JoinHandle<()>>,
-}
-
-impl Server {
-    /// Starts `serve` on a free port over `db` and waits until it accepts requests.
-    async fn start(dir: &Path, db: &TestDatabase) -> Server {
-        let port = free_port();
-        let mut cmd = command(dir);
-        let mut child = cmd
-            .args([
-                "serve",
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--database",
-            ])
-            .arg(db.arg())
-            // Everything the server logs at any level is checked for secrets.
-            .env("RUST_LOG", "trace")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start serve");
-        let (stdout, out_reader) = collect(child.stdout.take().unwrap());
-        let (stderr, err_reader) = collect(child.stderr.take().unwrap());
-        let mut server = Server {
-            child,
-            address: format!("http://127.0.0.1:{port}"),
-            stdout,
-            stderr,
-            readers: vec![out_reader, err_reader],
-        };
-        server.wait_until_ready().await;
-        server
-    }
-
-    async fn wait_until_ready(&mut self) {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!(
-                    "serve exited with {status} before listening\nstderr: {}",
-                    self.stderr.lock().unwrap()
-                );
-            }
-            let url = format!("{}/healthz", self.address);
-            if let Ok(response) = client.get(url).send().await {
-                if response.status().is_success() {
-                    return;
-                }
-            }
-            assert!(Instant::now() < deadline, "serve did not start listening");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// What it printed on standard output so far.
-    fn stdout(&self) -> String {
-        self.stdout.lock().unwrap().clone()
-    }
-
-    /// Waits (briefly) for a complete line starting with `prefix` on standard output
-    /// and returns the rest of it.
-    async fn stdout_line(&self, prefix: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let out = self.stdout();
-            if let Some(start) = out.find(prefix) {
-                let rest = &out[start + prefix.len()..];
-                if let Some(end) = rest.find('\n') {
-                    return rest[..end].trim().to_owned();
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no line starting {prefix:?} on stdout: {out:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Stops the server and returns everything it wrote: (stdout, stderr).
-    fn stop(mut self) -> (String, String) {
-        self.kill();
-        for reader in self.readers.drain(..) {
-            reader.join().unwrap();
-        }
-        (self.stdout(), self.stderr.lock().unwrap().clone())
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 // ---------------------------------------------------------------------------
 // user add

@@ -31,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .route("/", web::get().to(index))
     .route("/healthz", web::get().to(healthz))
+    .route("/readyz", web::get().to(readyz))
     .route("/static/{file}", web::get().to(assets::serve))
     .service(
         web::resource("/login")
@@ -69,6 +70,23 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body("ok")
+}
+
+/// Readiness: the database answers, so this instance can serve requests. A load
+/// balancer takes the instance out of rotation while this is 503.
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match db::ping(&state.pool).await {
+        Ok(()) => HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body("ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the database does not answer");
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain; charset=utf-8")
+                .insert_header((header::RETRY_AFTER, "5"))
+                .body("not ready: the database does not answer")
+        }
+    }
 }
 
 /// Any path no page or API route has.

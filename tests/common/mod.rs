@@ -7,6 +7,8 @@
 //! `postgres://postgres@127.0.0.1:5432/test`), so tests still run in parallel.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::ffi::OsString;
 use std::path::Path;
 

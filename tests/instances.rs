@@ -1,0 +1,233 @@
+//! Several real `serve` processes on one database (PostgreSQL in the PostgreSQL
+//! run, one SQLite file otherwise), and a server killed with SIGKILL in the middle
+//! of a burst of writes.
+
+mod common;
+
+use std::time::Duration;
+
+use common::process::{free_port, Server};
+use common::{csrf_token, TestDatabase, PASSWORD};
+use futures_util::stream::{self, StreamExt};
+use reqwest::redirect::Policy;
+use serde_json::{json, Value};
+
+const SESSION_KEY: &str = "a-session-key-shared-by-every-instance-0123456789";
+
+/// A database with the user `alice` in it, created the way an operator would.
+fn database_with_alice() -> TestDatabase {
+    let db = TestDatabase::fresh();
+    let pool = db.open();
+    let mut conn = pool.get().unwrap();
+    let hash = access_tokens::auth::password::hash(
+        &access_tokens::domain::Password::parse_new(PASSWORD.to_owned()).unwrap(),
+    );
+    access_tokens::models::user::create(
+        &mut conn,
+        &access_tokens::domain::Username::parse("alice").unwrap(),
+        &hash,
+        access_tokens::domain::Role::Member,
+    )
+    .unwrap();
+    db
+}
+
+async fn create_token(client: &reqwest::Client, server: &Server) -> reqwest::Response {
+    client
+        .post(server.url("/v4/apiAccessTokens"))
+        .basic_auth("alice", Some(PASSWORD))
+        .json(&json!({"lifetimeSeconds": 3600, "description": "burst"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get_with_token(server: &Server, token: &str, path: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn two_instances_share_sessions_and_tokens_through_the_database_alone() {
+    let db = database_with_alice();
+    let env = [("ACCESS_TOKENS_SESSION_KEY", SESSION_KEY)];
+    let a = Server::start_with(db.dir(), &db, &env).await;
+    let b = Server::start_with(db.dir(), &db, &env).await;
+
+    // Signed in through A, the same browser keeps working through B.
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let login = browser
+        .get(a.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let signed_in = browser
+        .post(a.url("/login"))
+        .form(&[
+            ("csrf_token", csrf_token(&login).as_str()),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303, "signing in through A");
+    let page = browser
+        .get(b.url("/preferences/access-tokens"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200, "the session from A is valid on B");
+    assert!(page.text().await.unwrap().contains("Access Tokens"));
+
+    // A token created through A works on B.
+    let created: Value = create_token(&reqwest::Client::new(), &a)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = created["tokenValue"].as_str().unwrap();
+    let id = created["tokenInfo"]["tokenId"].as_str().unwrap();
+    let on_b = get_with_token(&b, token, "/v4/apiAccessTokens").await;
+    assert_eq!(on_b.status(), 200, "a token created through A works on B");
+    let listed: Value = on_b.json().await.unwrap();
+    assert_eq!(listed["data"][0]["tokenId"], id);
+
+    // Deleted through B, it is refused by A on the very next request.
+    assert_eq!(get_with_token(&a, token, "/v4/apiAccessTokens").await.status(), 200);
+    let deleted = reqwest::Client::new()
+        .delete(b.url(&format!("/v4/apiAccessTokens/{id}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204, "deleting through B");
+    let on_a = get_with_token(&a, token, "/v4/apiAccessTokens").await;
+    assert_eq!(on_a.status(), 401, "A refuses the token B deleted");
+    assert!(on_a.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("invalid_token"));
+}
+
+#[actix_web::test]
+async fn instances_starting_at_once_migrate_the_same_database_without_a_fight() {
+    // A fresh database: both instances find the migrations pending at once.
+    let db = TestDatabase::fresh();
+    let (a, b) = tokio::join!(
+        Server::start(db.dir(), &db),
+        Server::start(db.dir(), &db)
+    );
+    for server in [&a, &b] {
+        let ready = reqwest::get(server.url("/readyz")).await.unwrap();
+        assert_eq!(ready.status(), 200, "{} is ready", server.address);
+    }
+    // Exactly one of them created the first admin.
+    let printed = [a.stdout(), b.stdout()]
+        .iter()
+        .filter(|out| out.contains("Created user admin with password "))
+        .count();
+    assert_eq!(printed, 1, "one instance creates the admin");
+}
+
+#[actix_web::test]
+async fn a_server_killed_mid_burst_loses_no_acknowledged_token_and_shows_nothing_half_written()
+{
+    let db = database_with_alice();
+    let port = free_port();
+    let mut server = Server::start_on(db.dir(), &db.arg(), port, &[]).await;
+
+    // 32 clients keep creating tokens; the server is killed under them.
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let burst = {
+        let (client, server) = (&client, &server);
+        stream::iter(0..400)
+            .map(move |_| async move {
+                match client
+                    .post(server.url("/v4/apiAccessTokens"))
+                    .basic_auth("alice", Some(PASSWORD))
+                    .json(&json!({"lifetimeSeconds": 3600, "description": "burst"}))
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == 201 => r.json::<Value>().await.ok(),
+                    Ok(r) => {
+                        assert!(
+                            !r.status().is_server_error(),
+                            "a {} during the burst",
+                            r.status()
+                        );
+                        None
+                    }
+                    Err(_) => None, // the connection died with the server
+                }
+            })
+            .buffer_unordered(32)
+            .collect::<Vec<_>>()
+    };
+    // SIGKILL once some creations have been acknowledged, while the rest are in
+    // flight: no shutdown, no flush.
+    let pid = server.child.id().to_string();
+    let killer = async {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let status = std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -9 {pid}");
+    };
+    let (results, ()) = tokio::join!(burst, killer);
+    server.kill(); // reaps the process
+    let acknowledged: Vec<Value> = results.into_iter().flatten().collect();
+    assert!(!acknowledged.is_empty(), "some creations were acknowledged");
+    assert!(
+        acknowledged.len() < 400,
+        "the kill came before the burst ended ({} acknowledged)",
+        acknowledged.len()
+    );
+
+    // Restarted on the same database and port.
+    let server = Server::start_on(db.dir(), &db.arg(), port, &[]).await;
+    let listed: Value = reqwest::Client::new()
+        .get(server.url("/v4/apiAccessTokens"))
+        .basic_auth("alice", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = listed["data"].as_array().unwrap();
+    // Every acknowledged creation is there and works.
+    for created in &acknowledged {
+        let id = created["tokenInfo"]["tokenId"].as_str().unwrap();
+        assert!(
+            rows.iter().any(|r| r["tokenId"] == id),
+            "acknowledged token {id} is listed after the restart"
+        );
+        let token = created["tokenValue"].as_str().unwrap();
+        let one = get_with_token(&server, token, &format!("/v4/apiAccessTokens/{id}")).await;
+        assert_eq!(one.status(), 200, "acknowledged token {id} works");
+    }
+    // Nothing half-written: every stored token is whole.
+    for row in rows {
+        assert_eq!(row["description"], "burst", "{row}");
+        assert!(row["tokenId"].as_str().is_some_and(|s| s.len() == 36), "{row}");
+        assert!(row["createdAt"].is_string() && row["expiredAt"].is_string(), "{row}");
+    }
+    assert!(rows.len() >= acknowledged.len());
+}
