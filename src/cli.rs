@@ -22,6 +22,8 @@ pub struct Cli {
         long,
         global = true,
         env = "ACCESS_TOKENS_DATABASE",
+        // A PostgreSQL URL may carry a password: `--help` must not print it.
+        hide_env_values = true,
         default_value = DEFAULT_DATABASE,
         value_name = "PATH|URL"
     )]

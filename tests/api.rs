@@ -208,7 +208,10 @@ fn database_bytes(app: &TestApp) -> Vec<u8> {
     )
     .load(&mut conn)
     .unwrap();
-    assert!(tables.iter().any(|t| t.row == "api_tokens"), "the tables are found");
+    assert!(
+        tables.iter().any(|t| t.row == "api_tokens"),
+        "the tables are found"
+    );
     let mut bytes = Vec::new();
     for table in tables {
         let rows: Vec<Row> = diesel::sql_query(format!(

@@ -105,7 +105,12 @@ async fn two_instances_share_sessions_and_tokens_through_the_database_alone() {
     assert_eq!(listed["data"][0]["tokenId"], id);
 
     // Deleted through B, it is refused by A on the very next request.
-    assert_eq!(get_with_token(&a, token, "/v4/apiAccessTokens").await.status(), 200);
+    assert_eq!(
+        get_with_token(&a, token, "/v4/apiAccessTokens")
+            .await
+            .status(),
+        200
+    );
     let deleted = reqwest::Client::new()
         .delete(b.url(&format!("/v4/apiAccessTokens/{id}")))
         .bearer_auth(token)
@@ -125,10 +130,7 @@ async fn two_instances_share_sessions_and_tokens_through_the_database_alone() {
 async fn instances_starting_at_once_migrate_the_same_database_without_a_fight() {
     // A fresh database: both instances find the migrations pending at once.
     let db = TestDatabase::fresh();
-    let (a, b) = tokio::join!(
-        Server::start(db.dir(), &db),
-        Server::start(db.dir(), &db)
-    );
+    let (a, b) = tokio::join!(Server::start(db.dir(), &db), Server::start(db.dir(), &db));
     for server in [&a, &b] {
         let ready = reqwest::get(server.url("/readyz")).await.unwrap();
         assert_eq!(ready.status(), 200, "{} is ready", server.address);
@@ -142,8 +144,7 @@ async fn instances_starting_at_once_migrate_the_same_database_without_a_fight() 
 }
 
 #[actix_web::test]
-async fn a_server_killed_mid_burst_loses_no_acknowledged_token_and_shows_nothing_half_written()
-{
+async fn a_server_killed_mid_burst_loses_no_acknowledged_token_and_shows_nothing_half_written() {
     let db = database_with_alice();
     let port = free_port();
     let mut server = Server::start_on(db.dir(), &db.arg(), port, &[]).await;
@@ -226,8 +227,14 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_token_and_shows_nothing
     // Nothing half-written: every stored token is whole.
     for row in rows {
         assert_eq!(row["description"], "burst", "{row}");
-        assert!(row["tokenId"].as_str().is_some_and(|s| s.len() == 36), "{row}");
-        assert!(row["createdAt"].is_string() && row["expiredAt"].is_string(), "{row}");
+        assert!(
+            row["tokenId"].as_str().is_some_and(|s| s.len() == 36),
+            "{row}"
+        );
+        assert!(
+            row["createdAt"].is_string() && row["expiredAt"].is_string(),
+            "{row}"
+        );
     }
     assert!(rows.len() >= acknowledged.len());
 }

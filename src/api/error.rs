@@ -59,14 +59,30 @@ pub struct ErrorEnvelope {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// `ValidationFailed`, `UnauthorizedException`, `ObjectNotFoundException`,
-    /// `RouteNotFoundException`, `TooManyRequestsException`,
-    /// `ServiceUnavailableException` or `InternalServerError`.
-    pub name: String,
+    pub name: ErrorName,
     pub message: String,
     /// More about the failure, such as the `field` at fault; may be empty.
     #[schema(value_type = Object)]
     pub details: Value,
+}
+
+/// What kind of failure it was; one name per [`ApiError`] variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub enum ErrorName {
+    /// 400, 413 or 415: the request (its body, a field or the path) is not valid.
+    ValidationFailed,
+    /// 401: no credentials, or credentials that are not valid.
+    UnauthorizedException,
+    /// 404: no such object of the caller's.
+    ObjectNotFoundException,
+    /// 404: no such path or method.
+    RouteNotFoundException,
+    /// 429: too many failed sign-ins.
+    TooManyRequestsException,
+    /// 503: the database cannot answer right now.
+    ServiceUnavailableException,
+    /// 500: an unexpected failure.
+    InternalServerError,
 }
 
 impl ApiError {
@@ -79,15 +95,15 @@ impl ApiError {
         }
     }
 
-    fn name(&self) -> &'static str {
+    fn name(&self) -> ErrorName {
         match self {
-            ApiError::Validation { .. } => "ValidationFailed",
-            ApiError::Unauthenticated { .. } => "UnauthorizedException",
-            ApiError::Throttled { .. } => "TooManyRequestsException",
-            ApiError::NotFound(_) => "ObjectNotFoundException",
-            ApiError::RouteNotFound => "RouteNotFoundException",
-            ApiError::Unavailable => "ServiceUnavailableException",
-            ApiError::Internal => "InternalServerError",
+            ApiError::Validation { .. } => ErrorName::ValidationFailed,
+            ApiError::Unauthenticated { .. } => ErrorName::UnauthorizedException,
+            ApiError::Throttled { .. } => ErrorName::TooManyRequestsException,
+            ApiError::NotFound(_) => ErrorName::ObjectNotFoundException,
+            ApiError::RouteNotFound => ErrorName::RouteNotFoundException,
+            ApiError::Unavailable => ErrorName::ServiceUnavailableException,
+            ApiError::Internal => ErrorName::InternalServerError,
         }
     }
 
@@ -141,7 +157,7 @@ impl ResponseError for ApiError {
         }
         response.json(ErrorEnvelope {
             exception: ErrorBody {
-                name: self.name().to_owned(),
+                name: self.name(),
                 message: self.to_string(),
                 details: self.details(),
             },
@@ -182,6 +198,35 @@ impl From<BearerError> for ApiError {
                 token_presented: true,
             },
             BearerError::Db(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_names_are_sent_as_their_plain_names() {
+        for (name, wire) in [
+            (ErrorName::ValidationFailed, "ValidationFailed"),
+            (ErrorName::UnauthorizedException, "UnauthorizedException"),
+            (
+                ErrorName::ObjectNotFoundException,
+                "ObjectNotFoundException",
+            ),
+            (ErrorName::RouteNotFoundException, "RouteNotFoundException"),
+            (
+                ErrorName::TooManyRequestsException,
+                "TooManyRequestsException",
+            ),
+            (
+                ErrorName::ServiceUnavailableException,
+                "ServiceUnavailableException",
+            ),
+            (ErrorName::InternalServerError, "InternalServerError"),
+        ] {
+            assert_eq!(serde_json::to_value(name).unwrap(), json!(wire));
         }
     }
 }

@@ -11,7 +11,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 pub use caller::{ApiCaller, Credential};
-pub use error::{ApiError, ErrorBody, ErrorEnvelope, CHALLENGE, CHALLENGE_INVALID_TOKEN};
+pub use error::{
+    ApiError, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE, CHALLENGE_INVALID_TOKEN,
+};
 
 /// The largest request body the API reads.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

@@ -1,11 +1,16 @@
 //! The OpenAPI 3 document of the API, generated from the handlers' annotations.
 
 use actix_web::HttpResponse;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
-use super::{ApiCaller, ErrorBody, ErrorEnvelope};
+use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,8 +27,16 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope};
         super::tokens::delete,
         spec,
     ),
-    components(schemas(CreateTokenRequest, CreatedToken, TokenInfo, TokenList, ErrorEnvelope, ErrorBody)),
-    modifiers(&SecuritySchemes),
+    components(schemas(
+        CreateTokenRequest,
+        CreatedToken,
+        TokenInfo,
+        TokenList,
+        ErrorEnvelope,
+        ErrorBody,
+        ErrorName
+    )),
+    modifiers(&SecuritySchemes, &CommonResponses),
     security(("bearer" = []), ("basic" = [])),
     tags((name = "apiAccessTokens", description = "API access tokens of the authenticated user")),
 )]
@@ -45,6 +58,110 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The answers every route can give, whatever it does: 401 (credentials), 429 (Basic
+/// sign-ins throttled) and 503 (database unavailable). They are declared once under
+/// `components/responses` and referenced from every operation, so the handlers'
+/// annotations list only what is particular to them.
+struct CommonResponses;
+
+/// `(status, component name, response)` of each common answer.
+fn common_responses() -> [(&'static str, &'static str, Response); 3] {
+    let retry_after = |description: &str| {
+        HeaderBuilder::new()
+            .schema(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1)),
+            )
+            .description(Some(description))
+            .build()
+    };
+    [
+        (
+            "401",
+            "Unauthorized",
+            error_response("Missing or invalid credentials")
+                .header(
+                    "WWW-Authenticate",
+                    HeaderBuilder::new()
+                        .schema(ObjectBuilder::new().schema_type(Type::String))
+                        .description(Some(format!(
+                            "`{CHALLENGE}`, plus `, error=\"invalid_token\"` when a token \
+                             was presented"
+                        )))
+                        .build(),
+                )
+                .build(),
+        ),
+        (
+            "429",
+            "TooManyRequests",
+            error_response("Too many failed Basic sign-ins for this user name or address")
+                .header(
+                    "Retry-After",
+                    retry_after("Seconds until the next attempt is allowed"),
+                )
+                .build(),
+        ),
+        (
+            "503",
+            "ServiceUnavailable",
+            error_response("The database cannot answer right now; retry")
+                .header(
+                    "Retry-After",
+                    retry_after("Seconds to wait before retrying"),
+                )
+                .build(),
+        ),
+    ]
+}
+
+/// A response with the error envelope as its JSON body.
+fn error_response(description: &str) -> ResponseBuilder {
+    ResponseBuilder::new().description(description).content(
+        "application/json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+            .build(),
+    )
+}
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let common = common_responses();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                add_common_responses(operation, &common);
+            }
+        }
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, response) in common {
+            components
+                .responses
+                .insert(name.to_owned(), RefOr::T(response));
+        }
+    }
+}
+
+fn add_common_responses(operation: &mut Operation, common: &[(&str, &str, Response)]) {
+    for (status, name, _) in common {
+        operation.responses.responses.insert(
+            (*status).to_owned(),
+            RefOr::Ref(Ref::from_response_name(*name)),
+        );
+    }
+}
+
 /// The OpenAPI document of every route of the API, as JSON.
 #[utoipa::path(
     get,
@@ -53,7 +170,6 @@ impl Modify for SecuritySchemes {
     tag = "meta",
     responses(
         (status = 200, description = "This OpenAPI 3 document", content_type = "application/json", body = Object),
-        (status = 401, description = "Missing or invalid credentials", body = ErrorEnvelope),
     ),
     security(("bearer" = []), ("basic" = []))
 )]

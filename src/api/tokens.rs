@@ -2,10 +2,17 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::de::{self, Unexpected, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::json;
+use utoipa::openapi::schema::{
+    KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::ToSchema;
 
-use crate::domain::{Description, Lifetime, TokenId};
+use crate::domain::{description, lifetime, Description, Lifetime, TokenId};
 use crate::models::token::ApiToken;
 use crate::startup::AppState;
 use crate::tokens;
@@ -16,13 +23,99 @@ use super::{ApiCaller, ApiError, ErrorEnvelope};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateTokenRequest {
-    /// Lifetime in seconds, 1 to 315360000 (ten years), or -1 for a token that
-    /// never expires.
-    #[schema(example = 100, minimum = -1, maximum = 315_360_000)]
+    #[serde(deserialize_with = "whole_number")]
+    #[schema(schema_with = lifetime_seconds_schema)]
     pub lifetime_seconds: i64,
-    /// A user-friendly description, at most 255 characters.
-    #[schema(example = "My 100-second token", max_length = 255)]
+    #[schema(schema_with = description_schema)]
     pub description: Option<String>,
+}
+
+/// A number with no fractional part, as JSON Schema's `integer` is: `100.0` and `1e2`
+/// are 100, `1.5` and `"100"` are refused. Whole numbers beyond `i64` saturate, so they
+/// are refused as too long a lifetime rather than as a type error.
+fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct WholeNumber;
+
+    impl Visitor<'_> for WholeNumber {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            Ok(i64::try_from(v).unwrap_or(i64::MAX))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            if v.is_finite() && v.fract() == 0.0 {
+                // `as` saturates at the bounds of `i64`.
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_value(Unexpected::Float(v), &self))
+            }
+        }
+    }
+
+    deserializer.deserialize_i64(WholeNumber)
+}
+
+/// `lifetimeSeconds`: -1, or 1 to [`lifetime::MAX_SECONDS`]; 0 is refused, so a plain
+/// `minimum` cannot say it.
+fn lifetime_seconds_schema() -> Schema {
+    let schema = OneOfBuilder::new()
+        .description(Some(format!(
+            "Lifetime in seconds, 1 to {} (ten years), or -1 for a token that never expires.",
+            lifetime::MAX_SECONDS
+        )))
+        .examples([json!(100)])
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .enum_values(Some([-1])),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(1))
+                .maximum(Some(lifetime::MAX_SECONDS)),
+        )
+        .build();
+    Schema::OneOf(schema)
+}
+
+/// `description`, exactly as [`Description::parse_optional`] takes it: surrounding
+/// white space (Rust's `char::is_whitespace`) is trimmed, a blank result means none,
+/// and what remains has at most [`description::MAX_CHARS`] characters and no control
+/// characters (Unicode `Cc`). The length is in the pattern, not in `maxLength`,
+/// because it counts after trimming.
+fn description_schema() -> Object {
+    // White space as `str::trim` sees it (Unicode White_Space).
+    const SPACE: &str =
+        r"\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+    // Control characters (Unicode Cc).
+    const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+    let edge = format!("[^{CONTROL}{SPACE}]");
+    let inner = format!("[^{CONTROL}]{{0,{}}}", description::MAX_CHARS - 2);
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some(format!(
+            "A user-friendly description, at most {} characters once surrounding white space \
+             is trimmed, without control characters such as line breaks. Absent, null or blank \
+             means none.",
+            description::MAX_CHARS
+        )))
+        .pattern(Some(format!(
+            "^[{SPACE}]*(?:{edge}(?:{inner}{edge})?)?[{SPACE}]*$"
+        )))
+        .examples([json!("My 100-second token")])
+        .build()
 }
 
 /// What the API shows of a token; never its value.
@@ -32,13 +125,14 @@ pub struct TokenInfo {
     /// Internal identifier of the token (not the token itself).
     #[schema(example = "bab908f7-dcc2-4962-85bd-c1e96d0cacbd", format = Uuid)]
     pub token_id: String,
-    #[schema(example = "My 100-second token")]
+    /// The description given at creation; null when none was.
+    #[schema(example = "My 100-second token", required = true)]
     pub description: Option<String>,
     /// When the token expires; null when it never expires.
-    #[schema(example = "2019-01-16T00:06:41.743Z", format = DateTime)]
+    #[schema(example = "2019-01-16T00:06:41.743Z", format = DateTime, required = true)]
     pub expired_at: Option<String>,
     /// When the token was last used; null until its first use.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, required = true)]
     pub last_used: Option<String>,
     #[schema(example = "2019-01-16T00:05:01.743Z", format = DateTime)]
     pub created_at: String,
@@ -87,9 +181,13 @@ fn parse_token_id(raw: &str) -> Result<TokenId, ApiError> {
     tag = "apiAccessTokens",
     request_body = CreateTokenRequest,
     responses(
-        (status = 201, description = "Created; the value is shown only in this response", body = CreatedToken),
+        (
+            status = 201,
+            description = "Created; the value is shown only in this response",
+            body = CreatedToken,
+            headers(("Location" = String, description = "The new token's path: `/v4/apiAccessTokens/{tokenId}`")),
+        ),
         (status = 400, description = "Invalid request", body = ErrorEnvelope),
-        (status = 401, description = "Missing or invalid credentials", body = ErrorEnvelope),
         (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
         (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
     ),
@@ -131,7 +229,6 @@ pub async fn create(
     tag = "apiAccessTokens",
     responses(
         (status = 200, body = TokenList),
-        (status = 401, description = "Missing or invalid credentials", body = ErrorEnvelope),
     ),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -154,7 +251,6 @@ pub async fn list(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpR
     responses(
         (status = 200, body = TokenInfo),
         (status = 400, description = "Malformed token ID", body = ErrorEnvelope),
-        (status = 401, description = "Missing or invalid credentials", body = ErrorEnvelope),
         (status = 404, description = "No such token of the caller's", body = ErrorEnvelope),
     ),
     security(("bearer" = []), ("basic" = []))
@@ -181,7 +277,6 @@ pub async fn get(
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed token ID", body = ErrorEnvelope),
-        (status = 401, description = "Missing or invalid credentials", body = ErrorEnvelope),
         (status = 404, description = "No such token of the caller's", body = ErrorEnvelope),
     ),
     security(("bearer" = []), ("basic" = []))

@@ -216,7 +216,8 @@ impl ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<Conn, Self::Error> {
-        self.establish().map_err(diesel::r2d2::Error::ConnectionError)
+        self.establish()
+            .map_err(diesel::r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
@@ -239,9 +240,7 @@ pub fn open(url: &DatabaseUrl) -> Result<DbPool, DbError> {
     // One direct connection first: it fails at once with the backend's own reason
     // (missing folder, not a database, refused, bad password) where the pool
     // would retry until its timeout.
-    let mut first = manager
-        .establish()
-        .map_err(|e| open_error(e.to_string()))?;
+    let mut first = manager.establish().map_err(|e| open_error(e.to_string()))?;
     migrate(&mut first)?;
     drop(first);
     let max_size = match url {

@@ -47,30 +47,36 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A new, empty database on this run's backend (not yet migrated).
     pub fn fresh() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
         if on_postgres() {
-            use diesel::{Connection, RunQueryDsl};
-            let base = postgres_base_url();
-            let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = diesel::PgConnection::establish(&base)
-                .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {base}: {e}"));
-            diesel::sql_query(format!("CREATE SCHEMA {schema}"))
-                .execute(&mut conn)
-                .expect("create a schema");
-            let sep = if base.contains('?') { '&' } else { '?' };
-            let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-            TestDatabase {
-                url: DatabaseUrl::Postgres(url),
-                schema: Some(schema),
-                dir,
-            }
+            Self::fresh_postgres()
         } else {
-            let path = dir.path().join("test.db");
+            let dir = tempfile::tempdir().expect("temp dir");
             TestDatabase {
-                url: DatabaseUrl::Sqlite(path),
+                url: DatabaseUrl::Sqlite(dir.path().join("test.db")),
                 schema: None,
                 dir,
             }
+        }
+    }
+
+    /// A new, empty schema in the test PostgreSQL database, whatever this run's
+    /// backend, for tests that are about PostgreSQL itself.
+    pub fn fresh_postgres() -> Self {
+        use diesel::{Connection, RunQueryDsl};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let base = postgres_base_url();
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = diesel::PgConnection::establish(&base)
+            .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {base}: {e}"));
+        diesel::sql_query(format!("CREATE SCHEMA {schema}"))
+            .execute(&mut conn)
+            .expect("create a schema");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        TestDatabase {
+            url: DatabaseUrl::Postgres(url),
+            schema: Some(schema),
+            dir,
         }
     }
 

@@ -27,7 +27,6 @@ pub fn command(dir: &Path) -> Command {
     cmd
 }
 
-
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -78,12 +77,7 @@ impl Server {
 
     /// As [`Server::start_with`], over the database `--database DATABASE` names, on
     /// a given port (to restart on the same address).
-    pub async fn start_on(
-        dir: &Path,
-        database: &OsStr,
-        port: u16,
-        env: &[(&str, &str)],
-    ) -> Server {
+    pub async fn start_on(dir: &Path, database: &OsStr, port: u16, env: &[(&str, &str)]) -> Server {
         let mut cmd = command(dir);
         cmd.envs(env.iter().copied());
         let mut child = cmd

@@ -1,0 +1,273 @@
+//! PostgreSQL going away under a running server, and coming back.
+//!
+//! The server process reaches PostgreSQL through a TCP relay that the test owns.
+//! Stopping the relay is, seen from the server, exactly PostgreSQL stopping: every
+//! open connection is closed and new ones are refused. (Stopping the shared server
+//! itself would break the other tests running beside this one.) These tests always
+//! use PostgreSQL, whichever backend the rest of the run uses.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::process::Server;
+use common::{csrf_token, postgres_base_url, TestDatabase, PASSWORD};
+use reqwest::redirect::Policy;
+use serde_json::{json, Value};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::task::JoinHandle;
+
+/// A TCP relay from a loopback port to PostgreSQL that can be stopped and started.
+struct Relay {
+    listen: SocketAddr,
+    upstream: SocketAddr,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Relay {
+    fn new(upstream: SocketAddr) -> Self {
+        let port = common::process::free_port();
+        Relay {
+            listen: SocketAddr::from(([127, 0, 0, 1], port)),
+            upstream,
+            tasks: Arc::default(),
+        }
+    }
+
+    /// Accepts connections and relays them, until [`Relay::stop`].
+    fn start(&self) {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind(self.listen).expect("bind the relay port");
+        let listener = socket.listen(64).unwrap();
+        let (upstream, tasks) = (self.upstream, self.tasks.clone());
+        let acceptor = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                tasks.lock().unwrap().push(relay);
+            }
+        });
+        self.tasks.lock().unwrap().push(acceptor);
+    }
+
+    /// Closes the listener and every relayed connection.
+    fn stop(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+/// The host and port of the test PostgreSQL server, from its URL.
+fn postgres_addr(url: &str) -> SocketAddr {
+    let authority = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', '?']).next())
+        .unwrap();
+    let host_port = authority.rsplit('@').next().unwrap();
+    let host_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    let host_port = host_port.replace("localhost", "127.0.0.1");
+    host_port
+        .parse()
+        .expect("the test PostgreSQL URL names host:port")
+}
+
+/// Polls `check` every 100 ms until it holds, or panics after `limit`.
+async fn within<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    loop {
+        if check().await {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{what} did not happen within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn with_postgresql_down_the_server_answers_503_and_recovers_by_itself() {
+    let db = TestDatabase::fresh_postgres();
+    // The schema is created and migrated directly; the server goes through the relay.
+    drop(db.open());
+    let relay = Relay::new(postgres_addr(&postgres_base_url()));
+    relay.start();
+    let direct = db.arg().into_string().unwrap();
+    let relayed = direct.replacen(&relay.upstream.to_string(), &relay.listen.to_string(), 1);
+    assert_ne!(relayed, direct, "the URL names the PostgreSQL port");
+    let server = Server::start_on(
+        db.dir(),
+        relayed.as_ref(),
+        common::process::free_port(),
+        &[],
+    )
+    .await;
+
+    // A signed-in browser (the first admin) and a working token.
+    let password = server
+        .stdout_line("Created user admin with password ")
+        .await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let login = browser.get(server.url("/login")).send().await.unwrap();
+    let csrf = csrf_token(&login.text().await.unwrap());
+    let signed_in = browser
+        .post(server.url("/login"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", "admin"),
+            ("password", password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let api = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let created: Value = api
+        .post(server.url("/v4/apiAccessTokens"))
+        .basic_auth("admin", Some(&password))
+        .json(&json!({"lifetimeSeconds": 3600}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = created["tokenValue"].as_str().unwrap().to_owned();
+    let list = || {
+        api.get(server.url("/v4/apiAccessTokens"))
+            .bearer_auth(&token)
+    };
+    assert_eq!(list().send().await.unwrap().status(), 200);
+
+    // PostgreSQL goes away.
+    relay.stop();
+    let started = Instant::now();
+    let response = list().send().await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(response.status(), 503, "the API says unavailable");
+    assert!(
+        took < Duration::from_secs(5),
+        "answered in {took:?}, not hung"
+    );
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert!(response.headers().contains_key("retry-after"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["exception"]["name"], "ServiceUnavailableException",
+        "{body}"
+    );
+
+    let page = browser
+        .get(server.url("/preferences/access-tokens"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 503, "the page says unavailable");
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("<html"),
+        "a friendly page, not a bare error: {html}"
+    );
+    assert!(
+        html.to_lowercase().contains("try again"),
+        "the page says to try again: {html}"
+    );
+
+    let ready = reqwest::get(server.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503, "/readyz says not ready");
+    let live = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(live.status(), 200, "/healthz stays up");
+
+    // PostgreSQL is back: the server recovers without a restart.
+    relay.start();
+    let recovered = within(Duration::from_secs(15), "recovery", || async {
+        list().send().await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    eprintln!("recovered {recovered:?} after PostgreSQL came back");
+    assert_eq!(
+        reqwest::get(server.url("/readyz")).await.unwrap().status(),
+        200
+    );
+    let page = browser
+        .get(server.url("/preferences/access-tokens"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200, "the page works again");
+
+    let (_, log) = server.stop();
+    assert!(!log.contains(&token), "the token value is never logged");
+    assert!(!log.contains("panicked"), "no panic: {log}");
+    relay.stop();
+}
+
+#[actix_web::test]
+async fn the_login_page_is_refused_politely_too_when_postgresql_is_down() {
+    // Sign-in needs the database: with it gone the form answers 503, not 500.
+    let db = TestDatabase::fresh_postgres();
+    drop(db.open());
+    let relay = Relay::new(postgres_addr(&postgres_base_url()));
+    relay.start();
+    let direct = db.arg().into_string().unwrap();
+    let relayed = direct.replacen(&relay.upstream.to_string(), &relay.listen.to_string(), 1);
+    let server = Server::start_on(
+        db.dir(),
+        relayed.as_ref(),
+        common::process::free_port(),
+        &[],
+    )
+    .await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let login = browser.get(server.url("/login")).send().await.unwrap();
+    let csrf = csrf_token(&login.text().await.unwrap());
+
+    relay.stop();
+    let response = browser
+        .post(server.url("/login"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", "admin"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let basic = reqwest::Client::new()
+        .get(server.url("/v4/apiAccessTokens"))
+        .basic_auth("admin", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), 503, "Basic auth needs the database too");
+    relay.stop();
+}
