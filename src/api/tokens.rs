@@ -1,9 +1,9 @@
 //! `/v4/apiAccessTokens`: create, list, read and delete the caller's access tokens.
 
-use actix_web::http::header;
-use actix_web::{web, HttpResponse};
 use std::fmt;
 
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
 use serde::de::{self, Unexpected, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
@@ -297,4 +297,48 @@ fn not_found(id: TokenId) -> ApiError {
     ApiError::NotFound(format!(
         "No access token with ID {id} exists for this user."
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lifetime_of(body: &str) -> Result<i64, serde_json::Error> {
+        serde_json::from_str::<CreateTokenRequest>(body).map(|r| r.lifetime_seconds)
+    }
+
+    #[test]
+    fn a_lifetime_is_any_whole_json_number() {
+        assert_eq!(lifetime_of(r#"{"lifetimeSeconds": 100}"#).unwrap(), 100);
+        assert_eq!(lifetime_of(r#"{"lifetimeSeconds": -1}"#).unwrap(), -1);
+        assert_eq!(lifetime_of(r#"{"lifetimeSeconds": 100.0}"#).unwrap(), 100);
+        assert_eq!(lifetime_of(r#"{"lifetimeSeconds": 1e2}"#).unwrap(), 100);
+        assert_eq!(lifetime_of(r#"{"lifetimeSeconds": -0.0}"#).unwrap(), 0);
+    }
+
+    #[test]
+    fn huge_lifetimes_saturate_and_are_then_refused_as_too_long() {
+        for body in [
+            r#"{"lifetimeSeconds": 18446744073709551615}"#,
+            r#"{"lifetimeSeconds": 1e300}"#,
+        ] {
+            assert_eq!(lifetime_of(body).unwrap(), i64::MAX, "{body}");
+        }
+        assert_eq!(
+            lifetime_of(r#"{"lifetimeSeconds": -1e300}"#).unwrap(),
+            i64::MIN
+        );
+    }
+
+    #[test]
+    fn a_fractional_or_non_numeric_lifetime_is_refused() {
+        for body in [
+            r#"{"lifetimeSeconds": 1.5}"#,
+            r#"{"lifetimeSeconds": "100"}"#,
+            r#"{"lifetimeSeconds": null}"#,
+            r#"{"lifetimeSeconds": true}"#,
+        ] {
+            assert!(lifetime_of(body).is_err(), "{body}");
+        }
+    }
 }
