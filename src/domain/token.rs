@@ -275,3 +275,52 @@ mod tests {
         assert_eq!(TokenStatus::at(Some(t), t), TokenStatus::Expired);
     }
 }
+
+/// Property tests of the parser every request's token goes through: it never
+/// panics, whatever it is given, and takes back exactly what `encode` gives.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        #[test]
+        fn any_string_is_parsed_or_refused_without_panicking(s in ".{0,600}") {
+            let _ = TokenValue::parse(&s);
+        }
+
+        #[test]
+        fn any_base64_of_any_bytes_is_parsed_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = TokenValue::parse(&BASE64.encode(&bytes));
+        }
+
+        #[test]
+        fn near_miss_json_is_refused_unless_exactly_well_formed(
+            id in "[0-9a-fA-F-]{0,40}",
+            secret in "[0-9a-fA-F]{0,70}",
+            extra in proptest::option::of("[a-z]{1,8}"),
+        ) {
+            let mut json = serde_json::json!({"tokenId": id, "secret": secret});
+            if let Some(field) = &extra {
+                json[field] = serde_json::json!(1);
+            }
+            let parsed = TokenValue::parse(&BASE64.encode(json.to_string()));
+            let well_formed = extra.is_none()
+                && id.parse::<TokenId>().is_ok()
+                && secret.len() == 64;
+            prop_assert_eq!(parsed.is_some(), well_formed);
+        }
+
+        #[test]
+        fn every_encoded_value_round_trips(id_bytes in any::<[u8; 16]>(), secret in any::<[u8; 32]>()) {
+            let id: TokenId = Uuid::from_bytes(id_bytes).to_string().parse().unwrap();
+            let value = TokenValue::encode(id, &TokenSecret(secret));
+            let (parsed_id, parsed_secret) = TokenValue::parse(value.expose()).unwrap();
+            prop_assert_eq!(parsed_id, id);
+            prop_assert_eq!(parsed_secret.0, secret);
+        }
+    }
+}
