@@ -1,59 +1,144 @@
 //! One-time hand-over of a new token's value from the "Generate" POST to the page
-//! that shows it, so the value never travels in a URL, a cookie or the database.
+//! that shows it, through whichever instance serves that page.
+//!
+//! The value is sealed (ChaCha20-Poly1305) under a fresh key and stored as a
+//! short-lived row; the key travels only in the encrypted session cookie, with the
+//! row's id. Neither half reveals the value alone: the database never holds it in
+//! clear, and neither does the cookie, a URL or a log. Showing it deletes the row.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::fmt;
+use std::time::Duration;
 
-use crate::auth::session::random_hex;
-use crate::domain::{TokenId, TokenValue, UserId};
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use uuid::Uuid;
+
+use crate::db::{self, DbError, DbPool};
+use crate::domain::{Timestamp, TokenId, TokenValue, UserId};
+use crate::models::reveal;
 
 /// How long a value waits for the redirect that shows it.
-const TTL: Duration = Duration::from_secs(5 * 60);
+pub const TTL: Duration = Duration::from_secs(5 * 60);
 
-struct Pending {
+const NONCE_LEN: usize = 12;
+
+/// What the session keeps: the row's id and the key that opens it.
+pub struct RevealTicket {
+    id: Uuid,
+    key: Key,
+}
+
+impl RevealTicket {
+    /// The form kept in the session cookie: `<row id>.<key as hex>`.
+    pub fn to_session_value(&self) -> String {
+        format!("{}.{}", self.id, hex::encode(self.key))
+    }
+
+    /// Reads the session's form back; anything else is no ticket.
+    pub fn from_session_value(value: &str) -> Option<Self> {
+        let (id, key) = value.split_once('.')?;
+        let id = Uuid::parse_str(id).ok()?;
+        let key: [u8; 32] = hex::decode(key).ok()?.try_into().ok()?;
+        Some(Self {
+            id,
+            key: key.into(),
+        })
+    }
+}
+
+impl fmt::Debug for RevealTicket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RevealTicket")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Binds the ciphertext to its row, user and token, so that a sealed value cannot
+/// be moved to another row and opened there.
+fn associated_data(id: Uuid, user: UserId, token: TokenId) -> String {
+    format!("{id}|{user}|{token}")
+}
+
+/// Seals `value` for `user` and returns the ticket that shows it once.
+pub async fn put(
+    pool: &DbPool,
     user: UserId,
-    token_id: TokenId,
-    value: TokenValue,
-    created: Instant,
-}
-
-/// New token values waiting to be shown once, by ticket, in this process's memory.
-#[derive(Default)]
-pub struct RevealStore {
-    pending: Mutex<HashMap<String, Pending>>,
-}
-
-impl RevealStore {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Keeps `value` for `user` and returns the ticket that fetches it once.
-    pub fn put(&self, user: UserId, token_id: TokenId, value: TokenValue) -> String {
-        let ticket = random_hex();
-        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, p| p.created.elapsed() < TTL);
-        map.insert(
-            ticket.clone(),
-            Pending {
-                user,
-                token_id,
-                value,
-                created: Instant::now(),
+    token: TokenId,
+    value: &TokenValue,
+) -> Result<RevealTicket, DbError> {
+    let id = Uuid::new_v4();
+    let key = ChaCha20Poly1305::generate_key(&mut OsRng);
+    let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let aad = associated_data(id, user, token);
+    let ciphertext = ChaCha20Poly1305::new(&key)
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: value.expose().as_bytes(),
+                aad: aad.as_bytes(),
             },
-        );
-        ticket
-    }
+        )
+        .expect("ChaCha20-Poly1305 encrypts any message of this size");
+    let mut sealed = nonce.to_vec();
+    sealed.extend_from_slice(&ciphertext);
+    let expires_at = Timestamp::now().plus_seconds(TTL.as_secs() as i64);
+    db::run(pool, move |conn| {
+        Ok(reveal::insert(
+            conn,
+            &id.to_string(),
+            user,
+            token,
+            &sealed,
+            expires_at,
+        )?)
+    })
+    .await?;
+    Ok(RevealTicket { id, key })
+}
 
-    /// Hands the value over and forgets it; a second call with the same ticket,
-    /// another user's ticket or a stale one gets nothing.
-    pub fn take(&self, ticket: &str, user: UserId) -> Option<(TokenId, TokenValue)> {
-        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let pending = map.remove(ticket)?;
-        (pending.user == user && pending.created.elapsed() < TTL)
-            .then_some((pending.token_id, pending.value))
+/// Hands the value over once and deletes it; a second call with the same ticket,
+/// another user's ticket, a stale one or a tampered one gets nothing.
+pub async fn take(
+    pool: &DbPool,
+    ticket: RevealTicket,
+    user: UserId,
+) -> Result<Option<(TokenId, TokenValue)>, DbError> {
+    let id = ticket.id;
+    let Some(row) = db::run(pool, move |conn| {
+        Ok(reveal::take(conn, &id.to_string(), user)?)
+    })
+    .await?
+    else {
+        return Ok(None);
+    };
+    Ok(open(&ticket, user, &row))
+}
+
+fn open(
+    ticket: &RevealTicket,
+    user: UserId,
+    row: &reveal::SealedReveal,
+) -> Option<(TokenId, TokenValue)> {
+    let token: TokenId = row.token_id.parse().ok()?;
+    if row.sealed.len() < NONCE_LEN {
+        return None;
     }
+    let (nonce, ciphertext) = row.sealed.split_at(NONCE_LEN);
+    let aad = associated_data(ticket.id, user, token);
+    let plain = ChaCha20Poly1305::new(&ticket.key)
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: aad.as_bytes(),
+            },
+        )
+        .ok()?;
+    let text = String::from_utf8(plain).ok()?;
+    // Only a well-formed value for this very token is shown.
+    let (parsed_id, secret) = TokenValue::parse(&text)?;
+    (parsed_id == token).then(|| (token, TokenValue::encode(token, &secret)))
 }
 
 #[cfg(test)]
@@ -61,15 +146,73 @@ mod tests {
     use super::*;
     use crate::domain::TokenSecret;
 
+    fn sealed_for(
+        ticket: &RevealTicket,
+        user: UserId,
+        token: TokenId,
+        value: &TokenValue,
+    ) -> reveal::SealedReveal {
+        let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let aad = associated_data(ticket.id, user, token);
+        let ct = ChaCha20Poly1305::new(&ticket.key)
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: value.expose().as_bytes(),
+                    aad: aad.as_bytes(),
+                },
+            )
+            .unwrap();
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&ct);
+        reveal::SealedReveal {
+            token_id: token.to_string(),
+            sealed,
+        }
+    }
+
+    fn ticket() -> RevealTicket {
+        RevealTicket {
+            id: Uuid::new_v4(),
+            key: ChaCha20Poly1305::generate_key(&mut OsRng),
+        }
+    }
+
     #[test]
-    fn a_value_is_handed_over_once_and_only_to_its_user() {
-        let store = RevealStore::new();
-        let user = UserId::new_random();
-        let id = TokenId::new_random();
-        let ticket = store.put(user, id, TokenValue::encode(id, &TokenSecret::generate()));
-        assert!(store.take(&ticket, UserId::new_random()).is_none());
-        let ticket = store.put(user, id, TokenValue::encode(id, &TokenSecret::generate()));
-        assert_eq!(store.take(&ticket, user).map(|(i, _)| i), Some(id));
-        assert!(store.take(&ticket, user).is_none());
+    fn a_ticket_survives_the_session_and_hides_its_key_in_debug() {
+        let t = ticket();
+        let back = RevealTicket::from_session_value(&t.to_session_value()).unwrap();
+        assert_eq!(back.id, t.id);
+        assert_eq!(back.key, t.key);
+        assert!(!format!("{t:?}").contains(&hex::encode(t.key)));
+        assert!(RevealTicket::from_session_value("not-a-ticket").is_none());
+        assert!(RevealTicket::from_session_value(&format!("{}.abcd", t.id)).is_none());
+    }
+
+    #[test]
+    fn only_the_right_key_user_and_token_open_a_sealed_value() {
+        let (t, user, token) = (ticket(), UserId::new_random(), TokenId::new_random());
+        let value = TokenValue::encode(token, &TokenSecret::generate());
+        let row = sealed_for(&t, user, token, &value);
+        let (id, opened) = open(&t, user, &row).unwrap();
+        assert_eq!((id, opened.expose()), (token, value.expose()));
+
+        assert!(open(&ticket(), user, &row).is_none(), "another key");
+        assert!(
+            open(&t, UserId::new_random(), &row).is_none(),
+            "another user"
+        );
+        let moved = reveal::SealedReveal {
+            token_id: TokenId::new_random().to_string(),
+            sealed: row.sealed.clone(),
+        };
+        assert!(open(&t, user, &moved).is_none(), "another token");
+        let mut tampered = row.sealed.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        let tampered = reveal::SealedReveal {
+            token_id: token.to_string(),
+            sealed: tampered,
+        };
+        assert!(open(&t, user, &tampered).is_none(), "a flipped bit");
     }
 }

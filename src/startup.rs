@@ -15,7 +15,6 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::LoginThrottle;
 use crate::config::{SessionKey, Settings};
 use crate::db::{self, DbPool};
-use crate::reveal::RevealStore;
 use crate::{api, models, web as pages};
 
 /// The name of the session cookie.
@@ -27,7 +26,6 @@ const SESSION_KEY_SETTING: &str = "session_key";
 pub struct AppState {
     pub pool: DbPool,
     pub throttle: LoginThrottle,
-    pub reveals: RevealStore,
 }
 
 /// Per-instance configuration the app factory needs besides the state.
@@ -112,7 +110,6 @@ impl Application {
         let state = web::Data::new(AppState {
             pool,
             throttle: LoginThrottle::new(),
-            reveals: RevealStore::new(),
         });
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;

@@ -51,6 +51,24 @@ async fn get_with_token(server: &Server, token: &str, path: &str) -> reqwest::Re
         .unwrap()
 }
 
+/// The sealed values waiting to be shown, as stored.
+fn pending_reveals(db: &TestDatabase) -> Vec<Vec<u8>> {
+    use access_tokens::db::schema::pending_reveals::dsl::*;
+    use diesel::prelude::*;
+    let pool = db.open();
+    let mut conn = pool.get().unwrap();
+    pending_reveals.select(sealed).load(&mut *conn).unwrap()
+}
+
+/// The one-time value on an Access Tokens page, if the page shows one.
+fn shown_token_value(html: &str) -> Option<String> {
+    let doc = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse("textarea#new-token-value").unwrap();
+    doc.select(&selector)
+        .next()
+        .map(|t| t.text().collect::<String>().trim().to_owned())
+}
+
 #[actix_web::test]
 async fn two_instances_share_sessions_and_tokens_through_the_database_alone() {
     let db = database_with_alice();
@@ -89,7 +107,67 @@ async fn two_instances_share_sessions_and_tokens_through_the_database_alone() {
         .await
         .unwrap();
     assert_eq!(page.status(), 200, "the session from A is valid on B");
-    assert!(page.text().await.unwrap().contains("Access Tokens"));
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Access Tokens"));
+
+    // Generated through A, the new value is shown once by B, which the redirect
+    // reached, and by no instance after that.
+    let generated = browser
+        .post(a.url("/preferences/access-tokens"))
+        .form(&[
+            ("csrf_token", csrf_token(&page).as_str()),
+            ("lifetime_days", "30"),
+            ("description", "made on A"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(generated.status(), 303, "generating through A");
+    let location = generated.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        !location.contains('?'),
+        "nothing travels in the URL: {location}"
+    );
+    let sealed = pending_reveals(&db);
+    assert_eq!(sealed.len(), 1, "one sealed value waits in the database");
+    let shown = browser
+        .get(b.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = shown_token_value(&shown).expect("B shows the value generated on A");
+    assert!(
+        !sealed[0]
+            .windows(value.len())
+            .any(|w| w == value.as_bytes()),
+        "the database never held the value in clear"
+    );
+    assert!(
+        pending_reveals(&db).is_empty(),
+        "showing it deletes the row"
+    );
+    assert_eq!(
+        get_with_token(&a, &value, "/v4/apiAccessTokens")
+            .await
+            .status(),
+        200,
+        "the value B showed works on A"
+    );
+    for server in [&b, &a] {
+        let again = browser
+            .get(server.url("/preferences/access-tokens"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(shown_token_value(&again), None, "shown once only");
+        assert!(again.contains("made on A"));
+    }
 
     // A token created through A works on B.
     let created: Value = create_token(&reqwest::Client::new(), &a)

@@ -87,8 +87,8 @@ impl TypedSession {
         self.0.remove_as::<String>(FLASH).and_then(Result::ok)
     }
 
-    /// The ticket under which a new token's value waits to be shown once.
-    /// Only the ticket is in the cookie, never the value.
+    /// The ticket under which a new token's value waits, sealed, to be shown once
+    /// (see `crate::reveal`). Only the ticket is in the cookie, never the value.
     pub fn set_reveal_ticket(&self, ticket: &str) -> Result<(), SessionInsertError> {
         self.0.insert(REVEAL, ticket)
     }

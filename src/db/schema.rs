@@ -50,4 +50,21 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, workspaces, memberships, api_tokens, settings);
+diesel::table! {
+    pending_reveals (id) {
+        id -> Text,
+        user_id -> Text,
+        token_id -> Text,
+        sealed -> Binary,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    workspaces,
+    memberships,
+    api_tokens,
+    settings,
+    pending_reveals
+);

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::domain::lifetime::DEFAULT_DAYS;
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
 use crate::models::token::ApiToken;
+use crate::reveal::{self, RevealTicket};
 use crate::startup::AppState;
 use crate::tokens;
 
@@ -122,14 +123,20 @@ pub async fn list(
     user: CurrentUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let created = user
+    let created = match user
         .session
         .take_reveal_ticket()
-        .and_then(|ticket| state.reveals.take(&ticket, user.principal.user_id))
-        .map(|(id, value)| Created {
-            token_id: id.to_string(),
-            value: value.expose().to_owned(),
-        });
+        .as_deref()
+        .and_then(RevealTicket::from_session_value)
+    {
+        Some(ticket) => reveal::take(&state.pool, ticket, user.principal.user_id)
+            .await?
+            .map(|(id, value)| Created {
+                token_id: id.to_string(),
+                value: value.expose().to_owned(),
+            }),
+        None => None,
+    };
     let now = Timestamp::now();
     let tokens = tokens::list_own(&state.pool, &user.principal).await?;
     let page = TokensPage {
@@ -179,8 +186,8 @@ pub async fn create(
     };
     let (token, value) =
         tokens::create(&state.pool, &user.principal, lifetime, description).await?;
-    let ticket = state.reveals.put(user.principal.user_id, token.id, value);
-    user.session.set_reveal_ticket(&ticket)?;
+    let ticket = reveal::put(&state.pool, user.principal.user_id, token.id, &value).await?;
+    user.session.set_reveal_ticket(&ticket.to_session_value())?;
     Ok(see_other(PAGE))
 }
 
