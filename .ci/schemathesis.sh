@@ -117,7 +117,8 @@ owner=fuzz-owner-$suffix
 other=fuzz-other-$suffix
 for user in "$owner" "$other"; do
   "$python" -c 'import secrets; print(secrets.token_urlsafe(24))' >"$workdir/$user.password"
-  "$binary" user add "$user" --password-stdin --database "$database" \
+  # Workspace admins: members may not generate tokens by default.
+  "$binary" user add "$user" --admin --password-stdin --database "$database" \
     <"$workdir/$user.password" >/dev/null
 done
 

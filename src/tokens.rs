@@ -4,24 +4,40 @@
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenSecret, TokenValue};
+use crate::domain::policy::PolicyViolation;
 use crate::models::token::{self, ApiToken, NewToken};
+use crate::models::workspace;
 
-/// Creates a token for the caller in their workspace. The value is returned once
-/// and exists nowhere else: only its digest is stored.
+/// Why a token was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// The workspace's policy does not allow it (who, or how long).
+    #[error(transparent)]
+    Policy(#[from] PolicyViolation),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Creates a token for the caller in their workspace, if its policy allows. The
+/// value is returned once and exists nowhere else: only its digest is stored.
 pub async fn create(
     pool: &DbPool,
     owner: &Principal,
     lifetime: Lifetime,
     description: Option<Description>,
-) -> Result<(ApiToken, TokenValue), DbError> {
+) -> Result<(ApiToken, TokenValue), CreateError> {
     let id = TokenId::new_random();
     let secret = TokenSecret::generate();
     let digest = secret.digest();
     let value = TokenValue::encode(id, &secret);
     let created_at = Timestamp::now();
-    let (user_id, workspace_id) = (owner.user_id, owner.workspace_id);
+    let (user_id, workspace_id, role) = (owner.user_id, owner.workspace_id, owner.role);
     let stored = db::run(pool, move |conn| {
-        Ok(token::insert(
+        let policy = workspace::policy(conn, workspace_id)?;
+        if let Err(violation) = policy.check_generate(role, lifetime) {
+            return Ok(Err(violation));
+        }
+        Ok(Ok(token::insert(
             conn,
             NewToken {
                 id,
@@ -32,9 +48,9 @@ pub async fn create(
                 created_at,
                 expires_at: lifetime.expiry(created_at),
             },
-        )?)
+        )?))
     })
-    .await?;
+    .await??;
     Ok((stored, value))
 }
 

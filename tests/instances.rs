@@ -29,6 +29,7 @@ fn database_with_alice() -> TestDatabase {
         access_tokens::domain::Role::Member,
     )
     .unwrap();
+    db.allow_members_to_generate();
     db
 }
 

@@ -106,6 +106,7 @@ async fn sixty_four_clients_lose_nothing_and_see_no_server_error() {
     let db = TestDatabase::fresh();
     let server = Server::start(db.dir(), &db).await;
     let pool = db.open();
+    db.allow_members_to_generate();
     let mut masters = Vec::new();
     for u in 0..USERS {
         let name = format!("load{u}");

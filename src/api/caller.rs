@@ -74,6 +74,19 @@ fn presented(req: &HttpRequest) -> Result<Presented, ApiError> {
     Err(missing())
 }
 
+/// The header with which a Basic-auth call names the workspace it acts in; without
+/// it, the call acts in the first workspace the user joined. A token always acts in
+/// its own workspace and ignores it.
+pub const WORKSPACE_HEADER: &str = "X-Workspace";
+
+fn requested_workspace(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(WORKSPACE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
 impl FromRequest for ApiCaller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
@@ -82,6 +95,7 @@ impl FromRequest for ApiCaller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let addr = req.peer_addr().map(|a| a.ip());
         let presented = presented(req);
+        let workspace = requested_workspace(req);
         Box::pin(async move {
             let state = state.ok_or(ApiError::Internal)?;
             match presented? {
@@ -93,12 +107,13 @@ impl FromRequest for ApiCaller {
                     })
                 }
                 Presented::Basic { username, password } => {
-                    let principal = auth::sign_in(
+                    let (principal, _) = auth::sign_in(
                         &state.pool,
                         &state.throttle,
                         username,
                         Password::offered(password),
                         addr,
+                        workspace,
                     )
                     .await?;
                     Ok(ApiCaller {

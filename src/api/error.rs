@@ -12,6 +12,8 @@ use utoipa::ToSchema;
 use crate::auth::bearer::BearerError;
 use crate::auth::SignInError;
 use crate::db::DbError;
+use crate::domain::policy::PolicyViolation;
+use crate::tokens::CreateError;
 
 /// The challenge sent with every 401 (RFC 6750).
 pub const CHALLENGE: &str = r#"Bearer realm="access-tokens""#;
@@ -38,6 +40,9 @@ pub enum ApiError {
     #[error("Too many failed sign-in attempts. Try again later.")]
     Throttled { retry_after: Duration },
     /// 404 for an object the caller cannot see.
+    /// 403 `AccessControlException`: authenticated, but not allowed to do this.
+    #[error("{0}")]
+    AccessDenied(String),
     #[error("{0}")]
     NotFound(String),
     /// 404 for a path or method the API does not have.
@@ -73,6 +78,9 @@ pub enum ErrorName {
     ValidationFailed,
     /// 401: no credentials, or credentials that are not valid.
     UnauthorizedException,
+    /// 403: authenticated, but not allowed (a member generating where only admins
+    /// may, a workspace the caller is not in, an admin-only route, ...).
+    AccessControlException,
     /// 404: no such object of the caller's.
     ObjectNotFoundException,
     /// 404: no such path or method.
@@ -100,6 +108,7 @@ impl ApiError {
             ApiError::Validation { .. } => ErrorName::ValidationFailed,
             ApiError::Unauthenticated { .. } => ErrorName::UnauthorizedException,
             ApiError::Throttled { .. } => ErrorName::TooManyRequestsException,
+            ApiError::AccessDenied(_) => ErrorName::AccessControlException,
             ApiError::NotFound(_) => ErrorName::ObjectNotFoundException,
             ApiError::RouteNotFound => ErrorName::RouteNotFoundException,
             ApiError::Unavailable => ErrorName::ServiceUnavailableException,
@@ -124,6 +133,7 @@ impl ResponseError for ApiError {
             ApiError::Validation { status, .. } => *status,
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -185,6 +195,7 @@ impl From<SignInError> for ApiError {
                 token_presented: false,
             },
             SignInError::Throttled { retry_after } => ApiError::Throttled { retry_after },
+            e @ SignInError::NotAMember(_) => ApiError::AccessDenied(e.to_string()),
             SignInError::Db(e) => e.into(),
         }
     }
@@ -227,6 +238,38 @@ mod tests {
             (ErrorName::InternalServerError, "InternalServerError"),
         ] {
             assert_eq!(serde_json::to_value(name).unwrap(), json!(wire));
+        }
+    }
+}
+
+impl From<PolicyViolation> for ApiError {
+    fn from(v: PolicyViolation) -> Self {
+        if v.is_access_denied() {
+            ApiError::AccessDenied(v.to_string())
+        } else {
+            let max = match v {
+                PolicyViolation::LongerThanMaximum { max_days } => Some(max_days),
+                PolicyViolation::NeverExpiresNotAllowed { max_days } => max_days,
+                _ => None,
+            };
+            ApiError::Validation {
+                status: StatusCode::BAD_REQUEST,
+                message: v.to_string(),
+                details: json!({
+                    "field": "lifetimeSeconds",
+                    "maximumLifetimeDays": max,
+                    "maximumLifetimeSeconds": max.map(|d| d * 86_400),
+                }),
+            }
+        }
+    }
+}
+
+impl From<CreateError> for ApiError {
+    fn from(e: CreateError) -> Self {
+        match e {
+            CreateError::Policy(v) => v.into(),
+            CreateError::Db(e) => e.into(),
         }
     }
 }

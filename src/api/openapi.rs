@@ -2,14 +2,15 @@
 
 use actix_web::HttpResponse;
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response};
 use utoipa::{Modify, OpenApi};
 
 use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
+use super::caller::WORKSPACE_HEADER;
 use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
 
 #[derive(OpenApi)]
@@ -58,14 +59,15 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// The answers every route can give, whatever it does: 401 (credentials), 429 (Basic
-/// sign-ins throttled) and 503 (database unavailable). They are declared once under
+/// The answers every route can give, whatever it does: 401 (credentials), 403 (a
+/// Basic-auth call naming a workspace the user is not in, or a route the caller's
+/// role may not use), 429 (Basic sign-ins throttled) and 503 (database unavailable). They are declared once under
 /// `components/responses` and referenced from every operation, so the handlers'
 /// annotations list only what is particular to them.
 struct CommonResponses;
 
 /// `(status, component name, response)` of each common answer.
-fn common_responses() -> [(&'static str, &'static str, Response); 3] {
+fn common_responses() -> [(&'static str, &'static str, Response); 4] {
     let retry_after = |description: &str| {
         HeaderBuilder::new()
             .schema(
@@ -92,6 +94,16 @@ fn common_responses() -> [(&'static str, &'static str, Response); 3] {
                         .build(),
                 )
                 .build(),
+        ),
+        (
+            "403",
+            "Forbidden",
+            error_response(
+                "AccessControlException: authenticated, but not allowed (the workspace's \
+                 policy, a workspace named in X-Workspace that the user is not in, or an \
+                 admin-only route)",
+            )
+            .build(),
         ),
         (
             "429",
@@ -142,6 +154,7 @@ impl Modify for CommonResponses {
             ];
             for operation in operations.into_iter().flatten() {
                 add_common_responses(operation, &common);
+                add_workspace_header(operation);
             }
         }
         let components = openapi.components.get_or_insert_with(Default::default);
@@ -151,6 +164,26 @@ impl Modify for CommonResponses {
                 .insert(name.to_owned(), RefOr::T(response));
         }
     }
+}
+
+/// Every route takes the optional `X-Workspace` header (see [`WORKSPACE_HEADER`]).
+fn add_workspace_header(operation: &mut Operation) {
+    let parameter = ParameterBuilder::new()
+        .name(WORKSPACE_HEADER)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "With Basic credentials: the name of the workspace the call acts in (default: \
+             the first workspace the user joined; 403 AccessControlException when the user \
+             is not a member of it). Ignored with a Bearer token, which always acts in the \
+             workspace it was created in.",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build();
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(parameter);
 }
 
 fn add_common_responses(operation: &mut Operation, common: &[(&str, &str, Response)]) {

@@ -5,12 +5,13 @@ use crate::db::{self, DbError, DbPool};
 use crate::domain::{Timestamp, TokenId, TokenStatus, TokenValue};
 use crate::models;
 
-use super::{load_principal, Principal};
+use super::{load_token_principal, Principal};
 
 /// Why a presented token was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum BearerError {
-    /// Malformed, unknown, deleted, expired, or its owner is gone: one answer for all.
+    /// Malformed, unknown, deleted, expired, its owner deactivated or removed from
+    /// the workspace, or tokens turned off there: one answer for all.
     #[error("the access token is invalid, expired or deleted")]
     Invalid,
     #[error(transparent)]
@@ -32,10 +33,13 @@ pub async fn verify(pool: &DbPool, value: &str) -> Result<(Principal, TokenId), 
         {
             return Ok(None);
         }
-        let Some(principal) = load_principal(conn, token.user_id)? else {
+        // A token acts only in its own workspace, only while its owner is active
+        // and a member there, and only while the workspace allows tokens.
+        let Some(principal) = load_token_principal(conn, token.user_id, token.workspace_id)?
+        else {
             return Ok(None);
         };
-        if principal.workspace_id != token.workspace_id {
+        if !models::workspace::policy(conn, token.workspace_id)?.tokens_enabled {
             return Ok(None);
         }
         models::token::touch(conn, id, now)?;

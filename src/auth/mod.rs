@@ -12,17 +12,36 @@ use std::time::Duration;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::{Password, Role, UserId, WorkspaceId};
 use crate::models;
+use crate::models::user::User;
+use crate::models::workspace::Membership;
 
 pub use session::TypedSession;
 pub use throttle::LoginThrottle;
 
-/// A signed-in user and the workspace they act in.
+/// A signed-in user and the workspace they act in, with their role there.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user_id: UserId,
     pub username: String,
     pub workspace_id: WorkspaceId,
+    pub workspace_name: String,
     pub role: Role,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    fn new(user: &User, membership: Membership) -> Self {
+        Principal {
+            user_id: user.id,
+            username: user.username.clone(),
+            workspace_id: membership.workspace_id,
+            workspace_name: membership.workspace_name,
+            role: membership.role,
+        }
+    }
 }
 
 /// Why a username and password were not accepted.
@@ -33,6 +52,9 @@ pub enum SignInError {
     InvalidCredentials,
     #[error("too many failed sign-in attempts")]
     Throttled { retry_after: Duration },
+    /// The password is right, but the user is not in the workspace they named.
+    #[error("You are not a member of the workspace {0}.")]
+    NotAMember(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -45,7 +67,8 @@ pub async fn sign_in(
     username: String,
     password: Password,
     addr: Option<IpAddr>,
-) -> Result<Principal, SignInError> {
+    workspace: Option<String>,
+) -> Result<(Principal, i64), SignInError> {
     if let Err(retry_after) = throttle.check(&username, addr) {
         return Err(SignInError::Throttled { retry_after });
     }
@@ -54,7 +77,17 @@ pub async fn sign_in(
         let Some(user) = models::user::find_by_username(conn, &lookup)? else {
             return Ok(None);
         };
-        let membership = models::workspace::primary_membership(conn, user.id)?;
+        let membership = match &workspace {
+            None => models::workspace::memberships_of(conn, user.id)?
+                .into_iter()
+                .next()
+                .ok_or(None),
+            Some(name) => match models::workspace::find_by_name(conn, name)? {
+                Some(ws) => models::workspace::membership(conn, user.id, ws)?
+                    .ok_or(Some(name.clone())),
+                None => Err(Some(name.clone())),
+            },
+        };
         Ok(Some((user, membership)))
     })
     .await?;
@@ -63,14 +96,14 @@ pub async fn sign_in(
         .await
         .map_err(|_| DbError::Cancelled)?;
     match found {
-        Some((user, Some((workspace_id, role)))) if verified => {
+        Some((user, membership)) if verified && user.is_active() => {
             throttle.record_success(&username);
-            Ok(Principal {
-                user_id: user.id,
-                username: user.username,
-                workspace_id,
-                role,
-            })
+            match membership {
+                Ok(m) => Ok((Principal::new(&user, m), user.session_epoch)),
+                // Said only to who knows the password.
+                Err(Some(name)) => Err(SignInError::NotAMember(name)),
+                Err(None) => Err(SignInError::InvalidCredentials),
+            }
         }
         _ => {
             throttle.record_failure(&username, addr);
@@ -79,18 +112,42 @@ pub async fn sign_in(
     }
 }
 
-/// Loads the principal for a user id kept in a session or found through a token.
-pub fn load_principal(conn: &mut db::Conn, user_id: UserId) -> Result<Option<Principal>, DbError> {
+/// The principal of a session's user, acting in the session's workspace `wanted`
+/// (or, if they no longer belong to it, the first they joined). `None` when the
+/// user is gone, deactivated, in no workspace, or signed in under an older
+/// session epoch (their password has changed since).
+pub fn load_session_principal(
+    conn: &mut db::Conn,
+    user_id: UserId,
+    epoch: i64,
+    wanted: Option<WorkspaceId>,
+) -> Result<Option<(Principal, Vec<Membership>)>, DbError> {
     let Some(user) = models::user::find(conn, user_id)? else {
         return Ok(None);
     };
-    let Some((workspace_id, role)) = models::workspace::primary_membership(conn, user.id)? else {
+    if !user.is_active() || user.session_epoch != epoch {
+        return Ok(None);
+    }
+    let memberships = models::workspace::memberships_of(conn, user.id)?;
+    let chosen = wanted
+        .and_then(|w| memberships.iter().find(|m| m.workspace_id == w))
+        .or(memberships.first())
+        .cloned();
+    Ok(chosen.map(|m| (Principal::new(&user, m), memberships)))
+}
+
+/// The principal a token of `workspace` acts as: its owner, if still active and
+/// still a member of that workspace.
+pub fn load_token_principal(
+    conn: &mut db::Conn,
+    user_id: UserId,
+    workspace: WorkspaceId,
+) -> Result<Option<Principal>, DbError> {
+    let Some(user) = models::user::find(conn, user_id)? else {
         return Ok(None);
     };
-    Ok(Some(Principal {
-        user_id: user.id,
-        username: user.username,
-        workspace_id,
-        role,
-    }))
+    if !user.is_active() {
+        return Ok(None);
+    }
+    Ok(models::workspace::membership(conn, user.id, workspace)?.map(|m| Principal::new(&user, m)))
 }

@@ -9,13 +9,15 @@ use actix_web::{FromRequest, HttpRequest};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
-use crate::domain::{Timestamp, UserId};
+use crate::domain::{Timestamp, UserId, WorkspaceId};
 
 const USER_ID: &str = "uid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 const REVEAL: &str = "reveal";
 const SIGNED_IN_AT: &str = "since";
+const EPOCH: &str = "epoch";
+const WORKSPACE: &str = "ws";
 
 /// How long a sign-in lasts, however active the session: the cookie is
 /// self-contained, so this bounds what a stolen cookie is worth.
@@ -42,14 +44,46 @@ impl TypedSession {
     }
 
     /// Starts a signed-in session: a fresh session id (no fixation) and a fresh
-    /// CSRF token.
-    pub fn sign_in(&self, user: UserId) -> Result<(), SessionInsertError> {
+    /// CSRF token. `epoch` is the user's session epoch now: when their password
+    /// changes, it moves on and this session ends.
+    pub fn sign_in(
+        &self,
+        user: UserId,
+        epoch: i64,
+        workspace: WorkspaceId,
+    ) -> Result<(), SessionInsertError> {
         // clear, not purge: a purged session cannot be renewed.
         self.0.clear();
         self.0.renew();
         self.0.insert(USER_ID, user.to_string())?;
         self.0.insert(SIGNED_IN_AT, Timestamp::now().millis())?;
+        self.0.insert(EPOCH, epoch)?;
+        self.0.insert(WORKSPACE, workspace.to_string())?;
         self.0.insert(CSRF, random_hex())
+    }
+
+    /// The user's session epoch when this session signed in (0 for sessions from
+    /// before epochs existed).
+    pub fn epoch(&self) -> i64 {
+        self.0.get::<i64>(EPOCH).ok().flatten().unwrap_or(0)
+    }
+
+    /// Keeps this session signed in across a password change it made itself.
+    pub fn set_epoch(&self, epoch: i64) -> Result<(), SessionInsertError> {
+        self.0.insert(EPOCH, epoch)
+    }
+
+    /// The workspace the pages act in, as last switched to.
+    pub fn workspace(&self) -> Option<WorkspaceId> {
+        self.0
+            .get::<String>(WORKSPACE)
+            .ok()
+            .flatten()
+            .and_then(|s| WorkspaceId::parse(&s))
+    }
+
+    pub fn set_workspace(&self, workspace: WorkspaceId) -> Result<(), SessionInsertError> {
+        self.0.insert(WORKSPACE, workspace.to_string())
     }
 
     /// Ends the session and clears its cookie.

@@ -6,6 +6,8 @@ diesel::table! {
         username -> Text,
         password_hash -> Text,
         created_at -> BigInt,
+        deactivated_at -> Nullable<BigInt>,
+        session_epoch -> BigInt,
     }
 }
 
@@ -14,6 +16,10 @@ diesel::table! {
         id -> Text,
         name -> Text,
         created_at -> BigInt,
+        tokens_enabled -> Bool,
+        members_may_generate -> Bool,
+        max_lifetime_days -> BigInt,
+        allow_never_expires -> Bool,
     }
 }
 
@@ -46,9 +52,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invites (id) {
+        id -> Text,
+        workspace_id -> Text,
+        user_id -> Text,
+        secret_digest -> Binary,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        workspace_id -> Nullable<Text>,
+        occurred_at -> BigInt,
+        actor_id -> Nullable<Text>,
+        actor_name -> Nullable<Text>,
+        action -> Text,
+        target_id -> Nullable<Text>,
+        target_name -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        address -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
+diesel::joinable!(api_tokens -> workspaces (workspace_id));
+diesel::joinable!(invites -> users (user_id));
 
 diesel::table! {
     pending_reveals (id) {
@@ -66,5 +101,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     api_tokens,
     settings,
-    pending_reveals
+    pending_reveals,
+    invites,
+    audit_events
 );

@@ -4,6 +4,7 @@ pub mod description;
 pub mod ids;
 pub mod lifetime;
 pub mod password;
+pub mod policy;
 pub mod time;
 pub mod token;
 pub mod username;

@@ -14,6 +14,16 @@ pub struct User {
     pub id: UserId,
     pub username: String,
     pub password_hash: String,
+    /// Set when an admin deactivated the user: no sign-in, no token works.
+    pub deactivated_at: Option<Timestamp>,
+    /// Sessions signed in under an older epoch have ended (password changed).
+    pub session_epoch: i64,
+}
+
+impl User {
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
 }
 
 #[derive(Queryable)]
@@ -21,6 +31,8 @@ struct UserRow {
     id: String,
     username: String,
     password_hash: String,
+    deactivated_at: Option<i64>,
+    session_epoch: i64,
 }
 
 impl From<UserRow> for User {
@@ -29,6 +41,8 @@ impl From<UserRow> for User {
             id: UserId::parse(&r.id).expect("user ids are stored as UUIDs"),
             username: r.username,
             password_hash: r.password_hash,
+            deactivated_at: r.deactivated_at.map(Timestamp::from_millis),
+            session_epoch: r.session_epoch,
         }
     }
 }
@@ -42,8 +56,21 @@ pub enum CreateUserError {
     Query(#[from] diesel::result::Error),
 }
 
-const COLUMNS: (users::id, users::username, users::password_hash) =
-    (users::id, users::username, users::password_hash);
+type Columns = (
+    users::id,
+    users::username,
+    users::password_hash,
+    users::deactivated_at,
+    users::session_epoch,
+);
+
+const COLUMNS: Columns = (
+    users::id,
+    users::username,
+    users::password_hash,
+    users::deactivated_at,
+    users::session_epoch,
+);
 
 pub fn find_by_username(conn: &mut Conn, username: &str) -> QueryResult<Option<User>> {
     users::table
@@ -101,14 +128,50 @@ pub fn create(
             id,
             username: username.to_string(),
             password_hash: password_hash.to_owned(),
+            deactivated_at: None,
+            session_epoch: 0,
         })
     })
 }
 
-/// Replaces a user's password hash; `false` when there is no such user.
+/// Replaces a user's password hash and ends their sessions; `false` when there is
+/// no such user.
 pub fn set_password_hash(conn: &mut Conn, username: &str, hash: &str) -> QueryResult<bool> {
     let n = diesel::update(users::table.filter(users::username.eq(username)))
-        .set(users::password_hash.eq(hash))
+        .set((
+            users::password_hash.eq(hash),
+            users::session_epoch.eq(users::session_epoch + 1),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Replaces a user's password hash and ends their other sessions (a new epoch);
+/// returns the new epoch, `None` when there is no such user.
+pub fn change_password(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<Option<i64>> {
+    conn.transaction(|conn| {
+        let n = diesel::update(users::table.find(id.to_string()))
+            .set((
+                users::password_hash.eq(hash),
+                users::session_epoch.eq(users::session_epoch + 1),
+            ))
+            .execute(conn)?;
+        if n != 1 {
+            return Ok(None);
+        }
+        users::table
+            .find(id.to_string())
+            .select(users::session_epoch)
+            .first::<i64>(conn)
+            .map(Some)
+    })
+}
+
+/// Deactivates (`true`) or reactivates a user; `false` when there is no such user.
+pub fn set_active(conn: &mut Conn, id: UserId, active: bool) -> QueryResult<bool> {
+    let at = (!active).then(|| Timestamp::now().millis());
+    let n = diesel::update(users::table.find(id.to_string()))
+        .set(users::deactivated_at.eq(at))
         .execute(conn)?;
     Ok(n == 1)
 }

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{memberships, workspaces};
 use crate::db::{is_unique_violation, Conn};
+use crate::domain::policy::{MaxLifetime, TokenPolicy};
 use crate::domain::{Role, Timestamp, UserId, WorkspaceId};
 
 /// The name of the workspace every instance starts with.
@@ -76,4 +77,117 @@ pub fn primary_membership(
 fn parse_id(s: &str) -> WorkspaceId {
     // Ids are written only by this module, always as UUIDs.
     WorkspaceId::parse(s).expect("workspace ids are stored as UUIDs")
+}
+
+/// A workspace a user belongs to, with their role there.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub workspace_id: WorkspaceId,
+    pub workspace_name: String,
+    pub role: Role,
+}
+
+/// Every workspace `user` belongs to, the one they joined first first.
+pub fn memberships_of(conn: &mut Conn, user: UserId) -> QueryResult<Vec<Membership>> {
+    let rows: Vec<(String, String, String)> = memberships::table
+        .inner_join(workspaces::table)
+        .filter(memberships::user_id.eq(user.to_string()))
+        .order((memberships::created_at.asc(), workspaces::name.asc()))
+        .select((workspaces::id, workspaces::name, memberships::role))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, role)| Membership {
+            workspace_id: parse_id(&id),
+            workspace_name: name,
+            role: Role::parse(&role).unwrap_or(Role::Member),
+        })
+        .collect())
+}
+
+/// `user`'s membership of `workspace`, if they belong to it.
+pub fn membership(
+    conn: &mut Conn,
+    user: UserId,
+    workspace: WorkspaceId,
+) -> QueryResult<Option<Membership>> {
+    let row: Option<(String, String, String)> = memberships::table
+        .inner_join(workspaces::table)
+        .filter(memberships::user_id.eq(user.to_string()))
+        .filter(memberships::workspace_id.eq(workspace.to_string()))
+        .select((workspaces::id, workspaces::name, memberships::role))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(id, name, role)| Membership {
+        workspace_id: parse_id(&id),
+        workspace_name: name,
+        role: Role::parse(&role).unwrap_or(Role::Member),
+    }))
+}
+
+/// The workspace named `name`, if any.
+pub fn find_by_name(conn: &mut Conn, name: &str) -> QueryResult<Option<WorkspaceId>> {
+    let id: Option<String> = workspaces::table
+        .filter(workspaces::name.eq(name))
+        .select(workspaces::id)
+        .first(conn)
+        .optional()?;
+    Ok(id.map(|id| parse_id(&id)))
+}
+
+/// Creates a workspace; `None` when the name is taken.
+pub fn create(conn: &mut Conn, name: &str) -> QueryResult<Option<WorkspaceId>> {
+    let id = WorkspaceId::new_random();
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(workspaces::table)
+            .values((
+                workspaces::id.eq(id.to_string()),
+                workspaces::name.eq(name),
+                workspaces::created_at.eq(Timestamp::now().millis()),
+            ))
+            .execute(conn)
+    });
+    match inserted {
+        Ok(_) => Ok(Some(id)),
+        Err(e) if is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The workspace's token policy (its Workspace Settings).
+pub fn policy(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<TokenPolicy> {
+    let (tokens_enabled, members_may_generate, max_days, allow_never_expires): (
+        bool,
+        bool,
+        i64,
+        bool,
+    ) = workspaces::table
+        .find(workspace.to_string())
+        .select((
+            workspaces::tokens_enabled,
+            workspaces::members_may_generate,
+            workspaces::max_lifetime_days,
+            workspaces::allow_never_expires,
+        ))
+        .first(conn)?;
+    Ok(TokenPolicy {
+        tokens_enabled,
+        members_may_generate,
+        // Only `set_policy` writes it, from a parsed `MaxLifetime`.
+        max_lifetime: MaxLifetime::from_days(max_days).unwrap_or(MaxLifetime::Unlimited),
+        allow_never_expires,
+    })
+}
+
+/// Stores the workspace's token policy.
+pub fn set_policy(conn: &mut Conn, workspace: WorkspaceId, policy: &TokenPolicy) -> QueryResult<()> {
+    diesel::update(workspaces::table.find(workspace.to_string()))
+        .set((
+            workspaces::tokens_enabled.eq(policy.tokens_enabled),
+            workspaces::members_may_generate.eq(policy.members_may_generate),
+            workspaces::max_lifetime_days.eq(policy.max_lifetime.as_days()),
+            workspaces::allow_never_expires.eq(policy.allow_never_expires),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

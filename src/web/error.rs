@@ -15,6 +15,9 @@ pub enum PageError {
     /// A form without this session's CSRF token.
     #[error("the form's security token did not match")]
     Csrf,
+    /// Signed in, but not allowed here (a member on an admin page, ...).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("not found")]
     NotFound,
     #[error("bad request: {0}")]
@@ -40,6 +43,7 @@ impl PageError {
                 "Form expired",
                 "This form has expired or was not sent from this site. Go back, reload the page and try again.".into(),
             ),
+            PageError::Forbidden(reason) => ("Access denied", reason.clone()),
             PageError::NotFound => ("Page not found", "There is nothing at this address.".into()),
             PageError::BadRequest(reason) => ("Bad request", reason.clone()),
             PageError::Unavailable => (
@@ -59,6 +63,7 @@ impl ResponseError for PageError {
         match self {
             PageError::SignInRequired => StatusCode::SEE_OTHER,
             PageError::Csrf => StatusCode::FORBIDDEN,
+            PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::NotFound => StatusCode::NOT_FOUND,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

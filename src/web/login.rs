@@ -80,11 +80,12 @@ pub async fn submit(
         username.clone(),
         Password::offered(password),
         addr,
+        None,
     )
     .await;
     match outcome {
-        Ok(principal) => {
-            session.sign_in(principal.user_id)?;
+        Ok((principal, epoch)) => {
+            session.sign_in(principal.user_id, epoch, principal.workspace_id)?;
             Ok(see_other("/preferences/access-tokens"))
         }
         Err(SignInError::InvalidCredentials) => page(
@@ -111,6 +112,13 @@ pub async fn submit(
             );
             Ok(response)
         }
+        // The page names no workspace, so this cannot happen; refused all the same.
+        Err(SignInError::NotAMember(_)) => page(
+            &session,
+            StatusCode::UNAUTHORIZED,
+            username,
+            Some("Invalid username or password."),
+        ),
         Err(SignInError::Db(e)) => Err(e.into()),
     }
 }

@@ -13,6 +13,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::auth::{self, Principal, TypedSession};
 use crate::db;
+use crate::models::workspace::Membership;
 use crate::startup::AppState;
 
 pub use error::PageError;
@@ -94,11 +95,14 @@ pub async fn not_found() -> Result<HttpResponse, PageError> {
     Err(PageError::NotFound)
 }
 
-/// A signed-in user, checked against the database on every request so a deleted
-/// user is signed out at once. Taking it makes a page require sign-in.
+/// A signed-in user, checked against the database on every request so a deleted or
+/// deactivated user, or a session from before a password change, is signed out at
+/// once. Taking it makes a page require sign-in.
 pub struct CurrentUser {
     pub principal: Principal,
     pub session: TypedSession,
+    /// Every workspace the user belongs to, for the switcher.
+    pub memberships: Vec<Membership>,
 }
 
 impl FromRequest for CurrentUser {
@@ -112,10 +116,17 @@ impl FromRequest for CurrentUser {
             let state = state.ok_or(PageError::Internal)?;
             let session = session.map_err(|_| PageError::Internal)?;
             let user_id = session.user_id().ok_or(PageError::SignInRequired)?;
-            let principal =
-                db::run(&state.pool, move |conn| auth::load_principal(conn, user_id)).await?;
-            match principal {
-                Some(principal) => Ok(CurrentUser { principal, session }),
+            let (epoch, wanted) = (session.epoch(), session.workspace());
+            let loaded = db::run(&state.pool, move |conn| {
+                auth::load_session_principal(conn, user_id, epoch, wanted)
+            })
+            .await?;
+            match loaded {
+                Some((principal, memberships)) => Ok(CurrentUser {
+                    principal,
+                    session,
+                    memberships,
+                }),
                 None => {
                     session.sign_out();
                     Err(PageError::SignInRequired)

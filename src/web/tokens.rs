@@ -11,7 +11,7 @@ use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
 use crate::models::token::ApiToken;
 use crate::reveal::{self, RevealTicket};
 use crate::startup::AppState;
-use crate::tokens;
+use crate::tokens::{self, CreateError};
 
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 
@@ -184,8 +184,27 @@ pub async fn create(
             );
         }
     };
-    let (token, value) =
-        tokens::create(&state.pool, &user.principal, lifetime, description).await?;
+    let created = tokens::create(&state.pool, &user.principal, lifetime, description).await;
+    let (token, value) = match created {
+        Ok(created) => created,
+        Err(CreateError::Policy(v)) if v.is_access_denied() => {
+            return Err(PageError::Forbidden(v.to_string()))
+        }
+        Err(CreateError::Policy(v)) => {
+            let form = GenerateForm {
+                lifetime_days: input.lifetime_days.clone(),
+                description: input.description.clone(),
+                lifetime_error: Some(v.to_string()),
+                description_error: None,
+            };
+            let layout = Layout::for_user(&user)?;
+            return render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &NewTokenPage { layout, form },
+            );
+        }
+        Err(CreateError::Db(e)) => return Err(e.into()),
+    };
     let ticket = reveal::put(&state.pool, user.principal.user_id, token.id, &value).await?;
     user.session.set_reveal_ticket(&ticket.to_session_value())?;
     Ok(see_other(PAGE))

@@ -131,6 +131,18 @@ impl TestDatabase {
     pub fn open(&self) -> DbPool {
         db::open(&self.url).expect("open database")
     }
+
+    /// Turns on "Allow users to generate access tokens" in the default workspace,
+    /// as its admin would: the token tests are about tokens, and most of them act
+    /// as a member. The governance tests leave the default (off) in place.
+    pub fn allow_members_to_generate(&self) {
+        let pool = self.open();
+        let mut conn = pool.get().unwrap();
+        let ws = models::workspace::ensure_default(&mut conn).unwrap();
+        let mut policy = models::workspace::policy(&mut conn, ws).unwrap();
+        policy.members_may_generate = true;
+        models::workspace::set_policy(&mut conn, ws, &policy).unwrap();
+    }
 }
 
 impl Drop for TestDatabase {
@@ -156,9 +168,16 @@ pub struct TestApp {
     pub db: TestDatabase,
 }
 
-/// Starts the real application on port 0 over a new database.
+/// Starts the real application on port 0 over a new database in which members may
+/// generate tokens (see [`TestDatabase::allow_members_to_generate`]).
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
+}
+
+/// Starts the real application over a new database with the workspace defaults as
+/// shipped: only admins generate tokens.
+pub async fn spawn_app_as_shipped() -> TestApp {
+    spawn(|_| {}, false).await
 }
 
 impl TestApp {
@@ -262,8 +281,15 @@ pub fn csrf_token(html: &str) -> String {
 /// Starts the real application on port 0 over a new database file, with the test
 /// settings adjusted by `configure` (a fixed session key, Secure cookies, ...).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(configure, true).await
+}
+
+async fn spawn(configure: impl FnOnce(&mut Settings), members_generate: bool) -> TestApp {
     let db = TestDatabase::fresh();
     let pool = db.open();
+    if members_generate {
+        db.allow_members_to_generate();
+    }
     let mut settings = Settings::for_tests(db.url.clone());
     configure(&mut settings);
     let app = Application::build_with_pool(settings, pool.clone())

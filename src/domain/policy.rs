@@ -1,0 +1,205 @@
+//! A workspace's token policy (Workspace Settings) and the rule that decides whether
+//! a user may generate a token with a given lifetime. No I/O.
+
+use super::lifetime::MAX_DAYS;
+use super::{Lifetime, Role};
+
+/// "Maximum lifetime for user generated access tokens (days)".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxLifetime {
+    /// `-1`: no limit beyond the instance's ten years.
+    Unlimited,
+    /// 1 to [`MAX_DAYS`] days.
+    Days(i64),
+}
+
+impl MaxLifetime {
+    /// From the stored or typed number of days: `-1`, or 1 to [`MAX_DAYS`].
+    pub fn from_days(days: i64) -> Option<Self> {
+        match days {
+            -1 => Some(Self::Unlimited),
+            1..=MAX_DAYS => Some(Self::Days(days)),
+            _ => None,
+        }
+    }
+
+    /// The number shown and stored: `-1` for unlimited.
+    pub fn as_days(self) -> i64 {
+        match self {
+            Self::Unlimited => -1,
+            Self::Days(d) => d,
+        }
+    }
+}
+
+/// Whether tokens may be generated and used in a workspace, and by whom for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenPolicy {
+    /// "API Access Token": off stops every token of the workspace and all generation.
+    pub tokens_enabled: bool,
+    /// "Allow users to generate access tokens": off (the default) lets only admins.
+    pub members_may_generate: bool,
+    /// Applies to every generated token, admins' included.
+    pub max_lifetime: MaxLifetime,
+    /// Whether "-1 = never expires" may be chosen at all.
+    pub allow_never_expires: bool,
+}
+
+impl Default for TokenPolicy {
+    fn default() -> Self {
+        Self {
+            tokens_enabled: true,
+            members_may_generate: false,
+            max_lifetime: MaxLifetime::Unlimited,
+            allow_never_expires: true,
+        }
+    }
+}
+
+/// Why a token may not be generated; the message is shown to the user as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyViolation {
+    #[error("API access tokens are turned off in this workspace.")]
+    TokensDisabled,
+    #[error("Only workspace admins may generate access tokens in this workspace.")]
+    MembersMayNotGenerate,
+    #[error("Tokens that never expire are not allowed in this workspace; the maximum lifetime is {}.", max_text(*.max_days))]
+    NeverExpiresNotAllowed { max_days: Option<i64> },
+    #[error("Lifetime can be at most {max_days} days in this workspace.")]
+    LongerThanMaximum { max_days: i64 },
+}
+
+fn max_text(max_days: Option<i64>) -> String {
+    match max_days {
+        Some(d) => format!("{d} days"),
+        None => format!("{MAX_DAYS} days"),
+    }
+}
+
+impl PolicyViolation {
+    /// A refusal of who is asking (403), as opposed to what they asked for (400).
+    pub fn is_access_denied(&self) -> bool {
+        matches!(self, Self::TokensDisabled | Self::MembersMayNotGenerate)
+    }
+}
+
+impl TokenPolicy {
+    /// May someone with `role` generate a token living `lifetime` here?
+    pub fn check_generate(&self, role: Role, lifetime: Lifetime) -> Result<(), PolicyViolation> {
+        if !self.tokens_enabled {
+            return Err(PolicyViolation::TokensDisabled);
+        }
+        if role != Role::Admin && !self.members_may_generate {
+            return Err(PolicyViolation::MembersMayNotGenerate);
+        }
+        self.check_lifetime(lifetime)
+    }
+
+    /// Does `lifetime` fit the workspace's limits?
+    pub fn check_lifetime(&self, lifetime: Lifetime) -> Result<(), PolicyViolation> {
+        let max_days = match self.max_lifetime {
+            MaxLifetime::Unlimited => None,
+            MaxLifetime::Days(d) => Some(d),
+        };
+        match (lifetime, max_days) {
+            (Lifetime::Never, _) if !self.allow_never_expires => {
+                Err(PolicyViolation::NeverExpiresNotAllowed { max_days })
+            }
+            (Lifetime::Never, Some(max_days)) => {
+                Err(PolicyViolation::LongerThanMaximum { max_days })
+            }
+            (Lifetime::Seconds(s), Some(max_days)) if s > max_days * 86_400 => {
+                Err(PolicyViolation::LongerThanMaximum { max_days })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a token a `role` generated with the given span (`None`: never
+    /// expires) would be refused today: what "tightening a policy" counts.
+    pub fn breaks(&self, owner_role: Role, lifetime_seconds: Option<i64>) -> bool {
+        if owner_role != Role::Admin && !self.members_may_generate {
+            return true;
+        }
+        let lifetime = match lifetime_seconds {
+            None => Lifetime::Never,
+            Some(s) => Lifetime::Seconds(s),
+        };
+        self.check_lifetime(lifetime).is_err()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+
+    #[test]
+    fn by_default_only_admins_generate_and_any_lifetime_goes() {
+        let p = TokenPolicy::default();
+        assert_eq!(p.check_generate(Role::Admin, Lifetime::Never), Ok(()));
+        assert_eq!(
+            p.check_generate(Role::Member, Lifetime::Seconds(DAY)),
+            Err(PolicyViolation::MembersMayNotGenerate)
+        );
+    }
+
+    #[test]
+    fn the_maximum_applies_to_everyone_and_rules_out_never() {
+        let p = TokenPolicy {
+            members_may_generate: true,
+            max_lifetime: MaxLifetime::Days(30),
+            ..TokenPolicy::default()
+        };
+        assert_eq!(p.check_generate(Role::Member, Lifetime::Seconds(30 * DAY)), Ok(()));
+        let over = p.check_generate(Role::Admin, Lifetime::Seconds(30 * DAY + 1));
+        assert_eq!(over, Err(PolicyViolation::LongerThanMaximum { max_days: 30 }));
+        assert_eq!(
+            over.unwrap_err().to_string(),
+            "Lifetime can be at most 30 days in this workspace."
+        );
+        assert!(p.check_generate(Role::Admin, Lifetime::Never).is_err());
+    }
+
+    #[test]
+    fn never_expiring_can_be_forbidden_without_a_maximum() {
+        let p = TokenPolicy {
+            allow_never_expires: false,
+            ..TokenPolicy::default()
+        };
+        let err = p.check_generate(Role::Admin, Lifetime::Never).unwrap_err();
+        assert!(!err.is_access_denied());
+        assert_eq!(p.check_generate(Role::Admin, Lifetime::Seconds(DAY)), Ok(()));
+    }
+
+    #[test]
+    fn turned_off_nobody_generates() {
+        let p = TokenPolicy {
+            tokens_enabled: false,
+            ..TokenPolicy::default()
+        };
+        let err = p.check_generate(Role::Admin, Lifetime::Seconds(DAY)).unwrap_err();
+        assert!(err.is_access_denied());
+    }
+
+    #[test]
+    fn tightening_counts_what_would_no_longer_be_allowed() {
+        let p = TokenPolicy {
+            max_lifetime: MaxLifetime::Days(7),
+            ..TokenPolicy::default()
+        };
+        assert!(p.breaks(Role::Member, Some(DAY)), "members may not generate");
+        assert!(!p.breaks(Role::Admin, Some(7 * DAY)));
+        assert!(p.breaks(Role::Admin, Some(8 * DAY)));
+        assert!(p.breaks(Role::Admin, None));
+    }
+
+    #[test]
+    fn max_lifetime_days_are_minus_one_or_one_to_ten_years() {
+        assert_eq!(MaxLifetime::from_days(-1), Some(MaxLifetime::Unlimited));
+        assert_eq!(MaxLifetime::from_days(0), None);
+        assert_eq!(MaxLifetime::from_days(MAX_DAYS + 1), None);
+        assert_eq!(MaxLifetime::from_days(90).map(MaxLifetime::as_days), Some(90));
+    }
+}
