@@ -51,6 +51,18 @@ pub enum ApiError {
     /// 503: the database cannot answer right now.
     #[error("The service is temporarily unavailable. Try again shortly.")]
     Unavailable,
+    /// 503: the database is read-only; reads still work, changes do not.
+    #[error(
+        "The database is read-only, so nothing can be created or deleted right now. \
+         Try again later."
+    )]
+    ReadOnly,
+    /// 503: the database disk is full; reads still work, changes do not.
+    #[error(
+        "The database disk is full, so nothing can be created or deleted right now. \
+         Try again later."
+    )]
+    StorageFull,
     /// 500: a bug or an unexpected storage failure; details go to the log only.
     #[error("An unexpected error occurred.")]
     Internal,
@@ -87,7 +99,8 @@ pub enum ErrorName {
     RouteNotFoundException,
     /// 429: too many failed sign-ins.
     TooManyRequestsException,
-    /// 503: the database cannot answer right now.
+    /// 503: the database cannot answer right now, or cannot store changes (read-only,
+    /// or its disk is full; `details.reason` says which).
     ServiceUnavailableException,
     /// 500: an unexpected failure.
     InternalServerError,
@@ -111,7 +124,9 @@ impl ApiError {
             ApiError::AccessDenied(_) => ErrorName::AccessControlException,
             ApiError::NotFound(_) => ErrorName::ObjectNotFoundException,
             ApiError::RouteNotFound => ErrorName::RouteNotFoundException,
-            ApiError::Unavailable => ErrorName::ServiceUnavailableException,
+            ApiError::Unavailable | ApiError::ReadOnly | ApiError::StorageFull => {
+                ErrorName::ServiceUnavailableException
+            }
             ApiError::Internal => ErrorName::InternalServerError,
         }
     }
@@ -122,6 +137,8 @@ impl ApiError {
             ApiError::Throttled { retry_after } => {
                 json!({ "retryAfterSeconds": retry_after.as_secs() })
             }
+            ApiError::ReadOnly => json!({ "reason": "databaseReadOnly" }),
+            ApiError::StorageFull => json!({ "reason": "diskFull" }),
             _ => json!({}),
         }
     }
@@ -135,7 +152,9 @@ impl ResponseError for ApiError {
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::ReadOnly | ApiError::StorageFull => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -163,6 +182,10 @@ impl ResponseError for ApiError {
             ApiError::Unavailable => {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
+            // Someone has to free space or make the file writable: retry less often.
+            ApiError::ReadOnly | ApiError::StorageFull => {
+                response.insert_header((header::RETRY_AFTER, "60"));
+            }
             _ => {}
         }
         response.json(ErrorEnvelope {
@@ -177,12 +200,24 @@ impl ResponseError for ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        if e.is_unavailable() {
-            tracing::warn!(error = %e, "database unavailable");
-            ApiError::Unavailable
-        } else {
-            tracing::error!(error = %e, "database error");
-            ApiError::Internal
+        match e {
+            // An operator must act: make the file writable or free space.
+            DbError::ReadOnly(_) => {
+                tracing::error!(error = %e, "the database cannot store changes");
+                ApiError::ReadOnly
+            }
+            DbError::Full(_) => {
+                tracing::error!(error = %e, "the database cannot store changes");
+                ApiError::StorageFull
+            }
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::Unavailable
+            }
+            e => {
+                tracing::error!(error = %e, "database error");
+                ApiError::Internal
+            }
         }
     }
 }

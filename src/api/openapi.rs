@@ -118,12 +118,16 @@ fn common_responses() -> [(&'static str, &'static str, Response); 4] {
         (
             "503",
             "ServiceUnavailable",
-            error_response("The database cannot answer right now; retry")
-                .header(
-                    "Retry-After",
-                    retry_after("Seconds to wait before retrying"),
-                )
-                .build(),
+            error_response(
+                "The database cannot answer right now, or cannot store changes because it \
+                 is read-only or its disk is full (`details.reason`: `databaseReadOnly` or \
+                 `diskFull`); retry after `Retry-After`",
+            )
+            .header(
+                "Retry-After",
+                retry_after("Seconds to wait before retrying"),
+            )
+            .build(),
         ),
     ]
 }

@@ -1,5 +1,5 @@
 //! Checking a presented token value: parse, one read by primary key, a constant-time
-//! digest comparison, expiry, and recording the use.
+//! digest comparison, expiry, and recording the use (when the database can store it).
 
 use crate::db::{self, DbError, DbPool};
 use crate::domain::{Timestamp, TokenId, TokenStatus, TokenValue};
@@ -42,7 +42,15 @@ pub async fn verify(pool: &DbPool, value: &str) -> Result<(Principal, TokenId), 
         if !models::workspace::policy(conn, token.workspace_id)?.tokens_enabled {
             return Ok(None);
         }
-        models::token::touch(conn, id, now)?;
+        // Recording the use is bookkeeping: when the database cannot store it
+        // (read-only or full), the token still works and the use goes unrecorded.
+        if let Err(e) = models::token::touch(conn, id, now) {
+            let e = DbError::from(e).diagnose(conn);
+            if !e.is_write_fault() {
+                return Err(e);
+            }
+            tracing::warn!(error = %e, "the token's use was not recorded");
+        }
         Ok(Some(principal))
     })
     .await?;

@@ -5,11 +5,11 @@
 pub mod schema;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
@@ -121,7 +121,16 @@ fn redact_password(url: &str) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database query failed: {0}")]
-    Query(#[from] QueryError),
+    Query(QueryError),
+    /// The database takes no writes: its SQLite file, that file's `-wal` or `-shm`,
+    /// its folder or its file system cannot be written, or PostgreSQL is in
+    /// read-only mode. Reads still work. The text says which file and why.
+    #[error("the database is read-only: {0}")]
+    ReadOnly(String),
+    /// No space left for the database to grow (SQLite's `SQLITE_FULL`, "database or
+    /// disk is full"; PostgreSQL's "No space left on device").
+    #[error("the database or its disk is full: {0}")]
+    Full(String),
     #[error("no database connection available: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("database migrations failed: {0}")]
@@ -132,15 +141,67 @@ pub enum DbError {
     Cancelled,
 }
 
+/// Every failed query becomes a `DbError` here, so that a read-only or full
+/// database is recognised in one place. Diesel reports SQLite's error codes only
+/// through the message, hence the matching on text.
+impl From<QueryError> for DbError {
+    fn from(e: QueryError) -> Self {
+        if let QueryError::DatabaseError(kind, info) = &e {
+            let message = info.message().to_ascii_lowercase();
+            // SQLITE_READONLY and its extended codes; PostgreSQL's SQLSTATE 25006.
+            if *kind == DatabaseErrorKind::ReadOnlyTransaction
+                || message.contains("readonly database")
+            {
+                return DbError::ReadOnly(e.to_string());
+            }
+            // SQLITE_FULL; PostgreSQL's disk_full (ENOSPC).
+            if message.contains("database or disk is full")
+                || message.contains("no space left on device")
+            {
+                return DbError::Full(e.to_string());
+            }
+        }
+        DbError::Query(e)
+    }
+}
+
 impl DbError {
     /// True when the database is there but cannot take the request right now
     /// (server down or restarting, connection lost, pool exhausted, file locked,
     /// disk full, read-only): a 503, not a 500.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            DbError::Pool(_) | DbError::Cancelled => true,
+            DbError::Pool(_) | DbError::Cancelled | DbError::ReadOnly(_) | DbError::Full(_) => true,
             DbError::Query(e) => query_error_is_unavailable(e),
             _ => false,
+        }
+    }
+
+    /// True when the database answers but cannot store anything: read-only or full.
+    pub fn is_write_fault(&self) -> bool {
+        matches!(self, DbError::ReadOnly(_) | DbError::Full(_))
+    }
+
+    /// Names the cause of a SQLite "disk I/O error" when it is a file that can no
+    /// longer be written. A connection that was open before the file became
+    /// read-only (`chattr +i`, a file system remounted read-only) gets EPERM or
+    /// EROFS from the kernel, which SQLite reports only as an I/O error; checking the
+    /// files tells the operator what actually happened.
+    pub fn diagnose(self, conn: &mut Conn) -> DbError {
+        let DbError::Query(e) = &self else {
+            return self;
+        };
+        let is_io_error = matches!(
+            e,
+            QueryError::DatabaseError(_, info)
+                if info.message().eq_ignore_ascii_case("disk I/O error")
+        );
+        match sqlite_file(conn) {
+            Some(file) if is_io_error => match check_writable(&file.path) {
+                Err(why) => DbError::ReadOnly(format!("{e}: {why}")),
+                Ok(()) => self,
+            },
+            _ => self,
         }
     }
 }
@@ -153,7 +214,6 @@ fn query_error_is_unavailable(e: &QueryError) -> bool {
                 kind,
                 DatabaseErrorKind::UnableToSendCommand
                     | DatabaseErrorKind::ClosedConnection
-                    | DatabaseErrorKind::ReadOnlyTransaction
                     | DatabaseErrorKind::SerializationFailure
             ) {
                 return true;
@@ -163,10 +223,7 @@ fn query_error_is_unavailable(e: &QueryError) -> bool {
                 // SQLite
                 "locked",
                 "busy",
-                "readonly",
-                "read-only",
-                "disk",
-                "full",
+                "disk i/o error",
                 "unable to open",
                 // PostgreSQL going away or coming back
                 "connection",
@@ -180,6 +237,69 @@ fn query_error_is_unavailable(e: &QueryError) -> bool {
         }
         _ => false,
     }
+}
+
+/// What a pooled SQLite connection knows about its file. It is kept as the
+/// connection's Diesel instrumentation (one that ignores every event), the one slot
+/// per connection that Diesel lets us fill and find again by downcasting.
+struct SqliteFile {
+    path: PathBuf,
+    /// SQLite opened the file read-only because it could not be written at the
+    /// time. Such a connection never writes again, even once the file can be
+    /// written, so the pool replaces it then (see [`Manager::is_valid`]).
+    read_only: bool,
+}
+
+impl Instrumentation for SqliteFile {
+    fn on_connection_event(&mut self, _event: InstrumentationEvent<'_>) {}
+}
+
+fn sqlite_file(conn: &mut Conn) -> Option<&SqliteFile> {
+    match conn {
+        Conn::Sqlite(conn) => conn.instrumentation().downcast_ref::<SqliteFile>(),
+        Conn::Postgres(_) => None,
+    }
+}
+
+/// Whether SQLite can write the database at `path`: the file and its `-wal` and
+/// `-shm` files, or for those that do not exist yet, the folder where SQLite must
+/// create them. On failure, which one cannot be written and the operating system's
+/// reason.
+///
+/// It asks with access(2) and never opens the files: closing a descriptor of the
+/// database would drop every POSIX lock this process holds on it, locks SQLite
+/// relies on.
+fn check_writable(path: &Path) -> Result<(), String> {
+    let writable = |p: &Path| {
+        rustix::fs::accessat(
+            rustix::fs::CWD,
+            p,
+            rustix::fs::Access::WRITE_OK,
+            rustix::fs::AtFlags::EACCESS,
+        )
+        .map_err(std::io::Error::from)
+    };
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        if file.exists() {
+            writable(&file).map_err(|e| format!("{} cannot be written: {e}", file.display()))?;
+        } else {
+            writable(folder).map_err(|e| {
+                format!(
+                    "the folder {} cannot be written, and SQLite must create {} there: {e}",
+                    folder.display(),
+                    file.display()
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Makes pool connections of the configured backend. (Diesel's generic manager
@@ -205,6 +325,10 @@ impl Manager {
                      PRAGMA foreign_keys = ON;"
                 ))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                conn.set_instrumentation(SqliteFile {
+                    path: path.clone(),
+                    read_only: check_writable(path).is_err(),
+                });
                 Ok(Conn::Sqlite(conn))
             }
         }
@@ -220,7 +344,18 @@ impl ManageConnection for Manager {
             .map_err(diesel::r2d2::Error::ConnectionError)
     }
 
+    /// Runs on every checkout: a trivial query, and a SQLite connection that was
+    /// opened read-only is replaced once its file can be written again, so the
+    /// server recovers without a restart.
     fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        if sqlite_file(conn).is_some_and(|f| f.read_only && check_writable(&f.path).is_ok()) {
+            let why = "the SQLite file can be written again: replacing a connection \
+                       that was opened while it could not";
+            tracing::info!("{why}");
+            return Err(diesel::r2d2::Error::ConnectionError(
+                diesel::ConnectionError::BadConnection(why.into()),
+            ));
+        }
         conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
@@ -240,7 +375,22 @@ pub fn open(url: &DatabaseUrl) -> Result<DbPool, DbError> {
     // One direct connection first: it fails at once with the backend's own reason
     // (missing folder, not a database, refused, bad password) where the pool
     // would retry until its timeout.
-    let mut first = manager.establish().map_err(|e| open_error(e.to_string()))?;
+    let mut first = manager.establish().map_err(|e| {
+        let mut reason = e.to_string();
+        // SQLite says only "unable to open database file": add the cause when it
+        // is a file or folder that cannot be written.
+        if let DatabaseUrl::Sqlite(path) = url {
+            if let Err(why) = check_writable(path) {
+                reason = format!("{reason}: {why}");
+            }
+        }
+        open_error(reason)
+    })?;
+    // SQLite opens a file it cannot write read-only, and an up-to-date database
+    // needs no write to start: refuse here rather than fail on the first write.
+    if let DatabaseUrl::Sqlite(path) = url {
+        check_writable(path).map_err(|why| open_error(format!("it is read-only: {why}")))?;
+    }
     migrate(&mut first)?;
     drop(first);
     let max_size = match url {
@@ -298,7 +448,7 @@ where
     let pool = pool.clone();
     actix_web::web::block(move || {
         let mut conn = pool.get()?;
-        work(&mut conn)
+        work(&mut conn).map_err(|e| e.diagnose(&mut conn))
     })
     .await
     .map_err(|_| DbError::Cancelled)?
@@ -333,6 +483,40 @@ mod tests {
         ] {
             assert!(url.parse::<DatabaseUrl>().unwrap().is_postgres(), "{url}");
         }
+    }
+
+    fn query_error(kind: DatabaseErrorKind, message: &str) -> DbError {
+        QueryError::DatabaseError(kind, Box::new(message.to_owned())).into()
+    }
+
+    #[test]
+    fn a_read_only_or_full_database_is_told_apart_from_other_failures() {
+        use DatabaseErrorKind::*;
+        for read_only in [
+            query_error(Unknown, "attempt to write a readonly database"),
+            query_error(
+                ReadOnlyTransaction,
+                "cannot execute INSERT in a read-only transaction",
+            ),
+        ] {
+            assert!(matches!(read_only, DbError::ReadOnly(_)), "{read_only}");
+            assert!(read_only.is_write_fault() && read_only.is_unavailable());
+        }
+        for full in [
+            query_error(Unknown, "database or disk is full"),
+            query_error(
+                Unknown,
+                "could not extend file \"base/16384/16385\": No space left on device",
+            ),
+        ] {
+            assert!(matches!(full, DbError::Full(_)), "{full}");
+            assert!(full.is_write_fault() && full.is_unavailable());
+        }
+        let locked = query_error(Unknown, "database is locked");
+        assert!(matches!(locked, DbError::Query(_)));
+        assert!(locked.is_unavailable() && !locked.is_write_fault());
+        let taken = query_error(UniqueViolation, "UNIQUE constraint failed: users.username");
+        assert!(!taken.is_unavailable() && !taken.is_write_fault());
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub enum PageError {
     BadRequest(String),
     #[error("the database is unavailable")]
     Unavailable,
+    #[error("the database is read-only")]
+    ReadOnly,
+    #[error("the database disk is full")]
+    StorageFull,
     #[error("internal error")]
     Internal,
 }
@@ -50,6 +54,14 @@ impl PageError {
                 "Temporarily unavailable",
                 "The service cannot reach its database right now. Please try again in a few seconds.".into(),
             ),
+            PageError::ReadOnly => (
+                "Database is read-only",
+                "The database is read-only right now, so tokens cannot be generated or deleted. Please try again later, or tell your administrator.".into(),
+            ),
+            PageError::StorageFull => (
+                "Disk is full",
+                "The database disk is full, so tokens cannot be generated or deleted right now. Please try again later, or tell your administrator.".into(),
+            ),
             PageError::Internal => (
                 "Something went wrong",
                 "An unexpected error occurred. Please try again.".into(),
@@ -66,7 +78,9 @@ impl ResponseError for PageError {
             PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::NotFound => StatusCode::NOT_FOUND,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::Unavailable | PageError::ReadOnly | PageError::StorageFull => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -92,12 +106,24 @@ impl ResponseError for PageError {
 
 impl From<DbError> for PageError {
     fn from(e: DbError) -> Self {
-        if e.is_unavailable() {
-            tracing::warn!(error = %e, "database unavailable");
-            PageError::Unavailable
-        } else {
-            tracing::error!(error = %e, "database error");
-            PageError::Internal
+        match e {
+            // An operator must act: make the file writable or free space.
+            DbError::ReadOnly(_) => {
+                tracing::error!(error = %e, "the database cannot store changes");
+                PageError::ReadOnly
+            }
+            DbError::Full(_) => {
+                tracing::error!(error = %e, "the database cannot store changes");
+                PageError::StorageFull
+            }
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                PageError::Unavailable
+            }
+            e => {
+                tracing::error!(error = %e, "database error");
+                PageError::Internal
+            }
         }
     }
 }

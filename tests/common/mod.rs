@@ -50,12 +50,18 @@ impl TestDatabase {
         if on_postgres() {
             Self::fresh_postgres()
         } else {
-            let dir = tempfile::tempdir().expect("temp dir");
-            TestDatabase {
-                url: DatabaseUrl::Sqlite(dir.path().join("test.db")),
-                schema: None,
-                dir,
-            }
+            Self::fresh_sqlite()
+        }
+    }
+
+    /// A new SQLite file (not yet created) in a temporary folder, whatever this
+    /// run's backend, for tests that are about the SQLite file itself.
+    pub fn fresh_sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        TestDatabase {
+            url: DatabaseUrl::Sqlite(dir.path().join("test.db")),
+            schema: None,
+            dir,
         }
     }
 
