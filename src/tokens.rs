@@ -3,8 +3,8 @@
 
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
-use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenSecret, TokenValue};
 use crate::domain::policy::PolicyViolation;
+use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenSecret, TokenValue};
 use crate::models::token::{self, ApiToken, NewToken};
 use crate::models::workspace;
 

@@ -248,35 +248,6 @@ impl From<BearerError> for ApiError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_names_are_sent_as_their_plain_names() {
-        for (name, wire) in [
-            (ErrorName::ValidationFailed, "ValidationFailed"),
-            (ErrorName::UnauthorizedException, "UnauthorizedException"),
-            (
-                ErrorName::ObjectNotFoundException,
-                "ObjectNotFoundException",
-            ),
-            (ErrorName::RouteNotFoundException, "RouteNotFoundException"),
-            (
-                ErrorName::TooManyRequestsException,
-                "TooManyRequestsException",
-            ),
-            (
-                ErrorName::ServiceUnavailableException,
-                "ServiceUnavailableException",
-            ),
-            (ErrorName::InternalServerError, "InternalServerError"),
-        ] {
-            assert_eq!(serde_json::to_value(name).unwrap(), json!(wire));
-        }
-    }
-}
-
 impl From<PolicyViolation> for ApiError {
     fn from(v: PolicyViolation) -> Self {
         if v.is_access_denied() {
@@ -305,6 +276,35 @@ impl From<CreateError> for ApiError {
         match e {
             CreateError::Policy(v) => v.into(),
             CreateError::Db(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_names_are_sent_as_their_plain_names() {
+        for (name, wire) in [
+            (ErrorName::ValidationFailed, "ValidationFailed"),
+            (ErrorName::UnauthorizedException, "UnauthorizedException"),
+            (
+                ErrorName::ObjectNotFoundException,
+                "ObjectNotFoundException",
+            ),
+            (ErrorName::RouteNotFoundException, "RouteNotFoundException"),
+            (
+                ErrorName::TooManyRequestsException,
+                "TooManyRequestsException",
+            ),
+            (
+                ErrorName::ServiceUnavailableException,
+                "ServiceUnavailableException",
+            ),
+            (ErrorName::InternalServerError, "InternalServerError"),
+        ] {
+            assert_eq!(serde_json::to_value(name).unwrap(), json!(wire));
         }
     }
 }

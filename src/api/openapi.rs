@@ -9,8 +9,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response};
 use utoipa::{Modify, OpenApi};
 
-use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
 use super::caller::WORKSPACE_HEADER;
+use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
 use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
 
 #[derive(OpenApi)]

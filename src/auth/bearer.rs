@@ -35,8 +35,7 @@ pub async fn verify(pool: &DbPool, value: &str) -> Result<(Principal, TokenId), 
         }
         // A token acts only in its own workspace, only while its owner is active
         // and a member there, and only while the workspace allows tokens.
-        let Some(principal) = load_token_principal(conn, token.user_id, token.workspace_id)?
-        else {
+        let Some(principal) = load_token_principal(conn, token.user_id, token.workspace_id)? else {
             return Ok(None);
         };
         if !models::workspace::policy(conn, token.workspace_id)?.tokens_enabled {

@@ -83,8 +83,9 @@ pub async fn sign_in(
                 .next()
                 .ok_or(None),
             Some(name) => match models::workspace::find_by_name(conn, name)? {
-                Some(ws) => models::workspace::membership(conn, user.id, ws)?
-                    .ok_or(Some(name.clone())),
+                Some(ws) => {
+                    models::workspace::membership(conn, user.id, ws)?.ok_or(Some(name.clone()))
+                }
                 None => Err(Some(name.clone())),
             },
         };

@@ -152,9 +152,15 @@ mod tests {
             max_lifetime: MaxLifetime::Days(30),
             ..TokenPolicy::default()
         };
-        assert_eq!(p.check_generate(Role::Member, Lifetime::Seconds(30 * DAY)), Ok(()));
+        assert_eq!(
+            p.check_generate(Role::Member, Lifetime::Seconds(30 * DAY)),
+            Ok(())
+        );
         let over = p.check_generate(Role::Admin, Lifetime::Seconds(30 * DAY + 1));
-        assert_eq!(over, Err(PolicyViolation::LongerThanMaximum { max_days: 30 }));
+        assert_eq!(
+            over,
+            Err(PolicyViolation::LongerThanMaximum { max_days: 30 })
+        );
         assert_eq!(
             over.unwrap_err().to_string(),
             "Lifetime can be at most 30 days in this workspace."
@@ -170,7 +176,10 @@ mod tests {
         };
         let err = p.check_generate(Role::Admin, Lifetime::Never).unwrap_err();
         assert!(!err.is_access_denied());
-        assert_eq!(p.check_generate(Role::Admin, Lifetime::Seconds(DAY)), Ok(()));
+        assert_eq!(
+            p.check_generate(Role::Admin, Lifetime::Seconds(DAY)),
+            Ok(())
+        );
     }
 
     #[test]
@@ -179,7 +188,9 @@ mod tests {
             tokens_enabled: false,
             ..TokenPolicy::default()
         };
-        let err = p.check_generate(Role::Admin, Lifetime::Seconds(DAY)).unwrap_err();
+        let err = p
+            .check_generate(Role::Admin, Lifetime::Seconds(DAY))
+            .unwrap_err();
         assert!(err.is_access_denied());
     }
 
@@ -189,7 +200,10 @@ mod tests {
             max_lifetime: MaxLifetime::Days(7),
             ..TokenPolicy::default()
         };
-        assert!(p.breaks(Role::Member, Some(DAY)), "members may not generate");
+        assert!(
+            p.breaks(Role::Member, Some(DAY)),
+            "members may not generate"
+        );
         assert!(!p.breaks(Role::Admin, Some(7 * DAY)));
         assert!(p.breaks(Role::Admin, Some(8 * DAY)));
         assert!(p.breaks(Role::Admin, None));
@@ -200,6 +214,9 @@ mod tests {
         assert_eq!(MaxLifetime::from_days(-1), Some(MaxLifetime::Unlimited));
         assert_eq!(MaxLifetime::from_days(0), None);
         assert_eq!(MaxLifetime::from_days(MAX_DAYS + 1), None);
-        assert_eq!(MaxLifetime::from_days(90).map(MaxLifetime::as_days), Some(90));
+        assert_eq!(
+            MaxLifetime::from_days(90).map(MaxLifetime::as_days),
+            Some(90)
+        );
     }
 }

@@ -180,7 +180,11 @@ pub fn policy(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<TokenPolic
 }
 
 /// Stores the workspace's token policy.
-pub fn set_policy(conn: &mut Conn, workspace: WorkspaceId, policy: &TokenPolicy) -> QueryResult<()> {
+pub fn set_policy(
+    conn: &mut Conn,
+    workspace: WorkspaceId,
+    policy: &TokenPolicy,
+) -> QueryResult<()> {
     diesel::update(workspaces::table.find(workspace.to_string()))
         .set((
             workspaces::tokens_enabled.eq(policy.tokens_enabled),
