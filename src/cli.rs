@@ -70,6 +70,19 @@ pub struct ServeArgs {
         default_value = "false"
     )]
     pub secure_cookie: bool,
+
+    /// Turns the API access token feature off for the whole instance: every
+    /// `/v4/apiAccessTokens` route answers 404 "Route doesn't exist", no token is
+    /// accepted, and the pages and menu entries for tokens are hidden.
+    #[arg(
+        long,
+        env = "ACCESS_TOKENS_DISABLE_API_ACCESS_TOKENS",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        num_args = 0..=1,
+        default_missing_value = "true",
+        default_value = "false"
+    )]
+    pub disable_api_access_tokens: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +129,7 @@ fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         database,
         session_key: args.session_key,
         secure_cookie: args.secure_cookie,
+        api_access_tokens: !args.disable_api_access_tokens,
     };
     actix_web::rt::System::new().block_on(async move {
         let path = settings.database.clone();

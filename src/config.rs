@@ -20,6 +20,9 @@ pub struct Settings {
     pub database: DatabaseUrl,
     pub session_key: Option<SessionKey>,
     pub secure_cookie: bool,
+    /// Off (`--disable-api-access-tokens`): every `/v4/apiAccessTokens` route is
+    /// "Route doesn't exist", no token authenticates, and the pages hide tokens.
+    pub api_access_tokens: bool,
 }
 
 impl Settings {
@@ -30,6 +33,7 @@ impl Settings {
             database,
             session_key: None,
             secure_cookie: false,
+            api_access_tokens: true,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! - [`startup`]: the app factory and the bound server; [`cli`]: the command line.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -26,6 +26,8 @@ const SESSION_KEY_SETTING: &str = "session_key";
 pub struct AppState {
     pub pool: DbPool,
     pub throttle: LoginThrottle,
+    /// The instance switch for the whole token feature (see `Settings`).
+    pub api_access_tokens: bool,
 }
 
 /// Per-instance configuration the app factory needs besides the state.
@@ -33,6 +35,7 @@ pub struct AppState {
 pub struct AppConfig {
     pub cookie_key: Key,
     pub secure_cookie: bool,
+    pub api_access_tokens: bool,
 }
 
 /// The application factory: every route and middleware. The server and the tests
@@ -60,8 +63,8 @@ pub fn app(
         .app_data(state)
         .app_data(api::json_config())
         .app_data(api::path_config())
-        .service(api::scope())
-        .configure(pages::routes)
+        .service(api::scope(config.api_access_tokens))
+        .configure(|cfg| pages::routes(cfg, config.api_access_tokens))
         .default_service(web::to(pages::not_found))
         .wrap(session)
         .wrap(security_headers())
@@ -106,10 +109,12 @@ impl Application {
         let config = AppConfig {
             cookie_key,
             secure_cookie: settings.secure_cookie,
+            api_access_tokens: settings.api_access_tokens,
         };
         let state = web::Data::new(AppState {
             pool,
             throttle: LoginThrottle::new(),
+            api_access_tokens: settings.api_access_tokens,
         });
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;

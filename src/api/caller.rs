@@ -100,6 +100,12 @@ impl FromRequest for ApiCaller {
             let state = state.ok_or(ApiError::Internal)?;
             match presented? {
                 Presented::Bearer(value) => {
+                    if !state.api_access_tokens {
+                        return Err(unauthenticated(
+                            "API access tokens are turned off on this server.",
+                            true,
+                        ));
+                    }
                     let (principal, id) = bearer::verify(&state.pool, &value).await?;
                     Ok(ApiCaller {
                         principal,

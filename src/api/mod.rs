@@ -19,21 +19,28 @@ pub use error::{
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Every `/v4` route. Anything else under `/v4`, including a method a path does not
-/// have (nothing modifies or extends a token), is `RouteNotFoundException`.
-pub fn scope() -> actix_web::Scope {
-    web::scope("/v4")
-        .service(
-            web::resource("/apiAccessTokens")
-                .route(web::post().to(tokens::create))
-                .route(web::get().to(tokens::list))
-                .default_service(web::to(route_not_found)),
-        )
-        .service(
-            web::resource("/apiAccessTokens/{tokenId}")
-                .route(web::get().to(tokens::get))
-                .route(web::delete().to(tokens::delete))
-                .default_service(web::to(route_not_found)),
-        )
+/// have (nothing modifies or extends a token), is `RouteNotFoundException`; with
+/// the instance's token feature off, so is every `/v4/apiAccessTokens` route.
+pub fn scope(api_access_tokens: bool) -> actix_web::Scope {
+    let scope = web::scope("/v4");
+    let scope = if api_access_tokens {
+        scope
+            .service(
+                web::resource("/apiAccessTokens")
+                    .route(web::post().to(tokens::create))
+                    .route(web::get().to(tokens::list))
+                    .default_service(web::to(route_not_found)),
+            )
+            .service(
+                web::resource("/apiAccessTokens/{tokenId}")
+                    .route(web::get().to(tokens::get))
+                    .route(web::delete().to(tokens::delete))
+                    .default_service(web::to(route_not_found)),
+            )
+    } else {
+        scope
+    };
+    scope
         .service(
             web::resource("/open-api-spec")
                 .route(web::get().to(openapi::spec))

@@ -9,6 +9,7 @@ pub mod throttle;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::audit;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::{Password, Role, UserId, WorkspaceId};
 use crate::models;
@@ -111,6 +112,45 @@ pub async fn sign_in(
             Err(SignInError::InvalidCredentials)
         }
     }
+}
+
+/// Changes `who`'s password if `current` is right, ending their other sessions and
+/// recording it in the audit log. Returns the new session epoch, `None` when
+/// `current` is wrong. Access tokens are not touched: they keep working.
+pub async fn change_password(
+    pool: &DbPool,
+    who: &Principal,
+    address: Option<IpAddr>,
+    current: Password,
+    new: Password,
+) -> Result<Option<i64>, DbError> {
+    let user_id = who.user_id;
+    let stored = db::run(pool, move |conn| {
+        Ok(models::user::find(conn, user_id)?.map(|u| u.password_hash))
+    })
+    .await?;
+    let hash = actix_web::web::block(move || {
+        password::verify(stored.as_deref(), &current).then(|| password::hash(&new))
+    })
+    .await
+    .map_err(|_| DbError::Cancelled)?;
+    let Some(hash) = hash else {
+        return Ok(None);
+    };
+    let who = who.clone();
+    db::run(pool, move |conn| {
+        use diesel::Connection;
+        Ok(conn.transaction(|conn| {
+            let epoch = models::user::change_password(conn, who.user_id, &hash)?;
+            audit::record(
+                conn,
+                audit::Event::by(&who, address, audit::Action::PasswordChanged)
+                    .target_user(who.user_id, &who.username),
+            )?;
+            Ok::<_, diesel::result::Error>(epoch)
+        })?)
+    })
+    .await
 }
 
 /// The principal of a session's user, acting in the session's workspace `wanted`

@@ -318,13 +318,32 @@ impl Manager {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // WAL lets readers run beside the one writer; the busy timeout
                 // makes writers queue rather than fail with "database is locked".
-                conn.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
-                     PRAGMA journal_mode = WAL;
-                     PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;"
-                ))
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                conn.batch_execute(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"))
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                // Switching a new file to WAL needs a moment alone with it: while
+                // another instance does the same (or migrates), SQLite can answer
+                // "database is locked" without consulting the busy handler. Such a
+                // race is over in milliseconds, so wait it out like a busy lock.
+                let deadline = std::time::Instant::now()
+                    + Duration::from_millis(SQLITE_BUSY_TIMEOUT_MS as u64);
+                loop {
+                    match conn.batch_execute(
+                        "PRAGMA journal_mode = WAL;
+                         PRAGMA synchronous = NORMAL;
+                         PRAGMA foreign_keys = ON;",
+                    ) {
+                        Ok(()) => break,
+                        Err(QueryError::DatabaseError(_, info))
+                            if info.message().contains("locked")
+                                && std::time::Instant::now() < deadline =>
+                        {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                        Err(e) => {
+                            return Err(diesel::ConnectionError::CouldntSetupConfiguration(e))
+                        }
+                    }
+                }
                 conn.set_instrumentation(SqliteFile {
                     path: path.clone(),
                     read_only: check_writable(path).is_err(),

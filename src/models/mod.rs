@@ -1,5 +1,6 @@
 //! Storage: one file per table with its rows and every query on it. SQL lives only here.
 
+pub mod audit;
 pub mod reveal;
 pub mod setting;
 pub mod token;

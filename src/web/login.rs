@@ -51,9 +51,12 @@ fn page(
     )
 }
 
-pub async fn form(session: TypedSession) -> Result<HttpResponse, PageError> {
+pub async fn form(
+    session: TypedSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
     if session.user_id().is_some() {
-        return Ok(see_other("/preferences/access-tokens"));
+        return Ok(see_other(super::home(&state)));
     }
     page(&session, StatusCode::OK, String::new(), None)
 }
@@ -86,7 +89,7 @@ pub async fn submit(
     match outcome {
         Ok((principal, epoch)) => {
             session.sign_in(principal.user_id, epoch, principal.workspace_id)?;
-            Ok(see_other("/preferences/access-tokens"))
+            Ok(see_other(super::home(&state)))
         }
         Err(SignInError::InvalidCredentials) => page(
             &session,

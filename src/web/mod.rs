@@ -3,6 +3,7 @@
 mod assets;
 mod error;
 mod login;
+mod preferences;
 mod tokens;
 
 use actix_web::dev::Payload;
@@ -21,8 +22,9 @@ pub use error::PageError;
 /// The largest form body the pages read.
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
-/// Every page route.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// Every page route; the Access Tokens pages only while the instance has the token
+/// feature on.
+pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
     cfg.app_data(
         web::FormConfig::default()
             .limit(MAX_FORM_BYTES)
@@ -40,7 +42,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(login::submit)),
     )
     .route("/logout", web::post().to(login::logout))
+    .route("/preferences", web::get().to(preferences::index))
     .service(
+        web::resource("/preferences/password")
+            .route(web::get().to(preferences::password_form))
+            .route(web::post().to(preferences::change_password)),
+    )
+    .route("/workspace", web::post().to(preferences::switch_workspace));
+    if !api_access_tokens {
+        return;
+    }
+    cfg.service(
         web::resource("/preferences/access-tokens")
             .route(web::get().to(tokens::list))
             .route(web::post().to(tokens::create)),
@@ -56,14 +68,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// `/`: the Access Tokens page when signed in, the sign-in page otherwise.
-async fn index(session: TypedSession) -> HttpResponse {
-    let to = if session.user_id().is_some() {
+/// `/`: the user's home page when signed in, the sign-in page otherwise.
+async fn index(session: TypedSession, state: web::Data<AppState>) -> HttpResponse {
+    if session.user_id().is_some() {
+        see_other(home(&state))
+    } else {
+        see_other("/login")
+    }
+}
+
+/// Where a signed-in user lands: Preferences > Access Tokens, or, with the token
+/// feature off, their password page.
+pub fn home(state: &AppState) -> &'static str {
+    if state.api_access_tokens {
         "/preferences/access-tokens"
     } else {
-        "/login"
-    };
-    see_other(to)
+        "/preferences/password"
+    }
 }
 
 /// Liveness: the process is up and serving.
@@ -103,6 +124,10 @@ pub struct CurrentUser {
     pub session: TypedSession,
     /// Every workspace the user belongs to, for the switcher.
     pub memberships: Vec<Membership>,
+    /// The instance's token feature switch.
+    pub api_access_tokens: bool,
+    /// The TCP peer, for the audit log.
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl FromRequest for CurrentUser {
@@ -111,6 +136,7 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let address = req.peer_addr().map(|a| a.ip());
         let session = TypedSession::from_request(req, payload).into_inner();
         Box::pin(async move {
             let state = state.ok_or(PageError::Internal)?;
@@ -126,6 +152,8 @@ impl FromRequest for CurrentUser {
                     principal,
                     session,
                     memberships,
+                    api_access_tokens: state.api_access_tokens,
+                    address,
                 }),
                 None => {
                     session.sign_out();
@@ -141,14 +169,46 @@ pub struct Layout {
     pub username: Option<String>,
     pub csrf: String,
     pub flash: Option<String>,
+    /// Whether the signed-in user is an admin of the current workspace.
+    pub is_admin: bool,
+    /// Whether the token pages and menu entries exist (the instance switch).
+    pub api_access_tokens: bool,
+    /// The current workspace, and every workspace the user may switch to.
+    pub workspace: Option<WorkspaceChoice>,
+    pub workspaces: Vec<WorkspaceChoice>,
+}
+
+/// A workspace in the switcher.
+pub struct WorkspaceChoice {
+    pub id: String,
+    pub name: String,
+    pub current: bool,
 }
 
 impl Layout {
     pub fn for_user(user: &CurrentUser) -> Result<Self, PageError> {
+        let current = user.principal.workspace_id;
+        let workspaces = user
+            .memberships
+            .iter()
+            .map(|m| WorkspaceChoice {
+                id: m.workspace_id.to_string(),
+                name: m.workspace_name.clone(),
+                current: m.workspace_id == current,
+            })
+            .collect();
         Ok(Layout {
             username: Some(user.principal.username.clone()),
             csrf: user.session.csrf_token()?,
             flash: user.session.take_flash(),
+            is_admin: user.principal.is_admin(),
+            api_access_tokens: user.api_access_tokens,
+            workspace: Some(WorkspaceChoice {
+                id: current.to_string(),
+                name: user.principal.workspace_name.clone(),
+                current: true,
+            }),
+            workspaces,
         })
     }
 
@@ -157,6 +217,10 @@ impl Layout {
             username: None,
             csrf: session.csrf_token()?,
             flash: None,
+            is_admin: false,
+            api_access_tokens: false,
+            workspace: None,
+            workspaces: Vec::new(),
         })
     }
 }

@@ -1,0 +1,120 @@
+//! Preferences: the landing page, changing one's own password, switching workspace.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth;
+use crate::domain::{Password, WorkspaceId};
+use crate::startup::AppState;
+
+use super::{check_csrf, home, render, see_other, CurrentUser, Layout, PageError};
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    layout: Layout,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct PasswordInput {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+#[derive(Deserialize)]
+pub struct SwitchInput {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    workspace: String,
+}
+
+/// `/preferences`: the first Preferences page there is.
+pub async fn index(_user: CurrentUser, state: web::Data<AppState>) -> HttpResponse {
+    see_other(home(&state))
+}
+
+/// "Change Password".
+pub async fn password_form(user: CurrentUser) -> Result<HttpResponse, PageError> {
+    let layout = Layout::for_user(&user)?;
+    render(
+        StatusCode::OK,
+        &PasswordPage {
+            layout,
+            error: None,
+        },
+    )
+}
+
+/// Changes the signed-in user's password after checking the current one. Their
+/// other sessions end (a new session epoch); this one stays signed in; their
+/// access tokens keep working, as the seed says.
+pub async fn change_password(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    input: web::Form<PasswordInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &input.csrf_token)?;
+    let refuse = |user: &CurrentUser, status, message: &str| -> Result<HttpResponse, PageError> {
+        let layout = Layout::for_user(user)?;
+        render(
+            status,
+            &PasswordPage {
+                layout,
+                error: Some(message.to_owned()),
+            },
+        )
+    };
+    let new = match Password::parse_new(input.new_password.clone()) {
+        Ok(p) => p,
+        Err(e) => return refuse(&user, StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+    };
+    if input.new_password != input.confirm_password {
+        return refuse(
+            &user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The new password and its confirmation do not match.",
+        );
+    }
+    let current = Password::offered(input.current_password.clone());
+    let changed =
+        auth::change_password(&state.pool, &user.principal, user.address, current, new).await?;
+    let epoch = match changed {
+        Some(epoch) => epoch,
+        None => {
+            return refuse(
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The current password is not correct.",
+            )
+        }
+    };
+    user.session.set_epoch(epoch)?;
+    user.session.set_flash(
+        "Your password has been changed. Your other browser sessions have been signed out; your access tokens keep working.",
+    )?;
+    Ok(see_other("/preferences/password"))
+}
+
+/// Switches the workspace the pages act in, to one the user belongs to.
+pub async fn switch_workspace(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    input: web::Form<SwitchInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &input.csrf_token)?;
+    let target = WorkspaceId::parse(input.workspace.trim())
+        .filter(|w| user.memberships.iter().any(|m| m.workspace_id == *w))
+        .ok_or_else(|| PageError::BadRequest("You are not a member of that workspace.".into()))?;
+    user.session.set_workspace(target)?;
+    Ok(see_other(home(&state)))
+}
