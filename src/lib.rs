@@ -20,3 +20,4 @@ pub mod reveal;
 pub mod startup;
 pub mod tokens;
 pub mod web;
+pub mod workspace_settings;

@@ -1,6 +1,11 @@
 //! Token operations the pages and the API share: create, list, find and delete a
 //! caller's own tokens.
 
+use std::net::IpAddr;
+
+use diesel::Connection;
+
+use crate::audit;
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::policy::PolicyViolation;
@@ -23,6 +28,7 @@ pub enum CreateError {
 pub async fn create(
     pool: &DbPool,
     owner: &Principal,
+    address: Option<IpAddr>,
     lifetime: Lifetime,
     description: Option<Description>,
 ) -> Result<(ApiToken, TokenValue), CreateError> {
@@ -32,23 +38,37 @@ pub async fn create(
     let value = TokenValue::encode(id, &secret);
     let created_at = Timestamp::now();
     let (user_id, workspace_id, role) = (owner.user_id, owner.workspace_id, owner.role);
+    let actor = owner.clone();
     let stored = db::run(pool, move |conn| {
         let policy = workspace::policy(conn, workspace_id)?;
         if let Err(violation) = policy.check_generate(role, lifetime) {
             return Ok(Err(violation));
         }
-        Ok(Ok(token::insert(
-            conn,
-            NewToken {
-                id,
-                user_id,
-                workspace_id,
-                description: description.as_ref(),
-                digest: &digest,
-                created_at,
-                expires_at: lifetime.expiry(created_at),
-            },
-        )?))
+        let detail = match lifetime {
+            Lifetime::Never => "never expires".to_owned(),
+            Lifetime::Seconds(s) => format!("lifetime {s} seconds"),
+        };
+        Ok(Ok(conn.transaction(|conn| {
+            let stored = token::insert(
+                conn,
+                NewToken {
+                    id,
+                    user_id,
+                    workspace_id,
+                    description: description.as_ref(),
+                    digest: &digest,
+                    created_at,
+                    expires_at: lifetime.expiry(created_at),
+                },
+            )?;
+            audit::record(
+                conn,
+                audit::Event::by(&actor, address, audit::Action::TokenCreated)
+                    .target_token(id)
+                    .detail(detail),
+            )?;
+            Ok::<_, diesel::result::Error>(stored)
+        })?))
     })
     .await??;
     Ok((stored, value))
@@ -74,10 +94,27 @@ pub async fn find_own(
 }
 
 /// Deletes one of the caller's tokens; `false` when unknown or someone else's.
-pub async fn delete_own(pool: &DbPool, owner: &Principal, id: TokenId) -> Result<bool, DbError> {
+pub async fn delete_own(
+    pool: &DbPool,
+    owner: &Principal,
+    address: Option<IpAddr>,
+    id: TokenId,
+) -> Result<bool, DbError> {
     let (user, ws) = (owner.user_id, owner.workspace_id);
+    let actor = owner.clone();
     db::run(pool, move |conn| {
-        Ok(token::delete_for_owner(conn, id, ws, user)?)
+        Ok(conn.transaction(|conn| {
+            let deleted = token::delete_for_owner(conn, id, ws, user)?;
+            if deleted {
+                audit::record(
+                    conn,
+                    audit::Event::by(&actor, address, audit::Action::TokenDeleted)
+                        .target_token(id)
+                        .detail("by owner"),
+                )?;
+            }
+            Ok::<_, diesel::result::Error>(deleted)
+        })?)
     })
     .await
 }

@@ -29,6 +29,8 @@ pub enum Credential {
 pub struct ApiCaller {
     pub principal: Principal,
     pub credential: Credential,
+    /// The TCP peer, for the audit log.
+    pub address: Option<std::net::IpAddr>,
 }
 
 enum Presented {
@@ -110,6 +112,7 @@ impl FromRequest for ApiCaller {
                     Ok(ApiCaller {
                         principal,
                         credential: Credential::Token(id),
+                        address: addr,
                     })
                 }
                 Presented::Basic { username, password } => {
@@ -125,6 +128,7 @@ impl FromRequest for ApiCaller {
                     Ok(ApiCaller {
                         principal,
                         credential: Credential::Password,
+                        address: addr,
                     })
                 }
             }

@@ -4,6 +4,7 @@ mod caller;
 mod error;
 pub mod openapi;
 pub mod tokens;
+pub mod workspace_settings;
 
 use actix_web::error::{JsonPayloadError, PathError};
 use actix_web::http::StatusCode;
@@ -41,6 +42,17 @@ pub fn scope(api_access_tokens: bool) -> actix_web::Scope {
         scope
     };
     scope
+        .service(
+            web::resource("/workspaceSettings")
+                .route(web::get().to(workspace_settings::get))
+                .route(web::patch().to(workspace_settings::update))
+                .default_service(web::to(route_not_found)),
+        )
+        .service(
+            web::resource("/workspaceSettings/deleteViolatingTokens")
+                .route(web::post().to(workspace_settings::delete_violating))
+                .default_service(web::to(route_not_found)),
+        )
         .service(
             web::resource("/open-api-spec")
                 .route(web::get().to(openapi::spec))

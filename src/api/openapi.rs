@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::caller::WORKSPACE_HEADER;
 use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
+use super::workspace_settings::{DeletedCount, WorkspaceSettings, WorkspaceSettingsUpdate};
 use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
 
 #[derive(OpenApi)]
@@ -26,6 +27,9 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         super::tokens::list,
         super::tokens::get,
         super::tokens::delete,
+        super::workspace_settings::get,
+        super::workspace_settings::update,
+        super::workspace_settings::delete_violating,
         spec,
     ),
     components(schemas(
@@ -33,13 +37,19 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         CreatedToken,
         TokenInfo,
         TokenList,
+        WorkspaceSettings,
+        WorkspaceSettingsUpdate,
+        DeletedCount,
         ErrorEnvelope,
         ErrorBody,
         ErrorName
     )),
     modifiers(&SecuritySchemes, &CommonResponses),
     security(("bearer" = []), ("basic" = [])),
-    tags((name = "apiAccessTokens", description = "API access tokens of the authenticated user")),
+    tags(
+        (name = "apiAccessTokens", description = "API access tokens of the authenticated user"),
+        (name = "workspaceSettings", description = "The workspace's token policy (workspace admins only)"),
+    ),
 )]
 pub struct ApiDoc;
 

@@ -206,9 +206,15 @@ pub async fn create(
         .map_err(|e| ApiError::invalid_field("lifetimeSeconds", e.to_string()))?;
     let description = Description::parse_optional(body.description.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::invalid_field("description", e.to_string()))?;
-    let (token, value) = tokens::create(&state.pool, &caller.principal, lifetime, description)
-        .await
-        .map_err(ApiError::from)?;
+    let (token, value) = tokens::create(
+        &state.pool,
+        &caller.principal,
+        caller.address,
+        lifetime,
+        description,
+    )
+    .await
+    .map_err(ApiError::from)?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((
@@ -287,7 +293,7 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_token_id(&path)?;
-    if !tokens::delete_own(&state.pool, &caller.principal, id).await? {
+    if !tokens::delete_own(&state.pool, &caller.principal, caller.address, id).await? {
         return Err(not_found(id));
     }
     Ok(HttpResponse::NoContent().finish())

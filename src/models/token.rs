@@ -2,9 +2,9 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::api_tokens;
+use crate::db::schema::{api_tokens, memberships};
 use crate::db::Conn;
-use crate::domain::{Description, SecretDigest, Timestamp, TokenId, UserId, WorkspaceId};
+use crate::domain::{Description, Role, SecretDigest, Timestamp, TokenId, UserId, WorkspaceId};
 
 /// A token as stored, without its secret.
 #[derive(Debug, Clone)]
@@ -166,4 +166,73 @@ pub fn touch(conn: &mut Conn, id: TokenId, at: Timestamp) -> QueryResult<()> {
         .set(api_tokens::last_used_at.eq(at.millis()))
         .execute(conn)?;
     Ok(())
+}
+
+/// A live token of a workspace as the workspace policy sees it: whose (with their
+/// role there), and for how long it was made.
+pub struct PolicySubject {
+    pub id: TokenId,
+    pub owner_id: UserId,
+    pub owner_role: Role,
+    /// `None`: never expires.
+    pub lifetime_seconds: Option<i64>,
+}
+
+/// Every unexpired token of `workspace` whose owner is still a member there.
+pub fn policy_subjects(
+    conn: &mut Conn,
+    workspace: WorkspaceId,
+    now: Timestamp,
+) -> QueryResult<Vec<PolicySubject>> {
+    let rows: Vec<(String, String, String, i64, Option<i64>)> = api_tokens::table
+        .inner_join(
+            memberships::table.on(memberships::workspace_id
+                .eq(api_tokens::workspace_id)
+                .and(memberships::user_id.eq(api_tokens::user_id))),
+        )
+        .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now.millis())),
+        )
+        .select((
+            api_tokens::id,
+            api_tokens::user_id,
+            memberships::role,
+            api_tokens::created_at,
+            api_tokens::expires_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, user, role, created, expires)| PolicySubject {
+            id: id.parse().expect("token ids are stored as UUIDs"),
+            owner_id: UserId::parse(&user).expect("user ids are stored as UUIDs"),
+            owner_role: Role::parse(&role).unwrap_or(Role::Member),
+            // Lifetimes are whole seconds; round up any millisecond residue.
+            lifetime_seconds: expires.map(|e| (e - created + 999) / 1000),
+        })
+        .collect())
+}
+
+/// Deletes the listed tokens of `workspace` (ids of other workspaces are left
+/// alone); returns how many went.
+pub fn delete_in_workspace(
+    conn: &mut Conn,
+    workspace: WorkspaceId,
+    ids: &[TokenId],
+) -> QueryResult<usize> {
+    let mut deleted = 0;
+    // Bounded IN lists: SQLite's variable limit, PostgreSQL's plan size.
+    for chunk in ids.chunks(500) {
+        let chunk: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+        deleted += diesel::delete(
+            api_tokens::table
+                .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+                .filter(api_tokens::id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    Ok(deleted)
 }

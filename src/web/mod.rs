@@ -5,6 +5,7 @@ mod error;
 mod login;
 mod preferences;
 mod tokens;
+mod workspace_settings;
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
@@ -48,7 +49,16 @@ pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
             .route(web::get().to(preferences::password_form))
             .route(web::post().to(preferences::change_password)),
     )
-    .route("/workspace", web::post().to(preferences::switch_workspace));
+    .route("/workspace", web::post().to(preferences::switch_workspace))
+    .service(
+        web::resource("/admin/workspace-settings")
+            .route(web::get().to(workspace_settings::show))
+            .route(web::post().to(workspace_settings::save)),
+    )
+    .route(
+        "/admin/workspace-settings/delete-violating",
+        web::post().to(workspace_settings::delete_violating),
+    );
     if !api_access_tokens {
         return;
     }

@@ -184,7 +184,14 @@ pub async fn create(
             );
         }
     };
-    let created = tokens::create(&state.pool, &user.principal, lifetime, description).await;
+    let created = tokens::create(
+        &state.pool,
+        &user.principal,
+        user.address,
+        lifetime,
+        description,
+    )
+    .await;
     let (token, value) = match created {
         Ok(created) => created,
         Err(CreateError::Policy(v)) if v.is_access_denied() => {
@@ -243,7 +250,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &form.csrf_token)?;
     let token = own_token(&user, &state, &path).await?;
-    if tokens::delete_own(&state.pool, &user.principal, token.id).await? {
+    if tokens::delete_own(&state.pool, &user.principal, user.address, token.id).await? {
         user.session
             .set_flash(&format!("Token {} deleted.", token.id))?;
     }

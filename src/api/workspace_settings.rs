@@ -1,0 +1,156 @@
+//! `/v4/workspaceSettings`: the workspace's token policy, for its admins.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::lifetime::MAX_DAYS;
+use crate::domain::policy::{MaxLifetime, TokenPolicy};
+use crate::startup::AppState;
+use crate::workspace_settings::{self, SettingsError, SettingsView};
+
+use super::{ApiCaller, ApiError, ErrorEnvelope};
+
+/// The Workspace Settings of the caller's workspace.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceSettings {
+    pub workspace_id: String,
+    pub workspace_name: String,
+    /// "API Access Token": off stops every token of the workspace and all generation.
+    pub api_access_tokens_enabled: bool,
+    /// "Allow users to generate access tokens": off lets only admins generate.
+    pub allow_users_to_generate_access_tokens: bool,
+    /// "Maximum lifetime for user generated access tokens (days)"; -1 = unlimited.
+    #[schema(minimum = -1, maximum = 3650)]
+    pub maximum_lifetime_days: i64,
+    /// Whether a lifetime of -1 (never expires) may be chosen.
+    pub allow_never_expiring_tokens: bool,
+    /// How many live tokens break these settings (they keep working until deleted).
+    pub violating_token_count: usize,
+}
+
+/// A change to some of the settings; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WorkspaceSettingsUpdate {
+    pub api_access_tokens_enabled: Option<bool>,
+    pub allow_users_to_generate_access_tokens: Option<bool>,
+    /// -1 (unlimited) or 1 to 3650.
+    #[schema(minimum = -1, maximum = 3650)]
+    pub maximum_lifetime_days: Option<i64>,
+    pub allow_never_expiring_tokens: Option<bool>,
+}
+
+/// How many tokens were deleted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletedCount {
+    pub deleted: usize,
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(e: SettingsError) -> Self {
+        match e {
+            SettingsError::NotAdmin => ApiError::AccessDenied(e.to_string()),
+            SettingsError::Db(e) => e.into(),
+        }
+    }
+}
+
+fn body(caller: &ApiCaller, view: SettingsView) -> WorkspaceSettings {
+    WorkspaceSettings {
+        workspace_id: caller.principal.workspace_id.to_string(),
+        workspace_name: caller.principal.workspace_name.clone(),
+        api_access_tokens_enabled: view.policy.tokens_enabled,
+        allow_users_to_generate_access_tokens: view.policy.members_may_generate,
+        maximum_lifetime_days: view.policy.max_lifetime.as_days(),
+        allow_never_expiring_tokens: view.policy.allow_never_expires,
+        violating_token_count: view.violating,
+    }
+}
+
+/// Read the workspace's settings (workspace admins only).
+#[utoipa::path(
+    get,
+    path = "/v4/workspaceSettings",
+    operation_id = "getWorkspaceSettings",
+    tag = "workspaceSettings",
+    responses((status = 200, description = "The settings", body = WorkspaceSettings)),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn get(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let view = workspace_settings::get(&state.pool, &caller.principal).await?;
+    Ok(HttpResponse::Ok().json(body(&caller, view)))
+}
+
+/// Change some of the workspace's settings (workspace admins only). Tokens that
+/// break the new settings are counted, not deleted.
+#[utoipa::path(
+    patch,
+    path = "/v4/workspaceSettings",
+    operation_id = "updateWorkspaceSettings",
+    tag = "workspaceSettings",
+    request_body = WorkspaceSettingsUpdate,
+    responses(
+        (status = 200, description = "The settings as saved", body = WorkspaceSettings),
+        (status = 400, description = "Invalid request", body = ErrorEnvelope),
+        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn update(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    // A `Result`, so that credentials and role are judged before the body.
+    change: Result<web::Json<WorkspaceSettingsUpdate>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
+    let current = workspace_settings::get(&state.pool, &caller.principal)
+        .await
+        .map_err(ApiError::from)?;
+    let change = change?.into_inner();
+    let max_lifetime = match change.maximum_lifetime_days {
+        None => current.policy.max_lifetime,
+        Some(days) => MaxLifetime::from_days(days).ok_or_else(|| {
+            ApiError::invalid_field(
+                "maximumLifetimeDays",
+                format!("maximumLifetimeDays must be -1 (unlimited) or 1 to {MAX_DAYS}."),
+            )
+        })?,
+    };
+    let p = current.policy;
+    let policy = TokenPolicy {
+        tokens_enabled: change.api_access_tokens_enabled.unwrap_or(p.tokens_enabled),
+        members_may_generate: change
+            .allow_users_to_generate_access_tokens
+            .unwrap_or(p.members_may_generate),
+        max_lifetime,
+        allow_never_expires: change
+            .allow_never_expiring_tokens
+            .unwrap_or(p.allow_never_expires),
+    };
+    let view = workspace_settings::update(&state.pool, &caller.principal, caller.address, policy)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(body(&caller, view)))
+}
+
+/// Delete every live token of the workspace that breaks its settings (workspace
+/// admins only).
+#[utoipa::path(
+    post,
+    path = "/v4/workspaceSettings/deleteViolatingTokens",
+    operation_id = "deleteViolatingTokens",
+    tag = "workspaceSettings",
+    responses((status = 200, description = "How many tokens were deleted", body = DeletedCount)),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn delete_violating(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let deleted =
+        workspace_settings::delete_violating(&state.pool, &caller.principal, caller.address)
+            .await?;
+    Ok(HttpResponse::Ok().json(DeletedCount { deleted }))
+}

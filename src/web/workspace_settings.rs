@@ -1,0 +1,166 @@
+//! "Admin > Workspace Settings": the workspace's token policy, for its admins.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::policy::{MaxLifetime, TokenPolicy};
+use crate::startup::AppState;
+use crate::workspace_settings::{self, SettingsError};
+
+use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
+
+const PAGE: &str = "/admin/workspace-settings";
+
+/// What the form shows: the stored policy, or what was typed with its error.
+struct SettingsForm {
+    tokens_enabled: bool,
+    members_may_generate: bool,
+    max_lifetime_days: String,
+    allow_never_expires: bool,
+    max_error: Option<String>,
+}
+
+impl SettingsForm {
+    fn from_policy(p: &TokenPolicy) -> Self {
+        SettingsForm {
+            tokens_enabled: p.tokens_enabled,
+            members_may_generate: p.members_may_generate,
+            max_lifetime_days: p.max_lifetime.as_days().to_string(),
+            allow_never_expires: p.allow_never_expires,
+            max_error: None,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "workspace_settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    workspace_name: String,
+    form: SettingsForm,
+    violating: usize,
+}
+
+#[derive(Deserialize)]
+pub struct SettingsInput {
+    #[serde(default)]
+    csrf_token: String,
+    // Checkboxes: present when ticked, absent otherwise.
+    tokens_enabled: Option<String>,
+    members_may_generate: Option<String>,
+    #[serde(default)]
+    max_lifetime_days: String,
+    allow_never_expires: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct DeleteInput {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+impl From<SettingsError> for PageError {
+    fn from(e: SettingsError) -> Self {
+        match e {
+            SettingsError::NotAdmin => PageError::Forbidden(e.to_string()),
+            SettingsError::Db(e) => e.into(),
+        }
+    }
+}
+
+fn page(
+    user: &CurrentUser,
+    status: StatusCode,
+    form: SettingsForm,
+    violating: usize,
+) -> Result<HttpResponse, PageError> {
+    render(
+        status,
+        &SettingsPage {
+            layout: Layout::for_user(user)?,
+            workspace_name: user.principal.workspace_name.clone(),
+            form,
+            violating,
+        },
+    )
+}
+
+pub async fn show(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let view = workspace_settings::get(&state.pool, &user.principal).await?;
+    page(
+        &user,
+        StatusCode::OK,
+        SettingsForm::from_policy(&view.policy),
+        view.violating,
+    )
+}
+
+pub async fn save(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    input: web::Form<SettingsInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &input.csrf_token)?;
+    let max = input
+        .max_lifetime_days
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(MaxLifetime::from_days);
+    let Some(max_lifetime) = max else {
+        // Show what was typed, with the reason; the current count stays visible.
+        let current = workspace_settings::get(&state.pool, &user.principal).await?;
+        let form = SettingsForm {
+            tokens_enabled: input.tokens_enabled.is_some(),
+            members_may_generate: input.members_may_generate.is_some(),
+            max_lifetime_days: input.max_lifetime_days.clone(),
+            allow_never_expires: input.allow_never_expires.is_some(),
+            max_error: Some(
+                "Enter -1 (unlimited) or a whole number of days from 1 to 3650.".into(),
+            ),
+        };
+        return page(
+            &user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form,
+            current.violating,
+        );
+    };
+    let policy = TokenPolicy {
+        tokens_enabled: input.tokens_enabled.is_some(),
+        members_may_generate: input.members_may_generate.is_some(),
+        max_lifetime,
+        allow_never_expires: input.allow_never_expires.is_some(),
+    };
+    let saved =
+        workspace_settings::update(&state.pool, &user.principal, user.address, policy).await?;
+    let message = match saved.violating {
+        0 => "Workspace settings saved.".to_owned(),
+        1 => "Workspace settings saved. 1 existing token breaks them.".to_owned(),
+        n => format!("Workspace settings saved. {n} existing tokens break them."),
+    };
+    user.session.set_flash(&message)?;
+    Ok(see_other(PAGE))
+}
+
+/// Deletes the live tokens that break the workspace's settings.
+pub async fn delete_violating(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    input: web::Form<DeleteInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &input.csrf_token)?;
+    let deleted =
+        workspace_settings::delete_violating(&state.pool, &user.principal, user.address).await?;
+    let message = match deleted {
+        1 => "Deleted 1 token.".to_owned(),
+        n => format!("Deleted {n} tokens."),
+    };
+    user.session.set_flash(&message)?;
+    Ok(see_other(PAGE))
+}

@@ -1,0 +1,178 @@
+//! Workspace Settings operations the page and the API share: read and change the
+//! workspace's token policy (admins only), count the live tokens a policy rules
+//! out, and delete them on request.
+
+use std::net::IpAddr;
+
+use diesel::Connection;
+
+use crate::audit;
+use crate::auth::Principal;
+use crate::db::{self, DbError, DbPool};
+use crate::domain::policy::TokenPolicy;
+use crate::domain::Timestamp;
+use crate::models::{token, workspace};
+
+/// Why a settings operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("Only workspace admins can see or change the Workspace Settings.")]
+    NotAdmin,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The workspace's policy, and how many of its live tokens break it.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingsView {
+    pub policy: TokenPolicy,
+    pub violating: usize,
+}
+
+fn require_admin(who: &Principal) -> Result<(), SettingsError> {
+    if who.is_admin() {
+        Ok(())
+    } else {
+        Err(SettingsError::NotAdmin)
+    }
+}
+
+fn violating_ids(
+    conn: &mut db::Conn,
+    policy: &TokenPolicy,
+    ws: crate::domain::WorkspaceId,
+) -> diesel::QueryResult<Vec<crate::domain::TokenId>> {
+    Ok(token::policy_subjects(conn, ws, Timestamp::now())?
+        .into_iter()
+        .filter(|t| policy.breaks(t.owner_role, t.lifetime_seconds))
+        .map(|t| t.id)
+        .collect())
+}
+
+/// The admin's workspace settings.
+pub async fn get(pool: &DbPool, admin: &Principal) -> Result<SettingsView, SettingsError> {
+    require_admin(admin)?;
+    let ws = admin.workspace_id;
+    Ok(db::run(pool, move |conn| {
+        let policy = workspace::policy(conn, ws)?;
+        let violating = violating_ids(conn, &policy, ws)?.len();
+        Ok(SettingsView { policy, violating })
+    })
+    .await?)
+}
+
+/// Replaces the workspace's policy; says how many live tokens break the new one.
+/// Existing tokens are not touched: the admin decides (see [`delete_violating`]).
+pub async fn update(
+    pool: &DbPool,
+    admin: &Principal,
+    address: Option<IpAddr>,
+    new: TokenPolicy,
+) -> Result<SettingsView, SettingsError> {
+    require_admin(admin)?;
+    let (ws, actor) = (admin.workspace_id, admin.clone());
+    Ok(db::run(pool, move |conn| {
+        Ok(conn.transaction(|conn| {
+            let old = workspace::policy(conn, ws)?;
+            workspace::set_policy(conn, ws, &new)?;
+            if let Some(changes) = describe_changes(&old, &new) {
+                audit::record(
+                    conn,
+                    audit::Event::by(&actor, address, audit::Action::SettingsChanged)
+                        .detail(changes),
+                )?;
+            }
+            let violating = violating_ids(conn, &new, ws)?.len();
+            Ok::<_, diesel::result::Error>(SettingsView {
+                policy: new,
+                violating,
+            })
+        })?)
+    })
+    .await?)
+}
+
+/// Deletes every live token of the workspace that breaks its policy; returns how
+/// many. Each deletion is in the audit log, as done by an admin.
+pub async fn delete_violating(
+    pool: &DbPool,
+    admin: &Principal,
+    address: Option<IpAddr>,
+) -> Result<usize, SettingsError> {
+    require_admin(admin)?;
+    let (ws, actor) = (admin.workspace_id, admin.clone());
+    Ok(db::run(pool, move |conn| {
+        Ok(conn.transaction(|conn| {
+            let policy = workspace::policy(conn, ws)?;
+            let ids = violating_ids(conn, &policy, ws)?;
+            let deleted = token::delete_in_workspace(conn, ws, &ids)?;
+            for id in &ids {
+                audit::record(
+                    conn,
+                    audit::Event::by(&actor, address, audit::Action::TokenDeleted)
+                        .target_token(*id)
+                        .detail("by admin: breaks the workspace policy"),
+                )?;
+            }
+            Ok::<_, diesel::result::Error>(deleted)
+        })?)
+    })
+    .await?)
+}
+
+/// "members may generate: on -> off; maximum lifetime: -1 -> 30 days", or `None`
+/// when nothing changed.
+fn describe_changes(old: &TokenPolicy, new: &TokenPolicy) -> Option<String> {
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    let days = |p: &TokenPolicy| match p.max_lifetime.as_days() {
+        -1 => "unlimited".to_owned(),
+        d => format!("{d} days"),
+    };
+    let mut changes = Vec::new();
+    if old.tokens_enabled != new.tokens_enabled {
+        changes.push(format!(
+            "API Access Token: {} -> {}",
+            on_off(old.tokens_enabled),
+            on_off(new.tokens_enabled)
+        ));
+    }
+    if old.members_may_generate != new.members_may_generate {
+        changes.push(format!(
+            "Allow users to generate access tokens: {} -> {}",
+            on_off(old.members_may_generate),
+            on_off(new.members_may_generate)
+        ));
+    }
+    if old.max_lifetime != new.max_lifetime {
+        changes.push(format!("Maximum lifetime: {} -> {}", days(old), days(new)));
+    }
+    if old.allow_never_expires != new.allow_never_expires {
+        changes.push(format!(
+            "Never-expiring tokens: {} -> {}",
+            on_off(old.allow_never_expires),
+            on_off(new.allow_never_expires)
+        ));
+    }
+    (!changes.is_empty()).then(|| changes.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::policy::MaxLifetime;
+
+    #[test]
+    fn a_change_is_described_field_by_field() {
+        let old = TokenPolicy::default();
+        assert_eq!(describe_changes(&old, &old), None);
+        let new = TokenPolicy {
+            members_may_generate: true,
+            max_lifetime: MaxLifetime::Days(30),
+            ..old
+        };
+        assert_eq!(
+            describe_changes(&old, &new).unwrap(),
+            "Allow users to generate access tokens: off -> on; Maximum lifetime: unlimited -> 30 days"
+        );
+    }
+}
