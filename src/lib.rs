@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod models;
+pub mod people;
 pub mod reveal;
 pub mod startup;
 pub mod tokens;

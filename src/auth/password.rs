@@ -23,12 +23,14 @@ pub fn hash(password: &Password) -> String {
 pub fn verify(stored: Option<&str>, password: &Password) -> bool {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let dummy = DUMMY.get_or_init(|| hash(&Password::generate()));
-    let (hash_text, real) = match stored {
-        Some(h) => (h, true),
-        None => (dummy.as_str(), false),
-    };
-    let Ok(parsed) = PasswordHash::new(hash_text) else {
-        return false;
+    // No hash, or none usable (an invited user who has not set a password yet):
+    // the dummy, so every refusal costs the same.
+    let (parsed, real) = match stored.map(PasswordHash::new) {
+        Some(Ok(parsed)) => (parsed, true),
+        _ => (
+            PasswordHash::new(dummy).expect("the dummy hash is a PHC string"),
+            false,
+        ),
     };
     let ok = Argon2::default()
         .verify_password(password.expose().as_bytes(), &parsed)

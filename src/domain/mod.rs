@@ -2,6 +2,7 @@
 
 pub mod description;
 pub mod ids;
+pub mod invite;
 pub mod lifetime;
 pub mod password;
 pub mod policy;

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::users;
 use crate::db::{is_unique_violation, Conn};
-use crate::domain::{Role, Timestamp, UserId, Username};
+use crate::domain::{Role, Timestamp, UserId, Username, WorkspaceId};
 
 use super::workspace;
 
@@ -102,6 +102,18 @@ pub fn create(
     password_hash: &str,
     role: Role,
 ) -> Result<User, CreateUserError> {
+    create_in(conn, username, password_hash, None, role)
+}
+
+/// As [`create`], in `workspace` (`None`: the default one). An empty hash is a user
+/// who cannot sign in until they set a password (an invitation).
+pub fn create_in(
+    conn: &mut Conn,
+    username: &Username,
+    password_hash: &str,
+    workspace: Option<WorkspaceId>,
+    role: Role,
+) -> Result<User, CreateUserError> {
     // The insert comes first: on SQLite a transaction that writes before it reads
     // takes the write lock at once (waiting out the busy timeout), instead of
     // failing with "database is locked" when a read lock cannot be upgraded.
@@ -122,7 +134,10 @@ pub fn create(
                     e.into()
                 }
             })?;
-        let ws = workspace::ensure_default(conn)?;
+        let ws = match workspace {
+            Some(ws) => ws,
+            None => workspace::ensure_default(conn)?,
+        };
         workspace::add_member(conn, ws, id, role)?;
         Ok(User {
             id,
@@ -172,6 +187,18 @@ pub fn set_active(conn: &mut Conn, id: UserId, active: bool) -> QueryResult<bool
     let at = (!active).then(|| Timestamp::now().millis());
     let n = diesel::update(users::table.find(id.to_string()))
         .set(users::deactivated_at.eq(at))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Sets the first password of an invited user (or replaces one), ending any
+/// session; `false` when there is no such user.
+pub fn set_password_by_id(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<bool> {
+    let n = diesel::update(users::table.find(id.to_string()))
+        .set((
+            users::password_hash.eq(hash),
+            users::session_epoch.eq(users::session_epoch + 1),
+        ))
         .execute(conn)?;
     Ok(n == 1)
 }

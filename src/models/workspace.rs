@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{memberships, workspaces};
+use crate::db::schema::{memberships, users, workspaces};
 use crate::db::{is_unique_violation, Conn};
 use crate::domain::policy::{MaxLifetime, TokenPolicy};
 use crate::domain::{Role, Timestamp, UserId, WorkspaceId};
@@ -194,4 +194,83 @@ pub fn set_policy(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// A member of a workspace as the People page shows them.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user_id: UserId,
+    pub username: String,
+    pub role: Role,
+    pub joined_at: Timestamp,
+    pub deactivated_at: Option<Timestamp>,
+    /// Invited and not yet signed up: no password set.
+    pub invited: bool,
+}
+
+/// Everyone in `workspace`, by name.
+pub fn members(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<Vec<Member>> {
+    let rows: Vec<(String, String, String, i64, Option<i64>, String)> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::workspace_id.eq(workspace.to_string()))
+        .order(users::username.asc())
+        .select((
+            users::id,
+            users::username,
+            memberships::role,
+            memberships::created_at,
+            users::deactivated_at,
+            users::password_hash,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, username, role, joined, deactivated, hash)| Member {
+            user_id: UserId::parse(&id).expect("user ids are stored as UUIDs"),
+            username,
+            role: Role::parse(&role).unwrap_or(Role::Member),
+            joined_at: Timestamp::from_millis(joined),
+            deactivated_at: deactivated.map(Timestamp::from_millis),
+            invited: hash.is_empty(),
+        })
+        .collect())
+}
+
+/// Changes a member's role; `false` when they are not a member.
+pub fn set_role(
+    conn: &mut Conn,
+    workspace: WorkspaceId,
+    user: UserId,
+    role: Role,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        memberships::table
+            .filter(memberships::workspace_id.eq(workspace.to_string()))
+            .filter(memberships::user_id.eq(user.to_string())),
+    )
+    .set(memberships::role.eq(role.as_str()))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Removes a member (their tokens stay, refused); `false` when not a member.
+pub fn remove_member(conn: &mut Conn, workspace: WorkspaceId, user: UserId) -> QueryResult<bool> {
+    let n = diesel::delete(
+        memberships::table
+            .filter(memberships::workspace_id.eq(workspace.to_string()))
+            .filter(memberships::user_id.eq(user.to_string())),
+    )
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// How many active admins `workspace` has.
+pub fn active_admin_count(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<i64> {
+    memberships::table
+        .inner_join(users::table)
+        .filter(memberships::workspace_id.eq(workspace.to_string()))
+        .filter(memberships::role.eq(Role::Admin.as_str()))
+        .filter(users::deactivated_at.is_null())
+        .count()
+        .get_result(conn)
 }
