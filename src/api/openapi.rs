@@ -9,6 +9,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response};
 use utoipa::{Modify, OpenApi};
 
+use super::admin_tokens::{
+    BulkDeleteRequest, BulkDeleteResult, TokenOwner, WorkspaceTokenInfo, WorkspaceTokenList,
+};
 use super::caller::WORKSPACE_HEADER;
 use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
 use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
@@ -26,6 +29,9 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         super::tokens::list,
         super::tokens::get,
         super::tokens::delete,
+        super::admin_tokens::list,
+        super::admin_tokens::delete,
+        super::admin_tokens::delete_many,
         spec,
     ),
     components(schemas(
@@ -33,13 +39,21 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         CreatedToken,
         TokenInfo,
         TokenList,
+        WorkspaceTokenInfo,
+        WorkspaceTokenList,
+        TokenOwner,
+        BulkDeleteRequest,
+        BulkDeleteResult,
         ErrorEnvelope,
         ErrorBody,
         ErrorName
     )),
     modifiers(&SecuritySchemes, &CommonResponses),
     security(("bearer" = []), ("basic" = [])),
-    tags((name = "apiAccessTokens", description = "API access tokens of the authenticated user")),
+    tags(
+        (name = "apiAccessTokens", description = "API access tokens of the authenticated user"),
+        (name = "workspaceAccessTokens", description = "Every access token of the workspace, for its admins"),
+    ),
 )]
 pub struct ApiDoc;
 

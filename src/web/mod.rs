@@ -1,5 +1,6 @@
 //! The HTML pages: routes, the signed-in-user extractor, the shared layout, rendering.
 
+mod admin_tokens;
 mod assets;
 mod error;
 mod login;
@@ -53,7 +54,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/preferences/access-tokens/{tokenId}/delete")
             .route(web::get().to(tokens::confirm_delete))
             .route(web::post().to(tokens::delete)),
-    );
+    )
+    .configure(admin_tokens_routes);
+}
+
+/// Admin > Access Tokens.
+fn admin_tokens_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/access-tokens", web::get().to(admin_tokens::list))
+        .route(
+            "/admin/access-tokens/delete-selected",
+            web::post().to(admin_tokens::delete_selected),
+        )
+        .service(
+            web::resource("/admin/access-tokens/{tokenId}/delete")
+                .route(web::get().to(admin_tokens::confirm_delete_one))
+                .route(web::post().to(admin_tokens::delete_one)),
+        );
 }
 
 /// `/`: the Access Tokens page when signed in, the sign-in page otherwise.
@@ -141,6 +157,8 @@ pub struct Layout {
     pub username: Option<String>,
     pub csrf: String,
     pub flash: Option<String>,
+    /// An admin of the workspace they act in: the menu offers the admin pages.
+    pub is_admin: bool,
 }
 
 impl Layout {
@@ -149,6 +167,7 @@ impl Layout {
             username: Some(user.principal.username.clone()),
             csrf: user.session.csrf_token()?,
             flash: user.session.take_flash(),
+            is_admin: user.principal.is_admin(),
         })
     }
 
@@ -157,6 +176,7 @@ impl Layout {
             username: None,
             csrf: session.csrf_token()?,
             flash: None,
+            is_admin: false,
         })
     }
 }
