@@ -8,6 +8,7 @@
 //! - [`web`]: the HTML pages; [`api`]: the v4 JSON API and its OpenAPI document.
 //! - [`startup`]: the app factory and the bound server; [`cli`]: the command line.
 
+pub mod admin_tokens;
 pub mod api;
 pub mod audit;
 pub mod auth;

@@ -106,15 +106,18 @@ pub async fn delete_violating(
             let policy = workspace::policy(conn, ws)?;
             let ids = violating_ids(conn, &policy, ws)?;
             let deleted = token::delete_in_workspace(conn, ws, &ids)?;
-            for id in &ids {
+            for gone in &deleted {
                 audit::record(
                     conn,
                     audit::Event::by(&actor, address, audit::Action::TokenDeleted)
-                        .target_token(*id)
-                        .detail("by admin: breaks the workspace policy"),
+                        .target_token(gone.id)
+                        .detail(format!(
+                            "by admin: breaks the workspace policy; owner {}",
+                            gone.owner_username
+                        )),
                 )?;
             }
-            Ok::<_, diesel::result::Error>(deleted)
+            Ok::<_, diesel::result::Error>(deleted.len())
         })?)
     })
     .await?)

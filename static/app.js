@@ -89,3 +89,43 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Admin > Access Tokens: "select all", and "Delete selected" asks in a dialog that
+// names the count. Without JavaScript the button posts to a confirmation page.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("bulk-delete-form");
+  if (!form) return;
+  const boxes = () => Array.from(form.querySelectorAll("input[name=token_id]"));
+  const checked = () => boxes().filter((b) => b.checked).length;
+  const all = document.getElementById("select-all");
+  const button = document.getElementById("delete-selected");
+  const dialog = document.getElementById("bulk-delete-dialog");
+  const update = () => {
+    const n = checked();
+    const total = boxes().length;
+    if (all) {
+      all.checked = n > 0 && n === total;
+      all.indeterminate = n > 0 && n < total;
+    }
+    button.disabled = n === 0;
+    button.textContent = n === 0 ? "Delete selected" : `Delete selected (${n})`;
+  };
+  if (all) {
+    all.addEventListener("change", () => {
+      boxes().forEach((b) => { b.checked = all.checked; });
+      update();
+    });
+  }
+  boxes().forEach((b) => b.addEventListener("change", update));
+  button.addEventListener("click", (event) => {
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    event.preventDefault();
+    const n = checked();
+    if (n === 0) return;
+    document.getElementById("bulk-delete-question").textContent =
+      n === 1 ? "Delete 1 token?" : `Delete ${n} tokens?`;
+    dialog.showModal();
+    dialog.querySelector("button[data-close-dialog]").focus();
+  });
+  update();
+});

@@ -1,5 +1,6 @@
 //! The v4 JSON API: routes, request-body rules, errors and the OpenAPI document.
 
+pub mod admin_tokens;
 mod caller;
 mod error;
 pub mod openapi;
@@ -38,6 +39,7 @@ pub fn scope(api_access_tokens: bool) -> actix_web::Scope {
                     .route(web::delete().to(tokens::delete))
                     .default_service(web::to(route_not_found)),
             )
+            .configure(admin_tokens_routes)
     } else {
         scope
     };
@@ -61,6 +63,27 @@ pub fn scope(api_access_tokens: bool) -> actix_web::Scope {
         .default_service(web::to(route_not_found))
 }
 
+/// `/v4/workspaceAccessTokens`: the admin's view of everyone's tokens.
+fn admin_tokens_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/workspaceAccessTokens")
+            .app_data(admin_tokens::query_config())
+            .route(web::get().to(admin_tokens::list))
+            .default_service(web::to(route_not_found)),
+    )
+    .service(
+        web::resource("/workspaceAccessTokens/delete")
+            .app_data(json_config().limit(admin_tokens::MAX_BULK_BODY_BYTES))
+            .route(web::post().to(admin_tokens::delete_many))
+            .default_service(web::to(route_not_found)),
+    )
+    .service(
+        web::resource("/workspaceAccessTokens/{tokenId}")
+            .route(web::delete().to(admin_tokens::delete))
+            .default_service(web::to(route_not_found)),
+    );
+}
+
 async fn route_not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::RouteNotFound)
 }
@@ -81,13 +104,12 @@ fn json_error(err: JsonPayloadError) -> ApiError {
         details,
     };
     match err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            validation(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
-                json!({ "limitBytes": MAX_BODY_BYTES }),
-            )
-        }
+        JsonPayloadError::OverflowKnownLength { limit, .. }
+        | JsonPayloadError::Overflow { limit } => validation(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The request body is larger than {limit} bytes."),
+            json!({ "limitBytes": limit }),
+        ),
         JsonPayloadError::ContentType => validation(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "The request body must be JSON, sent with Content-Type: application/json.".into(),

@@ -9,6 +9,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response};
 use utoipa::{Modify, OpenApi};
 
+use super::admin_tokens::{
+    BulkDeleteRequest, BulkDeleteResult, TokenOwner, WorkspaceTokenInfo, WorkspaceTokenList,
+};
 use super::caller::WORKSPACE_HEADER;
 use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
 use super::workspace_settings::{DeletedCount, WorkspaceSettings, WorkspaceSettingsUpdate};
@@ -30,6 +33,9 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         super::workspace_settings::get,
         super::workspace_settings::update,
         super::workspace_settings::delete_violating,
+        super::admin_tokens::list,
+        super::admin_tokens::delete,
+        super::admin_tokens::delete_many,
         spec,
     ),
     components(schemas(
@@ -40,6 +46,11 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         WorkspaceSettings,
         WorkspaceSettingsUpdate,
         DeletedCount,
+        WorkspaceTokenInfo,
+        WorkspaceTokenList,
+        TokenOwner,
+        BulkDeleteRequest,
+        BulkDeleteResult,
         ErrorEnvelope,
         ErrorBody,
         ErrorName
@@ -49,6 +60,7 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
     tags(
         (name = "apiAccessTokens", description = "API access tokens of the authenticated user"),
         (name = "workspaceSettings", description = "The workspace's token policy (workspace admins only)"),
+        (name = "workspaceAccessTokens", description = "Every access token of the workspace, for its admins"),
     ),
 )]
 pub struct ApiDoc;

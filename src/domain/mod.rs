@@ -8,6 +8,7 @@ pub mod password;
 pub mod policy;
 pub mod time;
 pub mod token;
+pub mod token_query;
 pub mod username;
 
 pub use description::Description;

@@ -2,8 +2,9 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{api_tokens, memberships};
+use crate::db::schema::{api_tokens, memberships, users};
 use crate::db::Conn;
+use crate::domain::token_query::{self, SortKey, SortOrder, StatusFilter, TokenQuery};
 use crate::domain::{Description, Role, SecretDigest, Timestamp, TokenId, UserId, WorkspaceId};
 
 /// A token as stored, without its secret.
@@ -168,6 +169,180 @@ pub fn touch(conn: &mut Conn, id: TokenId, at: Timestamp) -> QueryResult<()> {
     Ok(())
 }
 
+// ---------------------------------------------------------------------------
+// The admin view: every token of a workspace, with its owner
+// ---------------------------------------------------------------------------
+
+/// A token with its owner's username, for the admin view.
+#[derive(Debug, Clone)]
+pub struct OwnedToken {
+    pub token: ApiToken,
+    pub owner_username: String,
+}
+
+/// A token an admin deleted: enough to audit it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedToken {
+    pub id: TokenId,
+    pub owner_id: UserId,
+    pub owner_username: String,
+}
+
+type Backend = <Conn as diesel::Connection>::Backend;
+type Filtered<'a> =
+    diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<api_tokens::table, users::table>, Backend>;
+
+/// The tokens of `workspace` that `query`'s owner and status select, unsorted.
+fn filtered<'a>(workspace: WorkspaceId, query: &'a TokenQuery, now: Timestamp) -> Filtered<'a> {
+    let mut q = api_tokens::table
+        .inner_join(users::table)
+        .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+        .into_boxed();
+    if let Some(owner) = &query.owner {
+        q = q.filter(users::username.eq(owner));
+    }
+    let now_ms = now.millis();
+    q = match query.status {
+        None => q,
+        Some(StatusFilter::Active) => q.filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now_ms)),
+        ),
+        Some(StatusFilter::Expired) => q.filter(api_tokens::expires_at.le(now_ms)),
+        Some(StatusFilter::ExpiresSoon) => q
+            .filter(api_tokens::expires_at.gt(now_ms))
+            .filter(api_tokens::expires_at.le(token_query::soon_limit(now).millis())),
+        Some(StatusFilter::NeverExpires) => q.filter(api_tokens::expires_at.is_null()),
+        Some(StatusFilter::NotUsed90Days) => {
+            let since = token_query::unused_since(now).millis();
+            q.filter(
+                api_tokens::last_used_at
+                    .lt(since)
+                    .or(api_tokens::last_used_at
+                        .is_null()
+                        .and(api_tokens::created_at.lt(since))),
+            )
+        }
+    };
+    q
+}
+
+/// One page of `workspace`'s tokens as `query` asks, and how many match in all.
+/// Ties are broken by id, so paging is stable. Nulls sort the same on every backend:
+/// "never expires" as the latest expiry, "never used" as the oldest use.
+pub fn list_in_workspace(
+    conn: &mut Conn,
+    workspace: WorkspaceId,
+    query: &TokenQuery,
+    now: Timestamp,
+) -> QueryResult<(Vec<OwnedToken>, i64)> {
+    let total: i64 = filtered(workspace, query, now).count().get_result(conn)?;
+    let q = filtered(workspace, query, now);
+    let asc = query.order == SortOrder::Asc;
+    let q = match (query.sort, asc) {
+        (SortKey::Created, true) => q.order(api_tokens::created_at.asc()),
+        (SortKey::Created, false) => q.order(api_tokens::created_at.desc()),
+        (SortKey::Owner, true) => q
+            .order(users::username.asc())
+            .then_order_by(api_tokens::created_at.desc()),
+        (SortKey::Owner, false) => q
+            .order(users::username.desc())
+            .then_order_by(api_tokens::created_at.desc()),
+        (SortKey::Expires, true) => q
+            .order(api_tokens::expires_at.is_null().asc())
+            .then_order_by(api_tokens::expires_at.asc()),
+        (SortKey::Expires, false) => q
+            .order(api_tokens::expires_at.is_null().desc())
+            .then_order_by(api_tokens::expires_at.desc()),
+        (SortKey::LastUsed, true) => q
+            .order(api_tokens::last_used_at.is_null().desc())
+            .then_order_by(api_tokens::last_used_at.asc()),
+        (SortKey::LastUsed, false) => q
+            .order(api_tokens::last_used_at.is_null().asc())
+            .then_order_by(api_tokens::last_used_at.desc()),
+    };
+    let q = if asc {
+        q.then_order_by(api_tokens::id.asc())
+    } else {
+        q.then_order_by(api_tokens::id.desc())
+    };
+    let rows = q
+        .select((COLUMNS, users::username))
+        .limit(query.limit)
+        .offset(query.offset)
+        .load::<(TokenRow, String)>(conn)?;
+    let tokens = rows
+        .into_iter()
+        .map(|(row, owner_username)| OwnedToken {
+            token: row.into(),
+            owner_username,
+        })
+        .collect();
+    Ok((tokens, total))
+}
+
+/// Deletes those of `ids` that belong to `workspace`, whoever owns them; returns
+/// what was deleted. Ids of other workspaces, or unknown, are left out.
+pub fn delete_in_workspace(
+    conn: &mut Conn,
+    workspace: WorkspaceId,
+    ids: &[TokenId],
+) -> QueryResult<Vec<DeletedToken>> {
+    let ids: Vec<String> = ids.iter().map(TokenId::to_string).collect();
+    conn.transaction(|conn| {
+        let mut found: Vec<(String, String, String)> = Vec::new();
+        // Bounded IN lists: SQLite's variable limit, PostgreSQL's plan size.
+        for chunk in ids.chunks(500) {
+            let part: Vec<(String, String, String)> = api_tokens::table
+                .inner_join(users::table)
+                .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+                .filter(api_tokens::id.eq_any(chunk))
+                .select((api_tokens::id, users::id, users::username))
+                .load(conn)?;
+            let part_ids: Vec<&String> = part.iter().map(|(id, _, _)| id).collect();
+            diesel::delete(
+                api_tokens::table
+                    .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+                    .filter(api_tokens::id.eq_any(part_ids)),
+            )
+            .execute(conn)?;
+            found.extend(part);
+        }
+        Ok(found
+            .into_iter()
+            .map(|(id, owner, owner_username)| DeletedToken {
+                id: id.parse().expect("token ids are stored as UUIDs"),
+                owner_id: UserId::parse(&owner).expect("user ids are stored as UUIDs"),
+                owner_username,
+            })
+            .collect())
+    })
+}
+
+/// Those of `ids` that are tokens of `workspace`, with their owners, newest first.
+pub fn find_in_workspace(
+    conn: &mut Conn,
+    workspace: WorkspaceId,
+    ids: &[TokenId],
+) -> QueryResult<Vec<OwnedToken>> {
+    let ids: Vec<String> = ids.iter().map(TokenId::to_string).collect();
+    let rows = api_tokens::table
+        .inner_join(users::table)
+        .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+        .filter(api_tokens::id.eq_any(&ids))
+        .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
+        .select((COLUMNS, users::username))
+        .load::<(TokenRow, String)>(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, owner_username)| OwnedToken {
+            token: row.into(),
+            owner_username,
+        })
+        .collect())
+}
+
 /// A live token of a workspace as the workspace policy sees it: whose (with their
 /// role there), and for how long it was made.
 pub struct PolicySubject {
@@ -214,25 +389,4 @@ pub fn policy_subjects(
             lifetime_seconds: expires.map(|e| (e - created + 999) / 1000),
         })
         .collect())
-}
-
-/// Deletes the listed tokens of `workspace` (ids of other workspaces are left
-/// alone); returns how many went.
-pub fn delete_in_workspace(
-    conn: &mut Conn,
-    workspace: WorkspaceId,
-    ids: &[TokenId],
-) -> QueryResult<usize> {
-    let mut deleted = 0;
-    // Bounded IN lists: SQLite's variable limit, PostgreSQL's plan size.
-    for chunk in ids.chunks(500) {
-        let chunk: Vec<String> = chunk.iter().map(ToString::to_string).collect();
-        deleted += diesel::delete(
-            api_tokens::table
-                .filter(api_tokens::workspace_id.eq(workspace.to_string()))
-                .filter(api_tokens::id.eq_any(chunk)),
-        )
-        .execute(conn)?;
-    }
-    Ok(deleted)
 }

@@ -1,5 +1,6 @@
 //! The HTML pages: routes, the signed-in-user extractor, the shared layout, rendering.
 
+mod admin_tokens;
 mod assets;
 mod error;
 mod login;
@@ -75,7 +76,22 @@ pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
         web::resource("/preferences/access-tokens/{tokenId}/delete")
             .route(web::get().to(tokens::confirm_delete))
             .route(web::post().to(tokens::delete)),
-    );
+    )
+    .configure(admin_tokens_routes);
+}
+
+/// Admin > Access Tokens.
+fn admin_tokens_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/access-tokens", web::get().to(admin_tokens::list))
+        .route(
+            "/admin/access-tokens/delete-selected",
+            web::post().to(admin_tokens::delete_selected),
+        )
+        .service(
+            web::resource("/admin/access-tokens/{tokenId}/delete")
+                .route(web::get().to(admin_tokens::confirm_delete_one))
+                .route(web::post().to(admin_tokens::delete_one)),
+        );
 }
 
 /// `/`: the user's home page when signed in, the sign-in page otherwise.

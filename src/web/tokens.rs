@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::lifetime::DEFAULT_DAYS;
+use crate::domain::token_query;
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
 use crate::models::token::ApiToken;
 use crate::reveal::{self, RevealTicket};
@@ -23,6 +24,8 @@ struct TokenRow {
     description: String,
     status: &'static str,
     status_class: &'static str,
+    /// Active, and expires within a week: the Status cell says so too.
+    expires_soon: bool,
     created: String,
     expires: String,
     last_used: String,
@@ -43,6 +46,7 @@ impl TokenRow {
                 TokenStatus::Active => "active",
                 TokenStatus::Expired => "expired",
             },
+            expires_soon: token_query::expires_soon(t.expires_at, now),
             created: t.created_at.to_display(),
             expires: t
                 .expires_at

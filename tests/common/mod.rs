@@ -7,6 +7,7 @@
 //! `postgres://postgres@127.0.0.1:5432/test`), so tests still run in parallel.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod process;
 
 use std::ffi::OsString;

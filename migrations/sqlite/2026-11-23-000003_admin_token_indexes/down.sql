@@ -1,0 +1,3 @@
+DROP INDEX api_tokens_workspace_last_used;
+DROP INDEX api_tokens_workspace_expires;
+DROP INDEX api_tokens_workspace_created;

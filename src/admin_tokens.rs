@@ -1,0 +1,112 @@
+//! What a workspace admin does with everyone's tokens, for the pages and the API
+//! alike: list them (filtered, sorted, paged) and delete them. Every operation
+//! checks that the caller is an admin and acts only in the caller's workspace.
+
+use std::net::IpAddr;
+
+use diesel::Connection;
+
+use crate::audit;
+use crate::auth::Principal;
+use crate::db::{self, DbError, DbPool};
+use crate::domain::token_query::TokenQuery;
+use crate::domain::{Timestamp, TokenId};
+use crate::models::token::{self, DeletedToken, OwnedToken};
+
+/// Why an admin operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The caller is not an admin of the workspace they act in.
+    #[error("Only workspace admins can manage the access tokens of other users.")]
+    NotAdmin,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// One page of the workspace's tokens and how many match in all.
+#[derive(Debug)]
+pub struct TokenPage {
+    pub tokens: Vec<OwnedToken>,
+    pub total: i64,
+    /// The instant the statuses were judged at.
+    pub now: Timestamp,
+}
+
+/// Refuses anyone but an admin of the workspace they act in.
+pub fn require_admin(caller: &Principal) -> Result<(), AdminError> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(AdminError::NotAdmin)
+    }
+}
+
+/// The tokens of the caller's workspace that `query` asks for.
+pub async fn list(
+    pool: &DbPool,
+    caller: &Principal,
+    query: TokenQuery,
+) -> Result<TokenPage, AdminError> {
+    require_admin(caller)?;
+    let ws = caller.workspace_id;
+    let now = Timestamp::now();
+    let (tokens, total) = db::run(pool, move |conn| {
+        Ok(token::list_in_workspace(conn, ws, &query, now)?)
+    })
+    .await?;
+    Ok(TokenPage { tokens, total, now })
+}
+
+/// Deletes those of `ids` that are in the caller's workspace, whoever owns them;
+/// they stop working at once. Returns what was deleted (for the audit log); ids of
+/// other workspaces, or unknown, are not in it.
+pub async fn delete(
+    pool: &DbPool,
+    caller: &Principal,
+    address: Option<IpAddr>,
+    ids: Vec<TokenId>,
+) -> Result<Vec<DeletedToken>, AdminError> {
+    require_admin(caller)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (ws, actor) = (caller.workspace_id, caller.clone());
+    Ok(db::run(pool, move |conn| {
+        Ok(conn.transaction(|conn| {
+            let deleted = token::delete_in_workspace(conn, ws, &ids)?;
+            for gone in &deleted {
+                let by = if gone.owner_id == actor.user_id {
+                    "by owner".to_owned()
+                } else {
+                    format!("by admin; owner {}", gone.owner_username)
+                };
+                audit::record(
+                    conn,
+                    audit::Event::by(&actor, address, audit::Action::TokenDeleted)
+                        .target_token(gone.id)
+                        .detail(by),
+                )?;
+            }
+            Ok::<_, diesel::result::Error>(deleted)
+        })?)
+    })
+    .await?)
+}
+
+/// Those of `ids` that are tokens of the caller's workspace, with their owners (for
+/// a confirmation that names what will be deleted).
+pub async fn find(
+    pool: &DbPool,
+    caller: &Principal,
+    ids: Vec<TokenId>,
+) -> Result<Vec<OwnedToken>, AdminError> {
+    require_admin(caller)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ws = caller.workspace_id;
+    Ok(db::run(pool, move |conn| {
+        Ok(token::find_in_workspace(conn, ws, &ids)?)
+    })
+    .await?)
+}

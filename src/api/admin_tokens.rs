@@ -1,0 +1,250 @@
+//! `/v4/workspaceAccessTokens`: a workspace admin lists and deletes the access
+//! tokens of everyone in the workspace. Anyone else gets 403
+//! `AccessControlException`.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::admin_tokens::{self, AdminError};
+use crate::domain::token::TokenIdError;
+use crate::domain::token_query::{QueryError, RawTokenQuery, TokenQuery, MAX_BULK_DELETE};
+use crate::domain::TokenId;
+use crate::models::token::OwnedToken;
+use crate::startup::AppState;
+
+use super::tokens::TokenInfo;
+use super::{ApiCaller, ApiError, ErrorEnvelope};
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::NotAdmin => ApiError::AccessDenied(e.to_string()),
+            AdminError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        ApiError::invalid_field(e.field, e.message)
+    }
+}
+
+/// The largest bulk-delete body: room for [`MAX_BULK_DELETE`] ids (39 bytes each
+/// as JSON strings), which the API's usual 16 KiB would not hold.
+pub const MAX_BULK_BODY_BYTES: usize = 64 * 1024;
+
+/// Who owns a token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenOwner {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(example = "alice")]
+    pub username: String,
+}
+
+/// A token of the workspace, with its owner.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkspaceTokenInfo {
+    #[serde(flatten)]
+    pub info: TokenInfo,
+    pub owner: TokenOwner,
+}
+
+impl From<&OwnedToken> for WorkspaceTokenInfo {
+    fn from(t: &OwnedToken) -> Self {
+        WorkspaceTokenInfo {
+            info: TokenInfo::from(&t.token),
+            owner: TokenOwner {
+                id: t.token.user_id.to_string(),
+                username: t.owner_username.clone(),
+            },
+        }
+    }
+}
+
+/// One page of the workspace's tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkspaceTokenList {
+    pub data: Vec<WorkspaceTokenInfo>,
+    /// How many tokens match the filters in all (not only on this page).
+    pub count: i64,
+}
+
+/// The query string of the list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only this user's tokens (exact username).
+    owner: Option<String>,
+    /// `active` (not expired), `expired`, `expiresSoon` (active and expiring within 7
+    /// days), `neverExpires`, or `notUsed90Days` (last used more than 90 days ago, or
+    /// never used and created more than 90 days ago).
+    #[param(pattern = "^(active|expired|expiresSoon|neverExpires|notUsed90Days)$")]
+    status: Option<String>,
+    /// `created` (default), `expires` (never-expiring last), `lastUsed` (never-used
+    /// first) or `owner` (username).
+    #[param(pattern = "^(created|expires|lastUsed|owner)$")]
+    sort: Option<String>,
+    /// `asc` or `desc`; default `desc`, or `asc` when sorting by owner.
+    #[param(pattern = "^(asc|desc)$")]
+    order: Option<String>,
+    /// Rows to return, 1 to 500 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    limit: Option<String>,
+    /// Rows to skip (default 0).
+    #[param(value_type = Option<i64>, minimum = 0)]
+    offset: Option<String>,
+}
+
+/// The body of a bulk delete.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BulkDeleteRequest {
+    /// 1 to 1000 Token IDs of the workspace.
+    #[schema(min_items = 1, max_items = 1000)]
+    pub token_ids: Vec<String>,
+}
+
+/// What a bulk delete did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkDeleteResult {
+    /// How many tokens were deleted; ids that are unknown or of another workspace
+    /// are not counted.
+    pub deleted: usize,
+    /// The Token IDs deleted.
+    pub token_ids: Vec<String>,
+}
+
+/// A query string that cannot be read (a parameter given twice, ...) is a 400 in
+/// the envelope.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        ApiError::invalid_field(
+            "query",
+            format!("The query string could not be read: {err}"),
+        )
+        .into()
+    })
+}
+
+/// List the access tokens of everyone in the caller's workspace (admins only).
+#[utoipa::path(
+    get,
+    path = "/v4/workspaceAccessTokens",
+    operation_id = "listWorkspaceAccessTokens",
+    tag = "workspaceAccessTokens",
+    params(ListParams),
+    responses(
+        (status = 200, body = WorkspaceTokenList),
+        (status = 400, description = "An invalid filter, sort, limit or offset (`details.field`)", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn list(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    admin_tokens::require_admin(&caller.principal)?;
+    let query = TokenQuery::parse(&RawTokenQuery {
+        owner: params.owner.as_deref(),
+        status: params.status.as_deref(),
+        sort: params.sort.as_deref(),
+        order: params.order.as_deref(),
+    })?
+    .with_limit_offset(params.limit.as_deref(), params.offset.as_deref())?;
+    let page = admin_tokens::list(&state.pool, &caller.principal, query).await?;
+    Ok(HttpResponse::Ok().json(WorkspaceTokenList {
+        data: page.tokens.iter().map(WorkspaceTokenInfo::from).collect(),
+        count: page.total,
+    }))
+}
+
+/// Delete any access token of the caller's workspace (admins only). It stops
+/// working at once.
+#[utoipa::path(
+    delete,
+    path = "/v4/workspaceAccessTokens/{tokenId}",
+    operation_id = "deleteWorkspaceAccessToken",
+    tag = "workspaceAccessTokens",
+    params(("tokenId" = String, Path, format = Uuid, description = "The token's Token ID")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed token ID", body = ErrorEnvelope),
+        (status = 404, description = "No such token in the workspace", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn delete(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    admin_tokens::require_admin(&caller.principal)?;
+    let id: TokenId = path
+        .parse()
+        .map_err(|e: TokenIdError| ApiError::invalid_field("tokenId", e.to_string()))?;
+    let deleted =
+        admin_tokens::delete(&state.pool, &caller.principal, caller.address, vec![id]).await?;
+    if deleted.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "No access token with ID {id} exists in this workspace."
+        )));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Delete many access tokens of the caller's workspace at once (admins only).
+#[utoipa::path(
+    post,
+    path = "/v4/workspaceAccessTokens/delete",
+    operation_id = "deleteWorkspaceAccessTokens",
+    tag = "workspaceAccessTokens",
+    request_body = BulkDeleteRequest,
+    responses(
+        (status = 200, body = BulkDeleteResult),
+        (status = 400, description = "No ids, more than 1000, or a malformed one (`details.field`: `tokenIds`)", body = ErrorEnvelope),
+        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn delete_many(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    // A `Result`, so that credentials (and the role) are judged before the body.
+    body: Result<web::Json<BulkDeleteRequest>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
+    admin_tokens::require_admin(&caller.principal).map_err(ApiError::from)?;
+    let ids = parse_ids(&body?.token_ids)?;
+    let deleted = admin_tokens::delete(&state.pool, &caller.principal, caller.address, ids)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(BulkDeleteResult {
+        deleted: deleted.len(),
+        token_ids: deleted.iter().map(|d| d.id.to_string()).collect(),
+    }))
+}
+
+/// 1 to [`MAX_BULK_DELETE`] well-formed ids, duplicates dropped.
+fn parse_ids(raw: &[String]) -> Result<Vec<TokenId>, ApiError> {
+    if raw.is_empty() || raw.len() > MAX_BULK_DELETE {
+        return Err(ApiError::invalid_field(
+            "tokenIds",
+            format!("Give 1 to {MAX_BULK_DELETE} token IDs."),
+        ));
+    }
+    let mut ids = Vec::with_capacity(raw.len());
+    for r in raw {
+        let id: TokenId = r
+            .parse()
+            .map_err(|e: TokenIdError| ApiError::invalid_field("tokenIds", e.to_string()))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
