@@ -20,6 +20,7 @@ pub mod models;
 pub mod people;
 pub mod reveal;
 pub mod startup;
+pub mod telemetry;
 pub mod tokens;
 pub mod web;
 pub mod workspace_settings;

@@ -12,6 +12,8 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
+use crate::telemetry::RedactingRootSpan;
+
 use crate::auth::LoginThrottle;
 use crate::config::{SessionKey, Settings};
 use crate::db::{self, DbPool};
@@ -68,7 +70,7 @@ pub fn app(
         .default_service(web::to(pages::not_found))
         .wrap(session)
         .wrap(security_headers())
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<RedactingRootSpan>::new())
 }
 
 /// Headers on every response: no framing, no sniffing, no inline script, and no

@@ -129,3 +129,12 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   update();
 });
+
+// Forms that do something drastic ask first (People: deactivate, remove).
+document.querySelectorAll("form[data-confirm]").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+});

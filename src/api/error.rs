@@ -45,6 +45,10 @@ pub enum ApiError {
     AccessDenied(String),
     #[error("{0}")]
     NotFound(String),
+    /// 409 `ConflictException`: the request contradicts the current state (already
+    /// a member, the last admin, ...).
+    #[error("{0}")]
+    Conflict(String),
     /// 404 for a path or method the API does not have.
     #[error("Route doesn't exist")]
     RouteNotFound,
@@ -95,6 +99,9 @@ pub enum ErrorName {
     AccessControlException,
     /// 404: no such object of the caller's.
     ObjectNotFoundException,
+    /// 409: the request contradicts the current state (already a member, the last
+    /// admin of a workspace, ...).
+    ConflictException,
     /// 404: no such path or method.
     RouteNotFoundException,
     /// 429: too many failed sign-ins.
@@ -123,6 +130,7 @@ impl ApiError {
             ApiError::Throttled { .. } => ErrorName::TooManyRequestsException,
             ApiError::AccessDenied(_) => ErrorName::AccessControlException,
             ApiError::NotFound(_) => ErrorName::ObjectNotFoundException,
+            ApiError::Conflict(_) => ErrorName::ConflictException,
             ApiError::RouteNotFound => ErrorName::RouteNotFoundException,
             ApiError::Unavailable | ApiError::ReadOnly | ApiError::StorageFull => {
                 ErrorName::ServiceUnavailableException
@@ -152,6 +160,7 @@ impl ResponseError for ApiError {
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable | ApiError::ReadOnly | ApiError::StorageFull => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

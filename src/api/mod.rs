@@ -4,6 +4,7 @@ pub mod admin_tokens;
 mod caller;
 mod error;
 pub mod openapi;
+pub mod people;
 pub mod tokens;
 pub mod workspace_settings;
 
@@ -48,6 +49,18 @@ pub fn scope(api_access_tokens: bool) -> actix_web::Scope {
             web::resource("/workspaceSettings")
                 .route(web::get().to(workspace_settings::get))
                 .route(web::patch().to(workspace_settings::update))
+                .default_service(web::to(route_not_found)),
+        )
+        .service(
+            web::resource("/workspaceMembers")
+                .route(web::get().to(people::list))
+                .route(web::post().to(people::add))
+                .default_service(web::to(route_not_found)),
+        )
+        .service(
+            web::resource("/workspaceMembers/{userId}")
+                .route(web::patch().to(people::update))
+                .route(web::delete().to(people::remove))
                 .default_service(web::to(route_not_found)),
         )
         .service(

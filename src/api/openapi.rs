@@ -13,6 +13,9 @@ use super::admin_tokens::{
     BulkDeleteRequest, BulkDeleteResult, TokenOwner, WorkspaceTokenInfo, WorkspaceTokenList,
 };
 use super::caller::WORKSPACE_HEADER;
+use super::people::{
+    AddMemberRequest, AddedMember, UpdateMemberRequest, WorkspaceMember, WorkspaceMemberList,
+};
 use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
 use super::workspace_settings::{DeletedCount, WorkspaceSettings, WorkspaceSettingsUpdate};
 use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
@@ -30,6 +33,10 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         super::tokens::list,
         super::tokens::get,
         super::tokens::delete,
+        super::people::list,
+        super::people::add,
+        super::people::update,
+        super::people::remove,
         super::workspace_settings::get,
         super::workspace_settings::update,
         super::workspace_settings::delete_violating,
@@ -43,6 +50,11 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         CreatedToken,
         TokenInfo,
         TokenList,
+        WorkspaceMember,
+        WorkspaceMemberList,
+        AddMemberRequest,
+        AddedMember,
+        UpdateMemberRequest,
         WorkspaceSettings,
         WorkspaceSettingsUpdate,
         DeletedCount,
@@ -59,6 +71,7 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
     security(("bearer" = []), ("basic" = [])),
     tags(
         (name = "apiAccessTokens", description = "API access tokens of the authenticated user"),
+        (name = "workspaceMembers", description = "The people of the workspace (workspace admins only)"),
         (name = "workspaceSettings", description = "The workspace's token policy (workspace admins only)"),
         (name = "workspaceAccessTokens", description = "Every access token of the workspace, for its admins"),
     ),

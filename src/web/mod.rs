@@ -4,6 +4,7 @@ mod admin_tokens;
 mod assets;
 mod error;
 mod login;
+mod people;
 mod preferences;
 mod tokens;
 mod workspace_settings;
@@ -59,6 +60,28 @@ pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
     .route(
         "/admin/workspace-settings/delete-violating",
         web::post().to(workspace_settings::delete_violating),
+    )
+    .service(
+        web::resource("/admin/people")
+            .route(web::get().to(people::list))
+            .route(web::post().to(people::add)),
+    )
+    .route(
+        "/admin/people/{userId}/role",
+        web::post().to(people::set_role),
+    )
+    .route(
+        "/admin/people/{userId}/active",
+        web::post().to(people::set_active),
+    )
+    .route(
+        "/admin/people/{userId}/remove",
+        web::post().to(people::remove),
+    )
+    .service(
+        web::resource("/invite/{code}")
+            .route(web::get().to(people::invite_form))
+            .route(web::post().to(people::accept_invite)),
     );
     if !api_access_tokens {
         return;

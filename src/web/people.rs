@@ -1,0 +1,460 @@
+//! "Admin > People" (who is in the workspace, add, role, remove, deactivate) and the
+//! page where an invited person sets their password.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::TypedSession;
+use crate::domain::invite::{InviteCode, INVITE_DAYS};
+use crate::domain::{Password, Role, UserId, Username};
+use crate::models::workspace::Member;
+use crate::people::{self, Onboarding, PeopleError};
+use crate::startup::AppState;
+
+use super::{check_csrf, home, render, see_other, CurrentUser, Layout, PageError};
+
+const PAGE: &str = "/admin/people";
+
+struct PersonRow {
+    id: String,
+    username: String,
+    role: &'static str,
+    is_admin: bool,
+    status: &'static str,
+    active: bool,
+    joined: String,
+    is_you: bool,
+}
+
+impl PersonRow {
+    fn new(m: &Member, me: UserId) -> Self {
+        let status = match (m.deactivated_at.is_some(), m.invited) {
+            (true, _) => "Deactivated",
+            (false, true) => "Invited",
+            (false, false) => "Active",
+        };
+        PersonRow {
+            id: m.user_id.to_string(),
+            username: m.username.clone(),
+            role: if m.role == Role::Admin {
+                "Admin"
+            } else {
+                "Member"
+            },
+            is_admin: m.role == Role::Admin,
+            status,
+            active: m.deactivated_at.is_none(),
+            joined: m.joined_at.to_display(),
+            is_you: m.user_id == me,
+        }
+    }
+}
+
+struct InviteShown {
+    username: String,
+    url: String,
+}
+
+#[derive(Default)]
+struct AddForm {
+    username: String,
+    admin: bool,
+    with_password: bool,
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+struct PeoplePage {
+    layout: Layout,
+    workspace_name: String,
+    people: Vec<PersonRow>,
+    form: AddForm,
+    error: Option<String>,
+    invite: Option<InviteShown>,
+    invite_days: i64,
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage {
+    layout: Layout,
+    username: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct AddInput {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    onboarding: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct RoleInput {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    role: String,
+}
+
+#[derive(Deserialize)]
+pub struct ActiveInput {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    active: String,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfInput {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[derive(Deserialize)]
+pub struct PasswordInput {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+/// A refusal the admin can act on is shown on the page; the rest are errors.
+enum Outcome {
+    Shown(String),
+    Failed(PageError),
+}
+
+impl From<PeopleError> for Outcome {
+    fn from(e: PeopleError) -> Self {
+        match e {
+            PeopleError::NotAdmin => Outcome::Failed(PageError::Forbidden(e.to_string())),
+            PeopleError::Db(e) => Outcome::Failed(e.into()),
+            other => Outcome::Shown(other.to_string()),
+        }
+    }
+}
+
+impl From<PeopleError> for PageError {
+    fn from(e: PeopleError) -> Self {
+        match e {
+            PeopleError::NotAdmin => PageError::Forbidden(e.to_string()),
+            PeopleError::NotFound => PageError::NotFound,
+            PeopleError::Db(e) => e.into(),
+            other => PageError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+async fn page(
+    user: &CurrentUser,
+    state: &AppState,
+    status: StatusCode,
+    form: AddForm,
+    error: Option<String>,
+    invite: Option<InviteShown>,
+) -> Result<HttpResponse, PageError> {
+    let members = people::list(&state.pool, &user.principal).await?;
+    let me = user.principal.user_id;
+    render(
+        status,
+        &PeoplePage {
+            layout: Layout::for_user(user)?,
+            workspace_name: user.principal.workspace_name.clone(),
+            people: members.iter().map(|m| PersonRow::new(m, me)).collect(),
+            form,
+            error,
+            invite,
+            invite_days: INVITE_DAYS,
+        },
+    )
+}
+
+pub async fn list(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    page(
+        &user,
+        &state,
+        StatusCode::OK,
+        AddForm::default(),
+        None,
+        None,
+    )
+    .await
+}
+
+/// Adds someone; shows the invitation link once, in this response only.
+pub async fn add(
+    req: HttpRequest,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    input: web::Form<AddInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &input.csrf_token)?;
+    let form = AddForm {
+        username: input.username.clone(),
+        admin: input.role == "admin",
+        with_password: input.onboarding == "password",
+    };
+    let invalid = |message: String, form| async {
+        page(
+            &user,
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form,
+            Some(message),
+            None,
+        )
+        .await
+    };
+    let username = match Username::parse(input.username.trim()) {
+        Ok(u) => u,
+        Err(e) => return invalid(e.to_string(), form).await,
+    };
+    let role = if form.admin {
+        Role::Admin
+    } else {
+        Role::Member
+    };
+    let onboarding = if form.with_password {
+        match Password::parse_new(input.password.clone()) {
+            Ok(p) => Onboarding::Password(p),
+            Err(e) => return invalid(format!("Initial password: {e}"), form).await,
+        }
+    } else {
+        Onboarding::Invite
+    };
+    match people::add(
+        &state.pool,
+        &user.principal,
+        user.address,
+        username,
+        role,
+        onboarding,
+    )
+    .await
+    {
+        Ok(added) => {
+            let name = added.member.username.clone();
+            match added.invite {
+                Some(code) => {
+                    let info = req.connection_info();
+                    let url = format!(
+                        "{}://{}/invite/{}",
+                        info.scheme(),
+                        info.host(),
+                        code.expose()
+                    );
+                    let shown = InviteShown {
+                        username: name,
+                        url,
+                    };
+                    page(
+                        &user,
+                        &state,
+                        StatusCode::OK,
+                        AddForm::default(),
+                        None,
+                        Some(shown),
+                    )
+                    .await
+                }
+                None => {
+                    let message = if added.existing_user {
+                        format!("Added {name} to the workspace with their existing account.")
+                    } else {
+                        format!("Added {name}. Give them their initial password.")
+                    };
+                    user.session.set_flash(&message)?;
+                    Ok(see_other(PAGE))
+                }
+            }
+        }
+        Err(e) => match Outcome::from(e) {
+            Outcome::Shown(message) => invalid(message, form).await,
+            Outcome::Failed(e) => Err(e),
+        },
+    }
+}
+
+fn target(raw: &str) -> Result<UserId, PageError> {
+    UserId::parse(raw).ok_or(PageError::NotFound)
+}
+
+/// Runs a change and comes back to the list with its outcome.
+async fn after(
+    user: &CurrentUser,
+    state: &AppState,
+    result: Result<String, PeopleError>,
+) -> Result<HttpResponse, PageError> {
+    match result {
+        Ok(message) => {
+            user.session.set_flash(&message)?;
+            Ok(see_other(PAGE))
+        }
+        Err(e) => match Outcome::from(e) {
+            Outcome::Shown(message) => {
+                page(
+                    user,
+                    state,
+                    StatusCode::CONFLICT,
+                    AddForm::default(),
+                    Some(message),
+                    None,
+                )
+                .await
+            }
+            Outcome::Failed(e) => Err(e),
+        },
+    }
+}
+
+pub async fn set_role(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    input: web::Form<RoleInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &input.csrf_token)?;
+    let id = target(&path)?;
+    let role = Role::parse(&input.role)
+        .ok_or_else(|| PageError::BadRequest("The role must be admin or member.".into()))?;
+    let result = people::set_role(&state.pool, &user.principal, user.address, id, role)
+        .await
+        .map(|m| {
+            let role = if m.role == Role::Admin {
+                "an admin"
+            } else {
+                "a member"
+            };
+            format!("{} is now {role}.", m.username)
+        });
+    after(&user, &state, result).await
+}
+
+pub async fn set_active(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    input: web::Form<ActiveInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &input.csrf_token)?;
+    let id = target(&path)?;
+    let active = match input.active.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => {
+            return Err(PageError::BadRequest(
+                "active must be true or false.".into(),
+            ))
+        }
+    };
+    let result = people::set_active(&state.pool, &user.principal, user.address, id, active)
+        .await
+        .map(|m| {
+            if active {
+                format!("{} is active again.", m.username)
+            } else {
+                format!(
+                    "{} is deactivated: signed out, and their access tokens no longer work.",
+                    m.username
+                )
+            }
+        });
+    after(&user, &state, result).await
+}
+
+pub async fn remove(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    input: web::Form<CsrfInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&user.session, &input.csrf_token)?;
+    let id = target(&path)?;
+    let removing_self = id == user.principal.user_id;
+    let result = people::remove(&state.pool, &user.principal, user.address, id)
+        .await
+        .map(|()| "Removed from the workspace; their access tokens here no longer work.".into());
+    if removing_self && result.is_ok() {
+        // They are no longer in this workspace: back to where they still are.
+        user.session.set_flash("You left the workspace.")?;
+        return Ok(see_other(home(&state)));
+    }
+    after(&user, &state, result).await
+}
+
+fn invite_code(raw: &str) -> Result<InviteCode, PageError> {
+    InviteCode::parse(raw)
+        .ok_or_else(|| PageError::BadRequest(PeopleError::InvalidInvite.to_string()))
+}
+
+/// The invited person's "Set your password" page.
+pub async fn invite_form(
+    session: TypedSession,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let code = invite_code(&path)?;
+    let username = people::invitation(&state.pool, &code).await?;
+    render(
+        StatusCode::OK,
+        &InvitePage {
+            layout: Layout::anonymous(&session)?,
+            username,
+            error: None,
+        },
+    )
+}
+
+/// Sets the invited person's password, uses the link up and signs them in.
+pub async fn accept_invite(
+    req: HttpRequest,
+    session: TypedSession,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    input: web::Form<PasswordInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&session, &input.csrf_token)?;
+    let code = invite_code(&path)?;
+    let username = people::invitation(&state.pool, &code).await?;
+    let refuse = |message: String| -> Result<HttpResponse, PageError> {
+        render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &InvitePage {
+                layout: Layout::anonymous(&session)?,
+                username: username.clone(),
+                error: Some(message),
+            },
+        )
+    };
+    let password = match Password::parse_new(input.new_password.clone()) {
+        Ok(p) => p,
+        Err(e) => return refuse(e.to_string()),
+    };
+    if input.new_password != input.confirm_password {
+        return refuse("The new password and its confirmation do not match.".into());
+    }
+    let address = req.peer_addr().map(|a| a.ip());
+    let accepted = people::accept_invitation(&state.pool, &code, password, address).await?;
+    session.sign_in(
+        accepted.user_id,
+        accepted.session_epoch,
+        accepted.workspace_id,
+    )?;
+    session.set_flash("Your password is set. Welcome!")?;
+    Ok(see_other(home(&state)))
+}
