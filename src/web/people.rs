@@ -251,13 +251,15 @@ pub async fn add(
             let name = added.member.username.clone();
             match added.invite {
                 Some(code) => {
-                    let info = req.connection_info();
-                    let url = format!(
-                        "{}://{}/invite/{}",
-                        info.scheme(),
-                        info.host(),
-                        code.expose()
-                    );
+                    let url = {
+                        let info = req.connection_info();
+                        format!(
+                            "{}://{}/invite/{}",
+                            info.scheme(),
+                            info.host(),
+                            code.expose()
+                        )
+                    };
                     let shown = InviteShown {
                         username: name,
                         url,
