@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::auth::password;
 use crate::config::{SessionKey, Settings, DEFAULT_BIND, DEFAULT_DATABASE};
 use crate::db::{self, DatabaseUrl, DbPool};
-use crate::domain::{Password, Role, Username};
+use crate::domain::{Password, Role, Username, WorkspaceName};
 use crate::models::user::{self, CreateUserError};
+use crate::models::workspace;
 use crate::startup::Application;
 
 /// Self-hosted API access tokens: a web page and a v4 JSON API.
@@ -42,6 +43,26 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manages workspaces.
+    Workspace {
+        #[command(subcommand)]
+        command: WorkspaceCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Creates a workspace with an existing user as its first admin (who then adds
+    /// people on its People page).
+    Add {
+        /// The workspace name (letters, digits, '.', '_', '-').
+        name: String,
+        /// The user who becomes its admin.
+        #[arg(long, value_name = "USER")]
+        admin: String,
+    },
+    /// Lists the workspaces with their number of members.
+    List,
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +115,9 @@ pub enum UserCommand {
         /// Makes the user a workspace admin.
         #[arg(long)]
         admin: bool,
+        /// The workspace to add the user to (default: the default workspace).
+        #[arg(long, value_name = "NAME")]
+        workspace: Option<String>,
         /// Reads the password from standard input (required).
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -112,6 +136,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(cli.database, args),
         Command::User { command } => user_command(cli.database, command),
+        Command::Workspace { command } => workspace_command(cli.database, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -177,14 +202,29 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
     let pool = db::open(&database)?;
     let mut conn = pool.get()?;
     match command {
-        UserCommand::Add { name, admin, .. } => {
+        UserCommand::Add {
+            name,
+            admin,
+            workspace: workspace_name,
+            ..
+        } => {
             let name = Username::parse(&name)?;
+            let ws = match &workspace_name {
+                None => None,
+                Some(w) => Some(
+                    workspace::find_by_name(&mut conn, w)?
+                        .ok_or_else(|| anyhow::anyhow!("no workspace named {w}"))?,
+                ),
+            };
             let password = read_password_from_stdin()?;
             let role = if admin { Role::Admin } else { Role::Member };
-            user::create(&mut conn, &name, &password::hash(&password), role)?;
+            user::create_in(&mut conn, &name, &password::hash(&password), ws, role)?;
             println!(
-                "Created user {name}{}.",
-                if admin { " (workspace admin)" } else { "" }
+                "Created user {name}{}{}.",
+                if admin { " (workspace admin)" } else { "" },
+                workspace_name
+                    .map(|w| format!(" in the workspace {w}"))
+                    .unwrap_or_default()
             );
         }
         UserCommand::Passwd { name, .. } => {
@@ -193,6 +233,32 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
                 anyhow::bail!("no user named {name}");
             }
             println!("Changed the password of {name}. Their access tokens keep working.");
+        }
+    }
+    Ok(())
+}
+
+fn workspace_command(database: DatabaseUrl, command: WorkspaceCommand) -> anyhow::Result<()> {
+    let pool = db::open(&database)?;
+    let mut conn = pool.get()?;
+    match command {
+        WorkspaceCommand::Add { name, admin } => {
+            let name = WorkspaceName::parse(&name)?;
+            let admin_user = user::find_by_username(&mut conn, &admin)?
+                .ok_or_else(|| anyhow::anyhow!("no user named {admin}"))?;
+            workspace::ensure_default(&mut conn)?;
+            let ws = workspace::create(&mut conn, name.as_str())?
+                .ok_or_else(|| anyhow::anyhow!("a workspace named {name} already exists"))?;
+            workspace::add_member(&mut conn, ws, admin_user.id, Role::Admin)?;
+            println!("Created the workspace {name} with {admin} as its admin.");
+        }
+        WorkspaceCommand::List => {
+            for (name, members) in workspace::list_with_member_counts(&mut conn)? {
+                println!(
+                    "{name}\t{members} member{}",
+                    if members == 1 { "" } else { "s" }
+                );
+            }
         }
     }
     Ok(())

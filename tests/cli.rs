@@ -329,3 +329,85 @@ async fn serve_does_not_create_an_admin_when_users_exist() {
     assert!(!out.contains("Created user"), "{out}");
     assert!(stored_user(&db, "admin").is_none());
 }
+
+// ---------------------------------------------------------------------------
+// workspace add / list, user add --workspace
+// ---------------------------------------------------------------------------
+
+#[test]
+fn workspace_add_makes_an_existing_user_its_admin_and_user_add_joins_it() {
+    let (dir, db) = temp_db();
+    assert_success(&user_add(dir.path(), &db, "ada", PASSWORD, &[]));
+    let mut cmd = command(dir.path());
+    cmd.args([
+        "workspace",
+        "add",
+        "research",
+        "--admin",
+        "ada",
+        "--database",
+    ])
+    .arg(db.arg());
+    let created = cmd.output().unwrap();
+    assert_success(&created);
+    assert!(stdout(&created).contains("Created the workspace research with ada as its admin."));
+
+    assert_success(&user_add(
+        dir.path(),
+        &db,
+        "rick",
+        PASSWORD,
+        &["--workspace", "research"],
+    ));
+    let unknown = user_add(dir.path(), &db, "sam", PASSWORD, &["--workspace", "nope"]);
+    assert_failure(&unknown);
+    assert!(stderr(&unknown).contains("no workspace named nope"));
+
+    let mut again = command(dir.path());
+    again
+        .args([
+            "workspace",
+            "add",
+            "research",
+            "--admin",
+            "ada",
+            "--database",
+        ])
+        .arg(db.arg());
+    let again = again.output().unwrap();
+    assert_failure(&again);
+    assert!(stderr(&again).contains("a workspace named research already exists"));
+    let mut bad = command(dir.path());
+    bad.args([
+        "workspace",
+        "add",
+        "two words",
+        "--admin",
+        "ada",
+        "--database",
+    ])
+    .arg(db.arg());
+    assert_failure(&bad.output().unwrap());
+
+    let mut list = command(dir.path());
+    list.args(["workspace", "list", "--database"]).arg(db.arg());
+    let listed = list.output().unwrap();
+    assert_success(&listed);
+    assert_eq!(
+        stdout(&listed),
+        "default\t1 member\nresearch\t2 members\n",
+        "ada in both, rick in research"
+    );
+
+    let pool = db.open();
+    let mut conn = pool.get().unwrap();
+    let rick = access_tokens::models::user::find_by_username(&mut conn, "rick")
+        .unwrap()
+        .unwrap();
+    let memberships = access_tokens::models::workspace::memberships_of(&mut conn, rick.id).unwrap();
+    let names: Vec<&str> = memberships
+        .iter()
+        .map(|m| m.workspace_name.as_str())
+        .collect();
+    assert_eq!(names, ["research"]);
+}

@@ -24,9 +24,12 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
 #[openapi(
     info(
         title = "access-tokens API",
-        description = "Create, list, read and delete API access tokens. Every route takes \
-            `Authorization: Bearer <tokenValue>` or HTTP Basic (username and password; the \
-            first token needs it). Basic and Bearer callers act in the user's workspace.",
+        description = "Create, list, read and delete API access tokens; workspace admins also \
+            manage every token, the people and the token policy of their workspace. Every \
+            route takes `Authorization: Bearer <tokenValue>` or HTTP Basic (username and \
+            password; the first token needs it). A token acts as its owner in the workspace \
+            it was created in. A Basic call acts in the first workspace the user joined, or \
+            in the one its `X-Workspace` header names.",
     ),
     paths(
         super::tokens::create,

@@ -10,6 +10,7 @@ pub mod time;
 pub mod token;
 pub mod token_query;
 pub mod username;
+pub mod workspace_name;
 
 pub use description::Description;
 pub use ids::{Role, UserId, WorkspaceId};
@@ -18,3 +19,4 @@ pub use password::Password;
 pub use time::Timestamp;
 pub use token::{SecretDigest, TokenId, TokenSecret, TokenStatus, TokenValue};
 pub use username::Username;
+pub use workspace_name::WorkspaceName;

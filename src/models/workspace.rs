@@ -274,3 +274,21 @@ pub fn active_admin_count(conn: &mut Conn, workspace: WorkspaceId) -> QueryResul
         .count()
         .get_result(conn)
 }
+
+/// Every workspace by name, with how many members it has.
+pub fn list_with_member_counts(conn: &mut Conn) -> QueryResult<Vec<(String, i64)>> {
+    let names: Vec<(String, String)> = workspaces::table
+        .order(workspaces::name.asc())
+        .select((workspaces::id, workspaces::name))
+        .load(conn)?;
+    names
+        .into_iter()
+        .map(|(id, name)| {
+            let n = memberships::table
+                .filter(memberships::workspace_id.eq(id))
+                .count()
+                .get_result::<i64>(conn)?;
+            Ok((name, n))
+        })
+        .collect()
+}
