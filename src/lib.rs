@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod cli;
 pub mod config;

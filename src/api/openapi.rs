@@ -9,6 +9,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response};
 use utoipa::{Modify, OpenApi};
 
+use super::audit_events::{AuditActor, AuditEvent, AuditEventList};
 use super::caller::WORKSPACE_HEADER;
 use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
 use super::workspace_settings::{DeletedCount, WorkspaceSettings, WorkspaceSettingsUpdate};
@@ -30,6 +31,7 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         super::workspace_settings::get,
         super::workspace_settings::update,
         super::workspace_settings::delete_violating,
+        super::audit_events::list,
         spec,
     ),
     components(schemas(
@@ -40,6 +42,9 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         WorkspaceSettings,
         WorkspaceSettingsUpdate,
         DeletedCount,
+        AuditEventList,
+        AuditEvent,
+        AuditActor,
         ErrorEnvelope,
         ErrorBody,
         ErrorName
@@ -49,6 +54,7 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
     tags(
         (name = "apiAccessTokens", description = "API access tokens of the authenticated user"),
         (name = "workspaceSettings", description = "The workspace's token policy (workspace admins only)"),
+        (name = "auditEvents", description = "The workspace's audit log (workspace admins only)"),
     ),
 )]
 pub struct ApiDoc;

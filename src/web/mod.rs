@@ -1,6 +1,7 @@
 //! The HTML pages: routes, the signed-in-user extractor, the shared layout, rendering.
 
 mod assets;
+mod audit_log;
 mod error;
 mod login;
 mod preferences;
@@ -58,7 +59,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
     .route(
         "/admin/workspace-settings/delete-violating",
         web::post().to(workspace_settings::delete_violating),
-    );
+    )
+    .route("/admin/audit-log", web::get().to(audit_log::show))
+    .route("/admin/audit-log.csv", web::get().to(audit_log::export));
     if !api_access_tokens {
         return;
     }
