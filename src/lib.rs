@@ -11,6 +11,7 @@
 pub mod admin_tokens;
 pub mod api;
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -14,7 +14,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::telemetry::RedactingRootSpan;
 
-use crate::auth::LoginThrottle;
+use crate::auth::{LoginThrottle, RefusalLimiter};
 use crate::config::{SessionKey, Settings};
 use crate::db::{self, DbPool};
 use crate::{api, models, web as pages};
@@ -28,6 +28,8 @@ const SESSION_KEY_SETTING: &str = "session_key";
 pub struct AppState {
     pub pool: DbPool,
     pub throttle: LoginThrottle,
+    /// Holds back refused-token events beyond a few per minute (see `auth::refusals`).
+    pub refusals: RefusalLimiter,
     /// The instance switch for the whole token feature (see `Settings`).
     pub api_access_tokens: bool,
 }
@@ -116,6 +118,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool,
             throttle: LoginThrottle::new(),
+            refusals: RefusalLimiter::new(),
             api_access_tokens: settings.api_access_tokens,
         });
         let listener = TcpListener::bind(&settings.bind)

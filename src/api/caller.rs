@@ -108,7 +108,8 @@ impl FromRequest for ApiCaller {
                             true,
                         ));
                     }
-                    let (principal, id) = bearer::verify(&state.pool, &value).await?;
+                    let (principal, id) =
+                        bearer::verify(&state.pool, &state.refusals, &value, addr).await?;
                     Ok(ApiCaller {
                         principal,
                         credential: Credential::Token(id),

@@ -1,6 +1,7 @@
 //! The v4 JSON API: routes, request-body rules, errors and the OpenAPI document.
 
 pub mod admin_tokens;
+pub mod audit_events;
 mod caller;
 mod error;
 pub mod openapi;
@@ -66,6 +67,11 @@ pub fn scope(api_access_tokens: bool) -> actix_web::Scope {
         .service(
             web::resource("/workspaceSettings/deleteViolatingTokens")
                 .route(web::post().to(workspace_settings::delete_violating))
+                .default_service(web::to(route_not_found)),
+        )
+        .service(
+            web::resource("/auditEvents")
+                .route(web::get().to(audit_events::list))
                 .default_service(web::to(route_not_found)),
         )
         .service(

@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
 use super::admin_tokens::{
     BulkDeleteRequest, BulkDeleteResult, TokenOwner, WorkspaceTokenInfo, WorkspaceTokenList,
 };
+use super::audit_events::{AuditActor, AuditEvent, AuditEventList};
 use super::caller::WORKSPACE_HEADER;
 use super::people::{
     AddMemberRequest, AddedMember, UpdateMemberRequest, WorkspaceMember, WorkspaceMemberList,
@@ -46,6 +47,7 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         super::admin_tokens::list,
         super::admin_tokens::delete,
         super::admin_tokens::delete_many,
+        super::audit_events::list,
         spec,
     ),
     components(schemas(
@@ -66,6 +68,9 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         TokenOwner,
         BulkDeleteRequest,
         BulkDeleteResult,
+        AuditEventList,
+        AuditEvent,
+        AuditActor,
         ErrorEnvelope,
         ErrorBody,
         ErrorName
@@ -77,6 +82,7 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         (name = "workspaceMembers", description = "The people of the workspace (workspace admins only)"),
         (name = "workspaceSettings", description = "The workspace's token policy (workspace admins only)"),
         (name = "workspaceAccessTokens", description = "Every access token of the workspace, for its admins"),
+        (name = "auditEvents", description = "The workspace's audit log (workspace admins only)"),
     ),
 )]
 pub struct ApiDoc;

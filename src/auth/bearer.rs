@@ -1,10 +1,14 @@
 //! Checking a presented token value: parse, one read by primary key, a constant-time
 //! digest comparison, expiry, and recording the use (when the database can store it).
+//! A refusal is reported to the audit log (rate-limited, see [`super::refusals`]).
+
+use std::net::IpAddr;
 
 use crate::db::{self, DbError, DbPool};
 use crate::domain::{Timestamp, TokenId, TokenStatus, TokenValue};
 use crate::models;
 
+use super::refusals::{self, Refusal, RefusalLimiter, RefusalReason};
 use super::{load_token_principal, Principal};
 
 /// Why a presented token was refused.
@@ -18,28 +22,59 @@ pub enum BearerError {
     Db(#[from] DbError),
 }
 
-/// Verifies a token value and records its use; returns its owner and the token's id.
-pub async fn verify(pool: &DbPool, value: &str) -> Result<(Principal, TokenId), BearerError> {
+/// Verifies a token value presented from `address` and records its use; returns its
+/// owner and the token's id. A refusal goes to the audit log, off the request path.
+pub async fn verify(
+    pool: &DbPool,
+    limiter: &RefusalLimiter,
+    value: &str,
+    address: Option<IpAddr>,
+) -> Result<(Principal, TokenId), BearerError> {
+    match check(pool, value).await? {
+        Ok(found) => Ok(found),
+        Err(refusal) => {
+            refusals::report(pool, limiter, address, refusal);
+            Err(BearerError::Invalid)
+        }
+    }
+}
+
+/// The token's owner and id, or why the token is refused.
+async fn check(
+    pool: &DbPool,
+    value: &str,
+) -> Result<Result<(Principal, TokenId), Refusal>, DbError> {
+    let refused = |reason, token, workspace| {
+        Err(Refusal {
+            reason,
+            token,
+            workspace,
+        })
+    };
     // Garbage is refused here, before any query.
-    let (id, secret) = TokenValue::parse(value).ok_or(BearerError::Invalid)?;
+    let Some((id, secret)) = TokenValue::parse(value) else {
+        return Ok(refused(RefusalReason::Malformed, None, None));
+    };
     let presented = secret.digest();
-    let found = db::run(pool, move |conn| {
-        let Some((token, Some(stored))) = models::token::find_with_digest(conn, id)? else {
-            return Ok(None);
+    db::run(pool, move |conn| {
+        let Some((token, stored)) = models::token::find_with_digest(conn, id)? else {
+            return Ok(refused(RefusalReason::Unknown, Some(id), None));
         };
+        let ws = Some(token.workspace_id);
+        if !stored.is_some_and(|s| s.matches(&presented)) {
+            return Ok(refused(RefusalReason::WrongSecret, Some(id), ws));
+        }
         let now = Timestamp::now();
-        if !stored.matches(&presented)
-            || TokenStatus::at(token.expires_at, now) != TokenStatus::Active
-        {
-            return Ok(None);
+        if TokenStatus::at(token.expires_at, now) != TokenStatus::Active {
+            return Ok(refused(RefusalReason::Expired, Some(id), ws));
         }
         // A token acts only in its own workspace, only while its owner is active
         // and a member there, and only while the workspace allows tokens.
         let Some(principal) = load_token_principal(conn, token.user_id, token.workspace_id)? else {
-            return Ok(None);
+            return Ok(refused(RefusalReason::OwnerInactive, Some(id), ws));
         };
         if !models::workspace::policy(conn, token.workspace_id)?.tokens_enabled {
-            return Ok(None);
+            return Ok(refused(RefusalReason::TokensOff, Some(id), ws));
         }
         // Recording the use is bookkeeping: when the database cannot store it
         // (read-only or full), the token still works and the use goes unrecorded.
@@ -50,8 +85,7 @@ pub async fn verify(pool: &DbPool, value: &str) -> Result<(Principal, TokenId), 
             }
             tracing::warn!(error = %e, "the token's use was not recorded");
         }
-        Ok(Some(principal))
+        Ok(Ok((principal, id)))
     })
-    .await?;
-    found.map(|p| (p, id)).ok_or(BearerError::Invalid)
+    .await
 }

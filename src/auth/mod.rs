@@ -3,6 +3,7 @@
 
 pub mod bearer;
 pub mod password;
+pub mod refusals;
 pub mod session;
 pub mod throttle;
 
@@ -16,6 +17,7 @@ use crate::models;
 use crate::models::user::User;
 use crate::models::workspace::Membership;
 
+pub use refusals::RefusalLimiter;
 pub use session::TypedSession;
 pub use throttle::LoginThrottle;
 

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::audit_events;
-use crate::db::Conn;
+use crate::db::{Conn, MultiBackend};
 
 /// A row to insert; every text is already free of secrets.
 pub struct NewAuditRow<'a> {
@@ -52,17 +52,81 @@ pub struct AuditRow {
     pub address: Option<String>,
 }
 
-/// The workspace's most recent events, `limit` from `offset`.
-pub fn list_for_workspace(
+/// Which events a listing shows; every part is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// The stored action name (`token.created`, ...).
+    pub action: Option<String>,
+    /// The actor's user name, exactly.
+    pub actor: Option<String>,
+    /// The target's id or name, exactly.
+    pub target: Option<String>,
+    /// Events at or after this time (Unix ms).
+    pub from: Option<i64>,
+    /// Events before this time (Unix ms, exclusive).
+    pub until: Option<i64>,
+}
+
+/// Whose events: one workspace's, and maybe those no workspace owns.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditScope<'a> {
+    pub workspace_id: &'a str,
+    /// Also the events of no workspace (refused tokens that are unknown or garbage).
+    pub unattributed: bool,
+}
+
+fn filtered<'a>(
+    scope: AuditScope<'a>,
+    filter: &'a AuditFilter,
+) -> audit_events::BoxedQuery<'a, MultiBackend> {
+    let mut query = audit_events::table.into_boxed();
+    query = if scope.unattributed {
+        query.filter(
+            audit_events::workspace_id
+                .eq(scope.workspace_id)
+                .or(audit_events::workspace_id.is_null()),
+        )
+    } else {
+        query.filter(audit_events::workspace_id.eq(scope.workspace_id))
+    };
+    if let Some(action) = &filter.action {
+        query = query.filter(audit_events::action.eq(action));
+    }
+    if let Some(actor) = &filter.actor {
+        query = query.filter(audit_events::actor_name.eq(actor));
+    }
+    if let Some(target) = &filter.target {
+        query = query.filter(
+            audit_events::target_id
+                .eq(target)
+                .or(audit_events::target_name.eq(target)),
+        );
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_events::occurred_at.ge(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(audit_events::occurred_at.lt(until));
+    }
+    query
+}
+
+/// The events in `scope` that pass `filter`, newest first, `limit` from `offset`.
+pub fn list(
     conn: &mut Conn,
-    workspace_id: &str,
+    scope: AuditScope<'_>,
+    filter: &AuditFilter,
     limit: i64,
     offset: i64,
 ) -> QueryResult<Vec<AuditRow>> {
-    audit_events::table
-        .filter(audit_events::workspace_id.eq(workspace_id))
+    filtered(scope, filter)
         .order((audit_events::occurred_at.desc(), audit_events::id.desc()))
         .limit(limit)
         .offset(offset)
         .load(conn)
+}
+
+/// How many events in `scope` pass `filter`.
+pub fn count(conn: &mut Conn, scope: AuditScope<'_>, filter: &AuditFilter) -> QueryResult<i64> {
+    filtered(scope, filter).count().get_result(conn)
 }

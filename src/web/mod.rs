@@ -2,6 +2,7 @@
 
 mod admin_tokens;
 mod assets;
+mod audit_log;
 mod error;
 mod login;
 mod people;
@@ -82,7 +83,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
         web::resource("/invite/{code}")
             .route(web::get().to(people::invite_form))
             .route(web::post().to(people::accept_invite)),
-    );
+    )
+    .route("/admin/audit-log", web::get().to(audit_log::show))
+    .route("/admin/audit-log.csv", web::get().to(audit_log::export));
     if !api_access_tokens {
         return;
     }
