@@ -103,7 +103,7 @@ pub struct ListParams {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BulkDeleteRequest {
     /// 1 to 1000 Token IDs of the workspace.
-    #[schema(min_items = 1, max_items = 1000)]
+    #[schema(min_items = 1, max_items = 1000, value_type = Vec<uuid::Uuid>)]
     pub token_ids: Vec<String>,
 }
 
@@ -116,6 +116,49 @@ pub struct BulkDeleteResult {
     pub deleted: usize,
     /// The Token IDs deleted.
     pub token_ids: Vec<String>,
+}
+
+impl ListParams {
+    /// The API takes the documented values exactly: the page's form sends blanks
+    /// for "any" and the shared parser forgives them, but here a blank or padded
+    /// value is as wrong as any other the schema does not allow.
+    fn check_exact(&self) -> Result<(), ApiError> {
+        let one_of = |field: &str, value: &Option<String>, allowed: &[&str]| match value {
+            Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::invalid_field(
+                field,
+                format!("{field} must be one of {}.", allowed.join(", ")),
+            )),
+            _ => Ok(()),
+        };
+        one_of(
+            "status",
+            &self.status,
+            &[
+                "active",
+                "expired",
+                "expiresSoon",
+                "neverExpires",
+                "notUsed90Days",
+            ],
+        )?;
+        one_of(
+            "sort",
+            &self.sort,
+            &["created", "expires", "lastUsed", "owner"],
+        )?;
+        one_of("order", &self.order, &["asc", "desc"])?;
+        for (field, value) in [("limit", &self.limit), ("offset", &self.offset)] {
+            if let Some(v) = value {
+                if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+                    return Err(ApiError::invalid_field(
+                        field,
+                        format!("{field} must be a whole number."),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A query string that cannot be read (a parameter given twice, ...) is a 400 in
@@ -149,6 +192,7 @@ pub async fn list(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     admin_tokens::require_admin(&caller.principal)?;
+    params.check_exact()?;
     let query = TokenQuery::parse(&RawTokenQuery {
         owner: params.owner.as_deref(),
         status: params.status.as_deref(),
@@ -216,10 +260,10 @@ pub async fn delete_many(
     caller: ApiCaller,
     state: web::Data<AppState>,
     // A `Result`, so that credentials (and the role) are judged before the body.
-    body: Result<web::Json<BulkDeleteRequest>, actix_web::Error>,
+    body: Result<web::Json<super::Object<BulkDeleteRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
     admin_tokens::require_admin(&caller.principal).map_err(ApiError::from)?;
-    let ids = parse_ids(&body?.token_ids)?;
+    let ids = parse_ids(&body?.into_inner().0.token_ids)?;
     let deleted = admin_tokens::delete(&state.pool, &caller.principal, caller.address, ids)
         .await
         .map_err(ApiError::from)?;

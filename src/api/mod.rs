@@ -154,6 +154,21 @@ fn json_error(err: JsonPayloadError) -> ApiError {
     }
 }
 
+/// A JSON request body that must be an object. Serde reads a struct from an array of
+/// its fields in order too (`[100, "x"]`), which no client means and the documented
+/// schemas do not allow: such a body is a 400 like any other wrong shape.
+pub struct Object<T>(pub T);
+
+impl<'de, T: serde::de::DeserializeOwned> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        serde_json::from_value(serde_json::Value::Object(map))
+            .map(Object)
+            .map_err(D::Error::custom)
+    }
+}
+
 /// Path parameters that fail to parse are a 400 in the envelope.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err: PathError, _req| {

@@ -54,11 +54,15 @@ pub struct WorkspaceMemberList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AddMemberRequest {
+    /// 1 to 64 ASCII letters, digits, '.', '_', '-' and '@'.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     pub username: String,
     /// `member` (the default) or `admin`.
     #[schema(pattern = "^(admin|member)$")]
     pub role: Option<String>,
-    /// An initial password for a new user; ignored for an existing account.
+    /// An initial password for a new user (1 to 1024 characters); ignored for an
+    /// existing account.
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: Option<String>,
 }
 
@@ -141,13 +145,13 @@ pub async fn add(
     caller: ApiCaller,
     state: web::Data<AppState>,
     // A `Result`, so that credentials are judged before the body.
-    body: Result<web::Json<AddMemberRequest>, actix_web::Error>,
+    body: Result<web::Json<super::Object<AddMemberRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
     if !caller.principal.is_admin() {
         return Err(ApiError::from(PeopleError::NotAdmin).into());
     }
-    let body = body?.into_inner();
-    let username = Username::parse(body.username.trim())
+    let body = body?.into_inner().0;
+    let username = Username::parse(&body.username)
         .map_err(|e| ApiError::invalid_field("username", e.to_string()))?;
     let role = match body.role.as_deref() {
         None => Role::Member,
@@ -211,13 +215,13 @@ pub async fn update(
     caller: ApiCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: Result<web::Json<UpdateMemberRequest>, actix_web::Error>,
+    body: Result<web::Json<super::Object<UpdateMemberRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
     if !caller.principal.is_admin() {
         return Err(ApiError::from(PeopleError::NotAdmin).into());
     }
     let id = parse_user(&path)?;
-    let body = body?.into_inner();
+    let body = body?.into_inner().0;
     let role = body.role.as_deref().map(parse_role).transpose()?;
     let mut member = None;
     if let Some(role) = role {

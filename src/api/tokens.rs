@@ -199,9 +199,9 @@ pub async fn create(
     // A `Result`, so that actix waits for `caller` instead of answering with the
     // first extractor error: credentials are judged (and failures counted) before
     // the body is.
-    body: Result<web::Json<CreateTokenRequest>, actix_web::Error>,
+    body: Result<web::Json<super::Object<CreateTokenRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let body = body?.into_inner();
+    let body = body?.into_inner().0;
     let lifetime = Lifetime::from_seconds(body.lifetime_seconds)
         .map_err(|e| ApiError::invalid_field("lifetimeSeconds", e.to_string()))?;
     let description = Description::parse_optional(body.description.as_deref().unwrap_or(""))

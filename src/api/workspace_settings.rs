@@ -2,6 +2,9 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{
+    KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::ToSchema;
 
 use crate::domain::lifetime::MAX_DAYS;
@@ -37,9 +40,28 @@ pub struct WorkspaceSettingsUpdate {
     pub api_access_tokens_enabled: Option<bool>,
     pub allow_users_to_generate_access_tokens: Option<bool>,
     /// -1 (unlimited) or 1 to 3650.
-    #[schema(minimum = -1, maximum = 3650)]
+    #[schema(schema_with = maximum_lifetime_days_schema)]
     pub maximum_lifetime_days: Option<i64>,
     pub allow_never_expiring_tokens: Option<bool>,
+}
+
+/// `maximumLifetimeDays` in a change: -1, 1 to 3650, or null (unchanged).
+fn maximum_lifetime_days_schema() -> Schema {
+    let integer = || {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+    };
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .description(Some(
+                "-1 (unlimited) or 1 to 3650 days; null or absent leaves it as it is.",
+            ))
+            .item(integer().enum_values(Some([-1])))
+            .item(integer().minimum(Some(1)).maximum(Some(MAX_DAYS)))
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .build(),
+    )
 }
 
 /// How many tokens were deleted.
@@ -103,12 +125,12 @@ pub async fn update(
     caller: ApiCaller,
     state: web::Data<AppState>,
     // A `Result`, so that credentials and role are judged before the body.
-    change: Result<web::Json<WorkspaceSettingsUpdate>, actix_web::Error>,
+    change: Result<web::Json<super::Object<WorkspaceSettingsUpdate>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
     let current = workspace_settings::get(&state.pool, &caller.principal)
         .await
         .map_err(ApiError::from)?;
-    let change = change?.into_inner();
+    let change = change?.into_inner().0;
     let max_lifetime = match change.maximum_lifetime_days {
         None => current.policy.max_lifetime,
         Some(days) => MaxLifetime::from_days(days).ok_or_else(|| {

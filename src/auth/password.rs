@@ -14,7 +14,7 @@ pub fn hash(password: &Password) -> String {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.expose().as_bytes(), &salt)
-        .expect("argon2 with default parameters accepts any password up to 1024 bytes")
+        .expect("argon2 with default parameters accepts any password of up to 1024 characters")
         .to_string()
 }
 

@@ -1,7 +1,8 @@
 //! A password in clear, as typed: kept out of `Debug` and logs.
 
-/// The longest password accepted, in bytes; longer input is refused rather than hashed.
-pub const MAX_BYTES: usize = 1024;
+/// The longest password accepted, in characters (as JSON Schema's `maxLength` counts);
+/// longer input is refused rather than hashed.
+pub const MAX_CHARS: usize = 1024;
 
 /// A password in clear. It has no `Display`, and its `Debug` is redacted.
 #[derive(Clone)]
@@ -11,7 +12,7 @@ pub struct Password(String);
 pub enum PasswordError {
     #[error("Password cannot be empty.")]
     Empty,
-    #[error("Password can be at most 1024 bytes.")]
+    #[error("Password can be at most 1024 characters.")]
     TooLong,
 }
 
@@ -21,7 +22,7 @@ impl Password {
         if input.is_empty() {
             return Err(PasswordError::Empty);
         }
-        if input.len() > MAX_BYTES {
+        if input.chars().count() > MAX_CHARS {
             return Err(PasswordError::TooLong);
         }
         Ok(Self(input))

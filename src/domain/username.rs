@@ -5,7 +5,9 @@ use std::fmt;
 /// The most characters a user name may have.
 pub const MAX_CHARS: usize = 64;
 
-/// A valid user name: 1 to 64 of letters, digits, `.`, `_`, `-` and `@`.
+/// A valid user name: 1 to 64 of ASCII letters, digits, `.`, `_`, `-` and `@`. ASCII
+/// only, because the name travels in HTTP Basic credentials, whose encoding of
+/// anything else differs from client to client.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
 
@@ -15,7 +17,7 @@ pub enum UsernameError {
     Empty,
     #[error("User name can be at most 64 characters.")]
     TooLong,
-    #[error("User name can contain only letters, digits, '.', '_', '-' and '@'.")]
+    #[error("User name can contain only ASCII letters, digits, '.', '_', '-' and '@'.")]
     BadCharacter,
 }
 
@@ -29,7 +31,7 @@ impl Username {
         }
         if !input
             .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
         {
             return Err(UsernameError::BadCharacter);
         }
@@ -65,7 +67,7 @@ mod tests {
             Username::parse(&"a".repeat(65)),
             Err(UsernameError::TooLong)
         );
-        for n in ["a b", "a/b", "<script>", "a\n"] {
+        for n in ["a b", "a/b", "<script>", "a\n", "jürgen"] {
             assert_eq!(Username::parse(n), Err(UsernameError::BadCharacter), "{n}");
         }
     }

@@ -2,13 +2,13 @@
 
 use std::fmt;
 
-/// 1 to 64 letters, digits, `.`, `_` and `-` (no spaces, so that it travels in a
-/// header as is).
+/// 1 to 64 ASCII letters, digits, `.`, `_` and `-` (so that it travels in the
+/// `X-Workspace` header as is).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkspaceName(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("A workspace name is 1 to 64 letters, digits, '.', '_' or '-'.")]
+#[error("A workspace name is 1 to 64 ASCII letters, digits, '.', '_' or '-'.")]
 pub struct WorkspaceNameError;
 
 impl WorkspaceName {
@@ -16,7 +16,7 @@ impl WorkspaceName {
         let ok = (1..=64).contains(&input.chars().count())
             && input
                 .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if ok {
             Ok(Self(input.to_owned()))
         } else {
