@@ -9,7 +9,7 @@ use crate::domain::{Timestamp, TokenId, TokenStatus, TokenValue};
 use crate::models;
 
 use super::refusals::{self, Refusal, RefusalLimiter, RefusalReason};
-use super::{load_token_principal, Principal};
+use super::Principal;
 
 /// Why a presented token was refused.
 #[derive(Debug, thiserror::Error)]
@@ -57,11 +57,13 @@ async fn check(
     };
     let presented = secret.digest();
     db::run(pool, move |conn| {
-        let Some((token, stored)) = models::token::find_with_digest(conn, id)? else {
+        // One read: the token, its owner, their membership and the workspace.
+        let Some(found) = models::token::find_for_verification(conn, id)? else {
             return Ok(refused(RefusalReason::Unknown, Some(id), None));
         };
+        let token = &found.token;
         let ws = Some(token.workspace_id);
-        if !stored.is_some_and(|s| s.matches(&presented)) {
+        if !found.digest.is_some_and(|s| s.matches(&presented)) {
             return Ok(refused(RefusalReason::WrongSecret, Some(id), ws));
         }
         let now = Timestamp::now();
@@ -70,12 +72,19 @@ async fn check(
         }
         // A token acts only in its own workspace, only while its owner is active
         // and a member there, and only while the workspace allows tokens.
-        let Some(principal) = load_token_principal(conn, token.user_id, token.workspace_id)? else {
+        let (true, Some(role)) = (found.owner_active, found.owner_role) else {
             return Ok(refused(RefusalReason::OwnerInactive, Some(id), ws));
         };
-        if !models::workspace::policy(conn, token.workspace_id)?.tokens_enabled {
+        if !found.tokens_enabled {
             return Ok(refused(RefusalReason::TokensOff, Some(id), ws));
         }
+        let principal = Principal {
+            user_id: token.user_id,
+            username: found.owner_name.clone(),
+            workspace_id: token.workspace_id,
+            workspace_name: found.workspace_name.clone(),
+            role,
+        };
         // Recording the use is bookkeeping: when the database cannot store it
         // (read-only or full), the token still works and the use goes unrecorded.
         if let Err(e) = models::token::touch(conn, id, now) {

@@ -179,18 +179,3 @@ pub fn load_session_principal(
     Ok(chosen.map(|m| (Principal::new(&user, m), memberships)))
 }
 
-/// The principal a token of `workspace` acts as: its owner, if still active and
-/// still a member of that workspace.
-pub fn load_token_principal(
-    conn: &mut db::Conn,
-    user_id: UserId,
-    workspace: WorkspaceId,
-) -> Result<Option<Principal>, DbError> {
-    let Some(user) = models::user::find(conn, user_id)? else {
-        return Ok(None);
-    };
-    if !user.is_active() {
-        return Ok(None);
-    }
-    Ok(models::workspace::membership(conn, user.id, workspace)?.map(|m| Principal::new(&user, m)))
-}

@@ -148,17 +148,69 @@ pub fn delete_for_owner(
     Ok(n == 1)
 }
 
-/// A token by id with its stored digest, for verifying a presented value.
-pub fn find_with_digest(
+/// Everything checking a presented token needs, in one read: the token with its
+/// digest, its owner (name, deactivation), the owner's role in the token's
+/// workspace (`None`: not a member there) and that workspace (name, tokens on/off).
+pub struct TokenForVerification {
+    pub token: ApiToken,
+    pub digest: Option<SecretDigest>,
+    pub owner_name: String,
+    pub owner_active: bool,
+    pub owner_role: Option<Role>,
+    pub workspace_name: String,
+    pub tokens_enabled: bool,
+}
+
+type VerificationRow = (
+    TokenRow,
+    Vec<u8>,
+    String,
+    Option<i64>,
+    Option<String>,
+    String,
+    bool,
+);
+
+pub fn find_for_verification(
     conn: &mut Conn,
     id: TokenId,
-) -> QueryResult<Option<(ApiToken, Option<SecretDigest>)>> {
+) -> QueryResult<Option<TokenForVerification>> {
+    use crate::db::schema::workspaces;
     api_tokens::table
         .find(id.to_string())
-        .select((COLUMNS, api_tokens::secret_digest))
-        .first::<(TokenRow, Vec<u8>)>(conn)
+        .inner_join(users::table)
+        .inner_join(workspaces::table)
+        .left_join(
+            memberships::table.on(memberships::workspace_id
+                .eq(api_tokens::workspace_id)
+                .and(memberships::user_id.eq(api_tokens::user_id))),
+        )
+        .select((
+            COLUMNS,
+            api_tokens::secret_digest,
+            users::username,
+            users::deactivated_at,
+            memberships::role.nullable(),
+            workspaces::name,
+            workspaces::tokens_enabled,
+        ))
+        .first::<VerificationRow>(conn)
         .optional()
-        .map(|r| r.map(|(row, digest)| (row.into(), SecretDigest::from_stored(&digest))))
+        .map(|r| {
+            r.map(
+                |(row, digest, owner_name, deactivated, role, workspace_name, tokens_enabled)| {
+                    TokenForVerification {
+                        token: row.into(),
+                        digest: SecretDigest::from_stored(&digest),
+                        owner_name,
+                        owner_active: deactivated.is_none(),
+                        owner_role: role.as_deref().and_then(Role::parse),
+                        workspace_name,
+                        tokens_enabled,
+                    }
+                },
+            )
+        })
 }
 
 /// Records a use of the token.
