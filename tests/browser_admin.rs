@@ -50,6 +50,7 @@ async fn an_admin_ticks_two_tokens_confirms_the_count_and_they_are_gone() {
 
     b.goto(&app.url("/admin/access-tokens")).await;
     assert_eq!(b.text_of("main h1").await, "Access Tokens");
+    b.screenshot("admin-access-tokens.png").await;
     let delete_selected = b.find("#delete-selected").await;
     assert!(
         !delete_selected.is_enabled().await.unwrap(),

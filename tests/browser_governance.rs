@@ -140,6 +140,19 @@ async fn an_admin_invites_someone_who_sets_a_password_and_removes_a_member() {
         .await
         .starts_with("Removed from the workspace"));
 
+    // The audit log shows both changes, newest first.
+    menu(&b, "Admin > Audit Log").await;
+    b.wait_path("/admin/audit-log").await;
+    assert_eq!(b.text_of("main h1").await, "Audit Log");
+    let rows = b.find_all("main table tbody tr").await;
+    assert!(rows.len() >= 2, "{} rows", rows.len());
+    let newest = rows[0].text().await.unwrap();
+    assert!(
+        newest.contains("mike") && newest.contains("olga"),
+        "{newest}"
+    );
+    b.screenshot("audit-log.png").await;
+
     // ivan follows the link (in this browser: it signs him in instead).
     b.goto(&link).await;
     assert_eq!(b.text_of("main h1").await, "Welcome, ivan");

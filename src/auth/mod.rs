@@ -178,4 +178,3 @@ pub fn load_session_principal(
         .cloned();
     Ok(chosen.map(|m| (Principal::new(&user, m), memberships)))
 }
-
