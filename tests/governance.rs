@@ -107,14 +107,7 @@ async fn as_shipped_only_admins_generate_tokens_on_the_api_and_the_page() {
 
     let browser = app.browser_client();
     app.sign_in(&browser, MEMBER, PASSWORD).await;
-    let page = browser
-        .get(app.url("/preferences/access-tokens"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.html(&browser, "/preferences/access-tokens").await;
     let refused = browser
         .post(app.url("/preferences/access-tokens"))
         .form(&[
@@ -174,14 +167,7 @@ async fn an_admin_lets_members_generate_and_caps_the_lifetime_for_everyone() {
     // The page says the same, next to the field.
     let browser = app.browser_client();
     app.sign_in(&browser, MEMBER, PASSWORD).await;
-    let page = browser
-        .get(app.url("/preferences/access-tokens/new"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.html(&browser, "/preferences/access-tokens/new").await;
     let refused = browser
         .post(app.url("/preferences/access-tokens"))
         .form(&[
@@ -285,14 +271,7 @@ async fn tightening_the_policy_counts_the_tokens_that_break_it_and_deletes_them_
         .await
         .unwrap();
     assert_eq!(deleted.status(), 303);
-    let after = browser
-        .get(app.url("/admin/workspace-settings"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let after = app.html(&browser, "/admin/workspace-settings").await;
     assert!(after.contains("Deleted 2 tokens."), "{after}");
     assert!(!after.contains("break these settings"));
 
@@ -324,14 +303,7 @@ async fn the_settings_page_saves_every_field_and_explains_a_bad_maximum() {
     let app = workspace().await;
     let browser = app.browser_client();
     app.sign_in(&browser, ADMIN, PASSWORD).await;
-    let html = browser
-        .get(app.url("/admin/workspace-settings"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.html(&browser, "/admin/workspace-settings").await;
     for label in [
         "API Access Token",
         "Allow users to generate access tokens",
@@ -430,14 +402,7 @@ async fn members_never_reach_the_settings() {
         .await
         .unwrap();
     assert_eq!(page.status(), 403);
-    let home = browser
-        .get(app.url("/preferences/access-tokens"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = app.html(&browser, "/preferences/access-tokens").await;
     assert!(
         !home.contains("/admin/workspace-settings"),
         "no admin menu entry"
@@ -607,14 +572,7 @@ async fn with_the_instance_switch_off_token_routes_do_not_exist() {
         .await
         .unwrap();
     assert_eq!(tokens_page.status(), 404);
-    let page = browser
-        .get(app.url("/preferences/password"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.html(&browser, "/preferences/password").await;
     assert!(!page.contains("Access Tokens"), "no menu entry for tokens");
 }
 
@@ -630,14 +588,7 @@ async fn changing_ones_password_ends_other_sessions_and_keeps_tokens_working() {
     let elsewhere = app.browser_client();
     app.sign_in(&here, ADMIN, PASSWORD).await;
     app.sign_in(&elsewhere, ADMIN, PASSWORD).await;
-    let form = here
-        .get(app.url("/preferences/password"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = app.html(&here, "/preferences/password").await;
     let csrf = csrf_token(&form);
     let new_password = "a brand new passphrase";
 

@@ -56,14 +56,7 @@ async fn bearer_status(app: &TestApp, token: &str) -> u16 {
 }
 
 async fn people_page(app: &TestApp, browser: &reqwest::Client) -> String {
-    browser
-        .get(app.url("/admin/people"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    app.html(browser, "/admin/people").await
 }
 
 #[actix_web::test]
@@ -446,14 +439,7 @@ async fn someone_from_another_workspace_joins_with_their_account_and_a_duplicate
     // The switcher in the page menu lists both workspaces for mike.
     let browser = app.browser_client();
     app.sign_in(&browser, MEMBER, PASSWORD).await;
-    let page = browser
-        .get(app.url("/preferences/password"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.html(&browser, "/preferences/password").await;
     assert!(page.contains(r#"id="workspace-select""#));
     let doc = scraper::Html::parse_document(&page);
     let research = doc
@@ -472,14 +458,7 @@ async fn someone_from_another_workspace_joins_with_their_account_and_a_duplicate
         .await
         .unwrap();
     assert_eq!(switched.status(), 303);
-    let page = browser
-        .get(app.url("/preferences/password"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.html(&browser, "/preferences/password").await;
     assert!(page.contains(r#"<strong id="current-workspace">research</strong>"#));
 }
 

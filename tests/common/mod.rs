@@ -238,6 +238,18 @@ impl TestApp {
         body["tokenValue"].as_str().unwrap().to_owned()
     }
 
+    /// A page's HTML, fetched with `client` (and its cookies).
+    pub async fn html(&self, client: &reqwest::Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Signs a browser client in through the real sign-in form.
     pub async fn sign_in(
         &self,
