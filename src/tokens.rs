@@ -8,7 +8,7 @@ use diesel::Connection;
 use crate::audit;
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
-use crate::domain::policy::PolicyViolation;
+use crate::domain::policy::{PolicyViolation, TokenPolicy};
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenSecret, TokenValue};
 use crate::models::token::{self, ApiToken, NewToken};
 use crate::models::workspace;
@@ -72,6 +72,12 @@ pub async fn create(
     })
     .await??;
     Ok((stored, value))
+}
+
+/// The token policy of the caller's workspace.
+pub async fn policy(pool: &DbPool, owner: &Principal) -> Result<TokenPolicy, DbError> {
+    let ws = owner.workspace_id;
+    db::run(pool, move |conn| Ok(workspace::policy(conn, ws)?)).await
 }
 
 /// The caller's tokens, newest first.

@@ -659,3 +659,42 @@ async fn changing_ones_password_ends_other_sessions_and_keeps_tokens_working() {
     assert_eq!(actions, ["token.created", "user.password_changed"]);
     assert!(!text.contains(new_password) && !text.contains(PASSWORD));
 }
+
+#[actix_web::test]
+async fn the_page_says_who_may_generate_and_for_how_long_before_anyone_tries() {
+    let app = workspace().await;
+    let member = app.browser_client();
+    app.sign_in(&member, MEMBER, PASSWORD).await;
+    let page = app.html(&member, "/preferences/access-tokens").await;
+    assert!(
+        !page.contains(r#"id="generate-new-token""#),
+        "no Generate button"
+    );
+    assert!(page.contains(
+        "Only workspace admins may generate access tokens in this workspace. Ask a workspace admin if you need one."
+    ));
+    let form = member
+        .get(app.url("/preferences/access-tokens/new"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 403);
+
+    patch_settings(
+        &app,
+        ADMIN,
+        json!({"allowUsersToGenerateAccessTokens": true, "maximumLifetimeDays": 30}),
+    )
+    .await;
+    let page = app.html(&member, "/preferences/access-tokens").await;
+    assert!(page.contains(r#"id="generate-new-token""#));
+    let form = app.html(&member, "/preferences/access-tokens/new").await;
+    assert!(form.contains("In this workspace, tokens can live at most 30 days: -1 is not allowed."));
+    assert!(
+        form.contains(
+            r#"name="lifetime_days" type="text" inputmode="numeric" autocomplete="off" value="30""#
+        ),
+        "the proposed lifetime fits"
+    );
+    assert!(!form.contains("Set lifetime to -1 to have the token never expire."));
+}

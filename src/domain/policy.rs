@@ -115,6 +115,38 @@ impl TokenPolicy {
         }
     }
 
+    /// Why someone with `role` may not generate a token here at all, if so.
+    pub fn generation_refused(&self, role: Role) -> Option<PolicyViolation> {
+        if !self.tokens_enabled {
+            Some(PolicyViolation::TokensDisabled)
+        } else if role != Role::Admin && !self.members_may_generate {
+            Some(PolicyViolation::MembersMayNotGenerate)
+        } else {
+            None
+        }
+    }
+
+    /// The lifetime limits to explain next to the field, when there are any.
+    pub fn lifetime_hint(&self) -> Option<String> {
+        match (self.max_lifetime, self.allow_never_expires) {
+            (MaxLifetime::Unlimited, true) => None,
+            (MaxLifetime::Unlimited, false) => {
+                Some("In this workspace, tokens must expire: -1 is not allowed.".into())
+            }
+            (MaxLifetime::Days(d), _) => Some(format!(
+                "In this workspace, tokens can live at most {d} days: -1 is not allowed."
+            )),
+        }
+    }
+
+    /// The lifetime the form proposes: the usual default, within the maximum.
+    pub fn default_days(&self, usual: i64) -> i64 {
+        match self.max_lifetime {
+            MaxLifetime::Days(d) => usual.min(d),
+            MaxLifetime::Unlimited => usual,
+        }
+    }
+
     /// Whether a token a `role` generated with the given span (`None`: never
     /// expires) would be refused today: what "tightening a policy" counts.
     pub fn breaks(&self, owner_role: Role, lifetime_seconds: Option<i64>) -> bool {

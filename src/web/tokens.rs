@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::lifetime::DEFAULT_DAYS;
+use crate::domain::policy::TokenPolicy;
 use crate::domain::token_query;
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
 use crate::models::token::ApiToken;
@@ -70,15 +71,18 @@ struct GenerateForm {
     description: String,
     lifetime_error: Option<String>,
     description_error: Option<String>,
+    /// The workspace's lifetime limits, when it has any.
+    limit_hint: Option<String>,
 }
 
 impl GenerateForm {
-    fn blank() -> Self {
+    fn blank(policy: &TokenPolicy) -> Self {
         GenerateForm {
-            lifetime_days: DEFAULT_DAYS.to_string(),
+            lifetime_days: policy.default_days(DEFAULT_DAYS).to_string(),
             description: String::new(),
             lifetime_error: None,
             description_error: None,
+            limit_hint: policy.lifetime_hint(),
         }
     }
 }
@@ -90,6 +94,8 @@ struct TokensPage {
     tokens: Vec<TokenRow>,
     created: Option<Created>,
     form: GenerateForm,
+    /// Why this user cannot generate tokens here, if they cannot.
+    refusal: Option<String>,
 }
 
 #[derive(Template)]
@@ -143,22 +149,33 @@ pub async fn list(
     };
     let now = Timestamp::now();
     let tokens = tokens::list_own(&state.pool, &user.principal).await?;
+    let policy = tokens::policy(&state.pool, &user.principal).await?;
     let page = TokensPage {
         layout: Layout::for_user(&user)?,
         tokens: tokens.iter().map(|t| TokenRow::new(t, now)).collect(),
         created,
-        form: GenerateForm::blank(),
+        form: GenerateForm::blank(&policy),
+        refusal: policy
+            .generation_refused(user.principal.role)
+            .map(|v| v.to_string()),
     };
     render(StatusCode::OK, &page)
 }
 
 /// The Generate Token form as a page of its own, for browsers without JavaScript.
-pub async fn new_form(user: CurrentUser) -> Result<HttpResponse, PageError> {
+pub async fn new_form(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let policy = tokens::policy(&state.pool, &user.principal).await?;
+    if let Some(refused) = policy.generation_refused(user.principal.role) {
+        return Err(PageError::Forbidden(refused.to_string()));
+    }
     render(
         StatusCode::OK,
         &NewTokenPage {
             layout: Layout::for_user(&user)?,
-            form: GenerateForm::blank(),
+            form: GenerateForm::blank(&policy),
         },
     )
 }
@@ -175,11 +192,13 @@ pub async fn create(
     let (lifetime, description) = match (lifetime, description) {
         (Ok(l), Ok(d)) => (l, d),
         (l, d) => {
+            let policy = tokens::policy(&state.pool, &user.principal).await?;
             let form = GenerateForm {
                 lifetime_days: input.lifetime_days.clone(),
                 description: input.description.clone(),
                 lifetime_error: l.err().map(|e| e.to_string()),
                 description_error: d.err().map(|e| e.to_string()),
+                limit_hint: policy.lifetime_hint(),
             };
             let layout = Layout::for_user(&user)?;
             return render(
@@ -202,11 +221,13 @@ pub async fn create(
             return Err(PageError::Forbidden(v.to_string()))
         }
         Err(CreateError::Policy(v)) => {
+            let policy = tokens::policy(&state.pool, &user.principal).await?;
             let form = GenerateForm {
                 lifetime_days: input.lifetime_days.clone(),
                 description: input.description.clone(),
                 lifetime_error: Some(v.to_string()),
                 description_error: None,
+                limit_hint: policy.lifetime_hint(),
             };
             let layout = Layout::for_user(&user)?;
             return render(
