@@ -26,10 +26,13 @@ pub enum Action {
     UserDeactivated,
     UserReactivated,
     PasswordChanged,
+    OAuthTokenCreated,
+    OAuthTokenDisabled,
+    OAuthTokenDeleted,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 13] = [
         Action::TokenCreated,
         Action::TokenDeleted,
         Action::TokenRefused,
@@ -40,6 +43,9 @@ impl Action {
         Action::UserDeactivated,
         Action::UserReactivated,
         Action::PasswordChanged,
+        Action::OAuthTokenCreated,
+        Action::OAuthTokenDisabled,
+        Action::OAuthTokenDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +60,9 @@ impl Action {
             Action::UserDeactivated => "user.deactivated",
             Action::UserReactivated => "user.reactivated",
             Action::PasswordChanged => "user.password_changed",
+            Action::OAuthTokenCreated => "oauth_token.created",
+            Action::OAuthTokenDisabled => "oauth_token.disabled",
+            Action::OAuthTokenDeleted => "oauth_token.deleted",
         }
     }
 
@@ -108,6 +117,13 @@ impl Event {
     /// The token acted on, by id (never its value).
     pub fn target_token(mut self, id: TokenId) -> Self {
         self.target_id = Some(id.to_string());
+        self
+    }
+
+    /// Any other object acted on, by id and name (an OAuth API token, ...).
+    pub fn target(mut self, id: String, name: &str) -> Self {
+        self.target_id = Some(id);
+        self.target_name = Some(name.to_owned());
         self
     }
 

@@ -172,6 +172,9 @@ pub fn action_label(action: &str) -> &str {
         Some(Action::UserDeactivated) => "User deactivated",
         Some(Action::UserReactivated) => "User reactivated",
         Some(Action::PasswordChanged) => "Password changed",
+        Some(Action::OAuthTokenCreated) => "OAuth token created",
+        Some(Action::OAuthTokenDisabled) => "OAuth token disabled",
+        Some(Action::OAuthTokenDeleted) => "OAuth token deleted",
         None => action,
     }
 }

@@ -155,6 +155,7 @@ fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         session_key: args.session_key,
         secure_cookie: args.secure_cookie,
         api_access_tokens: !args.disable_api_access_tokens,
+        clock: crate::domain::clock::system(),
     };
     actix_web::rt::System::new().block_on(async move {
         let path = settings.database.clone();

@@ -4,6 +4,7 @@ use actix_web::cookie::Key;
 use sha2::{Digest, Sha512};
 
 use crate::db::DatabaseUrl;
+use crate::domain::SharedClock;
 
 /// The address the server listens on unless told otherwise.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -23,6 +24,8 @@ pub struct Settings {
     /// Off (`--disable-api-access-tokens`): every `/v4/apiAccessTokens` route is
     /// "Route doesn't exist", no token authenticates, and the pages hide tokens.
     pub api_access_tokens: bool,
+    /// Where the OAuth code reads "now": the system clock, or one the tests move.
+    pub clock: SharedClock,
 }
 
 impl Settings {
@@ -34,6 +37,7 @@ impl Settings {
             session_key: None,
             secure_cookie: false,
             api_access_tokens: true,
+            clock: crate::domain::clock::system(),
         }
     }
 }

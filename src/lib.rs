@@ -6,6 +6,7 @@
 //! - [`models`]: storage, one file per table; SQL lives only there. [`db`]: the pool.
 //! - [`auth`]: passwords, sign-in throttling, the session, token verification.
 //! - [`web`]: the HTML pages; [`api`]: the v4 JSON API and its OpenAPI document.
+//! - [`oauth`]: OAuth 2.0 API tokens (grants, refresh, signed access tokens, keys).
 //! - [`startup`]: the app factory and the bound server; [`cli`]: the command line.
 
 pub mod admin_tokens;
@@ -18,6 +19,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod models;
+pub mod oauth;
 pub mod people;
 pub mod reveal;
 pub mod startup;

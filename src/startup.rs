@@ -17,6 +17,7 @@ use crate::telemetry::RedactingRootSpan;
 use crate::auth::{LoginThrottle, RefusalLimiter};
 use crate::config::{SessionKey, Settings};
 use crate::db::{self, DbPool};
+use crate::oauth::{KeySet, OAuth};
 use crate::{api, models, web as pages};
 
 /// The name of the session cookie.
@@ -32,6 +33,8 @@ pub struct AppState {
     pub refusals: RefusalLimiter,
     /// The instance switch for the whole token feature (see `Settings`).
     pub api_access_tokens: bool,
+    /// OAuth 2.0 API tokens: the signing keys in memory and the clock.
+    pub oauth: OAuth,
 }
 
 /// Per-instance configuration the app factory needs besides the state.
@@ -67,6 +70,7 @@ pub fn app(
         .app_data(state)
         .app_data(api::json_config())
         .app_data(api::path_config())
+        .configure(|cfg| api::oauth::routes(cfg, config.api_access_tokens))
         .service(api::scope(config.api_access_tokens))
         .configure(|cfg| pages::routes(cfg, config.api_access_tokens))
         .default_service(web::to(pages::not_found))
@@ -115,12 +119,18 @@ impl Application {
             secure_cookie: settings.secure_cookie,
             api_access_tokens: settings.api_access_tokens,
         };
+        let keys = KeySet::load(&pool, settings.clock.clone()).await?;
         let state = web::Data::new(AppState {
             pool,
             throttle: LoginThrottle::new(),
             refusals: RefusalLimiter::new(),
             api_access_tokens: settings.api_access_tokens,
+            oauth: OAuth {
+                keys,
+                clock: settings.clock.clone(),
+            },
         });
+        spawn_key_reloads(state.clone());
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -138,6 +148,20 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Every few minutes, rotate the signing key when due and pick up keys other
+/// instances made. A failure is logged; the next round tries again.
+fn spawn_key_reloads(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let period = std::time::Duration::from_secs(crate::oauth::keys::RELOAD_SECONDS);
+        loop {
+            actix_web::rt::time::sleep(period).await;
+            if let Err(e) = state.oauth.keys.reload(&state.pool).await {
+                tracing::warn!(error = %e, "the signing keys could not be reloaded");
+            }
+        }
+    });
 }
 
 /// The session key kept in the database, generated on first start, so a restart

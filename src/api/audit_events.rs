@@ -65,6 +65,12 @@ pub enum AuditAction {
     UserReactivated,
     #[schema(rename = "user.password_changed")]
     PasswordChanged,
+    #[schema(rename = "oauth_token.created")]
+    OAuthTokenCreated,
+    #[schema(rename = "oauth_token.disabled")]
+    OAuthTokenDisabled,
+    #[schema(rename = "oauth_token.deleted")]
+    OAuthTokenDeleted,
 }
 
 /// Who did it.

@@ -8,6 +8,7 @@ use base64::Engine;
 use futures_util::future::LocalBoxFuture;
 
 use crate::auth::{self, bearer, Principal};
+use crate::domain::oauth::{looks_like_jwt, GrantId};
 use crate::domain::{Password, TokenId};
 use crate::startup::AppState;
 
@@ -20,6 +21,8 @@ pub enum Credential {
     Token(TokenId),
     /// A username and password (HTTP Basic).
     Password,
+    /// An OAuth access token (a signed JWT), with the id of the grant that issued it.
+    OAuthAccessToken(GrantId),
 }
 
 /// An authenticated API caller. Taking it as a handler argument makes the route
@@ -108,6 +111,9 @@ impl FromRequest for ApiCaller {
                             true,
                         ));
                     }
+                    if looks_like_jwt(&value) {
+                        return oauth_caller(&state, &value, addr).await;
+                    }
                     let (principal, id) =
                         bearer::verify(&state.pool, &state.refusals, &value, addr).await?;
                     Ok(ApiCaller {
@@ -135,4 +141,35 @@ impl FromRequest for ApiCaller {
             }
         })
     }
+}
+
+/// A caller by OAuth access token: its signature and expiry are checked in memory,
+/// and the principal is read from its claims, without a database read. So a change
+/// of role, a removal from the workspace or the workspace's "API Access Token"
+/// switch reaches an access token only when it is next refreshed (within the hour).
+async fn oauth_caller(
+    state: &AppState,
+    value: &str,
+    address: Option<std::net::IpAddr>,
+) -> Result<ApiCaller, ApiError> {
+    let subject = state
+        .oauth
+        .authenticate(&state.pool, value)
+        .await
+        .map_err(|e| match e {
+            crate::oauth::KeyError::Db(e) => ApiError::from(e),
+            _ => ApiError::Internal,
+        })?
+        .ok_or_else(|| unauthenticated("The access token is invalid or expired.", true))?;
+    Ok(ApiCaller {
+        principal: Principal {
+            user_id: subject.user_id,
+            username: subject.username,
+            workspace_id: subject.workspace_id,
+            workspace_name: subject.workspace_name,
+            role: subject.role,
+        },
+        credential: Credential::OAuthAccessToken(subject.grant),
+        address,
+    })
 }

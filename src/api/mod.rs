@@ -4,6 +4,8 @@ pub mod admin_tokens;
 pub mod audit_events;
 mod caller;
 mod error;
+pub mod oauth;
+pub mod oauth_tokens;
 pub mod openapi;
 pub mod people;
 pub mod tokens;
@@ -42,6 +44,7 @@ pub fn scope(api_access_tokens: bool) -> actix_web::Scope {
                     .default_service(web::to(route_not_found)),
             )
             .configure(admin_tokens_routes)
+            .configure(oauth_tokens::routes)
     } else {
         scope
     };

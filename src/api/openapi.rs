@@ -14,6 +14,9 @@ use super::admin_tokens::{
 };
 use super::audit_events::{AuditActor, AuditEvent, AuditEventList};
 use super::caller::WORKSPACE_HEADER;
+use super::oauth_tokens::{
+    CreateOAuthTokenRequest, CreatedOAuthToken, OAuthTokenInfo, OAuthTokenList,
+};
 use super::people::{
     AddMemberRequest, AddedMember, UpdateMemberRequest, WorkspaceMember, WorkspaceMemberList,
 };
@@ -48,6 +51,10 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         super::admin_tokens::delete,
         super::admin_tokens::delete_many,
         super::audit_events::list,
+        super::oauth_tokens::create,
+        super::oauth_tokens::list,
+        super::oauth_tokens::disable,
+        super::oauth_tokens::delete,
         spec,
     ),
     components(schemas(
@@ -71,6 +78,10 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         AuditEventList,
         AuditEvent,
         AuditActor,
+        CreateOAuthTokenRequest,
+        CreatedOAuthToken,
+        OAuthTokenInfo,
+        OAuthTokenList,
         ErrorEnvelope,
         ErrorBody,
         ErrorName
@@ -83,6 +94,7 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         (name = "workspaceSettings", description = "The workspace's token policy (workspace admins only)"),
         (name = "workspaceAccessTokens", description = "Every access token of the workspace, for its admins"),
         (name = "auditEvents", description = "The workspace's audit log (workspace admins only)"),
+        (name = "oauthTokens", description = "OAuth 2.0 API tokens of the authenticated user: an access token (a signed JWT, one hour) and a refresh token, exchanged at POST /oauth2/token"),
     ),
 )]
 pub struct ApiDoc;

@@ -103,5 +103,45 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     pending_reveals,
     invites,
-    audit_events
+    audit_events,
+    oauth_grants,
+    oauth_refresh_tokens,
+    signing_keys
 );
+
+diesel::table! {
+    oauth_grants (id) {
+        id -> Text,
+        user_id -> Text,
+        workspace_id -> Text,
+        name -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        disabled_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    oauth_refresh_tokens (digest) {
+        digest -> Binary,
+        grant_id -> Text,
+        issued_at -> BigInt,
+        rotated_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        private_key -> Binary,
+        public_key -> Binary,
+        created_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(oauth_grants -> users (user_id));
+diesel::joinable!(oauth_grants -> workspaces (workspace_id));
+diesel::joinable!(oauth_refresh_tokens -> oauth_grants (grant_id));

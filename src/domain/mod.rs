@@ -1,9 +1,11 @@
 //! Pure domain types and rules: token format, lifetime, description, names and time. No I/O.
 
+pub mod clock;
 pub mod description;
 pub mod ids;
 pub mod invite;
 pub mod lifetime;
+pub mod oauth;
 pub mod password;
 pub mod policy;
 pub mod time;
@@ -12,6 +14,7 @@ pub mod token_query;
 pub mod username;
 pub mod workspace_name;
 
+pub use clock::{Clock, SharedClock};
 pub use description::Description;
 pub use ids::{Role, UserId, WorkspaceId};
 pub use lifetime::Lifetime;

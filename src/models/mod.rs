@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod invite;
+pub mod oauth;
 pub mod reveal;
 pub mod setting;
+pub mod signing_key;
 pub mod token;
 pub mod user;
 pub mod workspace;

@@ -1,0 +1,259 @@
+//! `/v4/oauthTokens`: generate, list, disable and delete the caller's OAuth 2.0
+//! API tokens (grants).
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::oauth::{GrantId, GrantLifetime, GrantStatus, ACCESS_TOKEN_SECONDS};
+use crate::domain::{Description, Timestamp};
+use crate::models::oauth::Grant;
+use crate::oauth::GenerateError;
+use crate::startup::AppState;
+
+use super::{ApiCaller, ApiError, ErrorEnvelope};
+
+/// The routes, inside `/v4`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let not_found = || web::to(super::route_not_found);
+    cfg.service(
+        web::resource("/oauthTokens")
+            .route(web::post().to(create))
+            .route(web::get().to(list))
+            .default_service(not_found()),
+    )
+    .service(
+        web::resource("/oauthTokens/{tokenId}")
+            .route(web::delete().to(delete))
+            .default_service(not_found()),
+    )
+    .service(
+        web::resource("/oauthTokens/{tokenId}/disable")
+            .route(web::post().to(disable))
+            .default_service(not_found()),
+    );
+}
+
+/// The body of a generate request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateOAuthTokenRequest {
+    /// Describes the token: 1 to 255 characters once trimmed, no control characters.
+    #[schema(example = "nightly export")]
+    pub name: String,
+    /// How long the refresh token works, in days.
+    #[schema(minimum = 1, maximum = 365, example = 90)]
+    pub lifetime_days: i64,
+}
+
+/// What the API shows of an OAuth API token; never a token value.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthTokenInfo {
+    #[schema(format = Uuid)]
+    pub token_id: String,
+    pub name: String,
+    /// `Active`, `Disabled` or `Expired`.
+    #[schema(example = "Active")]
+    pub status: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When the refresh token stops working.
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    #[schema(format = DateTime, required = true)]
+    pub disabled_at: Option<String>,
+    /// The last refresh; null until the first.
+    #[schema(format = DateTime, required = true)]
+    pub last_used: Option<String>,
+}
+
+impl OAuthTokenInfo {
+    fn new(g: &Grant, now: Timestamp) -> Self {
+        OAuthTokenInfo {
+            token_id: g.id.to_string(),
+            name: g.name.clone(),
+            status: GrantStatus::at(g.disabled_at, g.expires_at, now)
+                .label()
+                .to_owned(),
+            created_at: g.created_at.to_iso8601(),
+            expires_at: g.expires_at.to_iso8601(),
+            disabled_at: g.disabled_at.map(Timestamp::to_iso8601),
+            last_used: g.last_used_at.map(Timestamp::to_iso8601),
+        }
+    }
+}
+
+/// A new OAuth API token: both values, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedOAuthToken {
+    /// A signed access token (JWT), valid one hour; send it as `Authorization: Bearer`.
+    pub access_token: String,
+    /// Exchange it at `POST /oauth2/token` for a new access token and a new refresh token.
+    pub refresh_token: String,
+    #[schema(example = 3600)]
+    pub expires_in: i64,
+    pub token_info: OAuthTokenInfo,
+}
+
+/// The caller's OAuth API tokens, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthTokenList {
+    pub data: Vec<OAuthTokenInfo>,
+    pub count: usize,
+}
+
+impl From<GenerateError> for ApiError {
+    fn from(e: GenerateError) -> Self {
+        match e {
+            GenerateError::Policy(v) => v.into(),
+            GenerateError::Db(e) => e.into(),
+            GenerateError::Keys(e) => {
+                tracing::error!(error = %e, "signing failed");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+fn parse_id(raw: &str) -> Result<GrantId, ApiError> {
+    raw.parse().map_err(|()| {
+        ApiError::invalid_field(
+            "tokenId",
+            "A token ID is a UUID such as bab908f7-dcc2-4962-85bd-c1e96d0cacbd.",
+        )
+    })
+}
+
+fn not_found(id: GrantId) -> ApiError {
+    ApiError::NotFound(format!(
+        "No OAuth API token with ID {id} exists for this user."
+    ))
+}
+
+/// Generate an OAuth 2.0 API token: an access token (one hour) and a refresh token
+/// (the lifetime given). The workspace's policy applies as for access tokens.
+#[utoipa::path(
+    post,
+    path = "/v4/oauthTokens",
+    operation_id = "createOAuthToken",
+    tag = "oauthTokens",
+    request_body = CreateOAuthTokenRequest,
+    responses(
+        (status = 201, description = "Created; the values are shown only in this response", body = CreatedOAuthToken),
+        (status = 400, description = "Invalid request", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn create(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    body: Result<web::Json<super::Object<CreateOAuthTokenRequest>>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
+    let body = body?.into_inner().0;
+    let name = Description::parse_optional(&body.name)
+        .map_err(|e| ApiError::invalid_field("name", e.to_string().replace("Description", "Name")))?
+        .ok_or_else(|| ApiError::invalid_field("name", "A name is required."))?;
+    let lifetime = GrantLifetime::from_days(body.lifetime_days)
+        .map_err(|e| ApiError::invalid_field("lifetimeDays", e.to_string()))?;
+    let (grant, issued) = state
+        .oauth
+        .generate(
+            &state.pool,
+            &caller.principal,
+            caller.address,
+            name,
+            lifetime,
+        )
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(CreatedOAuthToken {
+            access_token: issued.access_token,
+            refresh_token: issued.refresh_token.expose(),
+            expires_in: ACCESS_TOKEN_SECONDS,
+            token_info: OAuthTokenInfo::new(&grant, state.oauth.now()),
+        }))
+}
+
+/// List the caller's OAuth API tokens in their workspace, newest first.
+#[utoipa::path(
+    get,
+    path = "/v4/oauthTokens",
+    operation_id = "listOAuthTokens",
+    tag = "oauthTokens",
+    responses((status = 200, body = OAuthTokenList)),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn list(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let grants = state.oauth.list_own(&state.pool, &caller.principal).await?;
+    let now = state.oauth.now();
+    let data: Vec<OAuthTokenInfo> = grants.iter().map(|g| OAuthTokenInfo::new(g, now)).collect();
+    Ok(HttpResponse::Ok().json(OAuthTokenList {
+        count: data.len(),
+        data,
+    }))
+}
+
+/// Disable one of the caller's OAuth API tokens: its refresh token stops at once
+/// (for good); access tokens already issued work until they expire (an hour at most).
+#[utoipa::path(
+    post,
+    path = "/v4/oauthTokens/{tokenId}/disable",
+    operation_id = "disableOAuthToken",
+    tag = "oauthTokens",
+    params(("tokenId" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = OAuthTokenInfo),
+        (status = 400, description = "Malformed token ID", body = ErrorEnvelope),
+        (status = 404, description = "No such token of the caller's", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn disable(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let grant = state
+        .oauth
+        .disable_own(&state.pool, &caller.principal, caller.address, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    Ok(HttpResponse::Ok().json(OAuthTokenInfo::new(&grant, state.oauth.now())))
+}
+
+/// Delete one of the caller's OAuth API tokens: its refresh token stops at once;
+/// access tokens already issued work until they expire (an hour at most).
+#[utoipa::path(
+    delete,
+    path = "/v4/oauthTokens/{tokenId}",
+    operation_id = "deleteOAuthToken",
+    tag = "oauthTokens",
+    params(("tokenId" = String, Path, format = Uuid)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed token ID", body = ErrorEnvelope),
+        (status = 404, description = "No such token of the caller's", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn delete(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    if !state
+        .oauth
+        .delete_own(&state.pool, &caller.principal, caller.address, id)
+        .await?
+    {
+        return Err(not_found(id));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

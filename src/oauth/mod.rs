@@ -1,0 +1,311 @@
+//! OAuth 2.0 API tokens: generating a grant (an access token and a refresh token),
+//! refreshing with rotation and reuse detection, the owner's list, disable and
+//! delete, and checking an access token without the database.
+//!
+//! Disabling or deleting a grant stops its refresh token at once; access tokens
+//! already issued keep working until they expire, within the hour (the seed says
+//! so). So does a change of role or membership: an access token carries the role
+//! its owner had when it was issued.
+
+pub mod keys;
+
+use std::net::IpAddr;
+
+use diesel::Connection;
+
+use crate::audit;
+use crate::auth::Principal;
+use crate::db::{self, DbError, DbPool};
+use crate::domain::oauth::{AccessClaims, AccessSubject, GrantId, GrantLifetime, RefreshToken};
+use crate::domain::policy::PolicyViolation;
+use crate::domain::{Description, Lifetime, SharedClock, Timestamp};
+use crate::models::oauth::{self as store, Grant};
+use crate::models::workspace;
+
+pub use keys::{Checked, KeyError, KeySet};
+
+/// What the OAuth code needs from the app: the keys and the clock.
+pub struct OAuth {
+    pub keys: KeySet,
+    pub clock: SharedClock,
+}
+
+/// A new access token and the refresh token that goes with it. Shown once.
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: RefreshToken,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Issued(<redacted>)")
+    }
+}
+
+/// Why a grant was not generated.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error(transparent)]
+    Policy(#[from] PolicyViolation),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Why a refresh was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// Malformed, unknown, rotated (then the grant is disabled), disabled, expired,
+    /// deleted, its owner gone from the workspace, or tokens off there: one answer.
+    #[error("The refresh token is invalid, expired, disabled or revoked.")]
+    InvalidGrant,
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl OAuth {
+    fn issue(&self, subject: &AccessSubject) -> Result<Issued, KeyError> {
+        let claims = AccessClaims::new(subject, self.clock.now());
+        Ok(Issued {
+            access_token: self.keys.sign(&claims)?,
+            refresh_token: RefreshToken::generate(subject.grant),
+        })
+    }
+
+    /// Generates a grant for the caller in their workspace, if its policy allows
+    /// (the same rule as legacy tokens), and its first tokens.
+    pub async fn generate(
+        &self,
+        pool: &DbPool,
+        owner: &Principal,
+        address: Option<IpAddr>,
+        name: Description,
+        lifetime: GrantLifetime,
+    ) -> Result<(Grant, Issued), GenerateError> {
+        let now = self.clock.now();
+        let grant = Grant {
+            id: GrantId::new_random(),
+            user_id: owner.user_id,
+            workspace_id: owner.workspace_id,
+            name: name.into_inner(),
+            created_at: now,
+            expires_at: lifetime.expiry(now),
+            disabled_at: None,
+            last_used_at: None,
+        };
+        let issued = self.issue(&subject(owner, grant.id))?;
+        let digest = issued.refresh_token.digest();
+        let (actor, stored) = (owner.clone(), grant.clone());
+        db::run(pool, move |conn| {
+            let policy = workspace::policy(conn, stored.workspace_id)?;
+            let as_lifetime = Lifetime::Seconds(lifetime.seconds());
+            if let Err(v) = policy.check_generate(actor.role, as_lifetime) {
+                return Ok(Err(v));
+            }
+            conn.transaction(|conn| {
+                store::insert(conn, &stored, &digest)?;
+                audit::record(
+                    conn,
+                    audit::Event::by(&actor, address, audit::Action::OAuthTokenCreated)
+                        .target(stored.id.to_string(), &stored.name)
+                        .detail(format!("lifetime {} days", lifetime.days())),
+                )
+            })?;
+            Ok(Ok(()))
+        })
+        .await??;
+        Ok((grant, issued))
+    }
+
+    /// Exchanges a refresh token for a new access token and a new refresh token;
+    /// the presented one stops working (rotation). A refresh token presented again
+    /// after its rotation disables the whole grant (reuse detection, RFC 9700).
+    pub async fn refresh(
+        &self,
+        pool: &DbPool,
+        presented: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Issued, RefreshError> {
+        let Some(token) = RefreshToken::parse(presented) else {
+            return Err(RefreshError::InvalidGrant);
+        };
+        let (grant, digest, now) = (token.grant(), token.digest(), self.clock.now());
+        // Made before the transaction; stored only if the rotation happens.
+        let next = RefreshToken::generate(grant);
+        let next_digest = next.digest();
+        let outcome = db::run(pool, move |conn| {
+            let result = conn.transaction(|conn| {
+                if store::rotate(conn, grant, &digest, now)? {
+                    let Some(found) = store::find_for_refresh(conn, grant)? else {
+                        return Err(Tx::Refused);
+                    };
+                    let g = &found.grant;
+                    let role = match (found.owner_active, found.owner_role) {
+                        (true, Some(role)) => role,
+                        _ => return Err(Tx::Refused),
+                    };
+                    if g.disabled_at.is_some() || g.expires_at <= now || !found.tokens_enabled {
+                        // Rolled back: the refresh token stays as it was.
+                        return Err(Tx::Refused);
+                    }
+                    store::insert_refresh(conn, grant, &next_digest, now)?;
+                    store::touch(conn, grant, now)?;
+                    return Ok(Some(AccessSubject {
+                        user_id: g.user_id,
+                        username: found.owner_name.clone(),
+                        workspace_id: g.workspace_id,
+                        workspace_name: found.workspace_name.clone(),
+                        role,
+                        grant,
+                    }));
+                }
+                if !store::was_issued(conn, grant, &digest)? {
+                    return Err(Tx::Refused);
+                }
+                // A rotated refresh token again: someone holds a copy. Disable the
+                // grant, so neither the thief nor the client can go on.
+                if let Some(g) = store::find(conn, grant)? {
+                    if store::disable(conn, grant, now)? {
+                        audit::record(
+                            conn,
+                            audit::Event::anonymous(
+                                Some(g.workspace_id),
+                                address,
+                                audit::Action::OAuthTokenDisabled,
+                            )
+                            .target(grant.to_string(), &g.name)
+                            .detail("refresh token reused: disabled"),
+                        )?;
+                    }
+                }
+                Ok(None)
+            });
+            match result {
+                Ok(subject) => Ok(subject),
+                Err(Tx::Refused) => Ok(None),
+                Err(Tx::Db(e)) => Err(e.into()),
+            }
+        })
+        .await?;
+        let subject = outcome.ok_or(RefreshError::InvalidGrant)?;
+        let claims = AccessClaims::new(&subject, now);
+        Ok(Issued {
+            access_token: self.keys.sign(&claims)?,
+            refresh_token: next,
+        })
+    }
+
+    /// The caller's grants in their workspace, newest first.
+    pub async fn list_own(&self, pool: &DbPool, owner: &Principal) -> Result<Vec<Grant>, DbError> {
+        let (ws, user) = (owner.workspace_id, owner.user_id);
+        db::run(pool, move |conn| Ok(store::list_for_owner(conn, ws, user)?)).await
+    }
+
+    /// Disables one of the caller's grants: its refresh token stops at once, and
+    /// it cannot be enabled again. `None` when unknown or someone else's; the
+    /// grant as it is now otherwise (disabling twice is not an error).
+    pub async fn disable_own(
+        &self,
+        pool: &DbPool,
+        owner: &Principal,
+        address: Option<IpAddr>,
+        id: GrantId,
+    ) -> Result<Option<Grant>, DbError> {
+        let (actor, now) = (owner.clone(), self.clock.now());
+        db::run(pool, move |conn| {
+            Ok(conn.transaction(|conn| {
+                let found = store::find_for_owner(conn, id, actor.workspace_id, actor.user_id)?;
+                let Some(g) = found else {
+                    return Ok(None);
+                };
+                if store::disable(conn, id, now)? {
+                    audit::record(
+                        conn,
+                        audit::Event::by(&actor, address, audit::Action::OAuthTokenDisabled)
+                            .target(id.to_string(), &g.name)
+                            .detail("by owner"),
+                    )?;
+                }
+                store::find(conn, id)
+            })?)
+        })
+        .await
+    }
+
+    /// Deletes one of the caller's grants with its refresh tokens; `false` when
+    /// unknown or someone else's.
+    pub async fn delete_own(
+        &self,
+        pool: &DbPool,
+        owner: &Principal,
+        address: Option<IpAddr>,
+        id: GrantId,
+    ) -> Result<bool, DbError> {
+        let actor = owner.clone();
+        db::run(pool, move |conn| {
+            Ok(conn.transaction(|conn| {
+                let found = store::find_for_owner(conn, id, actor.workspace_id, actor.user_id)?;
+                let Some(g) = found else {
+                    return Ok(false);
+                };
+                store::delete(conn, id)?;
+                audit::record(
+                    conn,
+                    audit::Event::by(&actor, address, audit::Action::OAuthTokenDeleted)
+                        .target(id.to_string(), &g.name)
+                        .detail("by owner"),
+                )?;
+                Ok::<_, diesel::result::Error>(true)
+            })?)
+        })
+        .await
+    }
+
+    /// Checks a presented access token without the database; on an unknown key
+    /// (another instance rotated), reloads the keys once, rate-limited.
+    pub async fn authenticate(
+        &self,
+        pool: &DbPool,
+        token: &str,
+    ) -> Result<Option<AccessSubject>, KeyError> {
+        let mut checked = self.keys.check(token);
+        if matches!(checked, Checked::UnknownKey) && self.keys.reload_for_unknown_key(pool).await? {
+            checked = self.keys.check(token);
+        }
+        Ok(match checked {
+            Checked::Valid(claims) => claims.subject(),
+            Checked::UnknownKey | Checked::Invalid => None,
+        })
+    }
+
+    /// The current time, as the OAuth code sees it.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+/// Inside the refresh transaction: refused (rolled back) or a query failed.
+enum Tx {
+    Refused,
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Tx {
+    fn from(e: diesel::result::Error) -> Self {
+        Tx::Db(e)
+    }
+}
+
+fn subject(owner: &Principal, grant: GrantId) -> AccessSubject {
+    AccessSubject {
+        user_id: owner.user_id,
+        username: owner.username.clone(),
+        workspace_id: owner.workspace_id,
+        workspace_name: owner.workspace_name.clone(),
+        role: owner.role,
+        grant,
+    }
+}
