@@ -40,10 +40,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateOAuthTokenRequest {
     /// Describes the token: 1 to 255 characters once trimmed, no control characters.
-    #[schema(example = "nightly export")]
+    #[schema(schema_with = super::tokens::name_schema)]
     pub name: String,
     /// How long the refresh token works, in days.
     #[schema(minimum = 1, maximum = 365, example = 90)]
+    #[serde(deserialize_with = "super::tokens::whole_number")]
     pub lifetime_days: i64,
 }
 
@@ -144,6 +145,8 @@ fn not_found(id: GrantId) -> ApiError {
     responses(
         (status = 201, description = "Created; the values are shown only in this response", body = CreatedOAuthToken),
         (status = 400, description = "Invalid request", body = ErrorEnvelope),
+        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
     ),
     security(("bearer" = []), ("basic" = []))
 )]

@@ -33,7 +33,7 @@ pub struct CreateTokenRequest {
 /// A number with no fractional part, as JSON Schema's `integer` is: `100.0` and `1e2`
 /// are 100, `1.5` and `"100"` are refused. Whole numbers beyond `i64` saturate, so they
 /// are refused as too long a lifetime rather than as a type error.
-fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+pub(crate) fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     struct WholeNumber;
 
     impl Visitor<'_> for WholeNumber {
@@ -96,13 +96,6 @@ fn lifetime_seconds_schema() -> Schema {
 /// characters (Unicode `Cc`). The length is in the pattern, not in `maxLength`,
 /// because it counts after trimming.
 fn description_schema() -> Object {
-    // White space as `str::trim` sees it (Unicode White_Space).
-    const SPACE: &str =
-        r"\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
-    // Control characters (Unicode Cc).
-    const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
-    let edge = format!("[^{CONTROL}{SPACE}]");
-    let inner = format!("[^{CONTROL}]{{0,{}}}", description::MAX_CHARS - 2);
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .description(Some(format!(
@@ -111,11 +104,45 @@ fn description_schema() -> Object {
              means none.",
             description::MAX_CHARS
         )))
-        .pattern(Some(format!(
-            "^[{SPACE}]*(?:{edge}(?:{inner}{edge})?)?[{SPACE}]*$"
-        )))
+        .pattern(Some(trimmed_text_pattern(false)))
         .examples([json!("My 100-second token")])
         .build()
+}
+
+/// A required name under the same rules as `description` (see [`description_schema`]),
+/// where blank is refused.
+pub(crate) fn name_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(format!(
+            "Describes the token: 1 to {} characters once surrounding white space is \
+             trimmed, without control characters such as line breaks.",
+            description::MAX_CHARS
+        )))
+        .pattern(Some(trimmed_text_pattern(true)))
+        .examples([json!("nightly export")])
+        .build()
+}
+
+/// Text as [`Description::parse_optional`] takes it, as a pattern: optional white space
+/// (as `str::trim` sees it), then at most [`description::MAX_CHARS`] characters without
+/// control characters that neither start nor end with white space (at least one when
+/// `required`), then optional white space.
+fn trimmed_text_pattern(required: bool) -> String {
+    // White space as `str::trim` sees it (Unicode White_Space).
+    const SPACE: &str =
+        r"\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+    // Control characters (Unicode Cc).
+    const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+    let edge = format!("[^{CONTROL}{SPACE}]");
+    let inner = format!("[^{CONTROL}]{{0,{}}}", description::MAX_CHARS - 2);
+    let text = format!("{edge}(?:{inner}{edge})?");
+    let text = if required {
+        format!("(?:{text})")
+    } else {
+        format!("(?:{text})?")
+    };
+    format!("^[{SPACE}]*{text}[{SPACE}]*$")
 }
 
 /// What the API shows of a token; never its value.
