@@ -271,3 +271,46 @@ async fn the_login_page_is_refused_politely_too_when_postgresql_is_down() {
     assert_eq!(basic.status(), 503, "Basic auth needs the database too");
     relay.stop();
 }
+
+#[actix_web::test]
+async fn a_server_with_sslmode_require_talks_to_postgresql_over_tls() {
+    let db = TestDatabase::fresh_postgres();
+    let plain = db.arg().into_string().unwrap();
+    let tls = plain.replacen("sslmode=disable", "sslmode=require", 1);
+    let tls = if tls.contains("sslmode=require") {
+        tls
+    } else {
+        format!("{tls}&sslmode=require")
+    };
+    let server = Server::start_on(db.dir(), tls.as_ref(), common::process::free_port(), &[]).await;
+    let password = server
+        .stdout_line("Created user admin with password ")
+        .await;
+    let created = reqwest::Client::new()
+        .post(server.url("/v4/apiAccessTokens"))
+        .basic_auth("admin", Some(&password))
+        .json(&json!({"lifetimeSeconds": 3600}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "the server works over TLS");
+
+    // Every connection the server holds to this database is encrypted: this test's
+    // own connection below is the only plain one.
+    use diesel::{Connection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Counts {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        encrypted: i64,
+    }
+    let mut conn = diesel::PgConnection::establish(&postgres_base_url()).unwrap();
+    let counts: Counts = diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE s.ssl) AS encrypted \
+         FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid \
+         WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    assert!(counts.encrypted >= 1, "the server's connections use TLS");
+    drop(server);
+}
