@@ -174,15 +174,7 @@ pub async fn add(
     )
     .await
     .map_err(ApiError::from)?;
-    let invite_url = added.invite.map(|code| {
-        let info = req.connection_info();
-        format!(
-            "{}://{}/invite/{}",
-            info.scheme(),
-            info.host(),
-            code.expose()
-        )
-    });
+    let invite_url = added.invite.map(|code| people::invite_url(&req, &code));
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(AddedMember {

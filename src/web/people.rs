@@ -251,15 +251,7 @@ pub async fn add(
             let name = added.member.username.clone();
             match added.invite {
                 Some(code) => {
-                    let url = {
-                        let info = req.connection_info();
-                        format!(
-                            "{}://{}/invite/{}",
-                            info.scheme(),
-                            info.host(),
-                            code.expose()
-                        )
-                    };
+                    let url = people::invite_url(&req, &code);
                     let shown = InviteShown {
                         username: name,
                         url,
