@@ -196,16 +196,27 @@ if [ -n "${SCHEMATHESIS_SEED:-}" ]; then
   seed_args=(--seed "$SCHEMATHESIS_SEED")
 fi
 
-# Two passes over the same server. The operations that can take the fuzzing user's
-# own access away (turning tokens off for the workspace, deleting the tokens that
-# break a policy, demoting, deactivating or removing members) go last, on their own:
-# run earlier, they would leave every later operation nothing but 401s to check.
+# Three passes over the same server. The operations that can take the fuzzing user's
+# own access away go after the rest, on their own: run earlier, they would leave
+# every later operation nothing but 401s to check. First deleting legacy access
+# tokens (which the fuzzing users call with: one by one, or in bulk), then turning
+# tokens, or legacy tokens, off for the workspace, deleting the tokens that break a
+# policy, demoting, deactivating or removing members; each pass with fresh tokens.
+# Disabling and deleting OAuth API tokens (disableOAuthToken(s), deleteOAuthToken(s),
+# the workspaceOAuthTokens ones) stay in the first pass: they act on OAuth grants
+# only, which the fuzzing users' legacy access tokens are not.
+deleting_ops=(deleteApiAccessToken deleteWorkspaceAccessToken deleteWorkspaceAccessTokens)
 cutting_ops=(updateWorkspaceSettings deleteViolatingTokens updateWorkspaceMember removeWorkspaceMember)
 exclude=()
-include=()
+deleting=()
+cutting=()
+for op in "${deleting_ops[@]}"; do
+  exclude+=(--exclude-operation-id "$op")
+  deleting+=(--include-operation-id "$op")
+done
 for op in "${cutting_ops[@]}"; do
   exclude+=(--exclude-operation-id "$op")
-  include+=(--include-operation-id "$op")
+  cutting+=(--include-operation-id "$op")
 done
 
 run_schemathesis() {
@@ -227,7 +238,11 @@ run_schemathesis() {
 
 echo "== schemathesis: $MAX_EXAMPLES examples per operation, against $base_url"
 run_schemathesis "${exclude[@]}"
-echo "== schemathesis: the operations that can revoke the fuzzing user's own access"
-# Fresh tokens: the first pass may have deleted the ones it had (that is its job).
+# Fresh tokens before each later pass: the one before may have deleted the ones it
+# had (that is its job).
+echo "== schemathesis: deleting access tokens"
 make_auth
-run_schemathesis "${include[@]}"
+run_schemathesis "${deleting[@]}"
+echo "== schemathesis: the operations that can revoke the fuzzing user's own access"
+make_auth
+run_schemathesis "${cutting[@]}"

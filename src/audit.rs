@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::db::Conn;
+use crate::domain::oauth::GrantId;
 use crate::domain::{Timestamp, TokenId, UserId, WorkspaceId};
 use crate::models::audit::{self, NewAuditRow};
 
@@ -29,10 +30,11 @@ pub enum Action {
     OAuthTokenCreated,
     OAuthTokenDisabled,
     OAuthTokenDeleted,
+    OAuthAccessTokenRevoked,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::TokenCreated,
         Action::TokenDeleted,
         Action::TokenRefused,
@@ -46,6 +48,7 @@ impl Action {
         Action::OAuthTokenCreated,
         Action::OAuthTokenDisabled,
         Action::OAuthTokenDeleted,
+        Action::OAuthAccessTokenRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +66,7 @@ impl Action {
             Action::OAuthTokenCreated => "oauth_token.created",
             Action::OAuthTokenDisabled => "oauth_token.disabled",
             Action::OAuthTokenDeleted => "oauth_token.deleted",
+            Action::OAuthAccessTokenRevoked => "oauth_token.access_token_revoked",
         }
     }
 
@@ -116,6 +120,13 @@ impl Event {
 
     /// The token acted on, by id (never its value).
     pub fn target_token(mut self, id: TokenId) -> Self {
+        self.target_id = Some(id.to_string());
+        self
+    }
+
+    /// The OAuth API token (grant) acted on, by id alone: a refused access token
+    /// names its grant but not the grant's name.
+    pub fn target_grant(mut self, id: GrantId) -> Self {
         self.target_id = Some(id.to_string());
         self
     }

@@ -75,6 +75,16 @@ pub fn parse_filter(input: &FilterInput<'_>) -> Result<AuditFilter, FilterError>
     let until = text(input.to)
         .map(|s| parse_bound(&s, true).ok_or_else(|| bad_time("to")))
         .transpose()?;
+    // Bound into SQL as text, which PostgreSQL refuses outright with a NUL; no name
+    // or id holds a control character anyway.
+    for (field, value) in [("actor", input.actor), ("target", input.target)] {
+        if value.chars().any(char::is_control) {
+            return Err(FilterError {
+                field,
+                message: format!("{field} must not contain control characters."),
+            });
+        }
+    }
     Ok(AuditFilter {
         action,
         actor: text(input.actor),
@@ -175,6 +185,7 @@ pub fn action_label(action: &str) -> &str {
         Some(Action::OAuthTokenCreated) => "OAuth token created",
         Some(Action::OAuthTokenDisabled) => "OAuth token disabled",
         Some(Action::OAuthTokenDeleted) => "OAuth token deleted",
+        Some(Action::OAuthAccessTokenRevoked) => "OAuth access token revoked",
         None => action,
     }
 }

@@ -21,8 +21,9 @@ pub struct Settings {
     pub database: DatabaseUrl,
     pub session_key: Option<SessionKey>,
     pub secure_cookie: bool,
-    /// Off (`--disable-api-access-tokens`): every `/v4/apiAccessTokens` route is
-    /// "Route doesn't exist", no token authenticates, and the pages hide tokens.
+    /// Off (`--disable-api-access-tokens`): every route of access tokens and OAuth
+    /// API tokens under `/v4` is "Route doesn't exist", no token authenticates, and
+    /// the pages hide tokens.
     pub api_access_tokens: bool,
     /// Where the OAuth code reads "now": the system clock, or one the tests move.
     pub clock: SharedClock,

@@ -14,8 +14,10 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use uuid::Uuid;
 
 use crate::db::{self, DbError, DbPool};
+use crate::domain::oauth::{looks_like_jwt, GrantId, RefreshToken};
 use crate::domain::{Timestamp, TokenId, TokenValue, UserId};
 use crate::models::reveal;
+use crate::oauth::Issued;
 
 /// How long a value waits for the redirect that shows it.
 pub const TTL: Duration = Duration::from_secs(5 * 60);
@@ -69,19 +71,7 @@ pub async fn put(
 ) -> Result<RevealTicket, DbError> {
     let id = Uuid::new_v4();
     let key = ChaCha20Poly1305::generate_key(&mut OsRng);
-    let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
-    let aad = associated_data(id, user, token);
-    let ciphertext = ChaCha20Poly1305::new(&key)
-        .encrypt(
-            &nonce,
-            Payload {
-                msg: value.expose().as_bytes(),
-                aad: aad.as_bytes(),
-            },
-        )
-        .expect("ChaCha20-Poly1305 encrypts any message of this size");
-    let mut sealed = nonce.to_vec();
-    sealed.extend_from_slice(&ciphertext);
+    let sealed = seal(&key, &associated_data(id, user, token), value.expose());
     let expires_at = Timestamp::now().plus_seconds(TTL.as_secs() as i64);
     db::run(pool, move |conn| {
         Ok(reveal::insert(
@@ -121,12 +111,41 @@ fn open(
     row: &reveal::SealedReveal,
 ) -> Option<(TokenId, TokenValue)> {
     let token: TokenId = row.token_id.parse().ok()?;
-    if row.sealed.len() < NONCE_LEN {
+    let text = unseal(
+        &ticket.key,
+        &associated_data(ticket.id, user, token),
+        &row.sealed,
+    )?;
+    // Only a well-formed value for this very token is shown.
+    let (parsed_id, secret) = TokenValue::parse(&text)?;
+    (parsed_id == token).then(|| (token, TokenValue::encode(token, &secret)))
+}
+
+/// `nonce || ciphertext || tag` of `msg` under `key`, bound to `aad`.
+fn seal(key: &Key, aad: &str, msg: &str) -> Vec<u8> {
+    let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let ciphertext = ChaCha20Poly1305::new(key)
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: msg.as_bytes(),
+                aad: aad.as_bytes(),
+            },
+        )
+        .expect("ChaCha20-Poly1305 encrypts any message of this size");
+    let mut sealed = nonce.to_vec();
+    sealed.extend_from_slice(&ciphertext);
+    sealed
+}
+
+/// The text [`seal`] sealed, if `key` and `aad` are the ones it used and nothing
+/// was changed.
+fn unseal(key: &Key, aad: &str, sealed: &[u8]) -> Option<String> {
+    if sealed.len() < NONCE_LEN {
         return None;
     }
-    let (nonce, ciphertext) = row.sealed.split_at(NONCE_LEN);
-    let aad = associated_data(ticket.id, user, token);
-    let plain = ChaCha20Poly1305::new(&ticket.key)
+    let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+    let plain = ChaCha20Poly1305::new(key)
         .decrypt(
             Nonce::from_slice(nonce),
             Payload {
@@ -135,10 +154,89 @@ fn open(
             },
         )
         .ok()?;
-    let text = String::from_utf8(plain).ok()?;
-    // Only a well-formed value for this very token is shown.
-    let (parsed_id, secret) = TokenValue::parse(&text)?;
-    (parsed_id == token).then(|| (token, TokenValue::encode(token, &secret)))
+    String::from_utf8(plain).ok()
+}
+
+/// A new OAuth API token's two values, opened for the page that shows them once.
+pub struct OAuthReveal {
+    pub grant: GrantId,
+    pub access_token: String,
+    pub refresh_token: RefreshToken,
+}
+
+impl fmt::Debug for OAuthReveal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OAuthReveal({}, <redacted>)", self.grant)
+    }
+}
+
+/// Binds an OAuth API token's sealed values to their row, user and grant; the
+/// prefix keeps them apart from a legacy token's.
+fn oauth_associated_data(id: Uuid, user: UserId, grant: GrantId) -> String {
+    format!("oauth|{id}|{user}|{grant}")
+}
+
+/// Seals a new OAuth API token's access token and refresh token for `user` and
+/// returns the ticket that shows them once.
+pub async fn put_oauth(
+    pool: &DbPool,
+    user: UserId,
+    grant: GrantId,
+    issued: &Issued,
+) -> Result<RevealTicket, DbError> {
+    let id = Uuid::new_v4();
+    let key = ChaCha20Poly1305::generate_key(&mut OsRng);
+    // A JWS has no line breaks, so one separates the two values.
+    let text = format!("{}\n{}", issued.access_token, issued.refresh_token.expose());
+    let sealed = seal(&key, &oauth_associated_data(id, user, grant), &text);
+    let expires_at = Timestamp::now().plus_seconds(TTL.as_secs() as i64);
+    db::run(pool, move |conn| {
+        Ok(reveal::insert_oauth(
+            conn,
+            &id.to_string(),
+            user,
+            grant,
+            &sealed,
+            expires_at,
+        )?)
+    })
+    .await?;
+    Ok(RevealTicket { id, key })
+}
+
+/// [`take`] for OAuth API tokens: the two values once, then never again.
+pub async fn take_oauth(
+    pool: &DbPool,
+    ticket: RevealTicket,
+    user: UserId,
+) -> Result<Option<OAuthReveal>, DbError> {
+    let id = ticket.id;
+    let Some(row) = db::run(pool, move |conn| {
+        Ok(reveal::take_oauth(conn, &id.to_string(), user)?)
+    })
+    .await?
+    else {
+        return Ok(None);
+    };
+    Ok(open_oauth(&ticket, user, &row))
+}
+
+fn open_oauth(
+    ticket: &RevealTicket,
+    user: UserId,
+    row: &reveal::SealedReveal,
+) -> Option<OAuthReveal> {
+    let grant: GrantId = row.token_id.parse().ok()?;
+    let aad = oauth_associated_data(ticket.id, user, grant);
+    let text = unseal(&ticket.key, &aad, &row.sealed)?;
+    let (access, refresh) = text.split_once('\n')?;
+    let refresh_token = RefreshToken::parse(refresh)?;
+    // Only well-formed values for this very grant are shown.
+    (refresh_token.grant() == grant && looks_like_jwt(access)).then(|| OAuthReveal {
+        grant,
+        access_token: access.to_owned(),
+        refresh_token,
+    })
 }
 
 #[cfg(test)]
@@ -214,5 +312,37 @@ mod tests {
             sealed: tampered,
         };
         assert!(open(&t, user, &tampered).is_none(), "a flipped bit");
+    }
+
+    #[test]
+    fn an_oauth_pair_opens_only_for_its_row_user_and_grant() {
+        let (t, user, grant) = (ticket(), UserId::new_random(), GrantId::new_random());
+        let refresh = RefreshToken::generate(grant);
+        let text = format!("aaa.bbb.ccc\n{}", refresh.expose());
+        let row = reveal::SealedReveal {
+            token_id: grant.to_string(),
+            sealed: seal(&t.key, &oauth_associated_data(t.id, user, grant), &text),
+        };
+        let opened = open_oauth(&t, user, &row).unwrap();
+        assert_eq!(opened.access_token, "aaa.bbb.ccc");
+        assert_eq!(opened.refresh_token.expose(), refresh.expose());
+        assert!(!format!("{opened:?}").contains("aaa.bbb"));
+
+        assert!(open_oauth(&ticket(), user, &row).is_none(), "another key");
+        assert!(
+            open_oauth(&t, UserId::new_random(), &row).is_none(),
+            "another user"
+        );
+        let moved = reveal::SealedReveal {
+            token_id: GrantId::new_random().to_string(),
+            sealed: row.sealed.clone(),
+        };
+        assert!(open_oauth(&t, user, &moved).is_none(), "another grant");
+        // A legacy token's sealed value never opens as an OAuth pair.
+        let legacy = reveal::SealedReveal {
+            token_id: grant.to_string(),
+            sealed: seal(&t.key, &format!("{}|{user}|{grant}", t.id), &text),
+        };
+        assert!(open_oauth(&t, user, &legacy).is_none(), "another kind");
     }
 }

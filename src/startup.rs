@@ -17,7 +17,7 @@ use crate::telemetry::RedactingRootSpan;
 use crate::auth::{LoginThrottle, RefusalLimiter};
 use crate::config::{SessionKey, Settings};
 use crate::db::{self, DbPool};
-use crate::oauth::{KeySet, OAuth};
+use crate::oauth::{KeySet, OAuth, Revocations};
 use crate::{api, models, web as pages};
 
 /// The name of the session cookie.
@@ -33,7 +33,8 @@ pub struct AppState {
     pub refusals: RefusalLimiter,
     /// The instance switch for the whole token feature (see `Settings`).
     pub api_access_tokens: bool,
-    /// OAuth 2.0 API tokens: the signing keys in memory and the clock.
+    /// OAuth 2.0 API tokens: the signing keys and revoked access tokens in memory,
+    /// and the clock.
     pub oauth: OAuth,
 }
 
@@ -120,6 +121,7 @@ impl Application {
             api_access_tokens: settings.api_access_tokens,
         };
         let keys = KeySet::load(&pool, settings.clock.clone()).await?;
+        let revocations = Revocations::load(&pool, settings.clock.clone()).await?;
         let state = web::Data::new(AppState {
             pool,
             throttle: LoginThrottle::new(),
@@ -127,10 +129,12 @@ impl Application {
             api_access_tokens: settings.api_access_tokens,
             oauth: OAuth {
                 keys,
+                revocations,
                 clock: settings.clock.clone(),
             },
         });
         spawn_key_reloads(state.clone());
+        spawn_revocation_polls(state.clone());
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -159,6 +163,31 @@ fn spawn_key_reloads(state: web::Data<AppState>) {
             actix_web::rt::time::sleep(period).await;
             if let Err(e) = state.oauth.keys.reload(&state.pool).await {
                 tracing::warn!(error = %e, "the signing keys could not be reloaded");
+            }
+        }
+    });
+}
+
+/// Every second, pick up the access tokens other instances revoked (a read of the
+/// rows stored since the last poll); every ten minutes, purge the stored
+/// revocations of long-expired tokens. A failure is logged; the next round tries
+/// again from the last poll that worked.
+fn spawn_revocation_polls(state: web::Data<AppState>) {
+    use crate::oauth::revocations::{POLL_SECONDS, PURGE_EVERY_POLLS};
+    actix_web::rt::spawn(async move {
+        let period = std::time::Duration::from_secs(POLL_SECONDS);
+        let revocations = &state.oauth.revocations;
+        let mut round: u32 = 0;
+        loop {
+            actix_web::rt::time::sleep(period).await;
+            round = round.wrapping_add(1);
+            if let Err(e) = revocations.poll(&state.pool).await {
+                tracing::warn!(error = %e, "revoked access tokens could not be polled");
+            }
+            if round % PURGE_EVERY_POLLS == 0 {
+                if let Err(e) = revocations.purge(&state.pool).await {
+                    tracing::warn!(error = %e, "expired revocations could not be purged");
+                }
             }
         }
     });

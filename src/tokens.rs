@@ -23,8 +23,9 @@ pub enum CreateError {
     Db(#[from] DbError),
 }
 
-/// Creates a token for the caller in their workspace, if its policy allows. The
-/// value is returned once and exists nowhere else: only its digest is stored.
+/// Creates a (legacy) access token for the caller in their workspace, if its policy
+/// allows: the one place the page and the API check it. The value is returned once
+/// and exists nowhere else: only its digest is stored.
 pub async fn create(
     pool: &DbPool,
     owner: &Principal,
@@ -41,7 +42,7 @@ pub async fn create(
     let actor = owner.clone();
     let stored = db::run(pool, move |conn| {
         let policy = workspace::policy(conn, workspace_id)?;
-        if let Err(violation) = policy.check_generate(role, lifetime) {
+        if let Err(violation) = policy.check_generate_legacy(role, lifetime) {
             return Ok(Err(violation));
         }
         let detail = match lifetime {

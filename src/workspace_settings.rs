@@ -156,6 +156,13 @@ fn describe_changes(old: &TokenPolicy, new: &TokenPolicy) -> Option<String> {
             on_off(new.allow_never_expires)
         ));
     }
+    if old.allow_legacy_tokens != new.allow_legacy_tokens {
+        changes.push(format!(
+            "Allow legacy access tokens: {} -> {}",
+            on_off(old.allow_legacy_tokens),
+            on_off(new.allow_legacy_tokens)
+        ));
+    }
     (!changes.is_empty()).then(|| changes.join("; "))
 }
 
@@ -176,6 +183,14 @@ mod tests {
         assert_eq!(
             describe_changes(&old, &new).unwrap(),
             "Allow users to generate access tokens: off -> on; Maximum lifetime: unlimited -> 30 days"
+        );
+        let legacy_off = TokenPolicy {
+            allow_legacy_tokens: false,
+            ..old
+        };
+        assert_eq!(
+            describe_changes(&old, &legacy_off).unwrap(),
+            "Allow legacy access tokens: on -> off"
         );
     }
 }

@@ -138,3 +138,86 @@ document.querySelectorAll("form[data-confirm]").forEach((form) => {
     }
   });
 });
+
+// OAuth 2.0 API Tokens (the user's page and the admin's): a row menu's Disable and
+// Delete, and the checkboxes' Disable and Delete, ask in a dialog. Without
+// JavaScript each goes to a confirmation page instead.
+document.addEventListener("DOMContentLoaded", () => {
+  const byId = (id) => document.getElementById(id);
+  const dialog = byId("oauth-confirm-dialog");
+  if (!dialog || typeof dialog.showModal !== "function") return;
+  const form = byId("oauth-confirm-form");
+  const submit = byId("oauth-confirm-submit");
+  const verb = (action) => (action === "disable" ? "Disable" : "Delete");
+  const ask = (action, question, postTo, fields, n) => {
+    byId("oauth-confirm-title").textContent = `${verb(action)} ${n === 1 ? "Token" : "Tokens"}`;
+    byId("oauth-confirm-question").textContent = question;
+    byId("oauth-confirm-disable-warning").hidden = action !== "disable";
+    byId("oauth-confirm-delete-warning").hidden = action !== "delete";
+    submit.textContent = n === 1 ? verb(action) : `${verb(action)} ${n} tokens`;
+    form.action = postTo;
+    form.querySelectorAll("input[data-added]").forEach((input) => input.remove());
+    fields.forEach(([name, value]) => {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      input.dataset.added = "";
+      form.appendChild(input);
+    });
+    dialog.showModal();
+    dialog.querySelector("button[data-close-dialog]").focus();
+  };
+
+  document.querySelectorAll("[data-oauth-action]").forEach((link) => {
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const menu = link.closest("details");
+      if (menu) menu.open = false;
+      const action = link.dataset.oauthAction;
+      const question = `${verb(action)} the token \u201c${link.dataset.tokenName}\u201d?`;
+      ask(action, question, link.getAttribute("href"), [], 1);
+    });
+  });
+
+  const bulk = byId("oauth-bulk-form");
+  if (!bulk) return;
+  const boxes = () => Array.from(bulk.querySelectorAll("input[name=token_id]"));
+  const chosen = () => boxes().filter((b) => b.checked).map((b) => b.value);
+  const all = byId("select-all");
+  const buttons = Array.from(bulk.querySelectorAll("button[name=action]"));
+  const status = byId("selected-count");
+  const update = () => {
+    const n = chosen().length;
+    const total = boxes().length;
+    if (all) {
+      all.checked = n > 0 && n === total;
+      all.indeterminate = n > 0 && n < total;
+    }
+    buttons.forEach((b) => { b.disabled = n === 0; });
+    if (status) status.textContent = n === 0 ? "" : `${n} selected`;
+  };
+  if (all) {
+    all.addEventListener("change", () => {
+      boxes().forEach((b) => { b.checked = all.checked; });
+      update();
+    });
+  }
+  boxes().forEach((b) => b.addEventListener("change", update));
+  buttons.forEach((button) => {
+    button.addEventListener("click", (event) => {
+      event.preventDefault();
+      const ids = chosen();
+      if (ids.length === 0) return;
+      const action = button.value;
+      const back = bulk.querySelector("input[name=back]");
+      const fields = [["action", action], ["confirmed", "yes"]]
+        .concat(back ? [["back", back.value]] : [])
+        .concat(ids.map((id) => ["token_id", id]));
+      const n = ids.length;
+      const question = n === 1 ? `${verb(action)} 1 token?` : `${verb(action)} ${n} tokens?`;
+      ask(action, question, bulk.getAttribute("action"), fields, n);
+    });
+  });
+  update();
+});

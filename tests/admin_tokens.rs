@@ -556,6 +556,10 @@ async fn tokens_sort_by_created_expires_last_used_and_owner() {
     let bad = api_get(&app, ADMIN, &format!("{API}?sort=id")).await;
     let body = assert_error(bad, 400, "ValidationFailed").await;
     assert_eq!(body["exception"]["details"]["field"], "sort");
+    // A NUL in a text filter is refused up front (PostgreSQL refuses it in text).
+    let bad = api_get(&app, ADMIN, &format!("{API}?owner=a%00b")).await;
+    let body = assert_error(bad, 400, "ValidationFailed").await;
+    assert_eq!(body["exception"]["details"]["field"], "owner");
 }
 
 #[actix_web::test]

@@ -410,6 +410,8 @@ async fn bad_filters_are_a_400_naming_the_field() {
         ("?from=yesterday", "from"),
         ("?to=2026-11-23", "to"),
         ("?colour=red", "query"),
+        ("?actor=a%00b", "actor"),
+        ("?target=a%01b", "target"),
     ] {
         let (status, body) = events_json(&app, ADMIN, query).await;
         assert_eq!(status, 400, "{query}");

@@ -309,6 +309,7 @@ async fn the_settings_page_saves_every_field_and_explains_a_bad_maximum() {
         "Allow users to generate access tokens",
         "Maximum lifetime for user generated access tokens (days)",
         "-1 = never expires",
+        "Allow legacy access tokens",
     ] {
         assert!(html.contains(label), "{label}");
     }
@@ -340,6 +341,7 @@ async fn the_settings_page_saves_every_field_and_explains_a_bad_maximum() {
             ("tokens_enabled", "on"),
             ("members_may_generate", "on"),
             ("max_lifetime_days", "90"),
+            ("allow_legacy_tokens", "on"),
         ])
         .send()
         .await
@@ -359,6 +361,7 @@ async fn the_settings_page_saves_every_field_and_explains_a_bad_maximum() {
     assert_eq!(got["allowUsersToGenerateAccessTokens"], true);
     assert_eq!(got["maximumLifetimeDays"], 90);
     assert_eq!(got["allowNeverExpiringTokens"], false, "unticked");
+    assert_eq!(got["allowLegacyAccessTokens"], true, "ticked");
     let (actions, text) = audit_trail(&app);
     assert_eq!(actions, ["workspace.settings_changed"]);
     assert!(

@@ -302,6 +302,73 @@ async fn another_service_verifies_an_access_token_with_the_published_keys() {
     assert_eq!(bearer_status(&app, &forged_token).await, 401);
 }
 
+/// The same check as another team would write it: an off-the-shelf JWT library
+/// (jwt-simple, unrelated to the server's jsonwebtoken), the key picked from the
+/// JWKS by `kid`, the issuer and expiry checked.
+#[actix_web::test]
+async fn an_independent_jwt_library_verifies_an_access_token_from_the_jwks() {
+    use jwt_simple::prelude::{
+        Duration, Ed25519PublicKey, EdDSAPublicKeyLike, JWTClaims, Token, VerificationOptions,
+    };
+    use std::collections::HashSet;
+
+    #[derive(serde::Deserialize, serde::Serialize)]
+    struct Ours {
+        usr: String,
+        wid: String,
+        wsn: String,
+        rol: String,
+        tid: String,
+    }
+
+    let (app, _clock) = app_with_clock().await;
+    let created = generate(&app, MEMBER, 30).await;
+    let access = s(&created["accessToken"]);
+    let jwks: Value = app
+        .api_client()
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let metadata = Token::decode_metadata(&access).unwrap();
+    assert_eq!(metadata.algorithm(), "EdDSA");
+    let kid = metadata.key_id().expect("a kid").to_owned();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == json!(kid))
+        .expect("the kid is published");
+    let x = URL_SAFE_NO_PAD.decode(s(&jwk["x"])).unwrap();
+    let key = Ed25519PublicKey::from_bytes(&x).unwrap().with_key_id(&kid);
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from(["access-tokens".to_owned()])),
+        required_key_id: Some(kid.clone()),
+        time_tolerance: Some(Duration::from_secs(0)),
+        ..VerificationOptions::default()
+    };
+    let claims: JWTClaims<Ours> = key.verify_token(&access, Some(options.clone())).unwrap();
+    assert_eq!(claims.custom.usr, MEMBER);
+    assert_eq!(claims.custom.rol, "member");
+    assert_eq!(claims.custom.wsn, "default");
+    assert_eq!(claims.custom.tid, s(&created["tokenInfo"]["tokenId"]));
+    let (iat, exp) = (claims.issued_at.unwrap(), claims.expires_at.unwrap());
+    assert_eq!((exp - iat).as_secs(), 3600);
+
+    // A token with one character of its payload changed does not verify.
+    let mut parts: Vec<String> = access.split('.').map(str::to_owned).collect();
+    let flipped = if parts[1].ends_with('A') { 'B' } else { 'A' };
+    parts[1].pop();
+    parts[1].push(flipped);
+    assert!(key
+        .verify_token::<Ours>(&parts.join("."), Some(options))
+        .is_err());
+}
+
 #[actix_web::test]
 async fn a_token_acts_only_in_the_workspace_it_was_made_in() {
     let (app, _clock) = app_with_clock().await;

@@ -76,7 +76,8 @@ pub struct WorkspaceTokenList {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Only this user's tokens (exact username).
+    /// Only this user's tokens (exact username); no control characters.
+    #[param(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     owner: Option<String>,
     /// `active` (not expired), `expired`, `expiresSoon` (active and expiring within 7
     /// days), `neverExpires`, or `notUsed90Days` (last used more than 90 days ago, or

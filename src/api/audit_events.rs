@@ -24,9 +24,11 @@ pub struct AuditEventsQuery {
     /// Only events of this action.
     #[param(inline, value_type = Option<AuditAction>)]
     action: Option<String>,
-    /// Only events done by the user of this name (exactly).
+    /// Only events done by the user of this name (exactly); no control characters.
+    #[param(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     actor: Option<String>,
-    /// Only events whose target has this id or name (exactly).
+    /// Only events whose target has this id or name (exactly); no control characters.
+    #[param(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     target: Option<String>,
     /// Only events at or after this time.
     #[param(value_type = Option<String>, format = DateTime)]
@@ -71,6 +73,8 @@ pub enum AuditAction {
     OAuthTokenDisabled,
     #[schema(rename = "oauth_token.deleted")]
     OAuthTokenDeleted,
+    #[schema(rename = "oauth_token.access_token_revoked")]
+    OAuthAccessTokenRevoked,
 }
 
 /// Who did it.

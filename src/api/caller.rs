@@ -7,9 +7,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use futures_util::future::LocalBoxFuture;
 
+use crate::auth::refusals::{self, Refusal, RefusalReason};
 use crate::auth::{self, bearer, Principal};
 use crate::domain::oauth::{looks_like_jwt, GrantId};
-use crate::domain::{Password, TokenId};
+use crate::domain::{Password, TokenId, WorkspaceId};
+use crate::oauth::{AccessRefusal, AccessRefused};
 use crate::startup::AppState;
 
 use super::ApiError;
@@ -143,24 +145,35 @@ impl FromRequest for ApiCaller {
     }
 }
 
-/// A caller by OAuth access token: its signature and expiry are checked in memory,
-/// and the principal is read from its claims, without a database read. So a change
-/// of role, a removal from the workspace or the workspace's "API Access Token"
-/// switch reaches an access token only when it is next refreshed (within the hour).
+/// A caller by OAuth access token: its signature, expiry and revocation are checked
+/// in memory, and the principal is read from its claims, without a database read.
+/// So a change of role, a removal from the workspace or the workspace's "API Access
+/// Token" switch reaches an access token only when it is next refreshed (within the
+/// hour). A refusal goes to the audit log like a legacy token's, off the request
+/// path and rate-limited.
 async fn oauth_caller(
     state: &AppState,
     value: &str,
     address: Option<std::net::IpAddr>,
 ) -> Result<ApiCaller, ApiError> {
-    let subject = state
+    let checked = state
         .oauth
         .authenticate(&state.pool, value)
         .await
         .map_err(|e| match e {
             crate::oauth::KeyError::Db(e) => ApiError::from(e),
             _ => ApiError::Internal,
-        })?
-        .ok_or_else(|| unauthenticated("The access token is invalid or expired.", true))?;
+        })?;
+    let subject = match checked {
+        Ok(subject) => subject,
+        Err(refused) => {
+            refusals::report(&state.pool, &state.refusals, address, refusal(&refused));
+            return Err(unauthenticated(
+                "The access token is invalid, expired or revoked.",
+                true,
+            ));
+        }
+    };
     Ok(ApiCaller {
         principal: Principal {
             user_id: subject.user_id,
@@ -172,4 +185,23 @@ async fn oauth_caller(
         credential: Credential::OAuthAccessToken(subject.grant),
         address,
     })
+}
+
+/// What the audit log may know of a refused access token: the grant and workspace
+/// only when the signature vouches for the claims.
+fn refusal(refused: &AccessRefusal) -> Refusal {
+    let reason = match refused.reason {
+        AccessRefused::Malformed => RefusalReason::Malformed,
+        AccessRefused::BadSignature => RefusalReason::AccessTokenBadSignature,
+        AccessRefused::UnknownKey => RefusalReason::AccessTokenUnknownKey,
+        AccessRefused::Expired => RefusalReason::AccessTokenExpired,
+        AccessRefused::Revoked => RefusalReason::AccessTokenRevoked,
+    };
+    let claims = refused.claims.as_deref();
+    Refusal {
+        reason,
+        token: None,
+        grant: claims.and_then(|c| c.tid.parse().ok()),
+        workspace: claims.and_then(|c| WorkspaceId::parse(&c.wid)),
+    }
 }

@@ -9,6 +9,7 @@ pub mod oauth_tokens;
 pub mod openapi;
 pub mod people;
 pub mod tokens;
+pub mod workspace_oauth_tokens;
 pub mod workspace_settings;
 
 use actix_web::error::{JsonPayloadError, PathError};
@@ -26,7 +27,9 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Every `/v4` route. Anything else under `/v4`, including a method a path does not
 /// have (nothing modifies or extends a token), is `RouteNotFoundException`; with
-/// the instance's token feature off, so is every `/v4/apiAccessTokens` route.
+/// the instance's token feature off, so is every route of access tokens and OAuth
+/// API tokens (`/v4/apiAccessTokens`, `/v4/workspaceAccessTokens`,
+/// `/v4/oauthTokens`, `/v4/workspaceOAuthTokens`).
 pub fn scope(api_access_tokens: bool) -> actix_web::Scope {
     let scope = web::scope("/v4");
     let scope = if api_access_tokens {
@@ -45,6 +48,7 @@ pub fn scope(api_access_tokens: bool) -> actix_web::Scope {
             )
             .configure(admin_tokens_routes)
             .configure(oauth_tokens::routes)
+            .configure(workspace_oauth_tokens::routes)
     } else {
         scope
     };

@@ -1,17 +1,28 @@
-//! The OAuth 2.0 protocol routes: `POST /oauth2/token` (refresh, RFC 6749 §6) and
+//! The OAuth 2.0 protocol routes: `POST /oauth2/token` (refresh, RFC 6749 §6),
+//! `POST /oauth2/revoke` (RFC 7009), `POST /oauth2/introspect` (RFC 7662) and
 //! `GET /.well-known/jwks.json` (the public keys that verify access tokens). Their
 //! errors are RFC 6749 §5.2's, not the v4 envelope.
+
+use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use crate::db::DbError;
 use crate::domain::oauth::ACCESS_TOKEN_SECONDS;
+use crate::domain::Timestamp;
 use crate::oauth::keys::JWKS_MAX_AGE_SECONDS;
+use crate::oauth::protocol::{ActiveToken, RevokeError, TokenUse};
 use crate::oauth::{Issued, KeyError, RefreshError};
 use crate::startup::AppState;
+
+use super::{ApiCaller, ApiError, CHALLENGE_INVALID_TOKEN};
+
+/// The challenge of a 401 from the introspection endpoint when no token was
+/// presented: both ways an API caller may authenticate.
+const CHALLENGE_ANY: &str = r#"Bearer realm="access-tokens", Basic realm="access-tokens""#;
 
 /// The OAuth routes; none when the instance has API tokens turned off.
 pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
@@ -22,6 +33,16 @@ pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
         web::resource("/oauth2/token")
             .app_data(form_config())
             .route(web::post().to(token)),
+    )
+    .service(
+        web::resource("/oauth2/revoke")
+            .app_data(form_config())
+            .route(web::post().to(revoke)),
+    )
+    .service(
+        web::resource("/oauth2/introspect")
+            .app_data(form_config())
+            .route(web::post().to(introspect)),
     )
     .service(web::resource("/.well-known/jwks.json").route(web::get().to(jwks)));
 }
@@ -34,7 +55,7 @@ fn form_config() -> web::FormConfig {
         })
 }
 
-/// An error of the token endpoint, as RFC 6749 §5.2 writes it.
+/// An error of the OAuth endpoints, as RFC 6749 §5.2 writes it.
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {
     #[error("{0}")]
@@ -43,6 +64,18 @@ pub enum OAuthError {
     InvalidGrant(String),
     #[error("Only grant_type=refresh_token is supported.")]
     UnsupportedGrantType,
+    /// 401: the introspection caller's credentials are missing or not valid.
+    #[error("{message}")]
+    InvalidClient {
+        message: String,
+        token_presented: bool,
+    },
+    /// 403: the introspection caller named a workspace they are not in.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// 429: too many failed Basic sign-ins by the introspection caller.
+    #[error("Too many failed sign-in attempts. Try again later.")]
+    Throttled { retry_after: Duration },
     #[error("The service is temporarily unavailable. Try again shortly.")]
     Unavailable,
     #[error("An unexpected error occurred.")]
@@ -55,7 +88,9 @@ impl OAuthError {
             OAuthError::InvalidRequest(_) => "invalid_request",
             OAuthError::InvalidGrant(_) => "invalid_grant",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
-            OAuthError::Unavailable => "temporarily_unavailable",
+            OAuthError::InvalidClient { .. } => "invalid_client",
+            OAuthError::AccessDenied(_) => "access_denied",
+            OAuthError::Throttled { .. } | OAuthError::Unavailable => "temporarily_unavailable",
             OAuthError::Internal => "server_error",
         }
     }
@@ -64,6 +99,9 @@ impl OAuthError {
 impl ResponseError for OAuthError {
     fn status_code(&self) -> StatusCode {
         match self {
+            OAuthError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
+            OAuthError::AccessDenied(_) => StatusCode::FORBIDDEN,
+            OAuthError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             OAuthError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             OAuthError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
@@ -73,8 +111,25 @@ impl ResponseError for OAuthError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         no_store(&mut response);
-        if matches!(self, OAuthError::Unavailable) {
-            response.insert_header((header::RETRY_AFTER, "5"));
+        match self {
+            OAuthError::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            OAuthError::Throttled { retry_after } => {
+                let seconds = retry_after.as_secs().max(1).to_string();
+                response.insert_header((header::RETRY_AFTER, seconds));
+            }
+            OAuthError::InvalidClient {
+                token_presented, ..
+            } => {
+                let challenge = if *token_presented {
+                    CHALLENGE_INVALID_TOKEN
+                } else {
+                    CHALLENGE_ANY
+                };
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            _ => {}
         }
         response.json(json!({ "error": self.code(), "error_description": self.to_string() }))
     }
@@ -116,6 +171,37 @@ impl From<RefreshError> for OAuthError {
             e @ RefreshError::InvalidGrant => OAuthError::InvalidGrant(e.to_string()),
             RefreshError::Keys(e) => e.into(),
             RefreshError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<RevokeError> for OAuthError {
+    fn from(e: RevokeError) -> Self {
+        match e {
+            RevokeError::Keys(e) => e.into(),
+            RevokeError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// The introspection caller's authentication failed: the same causes as on `/v4`,
+/// answered in this endpoint's terms.
+impl From<ApiError> for OAuthError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Unauthenticated {
+                message,
+                token_presented,
+            } => OAuthError::InvalidClient {
+                message,
+                token_presented,
+            },
+            ApiError::Throttled { retry_after } => OAuthError::Throttled { retry_after },
+            ApiError::AccessDenied(message) => OAuthError::AccessDenied(message),
+            ApiError::Unavailable | ApiError::ReadOnly | ApiError::StorageFull => {
+                OAuthError::Unavailable
+            }
+            _ => OAuthError::Internal,
         }
     }
 }
@@ -177,6 +263,94 @@ pub async fn token(
     let mut response = HttpResponse::Ok();
     no_store(&mut response);
     Ok(response.json(TokenResponse::from(issued)))
+}
+
+fn missing(name: &str) -> OAuthError {
+    OAuthError::InvalidRequest(format!("The parameter {name} is missing."))
+}
+
+/// The `token` and (checked, then ignored) `token_type_hint` of a revocation or
+/// introspection request. The hint is only read for repetition: the server tells
+/// the kinds apart by their format, so any hint, even an unknown one, is ignored
+/// (RFC 7009 §2.1, RFC 7662 §2.1).
+fn presented_token(form: &[(String, String)]) -> Result<&str, OAuthError> {
+    let token = single(form, "token")?.ok_or_else(|| missing("token"))?;
+    single(form, "token_type_hint")?;
+    Ok(token)
+}
+
+/// `POST /oauth2/revoke` (RFC 7009): the form's `token` stops working. No client
+/// authentication: there are only public clients, and holding the token is the
+/// proof. 200 with an empty body for any well-formed request, whether or not the
+/// token was valid (§2.2), so the answer tells nothing about the token.
+pub async fn revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, OAuthError> {
+    let form = form.into_inner();
+    let token = presented_token(&form)?;
+    let address = req.peer_addr().map(|a| a.ip());
+    state.oauth.revoke(&state.pool, token, address).await?;
+    let mut response = HttpResponse::Ok();
+    no_store(&mut response);
+    Ok(response.finish())
+}
+
+/// `POST /oauth2/introspect` (RFC 7662): whether the form's `token` works now, and
+/// for whom. The caller authenticates as any API caller does, and sees only tokens
+/// of the workspace it acts in; anything else is `{"active": false}`. The caller's
+/// credentials are checked before the body is read.
+pub async fn introspect(
+    state: web::Data<AppState>,
+    caller: Result<ApiCaller, ApiError>,
+    form: Result<web::Form<Vec<(String, String)>>, actix_web::Error>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let caller = caller.map_err(OAuthError::from)?;
+    let form = form?.into_inner();
+    let token = presented_token(&form)?;
+    let workspace = caller.principal.workspace_id;
+    let found = state
+        .oauth
+        .introspect(&state.pool, workspace, token)
+        .await
+        .map_err(OAuthError::from)?;
+    let mut response = HttpResponse::Ok();
+    no_store(&mut response);
+    Ok(response.json(introspection(found.as_ref())))
+}
+
+/// The introspection response (RFC 7662 §2.2): only `active` when inactive, so an
+/// inactive token reveals nothing. `token_use`, `workspace_id`, `workspace_name`
+/// and `token_id` are this server's extensions.
+fn introspection(found: Option<&ActiveToken>) -> Value {
+    let Some(t) = found else {
+        return json!({ "active": false });
+    };
+    let seconds = |at: Timestamp| at.millis().div_euclid(1000);
+    let mut body = Map::new();
+    body.insert("active".into(), json!(true));
+    if t.kind != TokenUse::RefreshToken {
+        // RFC 7662 §2.2: the RFC 6749 §7.1 type, which a refresh token has not.
+        body.insert("token_type".into(), json!("Bearer"));
+    }
+    body.insert("token_use".into(), json!(t.kind.as_str()));
+    body.insert("sub".into(), json!(t.user_id.to_string()));
+    body.insert("username".into(), json!(t.username));
+    if let Some(exp) = t.expires_at {
+        body.insert("exp".into(), json!(seconds(exp)));
+    }
+    body.insert("iat".into(), json!(seconds(t.issued_at)));
+    if let Some(iss) = t.issuer {
+        body.insert("iss".into(), json!(iss));
+    }
+    if let Some(jti) = &t.jti {
+        body.insert("jti".into(), json!(jti));
+    }
+    body.insert("workspace_id".into(), json!(t.workspace_id.to_string()));
+    body.insert("workspace_name".into(), json!(t.workspace_name));
+    body.insert("token_id".into(), json!(t.token_id));
+    Value::Object(body)
 }
 
 /// `GET /.well-known/jwks.json`: the public keys that verify access tokens, for

@@ -1,26 +1,41 @@
 //! `/v4/oauthTokens`: generate, list, disable and delete the caller's OAuth 2.0
-//! API tokens (grants).
+//! API tokens (grants), one at a time or many at once.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::grant_query::{GrantIds, GrantIdsError};
 use crate::domain::oauth::{GrantId, GrantLifetime, GrantStatus, ACCESS_TOKEN_SECONDS};
-use crate::domain::{Description, Timestamp};
-use crate::models::oauth::Grant;
-use crate::oauth::GenerateError;
+use crate::domain::Timestamp;
+use crate::models::oauth::{Grant, OwnedGrant};
+use crate::oauth::{BulkOutcome, GenerateError, Scope};
 use crate::startup::AppState;
 
+use super::admin_tokens::MAX_BULK_BODY_BYTES;
 use super::{ApiCaller, ApiError, ErrorEnvelope};
 
-/// The routes, inside `/v4`.
+/// The routes, inside `/v4`. The literal paths come before `{tokenId}`: actix
+/// gives a request to the first resource whose path matches.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let not_found = || web::to(super::route_not_found);
     cfg.service(
         web::resource("/oauthTokens")
             .route(web::post().to(create))
             .route(web::get().to(list))
+            .default_service(not_found()),
+    )
+    .service(
+        web::resource("/oauthTokens/disable")
+            .app_data(super::json_config().limit(MAX_BULK_BODY_BYTES))
+            .route(web::post().to(disable_many))
+            .default_service(not_found()),
+    )
+    .service(
+        web::resource("/oauthTokens/delete")
+            .app_data(super::json_config().limit(MAX_BULK_BODY_BYTES))
+            .route(web::post().to(delete_many))
             .default_service(not_found()),
     )
     .service(
@@ -71,7 +86,7 @@ pub struct OAuthTokenInfo {
 }
 
 impl OAuthTokenInfo {
-    fn new(g: &Grant, now: Timestamp) -> Self {
+    pub(super) fn new(g: &Grant, now: Timestamp) -> Self {
         OAuthTokenInfo {
             token_id: g.id.to_string(),
             name: g.name.clone(),
@@ -106,6 +121,71 @@ pub struct OAuthTokenList {
     pub count: usize,
 }
 
+/// The body of a bulk disable or delete.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OAuthTokenIdsRequest {
+    /// 1 to 1000 token IDs; one given twice counts once.
+    #[schema(min_items = 1, max_items = 1000, value_type = Vec<uuid::Uuid>)]
+    pub token_ids: Vec<String>,
+}
+
+impl OAuthTokenIdsRequest {
+    /// The ids, parsed; a 400 naming `tokenIds` otherwise.
+    pub(super) fn ids(&self) -> Result<GrantIds, ApiError> {
+        GrantIds::parse(&self.token_ids)
+            .map_err(|e: GrantIdsError| ApiError::invalid_field("tokenIds", e.to_string()))
+    }
+}
+
+/// What a bulk disable did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthBulkDisableResult {
+    /// How many tokens this request disabled.
+    pub disabled: usize,
+    /// The token IDs this request disabled.
+    pub token_ids: Vec<String>,
+    /// Token IDs that were disabled already: left as they were.
+    pub already_disabled: Vec<String>,
+    /// Token IDs not found: unknown, or not the caller's to act on.
+    pub not_found: Vec<String>,
+}
+
+impl From<&BulkOutcome> for OAuthBulkDisableResult {
+    fn from(o: &BulkOutcome) -> Self {
+        let ids = |gs: &[OwnedGrant]| gs.iter().map(|g| g.grant.id.to_string()).collect();
+        OAuthBulkDisableResult {
+            disabled: o.done.len(),
+            token_ids: ids(&o.done),
+            already_disabled: ids(&o.unchanged),
+            not_found: o.not_found.iter().map(GrantId::to_string).collect(),
+        }
+    }
+}
+
+/// What a bulk delete did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthBulkDeleteResult {
+    /// How many tokens this request deleted.
+    pub deleted: usize,
+    /// The token IDs this request deleted.
+    pub token_ids: Vec<String>,
+    /// Token IDs not found: unknown, or not the caller's to act on.
+    pub not_found: Vec<String>,
+}
+
+impl From<&BulkOutcome> for OAuthBulkDeleteResult {
+    fn from(o: &BulkOutcome) -> Self {
+        OAuthBulkDeleteResult {
+            deleted: o.done.len(),
+            token_ids: o.done.iter().map(|g| g.grant.id.to_string()).collect(),
+            not_found: o.not_found.iter().map(GrantId::to_string).collect(),
+        }
+    }
+}
+
 impl From<GenerateError> for ApiError {
     fn from(e: GenerateError) -> Self {
         match e {
@@ -119,7 +199,7 @@ impl From<GenerateError> for ApiError {
     }
 }
 
-fn parse_id(raw: &str) -> Result<GrantId, ApiError> {
+pub(super) fn parse_id(raw: &str) -> Result<GrantId, ApiError> {
     raw.parse().map_err(|()| {
         ApiError::invalid_field(
             "tokenId",
@@ -156,9 +236,8 @@ pub async fn create(
     body: Result<web::Json<super::Object<CreateOAuthTokenRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
     let body = body?.into_inner().0;
-    let name = Description::parse_optional(&body.name)
-        .map_err(|e| ApiError::invalid_field("name", e.to_string().replace("Description", "Name")))?
-        .ok_or_else(|| ApiError::invalid_field("name", "A name is required."))?;
+    let name = crate::domain::oauth::parse_name(&body.name)
+        .map_err(|e| ApiError::invalid_field("name", e))?;
     let lifetime = GrantLifetime::from_days(body.lifetime_days)
         .map_err(|e| ApiError::invalid_field("lifetimeDays", e.to_string()))?;
     let (grant, issued) = state
@@ -259,4 +338,79 @@ pub async fn delete(
         return Err(not_found(id));
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Disable many of the caller's OAuth API tokens at once: their refresh tokens stop
+/// at once (for good); access tokens already issued work until they expire (an
+/// hour at most). Ids that are not the caller's are reported, not acted on.
+#[utoipa::path(
+    post,
+    path = "/v4/oauthTokens/disable",
+    operation_id = "disableOAuthTokens",
+    tag = "oauthTokens",
+    request_body = OAuthTokenIdsRequest,
+    responses(
+        (status = 200, body = OAuthBulkDisableResult),
+        (status = 400, description = "No ids, more than 1000, or a malformed one (`details.field`: `tokenIds`), or a body of another shape", body = ErrorEnvelope),
+        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn disable_many(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    // A `Result`, so that credentials are judged before the body.
+    body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
+    let ids = body?.into_inner().0.ids()?;
+    let outcome = state
+        .oauth
+        .disable(
+            &state.pool,
+            &caller.principal,
+            caller.address,
+            Scope::Own,
+            ids,
+        )
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(OAuthBulkDisableResult::from(&outcome)))
+}
+
+/// Delete many of the caller's OAuth API tokens at once: their refresh tokens stop
+/// at once; access tokens already issued work until they expire (an hour at most).
+/// Ids that are not the caller's are reported, not acted on.
+#[utoipa::path(
+    post,
+    path = "/v4/oauthTokens/delete",
+    operation_id = "deleteOAuthTokens",
+    tag = "oauthTokens",
+    request_body = OAuthTokenIdsRequest,
+    responses(
+        (status = 200, body = OAuthBulkDeleteResult),
+        (status = 400, description = "No ids, more than 1000, or a malformed one (`details.field`: `tokenIds`), or a body of another shape", body = ErrorEnvelope),
+        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn delete_many(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
+    let ids = body?.into_inner().0.ids()?;
+    let outcome = state
+        .oauth
+        .delete(
+            &state.pool,
+            &caller.principal,
+            caller.address,
+            Scope::Own,
+            ids,
+        )
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(OAuthBulkDeleteResult::from(&outcome)))
 }

@@ -15,12 +15,14 @@ use super::admin_tokens::{
 use super::audit_events::{AuditActor, AuditEvent, AuditEventList};
 use super::caller::WORKSPACE_HEADER;
 use super::oauth_tokens::{
-    CreateOAuthTokenRequest, CreatedOAuthToken, OAuthTokenInfo, OAuthTokenList,
+    CreateOAuthTokenRequest, CreatedOAuthToken, OAuthBulkDeleteResult, OAuthBulkDisableResult,
+    OAuthTokenIdsRequest, OAuthTokenInfo, OAuthTokenList,
 };
 use super::people::{
     AddMemberRequest, AddedMember, UpdateMemberRequest, WorkspaceMember, WorkspaceMemberList,
 };
 use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
+use super::workspace_oauth_tokens::{WorkspaceOAuthTokenInfo, WorkspaceOAuthTokenList};
 use super::workspace_settings::{DeletedCount, WorkspaceSettings, WorkspaceSettingsUpdate};
 use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
 
@@ -55,6 +57,13 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         super::oauth_tokens::list,
         super::oauth_tokens::disable,
         super::oauth_tokens::delete,
+        super::oauth_tokens::disable_many,
+        super::oauth_tokens::delete_many,
+        super::workspace_oauth_tokens::list,
+        super::workspace_oauth_tokens::disable,
+        super::workspace_oauth_tokens::delete,
+        super::workspace_oauth_tokens::disable_many,
+        super::workspace_oauth_tokens::delete_many,
         spec,
     ),
     components(schemas(
@@ -82,6 +91,11 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         CreatedOAuthToken,
         OAuthTokenInfo,
         OAuthTokenList,
+        OAuthTokenIdsRequest,
+        OAuthBulkDisableResult,
+        OAuthBulkDeleteResult,
+        WorkspaceOAuthTokenInfo,
+        WorkspaceOAuthTokenList,
         ErrorEnvelope,
         ErrorBody,
         ErrorName
@@ -95,6 +109,7 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         (name = "workspaceAccessTokens", description = "Every access token of the workspace, for its admins"),
         (name = "auditEvents", description = "The workspace's audit log (workspace admins only)"),
         (name = "oauthTokens", description = "OAuth 2.0 API tokens of the authenticated user: an access token (a signed JWT, one hour) and a refresh token, exchanged at POST /oauth2/token"),
+        (name = "workspaceOAuthTokens", description = "Every OAuth 2.0 API token of the workspace, for its admins"),
     ),
 )]
 pub struct ApiDoc;

@@ -201,6 +201,11 @@ fn parse_token_id(raw: &str) -> Result<TokenId, ApiError> {
 }
 
 /// Create an access token for the authenticated user.
+///
+/// These are legacy access tokens, deprecated in favour of OAuth 2.0 API tokens
+/// (`/v4/oauthTokens`). While the workspace has `allowLegacyAccessTokens` off, this is
+/// refused (403 `AccessControlException`) for everyone, and the workspace's legacy
+/// tokens are refused on use (401).
 #[utoipa::path(
     post,
     path = "/v4/apiAccessTokens",

@@ -29,6 +29,11 @@ pub struct WorkspaceSettings {
     pub maximum_lifetime_days: i64,
     /// Whether a lifetime of -1 (never expires) may be chosen.
     pub allow_never_expiring_tokens: bool,
+    /// "Allow legacy access tokens": off refuses every legacy access token of the
+    /// workspace (401) and their generation (403), admins' included; OAuth 2.0 API
+    /// tokens are not affected. Legacy tokens are deprecated: move to OAuth 2.0 API
+    /// tokens.
+    pub allow_legacy_access_tokens: bool,
     /// How many live tokens break these settings (they keep working until deleted).
     pub violating_token_count: usize,
 }
@@ -43,6 +48,8 @@ pub struct WorkspaceSettingsUpdate {
     #[schema(schema_with = maximum_lifetime_days_schema)]
     pub maximum_lifetime_days: Option<i64>,
     pub allow_never_expiring_tokens: Option<bool>,
+    /// "Allow legacy access tokens" (see `WorkspaceSettings`).
+    pub allow_legacy_access_tokens: Option<bool>,
 }
 
 /// `maximumLifetimeDays` in a change: -1, 1 to 3650, or null (unchanged).
@@ -87,6 +94,7 @@ fn body(caller: &ApiCaller, view: SettingsView) -> WorkspaceSettings {
         allow_users_to_generate_access_tokens: view.policy.members_may_generate,
         maximum_lifetime_days: view.policy.max_lifetime.as_days(),
         allow_never_expiring_tokens: view.policy.allow_never_expires,
+        allow_legacy_access_tokens: view.policy.allow_legacy_tokens,
         violating_token_count: view.violating,
     }
 }
@@ -150,6 +158,9 @@ pub async fn update(
         allow_never_expires: change
             .allow_never_expiring_tokens
             .unwrap_or(p.allow_never_expires),
+        allow_legacy_tokens: change
+            .allow_legacy_access_tokens
+            .unwrap_or(p.allow_legacy_tokens),
     };
     let view = workspace_settings::update(&state.pool, &caller.principal, caller.address, policy)
         .await

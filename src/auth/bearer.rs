@@ -5,8 +5,9 @@
 use std::net::IpAddr;
 
 use crate::db::{self, DbError, DbPool};
-use crate::domain::{Timestamp, TokenId, TokenStatus, TokenValue};
+use crate::domain::{SecretDigest, Timestamp, TokenId, TokenStatus, TokenValue};
 use crate::models;
+use crate::models::token::{ApiToken, TokenForVerification};
 
 use super::refusals::{self, Refusal, RefusalLimiter, RefusalReason};
 use super::Principal;
@@ -15,7 +16,8 @@ use super::Principal;
 #[derive(Debug, thiserror::Error)]
 pub enum BearerError {
     /// Malformed, unknown, deleted, expired, its owner deactivated or removed from
-    /// the workspace, or tokens turned off there: one answer for all.
+    /// the workspace, or tokens (or legacy tokens) turned off there: one answer for
+    /// all.
     #[error("the access token is invalid, expired or deleted")]
     Invalid,
     #[error(transparent)]
@@ -30,8 +32,8 @@ pub async fn verify(
     value: &str,
     address: Option<IpAddr>,
 ) -> Result<(Principal, TokenId), BearerError> {
-    match check(pool, value).await? {
-        Ok(found) => Ok(found),
+    match check(pool, value, Use::Record).await? {
+        Ok((principal, token)) => Ok((principal, token.id)),
         Err(refusal) => {
             refusals::report(pool, limiter, address, refusal);
             Err(BearerError::Invalid)
@@ -39,15 +41,67 @@ pub async fn verify(
     }
 }
 
-/// The token's owner and id, or why the token is refused.
+/// Whether a legacy access token, as [`models::token::find_for_verification`] found
+/// it, may act at `now` when presented with a secret of digest `presented`: as whom,
+/// or why not. No I/O and no bookkeeping, so that every place a legacy token is
+/// presented (a request's Bearer header, revocation, introspection) judges it alike.
+pub fn judge(
+    found: &TokenForVerification,
+    presented: &SecretDigest,
+    now: Timestamp,
+) -> Result<Principal, RefusalReason> {
+    let token = &found.token;
+    if !found.digest.as_ref().is_some_and(|s| s.matches(presented)) {
+        return Err(RefusalReason::WrongSecret);
+    }
+    if TokenStatus::at(token.expires_at, now) != TokenStatus::Active {
+        return Err(RefusalReason::Expired);
+    }
+    // A token acts only in its own workspace, only while its owner is active and a
+    // member there, and only while the workspace allows tokens, and legacy ones.
+    let (true, Some(role)) = (found.owner_active, found.owner_role) else {
+        return Err(RefusalReason::OwnerInactive);
+    };
+    if !found.tokens_enabled {
+        return Err(RefusalReason::TokensOff);
+    }
+    if !found.legacy_tokens_allowed {
+        return Err(RefusalReason::LegacyTokensOff);
+    }
+    Ok(Principal {
+        user_id: token.user_id,
+        username: found.owner_name.clone(),
+        workspace_id: token.workspace_id,
+        workspace_name: found.workspace_name.clone(),
+        role,
+    })
+}
+
+/// Checks a token value as [`verify`] does, but records no use and reports no
+/// refusal: for introspection (RFC 7662), which looks at a token without using it.
+/// `None` when [`verify`] would refuse it.
+pub async fn inspect(pool: &DbPool, value: &str) -> Result<Option<(Principal, ApiToken)>, DbError> {
+    Ok(check(pool, value, Use::Peek).await?.ok())
+}
+
+/// Whether an accepted token's use is recorded (`last_used_at`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Record,
+    Peek,
+}
+
+/// The token's owner and the token, or why the token is refused.
 async fn check(
     pool: &DbPool,
     value: &str,
-) -> Result<Result<(Principal, TokenId), Refusal>, DbError> {
+    mode: Use,
+) -> Result<Result<(Principal, ApiToken), Refusal>, DbError> {
     let refused = |reason, token, workspace| {
         Err(Refusal {
             reason,
             token,
+            grant: None,
             workspace,
         })
     };
@@ -61,30 +115,16 @@ async fn check(
         let Some(found) = models::token::find_for_verification(conn, id)? else {
             return Ok(refused(RefusalReason::Unknown, Some(id), None));
         };
-        let token = &found.token;
-        let ws = Some(token.workspace_id);
-        if !found.digest.is_some_and(|s| s.matches(&presented)) {
-            return Ok(refused(RefusalReason::WrongSecret, Some(id), ws));
-        }
         let now = Timestamp::now();
-        if TokenStatus::at(token.expires_at, now) != TokenStatus::Active {
-            return Ok(refused(RefusalReason::Expired, Some(id), ws));
-        }
-        // A token acts only in its own workspace, only while its owner is active
-        // and a member there, and only while the workspace allows tokens.
-        let (true, Some(role)) = (found.owner_active, found.owner_role) else {
-            return Ok(refused(RefusalReason::OwnerInactive, Some(id), ws));
+        let principal = match judge(&found, &presented, now) {
+            Ok(principal) => principal,
+            Err(reason) => {
+                return Ok(refused(reason, Some(id), Some(found.token.workspace_id)));
+            }
         };
-        if !found.tokens_enabled {
-            return Ok(refused(RefusalReason::TokensOff, Some(id), ws));
+        if mode == Use::Peek {
+            return Ok(Ok((principal, found.token)));
         }
-        let principal = Principal {
-            user_id: token.user_id,
-            username: found.owner_name.clone(),
-            workspace_id: token.workspace_id,
-            workspace_name: found.workspace_name.clone(),
-            role,
-        };
         // Recording the use is bookkeeping: when the database cannot store it
         // (read-only or full), the token still works and the use goes unrecorded.
         if let Err(e) = models::token::touch(conn, id, now) {
@@ -94,7 +134,7 @@ async fn check(
             }
             tracing::warn!(error = %e, "the token's use was not recorded");
         }
-        Ok(Ok((principal, id)))
+        Ok(Ok((principal, found.token)))
     })
     .await
 }

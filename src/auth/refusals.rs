@@ -1,7 +1,8 @@
 //! Refused token uses in the audit log, rate-limited in memory so that a flood of
 //! bad tokens cannot flood the log (nor the database with writes).
 //!
-//! At most one event per (address, token id or "malformed") per minute, and at most
+//! At most one event per (address, token id, OAuth grant id, or neither for a value
+//! that cannot be trusted to name one) per minute, and at most
 //! [`GLOBAL_PER_MINUTE`] events per minute in all on this instance. What is held back
 //! is counted, and the count goes into the detail of the next event of the same key.
 
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::audit::{self, Action, Event};
 use crate::db::{self, DbPool};
+use crate::domain::oauth::GrantId;
 use crate::domain::{TokenId, WorkspaceId};
 
 /// One key records at most one event per this window.
@@ -34,6 +36,16 @@ pub enum RefusalReason {
     Expired,
     OwnerInactive,
     TokensOff,
+    /// A legacy access token, while its workspace has "Allow legacy access tokens" off.
+    LegacyTokensOff,
+    /// An OAuth access token signed by us, past its hour.
+    AccessTokenExpired,
+    /// An OAuth access token naming a key of ours whose signature does not verify.
+    AccessTokenBadSignature,
+    /// An OAuth access token naming a key this server does not have (or no longer).
+    AccessTokenUnknownKey,
+    /// An OAuth access token revoked by its client (RFC 7009).
+    AccessTokenRevoked,
 }
 
 impl RefusalReason {
@@ -45,6 +57,13 @@ impl RefusalReason {
             RefusalReason::Expired => "expired",
             RefusalReason::OwnerInactive => "owner deactivated or not a member",
             RefusalReason::TokensOff => "tokens turned off in the workspace",
+            RefusalReason::LegacyTokensOff => {
+                "legacy access tokens are turned off in the workspace"
+            }
+            RefusalReason::AccessTokenExpired => "access token expired",
+            RefusalReason::AccessTokenBadSignature => "access token signature invalid",
+            RefusalReason::AccessTokenUnknownKey => "access token signed by an unknown key",
+            RefusalReason::AccessTokenRevoked => "access token revoked",
         }
     }
 }
@@ -55,6 +74,9 @@ pub struct Refusal {
     pub reason: RefusalReason,
     /// The id, when the value parsed.
     pub token: Option<TokenId>,
+    /// For an OAuth access token, its grant, when its signature vouches for its
+    /// claims (expired, revoked); a forged token's claims name nothing.
+    pub grant: Option<GrantId>,
     /// The token's workspace, when the token exists.
     pub workspace: Option<WorkspaceId>,
 }
@@ -63,6 +85,7 @@ pub struct Refusal {
 struct Key {
     address: Option<IpAddr>,
     token: Option<TokenId>,
+    grant: Option<GrantId>,
 }
 
 #[derive(Default)]
@@ -100,11 +123,16 @@ impl RefusalLimiter {
         }
     }
 
-    /// Whether a refusal from `address` of `token` is recorded now: `Some(n)` with
-    /// the number of like refusals held back since this key's last event, or `None`
-    /// when this one is held back (and counted).
-    pub fn admit(&self, address: Option<IpAddr>, token: Option<TokenId>) -> Option<u64> {
-        self.admit_at(Key { address, token }, Instant::now())
+    /// Whether `refusal` from `address` is recorded now: `Some(n)` with the number
+    /// of like refusals held back since this key's last event, or `None` when this
+    /// one is held back (and counted).
+    pub fn admit(&self, address: Option<IpAddr>, refusal: &Refusal) -> Option<u64> {
+        let key = Key {
+            address,
+            token: refusal.token,
+            grant: refusal.grant,
+        };
+        self.admit_at(key, Instant::now())
     }
 
     fn admit_at(&self, key: Key, now: Instant) -> Option<u64> {
@@ -159,13 +187,16 @@ pub fn detail(reason: RefusalReason, held_back: u64) -> String {
 /// request path: the refusal answer never waits for it, and a failed write is only
 /// logged.
 pub fn report(pool: &DbPool, limiter: &RefusalLimiter, address: Option<IpAddr>, refusal: Refusal) {
-    let Some(held_back) = limiter.admit(address, refusal.token) else {
+    let Some(held_back) = limiter.admit(address, &refusal) else {
         return;
     };
     let mut event = Event::anonymous(refusal.workspace, address, Action::TokenRefused)
         .detail(detail(refusal.reason, held_back));
     if let Some(id) = refusal.token {
         event = event.target_token(id);
+    }
+    if let Some(id) = refusal.grant {
+        event = event.target_grant(id);
     }
     let pool = pool.clone();
     actix_web::rt::spawn(async move {
@@ -184,6 +215,7 @@ mod tests {
         Key {
             address: Some(IpAddr::from([10, 0, 0, last_octet])),
             token,
+            grant: None,
         }
     }
 

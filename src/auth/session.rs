@@ -15,6 +15,7 @@ const USER_ID: &str = "uid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 const REVEAL: &str = "reveal";
+const OAUTH_REVEAL: &str = "oauth_reveal";
 const SIGNED_IN_AT: &str = "since";
 const EPOCH: &str = "epoch";
 const WORKSPACE: &str = "ws";
@@ -129,6 +130,18 @@ impl TypedSession {
 
     pub fn take_reveal_ticket(&self) -> Option<String> {
         self.0.remove_as::<String>(REVEAL).and_then(Result::ok)
+    }
+
+    /// The same for a new OAuth API token's two values; kept apart so that neither
+    /// page consumes the other's ticket.
+    pub fn set_oauth_reveal_ticket(&self, ticket: &str) -> Result<(), SessionInsertError> {
+        self.0.insert(OAUTH_REVEAL, ticket)
+    }
+
+    pub fn take_oauth_reveal_ticket(&self) -> Option<String> {
+        self.0
+            .remove_as::<String>(OAUTH_REVEAL)
+            .and_then(Result::ok)
     }
 }
 

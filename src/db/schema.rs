@@ -20,6 +20,7 @@ diesel::table! {
         members_may_generate -> Bool,
         max_lifetime_days -> BigInt,
         allow_never_expires -> Bool,
+        allow_legacy_tokens -> Bool,
     }
 }
 
@@ -106,7 +107,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     oauth_grants,
     oauth_refresh_tokens,
-    signing_keys
+    signing_keys,
+    revoked_access_tokens
 );
 
 diesel::table! {
@@ -145,3 +147,23 @@ diesel::table! {
 diesel::joinable!(oauth_grants -> users (user_id));
 diesel::joinable!(oauth_grants -> workspaces (workspace_id));
 diesel::joinable!(oauth_refresh_tokens -> oauth_grants (grant_id));
+
+diesel::table! {
+    pending_oauth_reveals (id) {
+        id -> Text,
+        user_id -> Text,
+        grant_id -> Text,
+        sealed -> Binary,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    revoked_access_tokens (jti) {
+        jti -> Text,
+        grant_id -> Text,
+        workspace_id -> Text,
+        expires_at -> BigInt,
+        revoked_at -> BigInt,
+    }
+}

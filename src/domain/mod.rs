@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod description;
+pub mod grant_query;
 pub mod ids;
 pub mod invite;
 pub mod lifetime;

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Role, SecretDigest, Timestamp, TokenSecret, UserId, WorkspaceId};
+use super::{Description, Role, SecretDigest, Timestamp, TokenSecret, UserId, WorkspaceId};
 
 /// How long an access token lives, in seconds (the seed: one hour).
 pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
@@ -50,6 +50,19 @@ impl fmt::Display for GrantId {
     }
 }
 
+/// The lifetime the Generate form proposes, in days.
+pub const DEFAULT_GRANT_DAYS: i64 = 90;
+
+/// A grant's name, required, under the rules of a token's description (at most
+/// 255 characters, one line); the error reads as a sentence about the name.
+pub fn parse_name(input: &str) -> Result<Description, String> {
+    match Description::parse_optional(input) {
+        Ok(Some(name)) => Ok(name),
+        Ok(None) => Err("A name is required.".to_owned()),
+        Err(e) => Err(e.to_string().replacen("Description", "Name", 1)),
+    }
+}
+
 /// A grant's lifetime: 1 to [`MAX_GRANT_DAYS`] whole days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GrantLifetime(i64);
@@ -65,6 +78,15 @@ impl GrantLifetime {
         } else {
             Err(GrantLifetimeError)
         }
+    }
+
+    /// Reads a form field: a whole number of days, spaces around it ignored.
+    pub fn from_input(input: &str) -> Result<Self, GrantLifetimeError> {
+        input
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| GrantLifetimeError)
+            .and_then(Self::from_days)
     }
 
     pub fn days(self) -> i64 {
@@ -263,6 +285,28 @@ mod tests {
             format!("art_not-a-uuid.{}", "00".repeat(32)),
         ] {
             assert!(RefreshToken::parse(&bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_name_is_required_and_one_line() {
+        assert_eq!(
+            parse_name("  nightly export ").unwrap().as_str(),
+            "nightly export"
+        );
+        assert_eq!(parse_name("   ").unwrap_err(), "A name is required.");
+        assert_eq!(
+            parse_name(&"x".repeat(256)).unwrap_err(),
+            "Name can be at most 255 characters."
+        );
+        assert!(parse_name("a\nb").unwrap_err().starts_with("Name cannot"));
+    }
+
+    #[test]
+    fn a_lifetime_field_is_a_whole_number_of_days() {
+        assert_eq!(GrantLifetime::from_input(" 30 ").unwrap().days(), 30);
+        for bad in ["", "abc", "1.5", "0", "366", "-1"] {
+            assert!(GrantLifetime::from_input(bad).is_err(), "{bad}");
         }
     }
 

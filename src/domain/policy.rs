@@ -43,6 +43,10 @@ pub struct TokenPolicy {
     pub max_lifetime: MaxLifetime,
     /// Whether "-1 = never expires" may be chosen at all.
     pub allow_never_expires: bool,
+    /// "Allow legacy access tokens": off refuses the workspace's legacy access tokens
+    /// (the `/v4/apiAccessTokens` kind) on use and their generation, for admins too;
+    /// OAuth 2.0 API tokens are not affected.
+    pub allow_legacy_tokens: bool,
 }
 
 impl Default for TokenPolicy {
@@ -52,6 +56,7 @@ impl Default for TokenPolicy {
             members_may_generate: false,
             max_lifetime: MaxLifetime::Unlimited,
             allow_never_expires: true,
+            allow_legacy_tokens: true,
         }
     }
 }
@@ -61,6 +66,10 @@ impl Default for TokenPolicy {
 pub enum PolicyViolation {
     #[error("API access tokens are turned off in this workspace.")]
     TokensDisabled,
+    #[error(
+        "Legacy access tokens are turned off in this workspace. Use OAuth 2.0 API tokens instead."
+    )]
+    LegacyTokensDisabled,
     #[error("Only workspace admins may generate access tokens in this workspace.")]
     MembersMayNotGenerate,
     #[error("Tokens that never expire are not allowed in this workspace; the maximum lifetime is {}.", max_text(*.max_days))]
@@ -79,12 +88,47 @@ fn max_text(max_days: Option<i64>) -> String {
 impl PolicyViolation {
     /// A refusal of who is asking (403), as opposed to what they asked for (400).
     pub fn is_access_denied(&self) -> bool {
-        matches!(self, Self::TokensDisabled | Self::MembersMayNotGenerate)
+        matches!(
+            self,
+            Self::TokensDisabled | Self::LegacyTokensDisabled | Self::MembersMayNotGenerate
+        )
+    }
+
+    /// Whether a workspace admin could lift this refusal (so the user may ask one);
+    /// a legacy token refused points to OAuth 2.0 API tokens instead.
+    pub fn admin_could_allow(&self) -> bool {
+        !matches!(self, Self::LegacyTokensDisabled)
     }
 }
 
 impl TokenPolicy {
-    /// May someone with `role` generate a token living `lifetime` here?
+    /// May someone with `role` generate a legacy access token living `lifetime` here?
+    /// The one check of the page and the API; OAuth 2.0 API tokens use
+    /// [`Self::check_generate`], which "Allow legacy access tokens" does not affect.
+    pub fn check_generate_legacy(
+        &self,
+        role: Role,
+        lifetime: Lifetime,
+    ) -> Result<(), PolicyViolation> {
+        match self.legacy_generation_refused(role) {
+            Some(refused) => Err(refused),
+            None => self.check_lifetime(lifetime),
+        }
+    }
+
+    /// Why someone with `role` may not generate a legacy access token here at all,
+    /// if so. Legacy tokens turned off refuses admins too, and is said before "only
+    /// admins", because no admin can help: the way forward is OAuth 2.0 API tokens.
+    pub fn legacy_generation_refused(&self, role: Role) -> Option<PolicyViolation> {
+        if self.tokens_enabled && !self.allow_legacy_tokens {
+            Some(PolicyViolation::LegacyTokensDisabled)
+        } else {
+            self.generation_refused(role)
+        }
+    }
+
+    /// May someone with `role` generate a token living `lifetime` here? Whatever
+    /// the kind of token; see [`Self::check_generate_legacy`] for legacy ones.
     pub fn check_generate(&self, role: Role, lifetime: Lifetime) -> Result<(), PolicyViolation> {
         if !self.tokens_enabled {
             return Err(PolicyViolation::TokensDisabled);
@@ -139,6 +183,14 @@ impl TokenPolicy {
         }
     }
 
+    /// The workspace's maximum lifetime in days, if it has one.
+    pub fn max_days(&self) -> Option<i64> {
+        match self.max_lifetime {
+            MaxLifetime::Days(d) => Some(d),
+            MaxLifetime::Unlimited => None,
+        }
+    }
+
     /// The lifetime the form proposes: the usual default, within the maximum.
     pub fn default_days(&self, usual: i64) -> i64 {
         match self.max_lifetime {
@@ -148,7 +200,10 @@ impl TokenPolicy {
     }
 
     /// Whether a token a `role` generated with the given span (`None`: never
-    /// expires) would be refused today: what "tightening a policy" counts.
+    /// expires) would be refused today: what "tightening a policy" counts. Tokens
+    /// that stop working anyway ("API Access Token" or "Allow legacy access tokens"
+    /// off) are not counted: they are refused on use, and kept so that turning the
+    /// switch back on brings them back.
     pub fn breaks(&self, owner_role: Role, lifetime_seconds: Option<i64>) -> bool {
         if owner_role != Role::Admin && !self.members_may_generate {
             return true;
@@ -224,6 +279,62 @@ mod tests {
             .check_generate(Role::Admin, Lifetime::Seconds(DAY))
             .unwrap_err();
         assert!(err.is_access_denied());
+    }
+
+    #[test]
+    fn legacy_tokens_turned_off_refuses_their_generation_for_admins_too_and_nothing_else() {
+        let p = TokenPolicy {
+            members_may_generate: true,
+            allow_legacy_tokens: false,
+            ..TokenPolicy::default()
+        };
+        for role in [Role::Admin, Role::Member] {
+            let err = p
+                .check_generate_legacy(role, Lifetime::Seconds(DAY))
+                .unwrap_err();
+            assert_eq!(err, PolicyViolation::LegacyTokensDisabled);
+            assert!(err.is_access_denied());
+            assert!(!err.admin_could_allow());
+            assert_eq!(
+                err.to_string(),
+                "Legacy access tokens are turned off in this workspace. \
+                 Use OAuth 2.0 API tokens instead."
+            );
+            assert_eq!(p.legacy_generation_refused(role), Some(err));
+            // OAuth 2.0 API tokens go through the general check, which ignores it.
+            assert_eq!(p.check_generate(role, Lifetime::Seconds(DAY)), Ok(()));
+        }
+    }
+
+    #[test]
+    fn all_tokens_turned_off_is_said_before_legacy_tokens_turned_off() {
+        let p = TokenPolicy {
+            tokens_enabled: false,
+            allow_legacy_tokens: false,
+            ..TokenPolicy::default()
+        };
+        assert_eq!(
+            p.legacy_generation_refused(Role::Admin),
+            Some(PolicyViolation::TokensDisabled)
+        );
+    }
+
+    #[test]
+    fn with_legacy_tokens_allowed_the_legacy_check_is_the_general_one() {
+        let p = TokenPolicy {
+            max_lifetime: MaxLifetime::Days(7),
+            ..TokenPolicy::default()
+        };
+        for (role, lifetime) in [
+            (Role::Admin, Lifetime::Seconds(DAY)),
+            (Role::Admin, Lifetime::Seconds(8 * DAY)),
+            (Role::Member, Lifetime::Seconds(DAY)),
+        ] {
+            assert_eq!(
+                p.check_generate_legacy(role, lifetime),
+                p.check_generate(role, lifetime)
+            );
+        }
     }
 
     #[test]

@@ -258,8 +258,17 @@ impl TokenQuery {
             Some(s) => SortOrder::parse(s)
                 .ok_or_else(|| QueryError::new("order", "order must be asc or desc."))?,
         };
+        // Bound into SQL as text, which PostgreSQL refuses outright with a NUL; no
+        // username holds a control character anyway.
+        let owner = present(raw.owner);
+        if owner.is_some_and(|o| o.chars().any(char::is_control)) {
+            return Err(QueryError::new(
+                "owner",
+                "owner must not contain control characters.",
+            ));
+        }
         Ok(TokenQuery {
-            owner: present(raw.owner).map(str::to_owned),
+            owner: owner.map(str::to_owned),
             status,
             sort,
             order,

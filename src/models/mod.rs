@@ -4,6 +4,7 @@ pub mod audit;
 pub mod invite;
 pub mod oauth;
 pub mod reveal;
+pub mod revoked_access_token;
 pub mod setting;
 pub mod signing_key;
 pub mod token;

@@ -1,11 +1,14 @@
 //! OAuth API tokens as stored: grants (one per generated token) and every refresh
-//! token issued for them, by digest, with when it was rotated.
+//! token issued for them, by digest, with when it was rotated; grants in a scope
+//! for bulk actions, and the admin's filtered, sorted, paged view.
 
 use diesel::prelude::*;
 
 use crate::db::schema::{memberships, oauth_grants, oauth_refresh_tokens, users, workspaces};
 use crate::db::Conn;
-use crate::domain::oauth::GrantId;
+use crate::domain::grant_query::GrantQuery;
+use crate::domain::oauth::{GrantId, GrantStatus};
+use crate::domain::token_query::{SortKey, SortOrder};
 use crate::domain::{Role, SecretDigest, Timestamp, UserId, WorkspaceId};
 
 /// A grant as stored.
@@ -141,6 +144,23 @@ pub fn is_current(conn: &mut Conn, grant: GrantId, digest: &SecretDigest) -> Que
     Ok(n == 1)
 }
 
+/// When the refresh token `digest` of `grant` was issued, if it is the current
+/// one (not rotated); `None` otherwise.
+pub fn current_issued_at(
+    conn: &mut Conn,
+    grant: GrantId,
+    digest: &SecretDigest,
+) -> QueryResult<Option<Timestamp>> {
+    oauth_refresh_tokens::table
+        .find(digest.as_bytes())
+        .filter(oauth_refresh_tokens::grant_id.eq(grant.to_string()))
+        .filter(oauth_refresh_tokens::rotated_at.is_null())
+        .select(oauth_refresh_tokens::issued_at)
+        .first::<i64>(conn)
+        .optional()
+        .map(|at| at.map(Timestamp::from_millis))
+}
+
 /// A grant with what refreshing needs to know about its owner and workspace.
 pub struct GrantForRefresh {
     pub grant: Grant,
@@ -224,23 +244,6 @@ pub fn list_for_owner(
         .map(|rows| rows.into_iter().map(grant).collect())
 }
 
-/// One of a user's grants; `None` for an unknown id or someone else's.
-pub fn find_for_owner(
-    conn: &mut Conn,
-    id: GrantId,
-    workspace: WorkspaceId,
-    user: UserId,
-) -> QueryResult<Option<Grant>> {
-    oauth_grants::table
-        .find(id.to_string())
-        .filter(oauth_grants::workspace_id.eq(workspace.to_string()))
-        .filter(oauth_grants::user_id.eq(user.to_string()))
-        .select(COLUMNS)
-        .first::<GrantRow>(conn)
-        .optional()
-        .map(|r| r.map(grant))
-}
-
 /// A grant by id, whoever owns it.
 pub fn find(conn: &mut Conn, id: GrantId) -> QueryResult<Option<Grant>> {
     oauth_grants::table
@@ -260,4 +263,219 @@ pub fn delete(conn: &mut Conn, id: GrantId) -> QueryResult<bool> {
     .execute(conn)?;
     let n = diesel::delete(oauth_grants::table.find(id.to_string())).execute(conn)?;
     Ok(n == 1)
+}
+
+// ---------------------------------------------------------------------------
+// Bulk actions and the admin view: grants in a scope, with their owners
+// ---------------------------------------------------------------------------
+
+/// Bound IN lists: SQLite's variable limit, PostgreSQL's plan size.
+const CHUNK: usize = 500;
+
+/// A grant with its owner's username.
+#[derive(Debug, Clone)]
+pub struct OwnedGrant {
+    pub grant: Grant,
+    pub owner_username: String,
+}
+
+/// Which grants a bulk action may reach: every grant of a workspace, or only one
+/// user's there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrantScope {
+    pub workspace: WorkspaceId,
+    /// `None`: whoever owns them.
+    pub owner: Option<UserId>,
+}
+
+type Backend = <Conn as diesel::Connection>::Backend;
+type Joined<'a> =
+    diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<oauth_grants::table, users::table>, Backend>;
+
+fn ids_text(ids: &[GrantId]) -> Vec<String> {
+    ids.iter().map(GrantId::to_string).collect()
+}
+
+fn owned((row, owner_username): (GrantRow, String)) -> OwnedGrant {
+    OwnedGrant {
+        grant: grant(row),
+        owner_username,
+    }
+}
+
+/// The grants of `scope`, with their owners, unfiltered otherwise.
+fn in_scope<'a>(scope: GrantScope) -> Joined<'a> {
+    let mut q = oauth_grants::table
+        .inner_join(users::table)
+        .filter(oauth_grants::workspace_id.eq(scope.workspace.to_string()))
+        .into_boxed();
+    if let Some(owner) = scope.owner {
+        q = q.filter(oauth_grants::user_id.eq(owner.to_string()));
+    }
+    q
+}
+
+/// Locks those of `ids` that are in `scope` with a write that changes nothing, so
+/// that what the same transaction reads of them next stays true until it commits:
+/// on SQLite the transaction holds the write lock from this first statement (no
+/// read lock to upgrade later), on PostgreSQL it holds those rows' locks (a racing
+/// disable or delete waits, then finds them as this one left them).
+pub fn lock_in_scope(conn: &mut Conn, scope: GrantScope, ids: &[GrantId]) -> QueryResult<()> {
+    for chunk in ids.chunks(CHUNK) {
+        let target = oauth_grants::table
+            .filter(oauth_grants::workspace_id.eq(scope.workspace.to_string()))
+            .filter(oauth_grants::id.eq_any(ids_text(chunk)));
+        let same = oauth_grants::disabled_at.eq(oauth_grants::disabled_at);
+        match scope.owner {
+            Some(owner) => {
+                diesel::update(target.filter(oauth_grants::user_id.eq(owner.to_string())))
+                    .set(same)
+                    .execute(conn)?
+            }
+            None => diesel::update(target).set(same).execute(conn)?,
+        };
+    }
+    Ok(())
+}
+
+/// Those of `ids` that are in `scope`, with their owners, in no particular order.
+pub fn find_in_scope(
+    conn: &mut Conn,
+    scope: GrantScope,
+    ids: &[GrantId],
+) -> QueryResult<Vec<OwnedGrant>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let rows = in_scope(scope)
+            .filter(oauth_grants::id.eq_any(ids_text(chunk)))
+            .select((COLUMNS, users::username))
+            .load::<(GrantRow, String)>(conn)?;
+        found.extend(rows.into_iter().map(owned));
+    }
+    Ok(found)
+}
+
+/// Disables those of `ids` not disabled yet; returns how many it disabled.
+pub fn disable_ids(conn: &mut Conn, ids: &[GrantId], at: Timestamp) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in ids.chunks(CHUNK) {
+        n += diesel::update(
+            oauth_grants::table
+                .filter(oauth_grants::id.eq_any(ids_text(chunk)))
+                .filter(oauth_grants::disabled_at.is_null()),
+        )
+        .set(oauth_grants::disabled_at.eq(at.millis()))
+        .execute(conn)?;
+    }
+    Ok(n)
+}
+
+/// Deletes the grants `ids` and their refresh tokens; returns how many grants.
+pub fn delete_ids(conn: &mut Conn, ids: &[GrantId]) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in ids.chunks(CHUNK) {
+        let chunk = ids_text(chunk);
+        // Refresh tokens first: foreign keys are not enforced everywhere alike.
+        diesel::delete(
+            oauth_refresh_tokens::table.filter(oauth_refresh_tokens::grant_id.eq_any(&chunk)),
+        )
+        .execute(conn)?;
+        n += diesel::delete(oauth_grants::table.filter(oauth_grants::id.eq_any(&chunk)))
+            .execute(conn)?;
+    }
+    Ok(n)
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`: Unicode-aware on PostgreSQL, ASCII letters only on SQLite.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `text` as a LIKE pattern that matches it anywhere, its own `%`, `_` and `\`
+/// taken literally (with `ESCAPE '\'`).
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The grants of `workspace` that `query`'s owner, status and name select, unsorted.
+fn filtered<'a>(workspace: WorkspaceId, query: &'a GrantQuery, now: Timestamp) -> Joined<'a> {
+    let mut q = in_scope(GrantScope {
+        workspace,
+        owner: None,
+    });
+    if let Some(owner) = &query.owner {
+        q = q.filter(users::username.eq(owner));
+    }
+    if let Some(name) = &query.name {
+        q = q.filter(
+            lower(oauth_grants::name)
+                .like(lower(contains_pattern(name)))
+                .escape('\\'),
+        );
+    }
+    // As GrantStatus::at: disabled wins over expired.
+    let now_ms = now.millis();
+    q = match query.status {
+        None => q,
+        Some(GrantStatus::Active) => q
+            .filter(oauth_grants::disabled_at.is_null())
+            .filter(oauth_grants::expires_at.gt(now_ms)),
+        Some(GrantStatus::Disabled) => q.filter(oauth_grants::disabled_at.is_not_null()),
+        Some(GrantStatus::Expired) => q
+            .filter(oauth_grants::disabled_at.is_null())
+            .filter(oauth_grants::expires_at.le(now_ms)),
+    };
+    q
+}
+
+/// One page of `workspace`'s grants as `query` asks, and how many match in all.
+/// Sorted as the legacy admin view sorts: ties by id, so paging is stable; a grant
+/// never refreshed counts as used longest ago.
+pub fn list_in_workspace(
+    conn: &mut Conn,
+    workspace: WorkspaceId,
+    query: &GrantQuery,
+    now: Timestamp,
+) -> QueryResult<(Vec<OwnedGrant>, i64)> {
+    let total: i64 = filtered(workspace, query, now).count().get_result(conn)?;
+    let q = filtered(workspace, query, now);
+    let asc = query.order == SortOrder::Asc;
+    let q = match (query.sort, asc) {
+        (SortKey::Created, true) => q.order(oauth_grants::created_at.asc()),
+        (SortKey::Created, false) => q.order(oauth_grants::created_at.desc()),
+        (SortKey::Owner, true) => q
+            .order(users::username.asc())
+            .then_order_by(oauth_grants::created_at.desc()),
+        (SortKey::Owner, false) => q
+            .order(users::username.desc())
+            .then_order_by(oauth_grants::created_at.desc()),
+        (SortKey::Expires, true) => q.order(oauth_grants::expires_at.asc()),
+        (SortKey::Expires, false) => q.order(oauth_grants::expires_at.desc()),
+        (SortKey::LastUsed, true) => q
+            .order(oauth_grants::last_used_at.is_null().desc())
+            .then_order_by(oauth_grants::last_used_at.asc()),
+        (SortKey::LastUsed, false) => q
+            .order(oauth_grants::last_used_at.is_null().asc())
+            .then_order_by(oauth_grants::last_used_at.desc()),
+    };
+    let q = if asc {
+        q.then_order_by(oauth_grants::id.asc())
+    } else {
+        q.then_order_by(oauth_grants::id.desc())
+    };
+    let rows = q
+        .select((COLUMNS, users::username))
+        .limit(query.limit)
+        .offset(query.offset)
+        .load::<(GrantRow, String)>(conn)?;
+    Ok((rows.into_iter().map(owned).collect(), total))
 }

@@ -1,9 +1,11 @@
-//! Sealed token values waiting to be shown once (`pending_reveals`).
+//! Sealed token values waiting to be shown once: legacy tokens' (`pending_reveals`)
+//! and new OAuth API tokens' (`pending_oauth_reveals`).
 
 use diesel::prelude::*;
 
-use crate::db::schema::pending_reveals;
+use crate::db::schema::{pending_oauth_reveals, pending_reveals};
 use crate::db::Conn;
+use crate::domain::oauth::GrantId;
 use crate::domain::{Timestamp, TokenId, UserId};
 
 /// A sealed value as stored; opening it needs the key in the user's session.
@@ -57,6 +59,56 @@ pub fn take(conn: &mut Conn, id: &str, user: UserId) -> QueryResult<Option<Seale
             .select((pending_reveals::token_id, pending_reveals::sealed))
             .first::<(String, Vec<u8>)>(conn)?;
         diesel::delete(pending_reveals::table.find(id)).execute(conn)?;
+        Ok(Some(SealedReveal { token_id, sealed }))
+    })
+}
+
+/// Stores a new OAuth API token's sealed values, and drops the expired ones nobody
+/// came back for.
+pub fn insert_oauth(
+    conn: &mut Conn,
+    id: &str,
+    user: UserId,
+    grant: GrantId,
+    sealed: &[u8],
+    expires_at: Timestamp,
+) -> QueryResult<()> {
+    diesel::delete(pending_oauth_reveals::table)
+        .filter(pending_oauth_reveals::expires_at.lt(Timestamp::now().millis()))
+        .execute(conn)?;
+    diesel::insert_into(pending_oauth_reveals::table)
+        .values((
+            pending_oauth_reveals::id.eq(id),
+            pending_oauth_reveals::user_id.eq(user.to_string()),
+            pending_oauth_reveals::grant_id.eq(grant.to_string()),
+            pending_oauth_reveals::sealed.eq(sealed),
+            pending_oauth_reveals::expires_at.eq(expires_at.millis()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// [`take`] for OAuth API tokens: the same claim-by-write, so exactly one caller
+/// gets the sealed values. `token_id` holds the grant's id.
+pub fn take_oauth(conn: &mut Conn, id: &str, user: UserId) -> QueryResult<Option<SealedReveal>> {
+    const CLAIMED: i64 = -1;
+    conn.transaction(|conn| {
+        let claimed = diesel::update(pending_oauth_reveals::table.find(id))
+            .filter(pending_oauth_reveals::user_id.eq(user.to_string()))
+            .filter(pending_oauth_reveals::expires_at.ge(Timestamp::now().millis()))
+            .set(pending_oauth_reveals::expires_at.eq(CLAIMED))
+            .execute(conn)?;
+        if claimed != 1 {
+            return Ok(None);
+        }
+        let (token_id, sealed) = pending_oauth_reveals::table
+            .find(id)
+            .select((
+                pending_oauth_reveals::grant_id,
+                pending_oauth_reveals::sealed,
+            ))
+            .first::<(String, Vec<u8>)>(conn)?;
+        diesel::delete(pending_oauth_reveals::table.find(id)).execute(conn)?;
         Ok(Some(SealedReveal { token_id, sealed }))
     })
 }

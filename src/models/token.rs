@@ -150,7 +150,8 @@ pub fn delete_for_owner(
 
 /// Everything checking a presented token needs, in one read: the token with its
 /// digest, its owner (name, deactivation), the owner's role in the token's
-/// workspace (`None`: not a member there) and that workspace (name, tokens on/off).
+/// workspace (`None`: not a member there) and that workspace (name, tokens on/off,
+/// legacy tokens allowed or not).
 pub struct TokenForVerification {
     pub token: ApiToken,
     pub digest: Option<SecretDigest>,
@@ -159,6 +160,8 @@ pub struct TokenForVerification {
     pub owner_role: Option<Role>,
     pub workspace_name: String,
     pub tokens_enabled: bool,
+    /// The workspace's "Allow legacy access tokens".
+    pub legacy_tokens_allowed: bool,
 }
 
 type VerificationRow = (
@@ -168,6 +171,7 @@ type VerificationRow = (
     Option<i64>,
     Option<String>,
     String,
+    bool,
     bool,
 );
 
@@ -193,21 +197,30 @@ pub fn find_for_verification(
             memberships::role.nullable(),
             workspaces::name,
             workspaces::tokens_enabled,
+            workspaces::allow_legacy_tokens,
         ))
         .first::<VerificationRow>(conn)
         .optional()
         .map(|r| {
             r.map(
-                |(row, digest, owner_name, deactivated, role, workspace_name, tokens_enabled)| {
-                    TokenForVerification {
-                        token: row.into(),
-                        digest: SecretDigest::from_stored(&digest),
-                        owner_name,
-                        owner_active: deactivated.is_none(),
-                        owner_role: role.as_deref().and_then(Role::parse),
-                        workspace_name,
-                        tokens_enabled,
-                    }
+                |(
+                    row,
+                    digest,
+                    owner_name,
+                    deactivated,
+                    role,
+                    workspace_name,
+                    tokens_enabled,
+                    legacy_tokens_allowed,
+                )| TokenForVerification {
+                    token: row.into(),
+                    digest: SecretDigest::from_stored(&digest),
+                    owner_name,
+                    owner_active: deactivated.is_none(),
+                    owner_role: role.as_deref().and_then(Role::parse),
+                    workspace_name,
+                    tokens_enabled,
+                    legacy_tokens_allowed,
                 },
             )
         })

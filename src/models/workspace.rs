@@ -156,26 +156,24 @@ pub fn create(conn: &mut Conn, name: &str) -> QueryResult<Option<WorkspaceId>> {
 
 /// The workspace's token policy (its Workspace Settings).
 pub fn policy(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<TokenPolicy> {
-    let (tokens_enabled, members_may_generate, max_days, allow_never_expires): (
-        bool,
-        bool,
-        i64,
-        bool,
-    ) = workspaces::table
+    let row: (bool, bool, i64, bool, bool) = workspaces::table
         .find(workspace.to_string())
         .select((
             workspaces::tokens_enabled,
             workspaces::members_may_generate,
             workspaces::max_lifetime_days,
             workspaces::allow_never_expires,
+            workspaces::allow_legacy_tokens,
         ))
         .first(conn)?;
+    let (tokens_enabled, members_may_generate, max_days, allow_never_expires, allow_legacy) = row;
     Ok(TokenPolicy {
         tokens_enabled,
         members_may_generate,
         // Only `set_policy` writes it, from a parsed `MaxLifetime`.
         max_lifetime: MaxLifetime::from_days(max_days).unwrap_or(MaxLifetime::Unlimited),
         allow_never_expires,
+        allow_legacy_tokens: allow_legacy,
     })
 }
 
@@ -191,6 +189,7 @@ pub fn set_policy(
             workspaces::members_may_generate.eq(policy.members_may_generate),
             workspaces::max_lifetime_days.eq(policy.max_lifetime.as_days()),
             workspaces::allow_never_expires.eq(policy.allow_never_expires),
+            workspaces::allow_legacy_tokens.eq(policy.allow_legacy_tokens),
         ))
         .execute(conn)?;
     Ok(())

@@ -13,6 +13,7 @@ use std::sync::RwLock;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use diesel::Connection;
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{json, Value};
@@ -74,14 +75,21 @@ pub struct KeySet {
     last_kid_reload: AtomicI64,
 }
 
-/// What checking an access token found.
+/// What checking an access token found. Only `Valid` and `Expired` carry claims:
+/// they are the only outcomes whose claims a verified signature vouches for.
 #[derive(Debug)]
 pub enum Checked {
     Valid(Box<AccessClaims>),
-    /// Signed by a key this instance has not loaded (yet).
+    /// Signed by us, but past its `exp`.
+    Expired(Box<AccessClaims>),
+    /// Signed by a key this instance has not loaded (yet), or by none of ours.
     UnknownKey,
-    /// Not a token of ours, tampered with, or expired.
-    Invalid,
+    /// Names a key of ours, but the signature does not verify: tampered with or
+    /// forged.
+    BadSignature,
+    /// Not an access token of ours at all: no JWS, another algorithm, no `kid`, or
+    /// claims that do not read as ours.
+    Malformed,
 }
 
 impl KeySet {
@@ -158,13 +166,13 @@ impl KeySet {
     /// expiry by the clock. No database read.
     pub fn check(&self, token: &str) -> Checked {
         if !looks_like_jwt(token) {
-            return Checked::Invalid;
+            return Checked::Malformed;
         }
         let Ok(header) = jsonwebtoken::decode_header(token) else {
-            return Checked::Invalid;
+            return Checked::Malformed;
         };
         let (Algorithm::EdDSA, Some(kid)) = (header.alg, header.kid) else {
-            return Checked::Invalid;
+            return Checked::Malformed;
         };
         let keys = self.keys.read().expect("the key lock is never poisoned");
         let Some(verifier) = keys.verifiers.get(&kid) else {
@@ -177,10 +185,15 @@ impl KeySet {
         validation.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
         validation.set_issuer(&[ISSUER]);
         match jsonwebtoken::decode::<AccessClaims>(token, &verifier.key, &validation) {
-            Ok(data) if !data.claims.is_expired(self.clock.now()) => {
-                Checked::Valid(Box::new(data.claims))
+            Ok(data) if data.claims.is_expired(self.clock.now()) => {
+                Checked::Expired(Box::new(data.claims))
             }
-            _ => Checked::Invalid,
+            Ok(data) => Checked::Valid(Box::new(data.claims)),
+            Err(e) => match e.kind() {
+                // The signature (or its encoding) is at fault, not the shape.
+                ErrorKind::InvalidSignature | ErrorKind::Base64(_) => Checked::BadSignature,
+                _ => Checked::Malformed,
+            },
         }
     }
 

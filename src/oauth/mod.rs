@@ -1,13 +1,18 @@
 //! OAuth 2.0 API tokens: generating a grant (an access token and a refresh token),
 //! refreshing with rotation and reuse detection, the owner's list, disable and
-//! delete, and checking an access token without the database.
+//! delete (on top of `manage`, which also serves bulk actions and workspace
+//! admins), and checking an access token without the database.
 //!
 //! Disabling or deleting a grant stops its refresh token at once; access tokens
 //! already issued keep working until they expire, within the hour (the seed says
 //! so). So does a change of role or membership: an access token carries the role
-//! its owner had when it was issued.
+//! its owner had when it was issued. Only revoking the access token itself
+//! (RFC 7009, see [`protocol`]) stops it sooner.
 
 pub mod keys;
+pub mod manage;
+pub mod protocol;
+pub mod revocations;
 
 use std::net::IpAddr;
 
@@ -16,18 +21,54 @@ use diesel::Connection;
 use crate::audit;
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
+use crate::domain::grant_query::GrantIds;
 use crate::domain::oauth::{AccessClaims, AccessSubject, GrantId, GrantLifetime, RefreshToken};
 use crate::domain::policy::PolicyViolation;
 use crate::domain::{Description, Lifetime, SharedClock, Timestamp};
-use crate::models::oauth::{self as store, Grant};
+use crate::models::oauth::{self as store, Grant, GrantScope};
 use crate::models::workspace;
 
 pub use keys::{Checked, KeyError, KeySet};
+pub use manage::{BulkOutcome, GrantPage, Scope};
+pub use revocations::Revocations;
 
-/// What the OAuth code needs from the app: the keys and the clock.
+/// What the OAuth code needs from the app: the keys, the revoked access tokens and
+/// the clock.
 pub struct OAuth {
     pub keys: KeySet,
+    pub revocations: Revocations,
     pub clock: SharedClock,
+}
+
+/// Why an access token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessRefused {
+    /// Not an access token of ours at all.
+    Malformed,
+    /// Names a key of ours, but the signature does not verify.
+    BadSignature,
+    /// Names a key this instance does not have, even after reloading.
+    UnknownKey,
+    Expired,
+    /// Revoked by its client (RFC 7009).
+    Revoked,
+}
+
+/// A refused access token: why, and its claims when its signature vouches for them
+/// (expired or revoked), so the refusal can name the grant and the workspace.
+#[derive(Debug)]
+pub struct AccessRefusal {
+    pub reason: AccessRefused,
+    pub claims: Option<Box<AccessClaims>>,
+}
+
+impl AccessRefusal {
+    fn untrusted(reason: AccessRefused) -> Self {
+        AccessRefusal {
+            reason,
+            claims: None,
+        }
+    }
 }
 
 /// A new access token and the refresh token that goes with it. Shown once.
@@ -214,25 +255,15 @@ impl OAuth {
         address: Option<IpAddr>,
         id: GrantId,
     ) -> Result<Option<Grant>, DbError> {
-        let (actor, now) = (owner.clone(), self.clock.now());
-        db::run(pool, move |conn| {
-            Ok(conn.transaction(|conn| {
-                let found = store::find_for_owner(conn, id, actor.workspace_id, actor.user_id)?;
-                let Some(g) = found else {
-                    return Ok(None);
-                };
-                if store::disable(conn, id, now)? {
-                    audit::record(
-                        conn,
-                        audit::Event::by(&actor, address, audit::Action::OAuthTokenDisabled)
-                            .target(id.to_string(), &g.name)
-                            .detail("by owner"),
-                    )?;
-                }
-                store::find(conn, id)
-            })?)
-        })
-        .await
+        let outcome = self
+            .disable_in(pool, owner, address, own(owner), GrantIds::one(id))
+            .await?;
+        Ok(outcome
+            .done
+            .into_iter()
+            .chain(outcome.unchanged)
+            .next()
+            .map(|g| g.grant))
     }
 
     /// Deletes one of the caller's grants with its refresh tokens; `false` when
@@ -244,41 +275,54 @@ impl OAuth {
         address: Option<IpAddr>,
         id: GrantId,
     ) -> Result<bool, DbError> {
-        let actor = owner.clone();
-        db::run(pool, move |conn| {
-            Ok(conn.transaction(|conn| {
-                let found = store::find_for_owner(conn, id, actor.workspace_id, actor.user_id)?;
-                let Some(g) = found else {
-                    return Ok(false);
-                };
-                store::delete(conn, id)?;
-                audit::record(
-                    conn,
-                    audit::Event::by(&actor, address, audit::Action::OAuthTokenDeleted)
-                        .target(id.to_string(), &g.name)
-                        .detail("by owner"),
-                )?;
-                Ok::<_, diesel::result::Error>(true)
-            })?)
-        })
-        .await
+        let outcome = self
+            .delete_in(pool, owner, address, own(owner), GrantIds::one(id))
+            .await?;
+        Ok(!outcome.done.is_empty())
     }
 
-    /// Checks a presented access token without the database; on an unknown key
-    /// (another instance rotated), reloads the keys once, rate-limited.
-    pub async fn authenticate(
+    /// Checks a presented access token without the database: signature, expiry,
+    /// and the revoked tokens in memory. On an unknown key (another instance
+    /// rotated), reloads the keys once, rate-limited.
+    pub async fn check_access(
         &self,
         pool: &DbPool,
         token: &str,
-    ) -> Result<Option<AccessSubject>, KeyError> {
+    ) -> Result<Result<Box<AccessClaims>, AccessRefusal>, KeyError> {
         let mut checked = self.keys.check(token);
         if matches!(checked, Checked::UnknownKey) && self.keys.reload_for_unknown_key(pool).await? {
             checked = self.keys.check(token);
         }
         Ok(match checked {
-            Checked::Valid(claims) => claims.subject(),
-            Checked::UnknownKey | Checked::Invalid => None,
+            Checked::Valid(claims) if self.revocations.contains(&claims.jti) => {
+                Err(AccessRefusal {
+                    reason: AccessRefused::Revoked,
+                    claims: Some(claims),
+                })
+            }
+            Checked::Valid(claims) => Ok(claims),
+            Checked::Expired(claims) => Err(AccessRefusal {
+                reason: AccessRefused::Expired,
+                claims: Some(claims),
+            }),
+            Checked::UnknownKey => Err(AccessRefusal::untrusted(AccessRefused::UnknownKey)),
+            Checked::BadSignature => Err(AccessRefusal::untrusted(AccessRefused::BadSignature)),
+            Checked::Malformed => Err(AccessRefusal::untrusted(AccessRefused::Malformed)),
         })
+    }
+
+    /// The principal a presented access token stands for, or why it is refused.
+    pub async fn authenticate(
+        &self,
+        pool: &DbPool,
+        token: &str,
+    ) -> Result<Result<AccessSubject, AccessRefusal>, KeyError> {
+        Ok(self.check_access(pool, token).await?.and_then(|claims| {
+            // Claims we signed always read; anything else is not ours.
+            claims
+                .subject()
+                .ok_or(AccessRefusal::untrusted(AccessRefused::Malformed))
+        }))
     }
 
     /// The current time, as the OAuth code sees it.
@@ -296,6 +340,14 @@ enum Tx {
 impl From<diesel::result::Error> for Tx {
     fn from(e: diesel::result::Error) -> Self {
         Tx::Db(e)
+    }
+}
+
+/// The owner's grants in the workspace they act in.
+fn own(owner: &Principal) -> GrantScope {
+    GrantScope {
+        workspace: owner.workspace_id,
+        owner: Some(owner.user_id),
     }
 }
 

@@ -70,19 +70,19 @@ impl AdminRow {
     }
 }
 
-/// An `<option>` of a filter.
-struct Choice {
-    value: &'static str,
-    label: &'static str,
-    selected: bool,
+/// An `<option>` of a filter (also on Admin > OAuth 2.0 API Tokens).
+pub(super) struct Choice {
+    pub(super) value: &'static str,
+    pub(super) label: &'static str,
+    pub(super) selected: bool,
 }
 
 /// A sortable column heading: its link, and whether (and how) it sorts now.
-struct SortHeading {
-    label: &'static str,
-    href: String,
+pub(super) struct SortHeading {
+    pub(super) label: &'static str,
+    pub(super) href: String,
     /// `aria-sort`: `ascending`, `descending` or `none`.
-    aria_sort: &'static str,
+    pub(super) aria_sort: &'static str,
 }
 
 #[derive(Template)]
@@ -272,31 +272,29 @@ fn delete_question(n: usize) -> String {
 
 /// Where to go after a delete: back to this page (with its filters), nowhere else.
 fn safe_back(back: &str) -> &str {
-    let ours = back == PAGE || back.starts_with("/admin/access-tokens?");
+    safe_back_to(back, PAGE)
+}
+
+/// `back` when it is `page` itself or `page` with a query string, `page` otherwise:
+/// a form's way back never leaves the admin page it came from.
+pub(super) fn safe_back_to<'a>(back: &'a str, page: &'a str) -> &'a str {
+    let ours = back == page
+        || back
+            .strip_prefix(page)
+            .is_some_and(|rest| rest.starts_with('?'));
     if ours && !back.contains(['\r', '\n', '\\']) {
         back
     } else {
-        PAGE
+        page
     }
 }
 
 impl AdminTokensPage {
     fn new(layout: Layout, rows: Vec<AdminRow>, q: &TokenQuery, total: i64) -> Self {
         let shown = rows.len() as i64;
-        let showing = if shown == 0 {
-            String::new()
-        } else {
-            format!(
-                "Showing {}–{} of {}",
-                thousands(q.offset + 1),
-                thousands(q.offset + shown),
-                thousands(total)
-            )
-        };
         let page = q.page();
-        let prev = (page > 1).then(|| page_url(q, q.sort, q.order.as_str(), page - 1));
-        let next =
-            (q.offset + shown < total).then(|| page_url(q, q.sort, q.order.as_str(), page + 1));
+        let url = |sort, order, page| page_url(q, sort, order, page);
+        let heading = |key| sort_heading(q.sort, q.order, key, |s, o| url(s, o, 1));
         AdminTokensPage {
             layout,
             rows,
@@ -309,48 +307,80 @@ impl AdminTokensPage {
                     selected: q.status == Some(s),
                 })
                 .collect(),
-            sorts: SortKey::ALL
-                .into_iter()
-                .map(|k| Choice {
-                    value: k.as_str(),
-                    label: k.label(),
-                    selected: q.sort == k,
-                })
-                .collect(),
-            orders: [("desc", "Descending"), ("asc", "Ascending")]
-                .into_iter()
-                .map(|(value, label)| Choice {
-                    value,
-                    label,
-                    selected: q.order.as_str() == value,
-                })
-                .collect(),
-            sort_owner: heading(q, SortKey::Owner),
-            sort_created: heading(q, SortKey::Created),
-            sort_expires: heading(q, SortKey::Expires),
-            sort_last_used: heading(q, SortKey::LastUsed),
-            showing,
-            prev,
-            next,
-            here: page_url(q, q.sort, q.order.as_str(), page),
+            sorts: sort_choices(q.sort),
+            orders: order_choices(q.order),
+            sort_owner: heading(SortKey::Owner),
+            sort_created: heading(SortKey::Created),
+            sort_expires: heading(SortKey::Expires),
+            sort_last_used: heading(SortKey::LastUsed),
+            showing: showing(q.offset, shown, total),
+            prev: (page > 1).then(|| url(q.sort, q.order, page - 1)),
+            next: (q.offset + shown < total).then(|| url(q.sort, q.order, page + 1)),
+            here: url(q.sort, q.order, page),
             filtered: q.owner.is_some() || q.status.is_some(),
         }
     }
 }
 
-/// The heading of the column `key` sorts by: a link that sorts by it (or, when it
-/// already does, in the other direction).
-fn heading(q: &TokenQuery, key: SortKey) -> SortHeading {
-    let current = key == q.sort;
-    let order = if current {
-        q.order.reversed()
+/// "Showing 1–50 of 3,214", or nothing when nothing is shown.
+pub(super) fn showing(offset: i64, shown: i64, total: i64) -> String {
+    if shown == 0 {
+        return String::new();
+    }
+    format!(
+        "Showing {}–{} of {}",
+        thousands(offset + 1),
+        thousands(offset + shown),
+        thousands(total)
+    )
+}
+
+/// The "Sort by" options, `current` selected.
+pub(super) fn sort_choices(current: SortKey) -> Vec<Choice> {
+    SortKey::ALL
+        .into_iter()
+        .map(|k| Choice {
+            value: k.as_str(),
+            label: k.label(),
+            selected: current == k,
+        })
+        .collect()
+}
+
+/// The "Order" options, `current` selected.
+pub(super) fn order_choices(current: SortOrder) -> Vec<Choice> {
+    [
+        (SortOrder::Desc, "Descending"),
+        (SortOrder::Asc, "Ascending"),
+    ]
+    .into_iter()
+    .map(|(o, label)| Choice {
+        value: o.as_str(),
+        label,
+        selected: current == o,
+    })
+    .collect()
+}
+
+/// The heading of the column `key` sorts by, on a page sorted by `sort`/`order`: a
+/// link (made by `url`) that sorts by it, or, when it already does, in the other
+/// direction.
+pub(super) fn sort_heading(
+    sort: SortKey,
+    order: SortOrder,
+    key: SortKey,
+    url: impl Fn(SortKey, SortOrder) -> String,
+) -> SortHeading {
+    let current = key == sort;
+    let next = if current {
+        order.reversed()
     } else {
         key.default_order()
     };
     SortHeading {
         label: key.label(),
-        href: page_url(q, key, order.as_str(), 1),
-        aria_sort: match (current, q.order) {
+        href: url(key, next),
+        aria_sort: match (current, order) {
             (false, _) => "none",
             (true, SortOrder::Asc) => "ascending",
             (true, SortOrder::Desc) => "descending",
@@ -359,8 +389,8 @@ fn heading(q: &TokenQuery, key: SortKey) -> SortHeading {
 }
 
 /// This page's address with the same filters, sorted by `sort`/`order`, at `page`.
-fn page_url(q: &TokenQuery, sort: SortKey, order: &str, page: i64) -> String {
-    let mut url = format!("{PAGE}?sort={}&order={order}", sort.as_str());
+fn page_url(q: &TokenQuery, sort: SortKey, order: SortOrder, page: i64) -> String {
+    let mut url = format!("{PAGE}?sort={}&order={}", sort.as_str(), order.as_str());
     if let Some(owner) = &q.owner {
         url.push_str("&owner=");
         url.push_str(&percent_encode(owner));
@@ -376,7 +406,7 @@ fn page_url(q: &TokenQuery, sort: SortKey, order: &str, page: i64) -> String {
 }
 
 /// Percent-encodes a query-string value (everything but RFC 3986 unreserved bytes).
-fn percent_encode(s: &str) -> String {
+pub(super) fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
@@ -388,7 +418,7 @@ fn percent_encode(s: &str) -> String {
 }
 
 /// `3214` as `3,214`.
-fn thousands(n: i64) -> String {
+pub(super) fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

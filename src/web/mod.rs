@@ -1,10 +1,12 @@
 //! The HTML pages: routes, the signed-in-user extractor, the shared layout, rendering.
 
+mod admin_oauth_tokens;
 mod admin_tokens;
 mod assets;
 mod audit_log;
 mod error;
 mod login;
+mod oauth_tokens;
 mod people;
 mod preferences;
 mod tokens;
@@ -103,7 +105,44 @@ pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
             .route(web::get().to(tokens::confirm_delete))
             .route(web::post().to(tokens::delete)),
     )
-    .configure(admin_tokens_routes);
+    .configure(admin_tokens_routes)
+    .configure(oauth_tokens_routes);
+}
+
+/// Preferences > OAuth 2.0 API Tokens and Admin > OAuth 2.0 API Tokens. The literal `selected` and `new` come before
+/// the `{tokenId}` paths.
+fn oauth_tokens_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/preferences/oauth-tokens")
+            .route(web::get().to(oauth_tokens::list))
+            .route(web::post().to(oauth_tokens::create)),
+    )
+    .route(
+        "/preferences/oauth-tokens/new",
+        web::get().to(oauth_tokens::new_form),
+    )
+    .route(
+        "/preferences/oauth-tokens/selected",
+        web::post().to(oauth_tokens::selected),
+    )
+    .service(
+        web::resource("/preferences/oauth-tokens/{tokenId}/{action}")
+            .route(web::get().to(oauth_tokens::confirm_one))
+            .route(web::post().to(oauth_tokens::act_one)),
+    )
+    .route(
+        "/admin/oauth-tokens",
+        web::get().to(admin_oauth_tokens::list),
+    )
+    .route(
+        "/admin/oauth-tokens/selected",
+        web::post().to(admin_oauth_tokens::selected),
+    )
+    .service(
+        web::resource("/admin/oauth-tokens/{tokenId}/{action}")
+            .route(web::get().to(admin_oauth_tokens::confirm_one))
+            .route(web::post().to(admin_oauth_tokens::act_one)),
+    );
 }
 
 /// Admin > Access Tokens.

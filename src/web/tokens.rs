@@ -95,7 +95,15 @@ struct TokensPage {
     created: Option<Created>,
     form: GenerateForm,
     /// Why this user cannot generate tokens here, if they cannot.
-    refusal: Option<String>,
+    refusal: Option<Refusal>,
+}
+
+/// Why Generate is not offered, as the notice says it.
+struct Refusal {
+    message: String,
+    /// Whether to suggest asking a workspace admin: not when legacy tokens are
+    /// turned off, where the way forward is OAuth 2.0 API tokens.
+    ask_admin: bool,
 }
 
 #[derive(Template)]
@@ -156,8 +164,11 @@ pub async fn list(
         created,
         form: GenerateForm::blank(&policy),
         refusal: policy
-            .generation_refused(user.principal.role)
-            .map(|v| v.to_string()),
+            .legacy_generation_refused(user.principal.role)
+            .map(|v| Refusal {
+                message: v.to_string(),
+                ask_admin: v.admin_could_allow(),
+            }),
     };
     render(StatusCode::OK, &page)
 }
@@ -168,7 +179,7 @@ pub async fn new_form(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let policy = tokens::policy(&state.pool, &user.principal).await?;
-    if let Some(refused) = policy.generation_refused(user.principal.role) {
+    if let Some(refused) = policy.legacy_generation_refused(user.principal.role) {
         return Err(PageError::Forbidden(refused.to_string()));
     }
     render(

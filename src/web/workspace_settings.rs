@@ -19,6 +19,7 @@ struct SettingsForm {
     members_may_generate: bool,
     max_lifetime_days: String,
     allow_never_expires: bool,
+    allow_legacy_tokens: bool,
     max_error: Option<String>,
 }
 
@@ -29,6 +30,7 @@ impl SettingsForm {
             members_may_generate: p.members_may_generate,
             max_lifetime_days: p.max_lifetime.as_days().to_string(),
             allow_never_expires: p.allow_never_expires,
+            allow_legacy_tokens: p.allow_legacy_tokens,
             max_error: None,
         }
     }
@@ -53,6 +55,7 @@ pub struct SettingsInput {
     #[serde(default)]
     max_lifetime_days: String,
     allow_never_expires: Option<String>,
+    allow_legacy_tokens: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +123,7 @@ pub async fn save(
             members_may_generate: input.members_may_generate.is_some(),
             max_lifetime_days: input.max_lifetime_days.clone(),
             allow_never_expires: input.allow_never_expires.is_some(),
+            allow_legacy_tokens: input.allow_legacy_tokens.is_some(),
             max_error: Some(
                 "Enter -1 (unlimited) or a whole number of days from 1 to 3650.".into(),
             ),
@@ -136,6 +140,7 @@ pub async fn save(
         members_may_generate: input.members_may_generate.is_some(),
         max_lifetime,
         allow_never_expires: input.allow_never_expires.is_some(),
+        allow_legacy_tokens: input.allow_legacy_tokens.is_some(),
     };
     let saved =
         workspace_settings::update(&state.pool, &user.principal, user.address, policy).await?;

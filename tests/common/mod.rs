@@ -283,6 +283,24 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The first column of every row `sql` selects, as bytes (to inspect what is
+    /// stored, such as a sealed value). The column must be named `value`.
+    pub fn query_bytes(&self, sql: &str) -> Vec<Vec<u8>> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Binary)]
+            value: Vec<u8>,
+        }
+        let mut conn = self.pool.get().unwrap();
+        diesel::sql_query(sql)
+            .load::<Row>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.value)
+            .collect()
+    }
+
     /// Runs SQL against the test database (to age a token, inspect a row, ...).
     pub fn execute_sql(&self, sql: &str) {
         use diesel::RunQueryDsl;

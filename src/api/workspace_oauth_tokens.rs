@@ -1,0 +1,354 @@
+//! `/v4/workspaceOAuthTokens`: a workspace admin lists, disables and deletes the
+//! OAuth 2.0 API tokens of everyone in the workspace, one or many at once. Anyone
+//! else gets 403 `AccessControlException`.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::admin_tokens::require_admin;
+use crate::domain::grant_query::{GrantIds, GrantQuery, RawGrantQuery};
+use crate::domain::oauth::GrantId;
+use crate::domain::Timestamp;
+use crate::models::oauth::OwnedGrant;
+use crate::oauth::Scope;
+use crate::startup::AppState;
+
+use super::admin_tokens::{query_config, TokenOwner, MAX_BULK_BODY_BYTES};
+use super::oauth_tokens::{
+    parse_id, OAuthBulkDeleteResult, OAuthBulkDisableResult, OAuthTokenIdsRequest, OAuthTokenInfo,
+};
+use super::{ApiCaller, ApiError, ErrorEnvelope};
+
+/// The routes, inside `/v4`. The literal paths come before `{tokenId}`: actix
+/// gives a request to the first resource whose path matches.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let not_found = || web::to(super::route_not_found);
+    cfg.service(
+        web::resource("/workspaceOAuthTokens")
+            .app_data(query_config())
+            .route(web::get().to(list))
+            .default_service(not_found()),
+    )
+    .service(
+        web::resource("/workspaceOAuthTokens/disable")
+            .app_data(super::json_config().limit(MAX_BULK_BODY_BYTES))
+            .route(web::post().to(disable_many))
+            .default_service(not_found()),
+    )
+    .service(
+        web::resource("/workspaceOAuthTokens/delete")
+            .app_data(super::json_config().limit(MAX_BULK_BODY_BYTES))
+            .route(web::post().to(delete_many))
+            .default_service(not_found()),
+    )
+    .service(
+        web::resource("/workspaceOAuthTokens/{tokenId}")
+            .route(web::delete().to(delete))
+            .default_service(not_found()),
+    )
+    .service(
+        web::resource("/workspaceOAuthTokens/{tokenId}/disable")
+            .route(web::post().to(disable))
+            .default_service(not_found()),
+    );
+}
+
+/// An OAuth API token of the workspace, with its owner.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkspaceOAuthTokenInfo {
+    #[serde(flatten)]
+    pub info: OAuthTokenInfo,
+    pub owner: TokenOwner,
+}
+
+impl WorkspaceOAuthTokenInfo {
+    fn new(g: &OwnedGrant, now: Timestamp) -> Self {
+        WorkspaceOAuthTokenInfo {
+            info: OAuthTokenInfo::new(&g.grant, now),
+            owner: TokenOwner {
+                id: g.grant.user_id.to_string(),
+                username: g.owner_username.clone(),
+            },
+        }
+    }
+}
+
+/// One page of the workspace's OAuth API tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkspaceOAuthTokenList {
+    pub data: Vec<WorkspaceOAuthTokenInfo>,
+    /// How many tokens match the filters in all (not only on this page).
+    pub count: i64,
+}
+
+/// The query string of the list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only this user's tokens (exact username).
+    #[param(max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    owner: Option<String>,
+    /// `active`, `disabled` or `expired` (a disabled token counts as disabled even
+    /// once past its expiry).
+    #[param(pattern = "^(active|disabled|expired)$")]
+    status: Option<String>,
+    /// Only tokens whose name contains this text, ignoring case (on SQLite, only
+    /// the case of ASCII letters).
+    #[param(max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    name: Option<String>,
+    /// `created` (default), `expires`, `lastUsed` (never-used first) or `owner`
+    /// (username).
+    #[param(pattern = "^(created|expires|lastUsed|owner)$")]
+    sort: Option<String>,
+    /// `asc` or `desc`; default `desc`, or `asc` when sorting by owner.
+    #[param(pattern = "^(asc|desc)$")]
+    order: Option<String>,
+    /// Rows to return, 1 to 500 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    limit: Option<String>,
+    /// Rows to skip (default 0).
+    #[param(value_type = Option<i64>, minimum = 0)]
+    offset: Option<String>,
+}
+
+impl ListParams {
+    /// The API takes the documented values exactly: the page's form sends blanks
+    /// for "any" and the shared parser forgives them, but here a blank or padded
+    /// value is as wrong as any other the schema does not allow.
+    fn check_exact(&self) -> Result<(), ApiError> {
+        let one_of = |field: &str, value: &Option<String>, allowed: &[&str]| match value {
+            Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::invalid_field(
+                field,
+                format!("{field} must be one of {}.", allowed.join(", ")),
+            )),
+            _ => Ok(()),
+        };
+        one_of("status", &self.status, &["active", "disabled", "expired"])?;
+        one_of(
+            "sort",
+            &self.sort,
+            &["created", "expires", "lastUsed", "owner"],
+        )?;
+        one_of("order", &self.order, &["asc", "desc"])?;
+        for (field, value) in [("limit", &self.limit), ("offset", &self.offset)] {
+            if let Some(v) = value {
+                if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+                    return Err(ApiError::invalid_field(
+                        field,
+                        format!("{field} must be a whole number."),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn query(&self) -> Result<GrantQuery, ApiError> {
+        self.check_exact()?;
+        Ok(GrantQuery::parse(&RawGrantQuery {
+            owner: self.owner.as_deref(),
+            status: self.status.as_deref(),
+            name: self.name.as_deref(),
+            sort: self.sort.as_deref(),
+            order: self.order.as_deref(),
+        })?
+        .with_limit_offset(self.limit.as_deref(), self.offset.as_deref())?)
+    }
+}
+
+fn not_found(id: GrantId) -> ApiError {
+    ApiError::NotFound(format!(
+        "No OAuth API token with ID {id} exists in this workspace."
+    ))
+}
+
+/// List the OAuth API tokens of everyone in the caller's workspace (admins only).
+#[utoipa::path(
+    get,
+    path = "/v4/workspaceOAuthTokens",
+    operation_id = "listWorkspaceOAuthTokens",
+    tag = "workspaceOAuthTokens",
+    params(ListParams),
+    responses(
+        (status = 200, body = WorkspaceOAuthTokenList),
+        (status = 400, description = "An invalid filter, sort, limit or offset (`details.field`)", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn list(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&caller.principal)?;
+    let query = params.query()?;
+    let page = state
+        .oauth
+        .list_workspace(&state.pool, &caller.principal, query)
+        .await?;
+    Ok(HttpResponse::Ok().json(WorkspaceOAuthTokenList {
+        data: page
+            .grants
+            .iter()
+            .map(|g| WorkspaceOAuthTokenInfo::new(g, page.now))
+            .collect(),
+        count: page.total,
+    }))
+}
+
+/// Disable any OAuth API token of the caller's workspace (admins only): its refresh
+/// token stops at once (for good); access tokens already issued work until they
+/// expire (an hour at most). Disabling a disabled token changes nothing.
+#[utoipa::path(
+    post,
+    path = "/v4/workspaceOAuthTokens/{tokenId}/disable",
+    operation_id = "disableWorkspaceOAuthToken",
+    tag = "workspaceOAuthTokens",
+    params(("tokenId" = String, Path, format = Uuid, description = "The token's ID")),
+    responses(
+        (status = 200, description = "The token, disabled", body = WorkspaceOAuthTokenInfo),
+        (status = 400, description = "Malformed token ID", body = ErrorEnvelope),
+        (status = 404, description = "No such token in the workspace", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn disable(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&caller.principal)?;
+    let id = parse_id(&path)?;
+    let outcome = state
+        .oauth
+        .disable(
+            &state.pool,
+            &caller.principal,
+            caller.address,
+            Scope::Workspace,
+            GrantIds::one(id),
+        )
+        .await?;
+    let grant = outcome
+        .done
+        .iter()
+        .chain(&outcome.unchanged)
+        .next()
+        .ok_or_else(|| not_found(id))?;
+    Ok(HttpResponse::Ok().json(WorkspaceOAuthTokenInfo::new(grant, state.oauth.now())))
+}
+
+/// Delete any OAuth API token of the caller's workspace (admins only): its refresh
+/// token stops at once; access tokens already issued work until they expire (an
+/// hour at most).
+#[utoipa::path(
+    delete,
+    path = "/v4/workspaceOAuthTokens/{tokenId}",
+    operation_id = "deleteWorkspaceOAuthToken",
+    tag = "workspaceOAuthTokens",
+    params(("tokenId" = String, Path, format = Uuid, description = "The token's ID")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed token ID", body = ErrorEnvelope),
+        (status = 404, description = "No such token in the workspace", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn delete(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&caller.principal)?;
+    let id = parse_id(&path)?;
+    let outcome = state
+        .oauth
+        .delete(
+            &state.pool,
+            &caller.principal,
+            caller.address,
+            Scope::Workspace,
+            GrantIds::one(id),
+        )
+        .await?;
+    if outcome.done.is_empty() {
+        return Err(not_found(id));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Disable many OAuth API tokens of the caller's workspace at once (admins only).
+/// Ids that are unknown or of another workspace are reported, not acted on.
+#[utoipa::path(
+    post,
+    path = "/v4/workspaceOAuthTokens/disable",
+    operation_id = "disableWorkspaceOAuthTokens",
+    tag = "workspaceOAuthTokens",
+    request_body = OAuthTokenIdsRequest,
+    responses(
+        (status = 200, body = OAuthBulkDisableResult),
+        (status = 400, description = "No ids, more than 1000, or a malformed one (`details.field`: `tokenIds`), or a body of another shape", body = ErrorEnvelope),
+        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn disable_many(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    // A `Result`, so that credentials (and the role) are judged before the body.
+    body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
+    require_admin(&caller.principal).map_err(ApiError::from)?;
+    let ids = body?.into_inner().0.ids()?;
+    let outcome = state
+        .oauth
+        .disable(
+            &state.pool,
+            &caller.principal,
+            caller.address,
+            Scope::Workspace,
+            ids,
+        )
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(OAuthBulkDisableResult::from(&outcome)))
+}
+
+/// Delete many OAuth API tokens of the caller's workspace at once (admins only).
+/// Ids that are unknown or of another workspace are reported, not acted on.
+#[utoipa::path(
+    post,
+    path = "/v4/workspaceOAuthTokens/delete",
+    operation_id = "deleteWorkspaceOAuthTokens",
+    tag = "workspaceOAuthTokens",
+    request_body = OAuthTokenIdsRequest,
+    responses(
+        (status = 200, body = OAuthBulkDeleteResult),
+        (status = 400, description = "No ids, more than 1000, or a malformed one (`details.field`: `tokenIds`), or a body of another shape", body = ErrorEnvelope),
+        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn delete_many(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
+    require_admin(&caller.principal).map_err(ApiError::from)?;
+    let ids = body?.into_inner().0.ids()?;
+    let outcome = state
+        .oauth
+        .delete(
+            &state.pool,
+            &caller.principal,
+            caller.address,
+            Scope::Workspace,
+            ids,
+        )
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(OAuthBulkDeleteResult::from(&outcome)))
+}

@@ -1,0 +1,117 @@
+//! The revoked access tokens in memory: checked on every use of an access token
+//! (so that check still reads no database), filled at start and by polling.
+//!
+//! A revocation made on this instance counts at once; one made on another instance
+//! counts here at the next poll, within [`POLL_SECONDS`]. Each poll reads the rows
+//! stored since shortly before the last successful poll: the overlap covers clocks
+//! of instances that differ by up to [`POLL_OVERLAP_SECONDS`] and transactions that
+//! commit after a later one, and a poll missed (database down) is made up by the
+//! next one, which starts from the last poll that worked.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use crate::db::{self, DbError, DbPool};
+use crate::domain::{SharedClock, Timestamp};
+use crate::models::revoked_access_token::{self as store, Revocation};
+
+/// How often each instance polls for revocations made elsewhere.
+pub const POLL_SECONDS: u64 = 1;
+/// How far before the last successful poll each poll looks.
+const POLL_OVERLAP_SECONDS: i64 = 300;
+/// Stored rows are purged this long after their token expired: an hour of margin
+/// for instances whose clocks run behind (they still take the token until then).
+const PURGE_AFTER_EXPIRY_SECONDS: i64 = 3600;
+/// Purge once every this many polls (ten minutes).
+pub const PURGE_EVERY_POLLS: u32 = 600;
+
+struct Inner {
+    /// Revoked `jti` → the token's expiry, after which it need not be remembered.
+    jtis: HashMap<String, Timestamp>,
+    /// When the last successful poll (or the load) started, by this instance's clock.
+    last_poll: Timestamp,
+}
+
+/// The revoked access tokens that have not expired yet, shared by every worker.
+pub struct Revocations {
+    inner: RwLock<Inner>,
+    clock: SharedClock,
+}
+
+impl Revocations {
+    /// Loads every stored revocation whose token has not expired.
+    pub async fn load(pool: &DbPool, clock: SharedClock) -> Result<Self, DbError> {
+        let now = clock.now();
+        let rows = db::run(pool, move |conn| {
+            Ok(store::revoked_since(
+                conn,
+                Timestamp::from_millis(i64::MIN),
+                now,
+            )?)
+        })
+        .await?;
+        let set = Revocations {
+            inner: RwLock::new(Inner {
+                jtis: HashMap::new(),
+                last_poll: now,
+            }),
+            clock,
+        };
+        set.remember(rows);
+        Ok(set)
+    }
+
+    /// Whether the access token `jti` is revoked (as far as this instance knows).
+    pub fn contains(&self, jti: &str) -> bool {
+        self.read().jtis.contains_key(jti)
+    }
+
+    /// Remembers a revocation made on this instance, so it counts at once.
+    pub fn add(&self, jti: String, expires_at: Timestamp) {
+        self.write().jtis.insert(jti, expires_at);
+    }
+
+    /// Picks up the revocations other instances stored since the last poll, and
+    /// forgets those whose token has expired.
+    pub async fn poll(&self, pool: &DbPool) -> Result<(), DbError> {
+        let now = self.clock.now();
+        let since = self.read().last_poll.plus_seconds(-POLL_OVERLAP_SECONDS);
+        let rows = db::run(pool, move |conn| {
+            Ok(store::revoked_since(conn, since, now)?)
+        })
+        .await?;
+        self.remember(rows);
+        let mut inner = self.write();
+        inner.jtis.retain(|_, expires| *expires > now);
+        inner.last_poll = inner.last_poll.max(now);
+        Ok(())
+    }
+
+    /// Deletes the stored revocations of tokens long expired; how many.
+    pub async fn purge(&self, pool: &DbPool) -> Result<usize, DbError> {
+        let before = self.clock.now().plus_seconds(-PURGE_AFTER_EXPIRY_SECONDS);
+        db::run(pool, move |conn| Ok(store::purge_expired(conn, before)?)).await
+    }
+
+    fn remember(&self, rows: Vec<Revocation>) {
+        if rows.is_empty() {
+            return;
+        }
+        let mut inner = self.write();
+        for row in rows {
+            inner.jtis.insert(row.jti, row.expires_at);
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner
+            .read()
+            .expect("the revocation lock is never poisoned")
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner
+            .write()
+            .expect("the revocation lock is never poisoned")
+    }
+}
