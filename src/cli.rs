@@ -1,6 +1,7 @@
 //! The command line: `serve`, `user add` and `user passwd`.
 
 use std::io::Read;
+use std::num::NonZeroU32;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -104,6 +105,35 @@ pub struct ServeArgs {
         default_value = "false"
     )]
     pub disable_api_access_tokens: bool,
+
+    /// How many verified tokens each instance keeps in memory, so that checking
+    /// them again needs no database read.
+    #[arg(
+        long,
+        env = "ACCESS_TOKENS_TOKEN_CACHE_SIZE",
+        default_value_t = crate::auth::cache::DEFAULT_CAPACITY,
+        value_name = "ENTRIES"
+    )]
+    pub token_cache_size: u64,
+
+    /// How many invalid tokens one address may present in a burst before it is
+    /// answered 429 (IPv6: per /64).
+    #[arg(
+        long,
+        env = "ACCESS_TOKENS_INVALID_TOKEN_BURST",
+        default_value_t = NonZeroU32::new(crate::auth::invalid_tokens::DEFAULT_BURST).expect("non-zero"),
+        value_name = "COUNT"
+    )]
+    pub invalid_token_burst: NonZeroU32,
+
+    /// How many invalid tokens a second one address is allowed after its burst.
+    #[arg(
+        long,
+        env = "ACCESS_TOKENS_INVALID_TOKEN_RATE",
+        default_value_t = NonZeroU32::new(crate::auth::invalid_tokens::DEFAULT_PER_SECOND).expect("non-zero"),
+        value_name = "PER_SECOND"
+    )]
+    pub invalid_token_rate: NonZeroU32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +186,9 @@ fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         secure_cookie: args.secure_cookie,
         api_access_tokens: !args.disable_api_access_tokens,
         clock: crate::domain::clock::system(),
+        token_cache_size: args.token_cache_size,
+        invalid_token_burst: args.invalid_token_burst,
+        invalid_token_rate: args.invalid_token_rate,
     };
     actix_web::rt::System::new().block_on(async move {
         let path = settings.database.clone();

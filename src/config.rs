@@ -1,5 +1,7 @@
 //! Settings for a running server, from flags and environment; secrets as secret types.
 
+use std::num::NonZeroU32;
+
 use actix_web::cookie::Key;
 use sha2::{Digest, Sha512};
 
@@ -27,6 +29,12 @@ pub struct Settings {
     pub api_access_tokens: bool,
     /// Where the OAuth code reads "now": the system clock, or one the tests move.
     pub clock: SharedClock,
+    /// How many verified tokens the cache keeps (see `auth::cache`).
+    pub token_cache_size: u64,
+    /// Invalid tokens one address may present in a burst, then per second, before
+    /// it is answered 429 (see `auth::invalid_tokens`).
+    pub invalid_token_burst: NonZeroU32,
+    pub invalid_token_rate: NonZeroU32,
 }
 
 impl Settings {
@@ -39,6 +47,11 @@ impl Settings {
             secure_cookie: false,
             api_access_tokens: true,
             clock: crate::domain::clock::system(),
+            token_cache_size: crate::auth::cache::DEFAULT_CAPACITY,
+            invalid_token_burst: NonZeroU32::new(crate::auth::invalid_tokens::DEFAULT_BURST)
+                .expect("non-zero"),
+            invalid_token_rate: NonZeroU32::new(crate::auth::invalid_tokens::DEFAULT_PER_SECOND)
+                .expect("non-zero"),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! - [`auth`]: passwords, sign-in throttling, the session, token verification.
 //! - [`web`]: the HTML pages; [`api`]: the v4 JSON API and its OpenAPI document.
 //! - [`oauth`]: OAuth 2.0 API tokens (grants, refresh, signed access tokens, keys).
+//! - [`forward_auth`]: `/auth/verify`, the token check reverse proxies call.
 //! - [`startup`]: the app factory and the bound server; [`cli`]: the command line.
 
 pub mod admin_tokens;
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod forward_auth;
 pub mod models;
 pub mod oauth;
 pub mod people;

@@ -8,13 +8,17 @@ use actix_session::SessionMiddleware;
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{from_fn, DefaultHeaders, Next};
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::telemetry::RedactingRootSpan;
 
-use crate::auth::{LoginThrottle, RefusalLimiter};
+use crate::auth::cache::TokenCache;
+use crate::auth::changes::ChangeFeed;
+use crate::auth::invalid_tokens::InvalidTokenThrottle;
+use crate::auth::last_used::LastUsed;
+use crate::auth::{LoginThrottle, RefusalLimiter, TokenChecks};
 use crate::config::{SessionKey, Settings};
 use crate::db::{self, DbPool};
 use crate::oauth::{KeySet, OAuth, Revocations};
@@ -29,8 +33,11 @@ const SESSION_KEY_SETTING: &str = "session_key";
 pub struct AppState {
     pub pool: DbPool,
     pub throttle: LoginThrottle,
-    /// Holds back refused-token events beyond a few per minute (see `auth::refusals`).
-    pub refusals: RefusalLimiter,
+    /// What checking a Bearer token needs: the cache of verified tokens and the
+    /// change feed that keeps it true, "last used" written behind, the throttle of
+    /// addresses presenting invalid tokens, and the limiter of refused-token events
+    /// in the audit log.
+    pub tokens: TokenChecks,
     /// The instance switch for the whole token feature (see `Settings`).
     pub api_access_tokens: bool,
     /// OAuth 2.0 API tokens: the signing keys and revoked access tokens in memory,
@@ -72,9 +79,11 @@ pub fn app(
         .app_data(api::json_config())
         .app_data(api::path_config())
         .configure(|cfg| api::oauth::routes(cfg, config.api_access_tokens))
+        .configure(crate::forward_auth::routes)
         .service(api::scope(config.api_access_tokens))
         .configure(|cfg| pages::routes(cfg, config.api_access_tokens))
         .default_service(web::to(pages::not_found))
+        .wrap(from_fn(read_feed_after_changes))
         .wrap(session)
         .wrap(security_headers())
         .wrap(TracingLogger::<RedactingRootSpan>::new())
@@ -99,6 +108,7 @@ fn security_headers() -> DefaultHeaders {
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -122,10 +132,20 @@ impl Application {
         };
         let keys = KeySet::load(&pool, settings.clock.clone()).await?;
         let revocations = Revocations::load(&pool, settings.clock.clone()).await?;
+        let feed = ChangeFeed::start(&pool).await?;
         let state = web::Data::new(AppState {
             pool,
             throttle: LoginThrottle::new(),
-            refusals: RefusalLimiter::new(),
+            tokens: TokenChecks {
+                cache: TokenCache::new(settings.token_cache_size),
+                feed,
+                last_used: LastUsed::new(),
+                invalid: InvalidTokenThrottle::new(
+                    settings.invalid_token_burst,
+                    settings.invalid_token_rate,
+                ),
+                refusals: RefusalLimiter::new(),
+            },
             api_access_tokens: settings.api_access_tokens,
             oauth: OAuth {
                 keys,
@@ -135,22 +155,36 @@ impl Application {
         });
         spawn_key_reloads(state.clone());
         spawn_revocation_polls(state.clone());
+        spawn_feed_reads(state.clone());
+        spawn_last_used_writes(state.clone());
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let server = HttpServer::new(move || app(state.clone(), config.clone()))
-            .listen(listener)?
-            .run();
-        Ok(Self { port, server })
+        let server = {
+            let state = state.clone();
+            HttpServer::new(move || app(state.clone(), config.clone()))
+                .listen(listener)?
+                .run()
+        };
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until the process is told to stop (Ctrl-C or SIGTERM).
+    /// Serves until the process is told to stop (Ctrl-C or SIGTERM), then writes
+    /// the uses of tokens noted since the last write.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Err(e) = self.state.tokens.last_used.flush(&self.state.pool).await {
+            tracing::warn!(error = %e, "the last uses of tokens could not be recorded");
+        }
+        served
     }
 }
 
@@ -191,6 +225,86 @@ fn spawn_revocation_polls(state: web::Data<AppState>) {
             }
         }
     });
+}
+
+/// Several times a second, read the change feed into the cache of verified tokens;
+/// every ten minutes, purge old rows. A failure is logged (once per outage); the
+/// cache is not trusted until a read works again.
+fn spawn_feed_reads(state: web::Data<AppState>) {
+    use crate::auth::changes::POLL_MILLIS;
+    actix_web::rt::spawn(async move {
+        let period = std::time::Duration::from_millis(POLL_MILLIS);
+        let purge_every = (600_000 / POLL_MILLIS) as u32;
+        let mut round: u32 = 0;
+        let mut failing = false;
+        loop {
+            actix_web::rt::time::sleep(period).await;
+            round = round.wrapping_add(1);
+            match state
+                .tokens
+                .feed
+                .read(&state.pool, &state.tokens.cache)
+                .await
+            {
+                Ok(()) if failing => {
+                    failing = false;
+                    tracing::info!("the change feed is read again; cached tokens are trusted");
+                }
+                Ok(()) => {}
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e, "the change feed could not be read; every token check reads the database until it can");
+                }
+                Err(_) => {}
+            }
+            if round % purge_every == 0 {
+                if let Err(e) = state.tokens.feed.purge(&state.pool).await {
+                    tracing::warn!(error = %e, "old rows of the change feed could not be purged");
+                }
+            }
+        }
+    });
+}
+
+/// Once a second, write the uses of tokens noted since the last write.
+fn spawn_last_used_writes(state: web::Data<AppState>) {
+    use crate::auth::last_used::FLUSH_MILLIS;
+    actix_web::rt::spawn(async move {
+        let period = std::time::Duration::from_millis(FLUSH_MILLIS);
+        loop {
+            actix_web::rt::time::sleep(period).await;
+            if let Err(e) = state.tokens.last_used.flush(&state.pool).await {
+                tracing::warn!(error = %e, "uses of tokens could not be recorded; retrying");
+            }
+        }
+    });
+}
+
+/// After a request that may have changed something (any method but GET, HEAD and
+/// OPTIONS), read the change feed before answering: what it changed (a deleted
+/// token, a deactivated user, ...) is then out of this instance's cache by the time
+/// the caller hears it is done. `/auth/verify` changes nothing, whatever its method.
+async fn read_feed_after_changes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let changing = !req.method().is_safe() && req.path() != crate::forward_auth::PATH;
+    let state = changing
+        .then(|| req.app_data::<web::Data<AppState>>().cloned())
+        .flatten();
+    let response = next.call(req).await?;
+    if let Some(state) = state {
+        if let Err(e) = state
+            .tokens
+            .feed
+            .read(&state.pool, &state.tokens.cache)
+            .await
+        {
+            // The timer's next read will act on it, a fraction of a second later.
+            tracing::warn!(error = %e, "the change feed could not be read after a change");
+        }
+    }
+    Ok(response)
 }
 
 /// The session key kept in the database, generated on first start, so a restart

@@ -7,7 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::refusals::{self, Refusal, RefusalReason};
+use crate::auth::cache::Acting;
+use crate::auth::refusals::{Refusal, RefusalReason};
 use crate::auth::{self, bearer, Principal};
 use crate::domain::oauth::{looks_like_jwt, GrantId};
 use crate::domain::{Password, TokenId, WorkspaceId};
@@ -106,24 +107,7 @@ impl FromRequest for ApiCaller {
         Box::pin(async move {
             let state = state.ok_or(ApiError::Internal)?;
             match presented? {
-                Presented::Bearer(value) => {
-                    if !state.api_access_tokens {
-                        return Err(unauthenticated(
-                            "API access tokens are turned off on this server.",
-                            true,
-                        ));
-                    }
-                    if looks_like_jwt(&value) {
-                        return oauth_caller(&state, &value, addr).await;
-                    }
-                    let (principal, id) =
-                        bearer::verify(&state.pool, &state.refusals, &value, addr).await?;
-                    Ok(ApiCaller {
-                        principal,
-                        credential: Credential::Token(id),
-                        address: addr,
-                    })
-                }
+                Presented::Bearer(value) => bearer_caller(&state, &value, addr).await,
                 Presented::Basic { username, password } => {
                     let (principal, _) = auth::sign_in(
                         &state.pool,
@@ -145,12 +129,38 @@ impl FromRequest for ApiCaller {
     }
 }
 
+/// A caller by Bearer token: a legacy access token or an OAuth access token (a
+/// signed JWT). The API and forward authentication (`/auth/verify`) both check a
+/// Bearer token with this one function.
+pub async fn bearer_caller(
+    state: &AppState,
+    value: &str,
+    addr: Option<std::net::IpAddr>,
+) -> Result<ApiCaller, ApiError> {
+    if !state.api_access_tokens {
+        return Err(unauthenticated(
+            "API access tokens are turned off on this server.",
+            true,
+        ));
+    }
+    if looks_like_jwt(value) {
+        return oauth_caller(state, value, addr).await;
+    }
+    let (principal, id) = bearer::verify(&state.pool, &state.tokens, value, addr).await?;
+    Ok(ApiCaller {
+        principal,
+        credential: Credential::Token(id),
+        address: addr,
+    })
+}
+
 /// A caller by OAuth access token: its signature, expiry and revocation are checked
-/// in memory, and the principal is read from its claims, without a database read.
-/// So a change of role, a removal from the workspace or the workspace's "API Access
-/// Token" switch reaches an access token only when it is next refreshed (within the
-/// hour). A refusal goes to the audit log like a legacy token's, off the request
-/// path and rate-limited.
+/// in memory. Its subject's standing (active, a member, the workspace's tokens on,
+/// their role and names) comes from the cache of verified tokens, kept current by
+/// the change feed, so a deactivation or removal stops the access token as it
+/// stops a legacy token; only the first use on an instance reads the database. A
+/// refusal goes to the audit log like a legacy token's, off the request path and
+/// rate-limited, and counts against the address.
 async fn oauth_caller(
     state: &AppState,
     value: &str,
@@ -164,23 +174,55 @@ async fn oauth_caller(
             crate::oauth::KeyError::Db(e) => ApiError::from(e),
             _ => ApiError::Internal,
         })?;
+    let invalid = |refusal: Refusal| {
+        // A valid access token passes even from an address held back; an invalid
+        // one from such an address is told to wait.
+        let held = state.tokens.invalid.check(address);
+        bearer::refuse(&state.pool, &state.tokens, address, refusal);
+        match held {
+            Err(retry_after) => ApiError::TokensThrottled { retry_after },
+            Ok(()) => unauthenticated("The access token is invalid, expired or revoked.", true),
+        }
+    };
     let subject = match checked {
         Ok(subject) => subject,
-        Err(refused) => {
-            refusals::report(&state.pool, &state.refusals, address, refusal(&refused));
-            return Err(unauthenticated(
-                "The access token is invalid, expired or revoked.",
-                true,
-            ));
+        Err(refused) => return Err(invalid(refusal(&refused))),
+    };
+    let acting = match bearer::standing(
+        &state.pool,
+        &state.tokens,
+        subject.user_id,
+        subject.workspace_id,
+    )
+    .await
+    {
+        Ok(Some(acting)) => acting,
+        Ok(None) => {
+            return Err(invalid(Refusal {
+                reason: RefusalReason::OwnerInactive,
+                token: None,
+                grant: Some(subject.grant),
+                workspace: Some(subject.workspace_id),
+            }))
+        }
+        // The token is signed and lives an hour at most: with the database away,
+        // its claims stand, as they did before standings were checked.
+        Err(e) => {
+            tracing::warn!(error = %e, "an access token's subject could not be checked; its claims stand");
+            Acting {
+                username: subject.username,
+                workspace_name: subject.workspace_name,
+                role: subject.role,
+            }
         }
     };
     Ok(ApiCaller {
         principal: Principal {
             user_id: subject.user_id,
-            username: subject.username,
+            username: acting.username,
             workspace_id: subject.workspace_id,
-            workspace_name: subject.workspace_name,
-            role: subject.role,
+            workspace_name: acting.workspace_name,
+            role: acting.role,
         },
         credential: Credential::OAuthAccessToken(subject.grant),
         address,

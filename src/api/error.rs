@@ -39,6 +39,9 @@ pub enum ApiError {
     /// 429: too many failed sign-ins.
     #[error("Too many failed sign-in attempts. Try again later.")]
     Throttled { retry_after: Duration },
+    /// 429: too many invalid access tokens from the caller's address.
+    #[error("Too many invalid access tokens from this address. Try again later.")]
+    TokensThrottled { retry_after: Duration },
     /// 404 for an object the caller cannot see.
     /// 403 `AccessControlException`: authenticated, but not allowed to do this.
     #[error("{0}")]
@@ -127,7 +130,9 @@ impl ApiError {
         match self {
             ApiError::Validation { .. } => ErrorName::ValidationFailed,
             ApiError::Unauthenticated { .. } => ErrorName::UnauthorizedException,
-            ApiError::Throttled { .. } => ErrorName::TooManyRequestsException,
+            ApiError::Throttled { .. } | ApiError::TokensThrottled { .. } => {
+                ErrorName::TooManyRequestsException
+            }
             ApiError::AccessDenied(_) => ErrorName::AccessControlException,
             ApiError::NotFound(_) => ErrorName::ObjectNotFoundException,
             ApiError::Conflict(_) => ErrorName::ConflictException,
@@ -142,8 +147,8 @@ impl ApiError {
     fn details(&self) -> Value {
         match self {
             ApiError::Validation { details, .. } => details.clone(),
-            ApiError::Throttled { retry_after } => {
-                json!({ "retryAfterSeconds": retry_after.as_secs() })
+            ApiError::Throttled { retry_after } | ApiError::TokensThrottled { retry_after } => {
+                json!({ "retryAfterSeconds": retry_after.as_secs().max(1) })
             }
             ApiError::ReadOnly => json!({ "reason": "databaseReadOnly" }),
             ApiError::StorageFull => json!({ "reason": "diskFull" }),
@@ -157,7 +162,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Validation { status, .. } => *status,
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Throttled { .. } | ApiError::TokensThrottled { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -182,7 +189,7 @@ impl ResponseError for ApiError {
                 };
                 response.insert_header((header::WWW_AUTHENTICATE, challenge));
             }
-            ApiError::Throttled { retry_after } => {
+            ApiError::Throttled { retry_after } | ApiError::TokensThrottled { retry_after } => {
                 response.insert_header((
                     header::RETRY_AFTER,
                     retry_after.as_secs().max(1).to_string(),
@@ -252,6 +259,7 @@ impl From<BearerError> for ApiError {
                 message: "The access token is invalid, expired or deleted.".into(),
                 token_presented: true,
             },
+            BearerError::Throttled(retry_after) => ApiError::TokensThrottled { retry_after },
             BearerError::Db(e) => e.into(),
         }
     }

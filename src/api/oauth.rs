@@ -196,7 +196,9 @@ impl From<ApiError> for OAuthError {
                 message,
                 token_presented,
             },
-            ApiError::Throttled { retry_after } => OAuthError::Throttled { retry_after },
+            ApiError::Throttled { retry_after } | ApiError::TokensThrottled { retry_after } => {
+                OAuthError::Throttled { retry_after }
+            }
             ApiError::AccessDenied(message) => OAuthError::AccessDenied(message),
             ApiError::Unavailable | ApiError::ReadOnly | ApiError::StorageFull => {
                 OAuthError::Unavailable

@@ -1,14 +1,23 @@
-//! Checking a presented token value: parse, one read by primary key, a constant-time
-//! digest comparison, expiry, and recording the use (when the database can store it).
-//! A refusal is reported to the audit log (rate-limited, see [`super::refusals`]).
+//! Checking a presented token value: parse, then the cache of verified tokens or,
+//! on a miss, one read by primary key; a constant-time digest comparison, expiry,
+//! and noting the use ("last used" is written behind, see [`super::last_used`]).
+//! A refusal is reported to the audit log (rate-limited, see [`super::refusals`])
+//! and counted against its address (see [`super::invalid_tokens`]).
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::db::{self, DbError, DbPool};
-use crate::domain::{SecretDigest, Timestamp, TokenId, TokenStatus, TokenValue};
+use crate::domain::{
+    SecretDigest, Timestamp, TokenId, TokenStatus, TokenValue, UserId, WorkspaceId,
+};
 use crate::models;
 use crate::models::token::{ApiToken, TokenForVerification};
 
+use super::cache::{Acting, Standing, TokenCache, VerifiedToken};
+use super::changes::ChangeFeed;
+use super::invalid_tokens::InvalidTokenThrottle;
+use super::last_used::LastUsed;
 use super::refusals::{self, Refusal, RefusalLimiter, RefusalReason};
 use super::Principal;
 
@@ -20,25 +29,177 @@ pub enum BearerError {
     /// all.
     #[error("the access token is invalid, expired or deleted")]
     Invalid,
+    /// The address presented too many invalid tokens; it may try again after this.
+    #[error("too many invalid access tokens from this address")]
+    Throttled(Duration),
     #[error(transparent)]
     Db(#[from] DbError),
 }
 
-/// Verifies a token value presented from `address` and records its use; returns its
+/// What checking a Bearer token needs besides the pool, shared by every worker.
+pub struct TokenChecks {
+    pub cache: TokenCache,
+    pub feed: ChangeFeed,
+    pub last_used: LastUsed,
+    pub invalid: InvalidTokenThrottle,
+    pub refusals: RefusalLimiter,
+}
+
+/// Verifies a token value presented from `address` and notes its use; returns its
 /// owner and the token's id. A refusal goes to the audit log, off the request path.
 pub async fn verify(
     pool: &DbPool,
-    limiter: &RefusalLimiter,
+    checks: &TokenChecks,
     value: &str,
     address: Option<IpAddr>,
 ) -> Result<(Principal, TokenId), BearerError> {
-    match check(pool, value, Use::Record).await? {
-        Ok((principal, token)) => Ok((principal, token.id)),
-        Err(refusal) => {
-            refusals::report(pool, limiter, address, refusal);
-            Err(BearerError::Invalid)
+    let parsed = TokenValue::parse(value);
+    // A token verified before needs no database read, even from an address held
+    // back: that is how a valid caller behind a noisy address keeps working.
+    if let Some((id, secret)) = &parsed {
+        if let Some(cached) = checks.cache.token(*id) {
+            let now = Timestamp::now();
+            let presented = secret.digest();
+            let verdict = if !cached.digest.matches(&presented) {
+                Err(RefusalReason::WrongSecret)
+            } else if TokenStatus::at(cached.expires_at, now) != TokenStatus::Active {
+                Err(RefusalReason::Expired)
+            } else {
+                Ok(())
+            };
+            return match verdict {
+                Ok(()) => {
+                    checks.last_used.note(*id, now);
+                    Ok((cached.principal.clone(), *id))
+                }
+                Err(reason) => Err(refuse(
+                    pool,
+                    checks,
+                    address,
+                    Refusal {
+                        reason,
+                        token: Some(*id),
+                        grant: None,
+                        workspace: Some(cached.principal.workspace_id),
+                    },
+                )),
+            };
         }
     }
+    checks
+        .invalid
+        .check(address)
+        .map_err(BearerError::Throttled)?;
+    let Some((id, secret)) = parsed else {
+        return Err(refuse(
+            pool,
+            checks,
+            address,
+            Refusal {
+                reason: RefusalReason::Malformed,
+                token: None,
+                grant: None,
+                workspace: None,
+            },
+        ));
+    };
+    let presented = secret.digest();
+    // Taken before the read: a change the feed reports while the read is under way
+    // keeps its (possibly stale) result out of the cache.
+    let epoch = checks.cache.epoch();
+    let found = db::run(pool, move |conn| {
+        Ok(models::token::find_for_verification(conn, id)?)
+    })
+    .await?;
+    let now = Timestamp::now();
+    let Some(found) = found else {
+        return Err(refuse(
+            pool,
+            checks,
+            address,
+            Refusal {
+                reason: RefusalReason::Unknown,
+                token: Some(id),
+                grant: None,
+                workspace: None,
+            },
+        ));
+    };
+    match judge(&found, &presented, now) {
+        Ok(principal) => {
+            checks.last_used.note(id, now);
+            if let Some(digest) = found.digest.clone() {
+                checks.cache.put_token(
+                    epoch,
+                    id,
+                    VerifiedToken {
+                        digest,
+                        expires_at: found.token.expires_at,
+                        principal: principal.clone(),
+                    },
+                );
+            }
+            Ok((principal, id))
+        }
+        Err(reason) => Err(refuse(
+            pool,
+            checks,
+            address,
+            Refusal {
+                reason,
+                token: Some(id),
+                grant: None,
+                workspace: Some(found.token.workspace_id),
+            },
+        )),
+    }
+}
+
+/// Whether `user` may act in `workspace` with an OAuth access token, and as whom:
+/// active, a member, and the workspace's tokens on. From the cache, or one read.
+/// `None` when they may not.
+pub async fn standing(
+    pool: &DbPool,
+    checks: &TokenChecks,
+    user: UserId,
+    workspace: WorkspaceId,
+) -> Result<Option<Acting>, DbError> {
+    if let Some(cached) = checks.cache.standing(user, workspace) {
+        return Ok(cached.acting.clone());
+    }
+    let epoch = checks.cache.epoch();
+    let found = db::run(pool, move |conn| {
+        Ok(models::workspace::standing(conn, user, workspace)?)
+    })
+    .await?;
+    let acting = found
+        .filter(|s| s.active && s.tokens_enabled)
+        .map(|s| Acting {
+            username: s.username,
+            workspace_name: s.workspace_name,
+            role: s.role,
+        });
+    checks.cache.put_standing(
+        epoch,
+        user,
+        workspace,
+        Standing {
+            acting: acting.clone(),
+        },
+    );
+    Ok(acting)
+}
+
+/// Reports a refusal to the audit log and counts it against its address.
+pub fn refuse(
+    pool: &DbPool,
+    checks: &TokenChecks,
+    address: Option<IpAddr>,
+    refusal: Refusal,
+) -> BearerError {
+    checks.invalid.refused(address);
+    refusals::report(pool, &checks.refusals, address, refusal);
+    BearerError::Invalid
 }
 
 /// Whether a legacy access token, as [`models::token::find_for_verification`] found
@@ -77,64 +238,21 @@ pub fn judge(
     })
 }
 
-/// Checks a token value as [`verify`] does, but records no use and reports no
-/// refusal: for introspection (RFC 7662), which looks at a token without using it.
-/// `None` when [`verify`] would refuse it.
+/// Checks a token value as [`verify`] does, but from the database, noting no use
+/// and reporting no refusal: for introspection (RFC 7662), which looks at a token
+/// without using it. `None` when [`verify`] would refuse it.
 pub async fn inspect(pool: &DbPool, value: &str) -> Result<Option<(Principal, ApiToken)>, DbError> {
-    Ok(check(pool, value, Use::Peek).await?.ok())
-}
-
-/// Whether an accepted token's use is recorded (`last_used_at`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Use {
-    Record,
-    Peek,
-}
-
-/// The token's owner and the token, or why the token is refused.
-async fn check(
-    pool: &DbPool,
-    value: &str,
-    mode: Use,
-) -> Result<Result<(Principal, ApiToken), Refusal>, DbError> {
-    let refused = |reason, token, workspace| {
-        Err(Refusal {
-            reason,
-            token,
-            grant: None,
-            workspace,
-        })
-    };
-    // Garbage is refused here, before any query.
     let Some((id, secret)) = TokenValue::parse(value) else {
-        return Ok(refused(RefusalReason::Malformed, None, None));
+        return Ok(None);
     };
     let presented = secret.digest();
     db::run(pool, move |conn| {
-        // One read: the token, its owner, their membership and the workspace.
         let Some(found) = models::token::find_for_verification(conn, id)? else {
-            return Ok(refused(RefusalReason::Unknown, Some(id), None));
+            return Ok(None);
         };
-        let now = Timestamp::now();
-        let principal = match judge(&found, &presented, now) {
-            Ok(principal) => principal,
-            Err(reason) => {
-                return Ok(refused(reason, Some(id), Some(found.token.workspace_id)));
-            }
-        };
-        if mode == Use::Peek {
-            return Ok(Ok((principal, found.token)));
-        }
-        // Recording the use is bookkeeping: when the database cannot store it
-        // (read-only or full), the token still works and the use goes unrecorded.
-        if let Err(e) = models::token::touch(conn, id, now) {
-            let e = DbError::from(e).diagnose(conn);
-            if !e.is_write_fault() {
-                return Err(e);
-            }
-            tracing::warn!(error = %e, "the token's use was not recorded");
-        }
-        Ok(Ok((principal, found.token)))
+        Ok(judge(&found, &presented, Timestamp::now())
+            .ok()
+            .map(|principal| (principal, found.token)))
     })
     .await
 }

@@ -2,6 +2,10 @@
 //! the extractors that put the caller in a handler's signature.
 
 pub mod bearer;
+pub mod cache;
+pub mod changes;
+pub mod invalid_tokens;
+pub mod last_used;
 pub mod password;
 pub mod refusals;
 pub mod session;
@@ -17,6 +21,7 @@ use crate::models;
 use crate::models::user::User;
 use crate::models::workspace::Membership;
 
+pub use bearer::TokenChecks;
 pub use refusals::RefusalLimiter;
 pub use session::TypedSession;
 pub use throttle::LoginThrottle;

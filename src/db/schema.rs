@@ -167,3 +167,13 @@ diesel::table! {
         revoked_at -> BigInt,
     }
 }
+
+diesel::table! {
+    auth_changes (seq) {
+        seq -> BigInt,
+        changed_at -> BigInt,
+        token_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        workspace_id -> Nullable<Text>,
+    }
+}

@@ -1,6 +1,7 @@
 //! Storage: one file per table with its rows and every query on it. SQL lives only here.
 
 pub mod audit;
+pub mod auth_change;
 pub mod invite;
 pub mod oauth;
 pub mod reveal;

@@ -226,12 +226,31 @@ pub fn find_for_verification(
         })
 }
 
-/// Records a use of the token.
+/// Sets the token's "last used".
 pub fn touch(conn: &mut Conn, id: TokenId, at: Timestamp) -> QueryResult<()> {
     diesel::update(api_tokens::table.find(id.to_string()))
         .set(api_tokens::last_used_at.eq(at.millis()))
         .execute(conn)?;
     Ok(())
+}
+
+/// Records uses of tokens, in one transaction. A use never moves a token's "last
+/// used" backwards: another instance may have recorded a later one.
+pub fn touch_many(conn: &mut Conn, uses: &[(TokenId, Timestamp)]) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        for (id, at) in uses {
+            diesel::update(
+                api_tokens::table.find(id.to_string()).filter(
+                    api_tokens::last_used_at
+                        .is_null()
+                        .or(api_tokens::last_used_at.lt(at.millis())),
+                ),
+            )
+            .set(api_tokens::last_used_at.eq(at.millis()))
+            .execute(conn)?;
+        }
+        Ok(())
+    })
 }
 
 // ---------------------------------------------------------------------------

@@ -291,3 +291,47 @@ pub fn list_with_member_counts(conn: &mut Conn) -> QueryResult<Vec<(String, i64)
         })
         .collect()
 }
+
+/// How a user stands in a workspace, as a token acting there needs to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub username: String,
+    pub workspace_name: String,
+    pub role: Role,
+    pub active: bool,
+    pub tokens_enabled: bool,
+}
+
+/// `user`'s standing in `workspace`, in one read; `None` when they are not a member
+/// (or either is gone).
+pub fn standing(
+    conn: &mut Conn,
+    user: UserId,
+    workspace: WorkspaceId,
+) -> QueryResult<Option<Standing>> {
+    let row = memberships::table
+        .inner_join(users::table)
+        .inner_join(workspaces::table)
+        .filter(memberships::user_id.eq(user.to_string()))
+        .filter(memberships::workspace_id.eq(workspace.to_string()))
+        .select((
+            users::username,
+            users::deactivated_at,
+            memberships::role,
+            workspaces::name,
+            workspaces::tokens_enabled,
+        ))
+        .first::<(String, Option<i64>, String, String, bool)>(conn)
+        .optional()?;
+    Ok(row.and_then(
+        |(username, deactivated, role, workspace_name, tokens_enabled)| {
+            Some(Standing {
+                username,
+                workspace_name,
+                role: Role::parse(&role)?,
+                active: deactivated.is_none(),
+                tokens_enabled,
+            })
+        },
+    ))
+}

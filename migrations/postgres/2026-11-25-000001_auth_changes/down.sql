@@ -1,0 +1,16 @@
+DROP TABLE auth_changes;
+DROP TRIGGER workspaces_deleted ON workspaces;
+DROP TRIGGER workspaces_changed ON workspaces;
+DROP TRIGGER memberships_deleted ON memberships;
+DROP TRIGGER memberships_changed ON memberships;
+DROP TRIGGER memberships_added ON memberships;
+DROP TRIGGER users_deleted ON users;
+DROP TRIGGER users_changed ON users;
+DROP TRIGGER api_tokens_changed ON api_tokens;
+DROP TRIGGER api_tokens_deleted ON api_tokens;
+DROP FUNCTION note_workspace_change();
+DROP FUNCTION note_membership_change();
+DROP FUNCTION note_new_member();
+DROP FUNCTION note_user_change();
+DROP FUNCTION note_token_change();
+DROP FUNCTION auth_changes_now();

@@ -1,0 +1,10 @@
+DROP TRIGGER workspaces_deleted;
+DROP TRIGGER workspaces_changed;
+DROP TRIGGER memberships_deleted;
+DROP TRIGGER memberships_changed;
+DROP TRIGGER memberships_added;
+DROP TRIGGER users_deleted;
+DROP TRIGGER users_changed;
+DROP TRIGGER api_tokens_changed;
+DROP TRIGGER api_tokens_deleted;
+DROP TABLE auth_changes;

@@ -1,0 +1,144 @@
+//! Forward authentication for reverse proxies: `/auth/verify` says whether a
+//! request's Bearer token is valid, and for whom, in headers the proxy passes on.
+//!
+//! nginx `auth_request`, Traefik ForwardAuth, Caddy `forward_auth` and Envoy's
+//! ext_authz all ask with the original request's headers and read only the status:
+//! 2xx lets the request through, 401 (or 403) refuses it. Some send the original
+//! method, so every method is answered alike. Only the `Authorization` header is
+//! read: never a session cookie, a query parameter or a body, and no cookie is set.
+
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use actix_web::ResponseError;
+
+use crate::api::{bearer_caller, ApiCaller, ApiError, Credential};
+use crate::startup::AppState;
+
+/// The path proxies call.
+pub const PATH: &str = "/auth/verify";
+
+/// The caller's user name.
+pub const USER: &str = "x-auth-user";
+/// The caller's user id (a UUID).
+pub const USER_ID: &str = "x-auth-user-id";
+/// The name of the workspace the token acts in.
+pub const WORKSPACE: &str = "x-auth-workspace";
+/// The id of that workspace (a UUID).
+pub const WORKSPACE_ID: &str = "x-auth-workspace-id";
+/// The id of the token, as the Access Tokens pages and the API show it: a legacy
+/// access token's id, or an OAuth 2.0 API token's (the grant that issued the
+/// access token).
+pub const TOKEN_ID: &str = "x-auth-token-id";
+/// `legacy` or `oauth`.
+pub const TOKEN_TYPE: &str = "x-auth-token-type";
+/// The caller's role in the workspace: `admin` or `member`.
+pub const ROLE: &str = "x-auth-role";
+
+/// RFC 6750 section 3.1's answer to an `Authorization` header that is not one
+/// Bearer token. Still 401, not 400: proxies treat any status but 2xx, 401 and 403
+/// as their own failure.
+const CHALLENGE_INVALID_REQUEST: &str = r#"Bearer realm="access-tokens", error="invalid_request", error_description="Send the token as Authorization: Bearer <token>.""#;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(PATH, web::route().to(verify));
+}
+
+/// 204 with the caller's identity for a valid Bearer token; 401 with an RFC 6750
+/// challenge otherwise; 429 when this address sent too many invalid tokens; 503
+/// when the token cannot be checked right now.
+async fn verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let value = match bearer_value(&req) {
+        Bearer::Missing => return missing().error_response(),
+        Bearer::Malformed => return malformed(),
+        Bearer::Value(value) => value,
+    };
+    let address = req.peer_addr().map(|a| a.ip());
+    match bearer_caller(&state, &value, address).await {
+        Ok(caller) => accepted(&caller),
+        // 401 with `error="invalid_token"`, 429 with Retry-After, 503: each with the
+        // API's JSON error body. A proxy that knows only 2xx, 401 and 403 fails
+        // closed on the last two.
+        Err(e) => e.error_response(),
+    }
+}
+
+fn missing() -> ApiError {
+    ApiError::Unauthenticated {
+        message: "Authentication required: send Authorization: Bearer <token>.".into(),
+        token_presented: false,
+    }
+}
+
+fn malformed() -> HttpResponse {
+    let mut response = ApiError::Unauthenticated {
+        message: "The Authorization header must hold one Bearer token.".into(),
+        token_presented: false,
+    }
+    .error_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(CHALLENGE_INVALID_REQUEST),
+    );
+    response
+}
+
+enum Bearer {
+    Missing,
+    Malformed,
+    Value(String),
+}
+
+/// The Bearer token of the `Authorization` header. Another scheme, or more than one
+/// `Authorization` header, is a malformed request (RFC 6750 section 3.1).
+fn bearer_value(req: &HttpRequest) -> Bearer {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Bearer::Missing;
+    };
+    if values.next().is_some() {
+        return Bearer::Malformed;
+    }
+    let Ok(value) = value.to_str() else {
+        return Bearer::Malformed;
+    };
+    match value.trim().split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+            let token = token.trim();
+            if token.is_empty() || token.contains(char::is_whitespace) {
+                Bearer::Malformed
+            } else {
+                Bearer::Value(token.to_owned())
+            }
+        }
+        _ => Bearer::Malformed,
+    }
+}
+
+fn accepted(caller: &ApiCaller) -> HttpResponse {
+    let principal = &caller.principal;
+    let (token_id, token_type) = match caller.credential {
+        Credential::Token(id) => (id.to_string(), "legacy"),
+        Credential::OAuthAccessToken(grant) => (grant.to_string(), "oauth"),
+        // Not reachable: only a Bearer value is ever checked here.
+        Credential::Password => return malformed(),
+    };
+    let mut response = HttpResponse::NoContent();
+    // User and workspace names are ASCII by their rules, so every value is a valid
+    // header value; one that were not would be left out rather than mangled.
+    let headers: [(&str, String); 7] = [
+        (USER, principal.username.clone()),
+        (USER_ID, principal.user_id.to_string()),
+        (WORKSPACE, principal.workspace_name.clone()),
+        (WORKSPACE_ID, principal.workspace_id.to_string()),
+        (TOKEN_ID, token_id),
+        (TOKEN_TYPE, token_type.to_owned()),
+        (ROLE, principal.role.as_str().to_owned()),
+    ];
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.insert_header((HeaderName::from_static(name), value));
+        }
+    }
+    response.finish()
+}
