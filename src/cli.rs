@@ -134,6 +134,26 @@ pub struct ServeArgs {
         value_name = "PER_SECOND"
     )]
     pub invalid_token_rate: NonZeroU32,
+
+    /// A proxy (address or CIDR block) whose `X-Forwarded-For` names the client, for
+    /// throttling and the audit log; repeat it, or give a comma-separated list. None
+    /// by default: the TCP peer is the client.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ACCESS_TOKENS_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_net,
+        value_name = "ADDR|CIDR"
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// An address (a /32 or /128) or a CIDR block.
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is not an IP address or CIDR block"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +209,7 @@ fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         token_cache_size: args.token_cache_size,
         invalid_token_burst: args.invalid_token_burst,
         invalid_token_rate: args.invalid_token_rate,
+        trusted_proxies: args.trusted_proxies,
     };
     actix_web::rt::System::new().block_on(async move {
         let path = settings.database.clone();

@@ -35,6 +35,8 @@ pub struct Settings {
     /// it is answered 429 (see `auth::invalid_tokens`).
     pub invalid_token_burst: NonZeroU32,
     pub invalid_token_rate: NonZeroU32,
+    /// Proxies whose `X-Forwarded-For` is believed (see `client_address`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Settings {
@@ -52,6 +54,7 @@ impl Settings {
                 .expect("non-zero"),
             invalid_token_rate: NonZeroU32::new(crate::auth::invalid_tokens::DEFAULT_PER_SECOND)
                 .expect("non-zero"),
+            trusted_proxies: Vec::new(),
         }
     }
 }

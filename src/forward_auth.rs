@@ -53,7 +53,7 @@ async fn verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         Bearer::Malformed => return malformed(),
         Bearer::Value(value) => value,
     };
-    let address = req.peer_addr().map(|a| a.ip());
+    let address = crate::client_address::of(&req);
     match bearer_caller(&state, &value, address).await {
         Ok(caller) => accepted(&caller),
         // 401 with `error="invalid_token"`, 429 with Retry-After, 503: each with the

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod auth;
 pub mod cli;
+pub mod client_address;
 pub mod config;
 pub mod db;
 pub mod domain;

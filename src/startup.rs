@@ -19,6 +19,7 @@ use crate::auth::changes::ChangeFeed;
 use crate::auth::invalid_tokens::InvalidTokenThrottle;
 use crate::auth::last_used::LastUsed;
 use crate::auth::{LoginThrottle, RefusalLimiter, TokenChecks};
+use crate::client_address::TrustedProxies;
 use crate::config::{SessionKey, Settings};
 use crate::db::{self, DbPool};
 use crate::oauth::{KeySet, OAuth, Revocations};
@@ -38,6 +39,8 @@ pub struct AppState {
     /// addresses presenting invalid tokens, and the limiter of refused-token events
     /// in the audit log.
     pub tokens: TokenChecks,
+    /// Proxies whose `X-Forwarded-For` names the client (see `client_address`).
+    pub proxies: TrustedProxies,
     /// The instance switch for the whole token feature (see `Settings`).
     pub api_access_tokens: bool,
     /// OAuth 2.0 API tokens: the signing keys and revoked access tokens in memory,
@@ -136,6 +139,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool,
             throttle: LoginThrottle::new(),
+            proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
             tokens: TokenChecks {
                 cache: TokenCache::new(settings.token_cache_size),
                 feed,

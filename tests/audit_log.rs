@@ -225,6 +225,7 @@ async fn a_flood_of_refusals_is_answered_fast_and_recorded_only_a_few_times() {
     let client = app.api_client();
 
     let started = Instant::now();
+    let mut refused = 0;
     for _ in 0..200 {
         let status = client
             .get(app.url(TOKENS))
@@ -233,8 +234,12 @@ async fn a_flood_of_refusals_is_answered_fast_and_recorded_only_a_few_times() {
             .await
             .unwrap()
             .status();
-        assert_eq!(status, 401);
+        // After a burst of refusals the address is held back (429); either way,
+        // fast.
+        assert!(status == 401 || status == 429, "{status}");
+        refused += usize::from(status == 401);
     }
+    assert!(refused > 50, "the burst is answered 401 first: {refused}");
     let took = started.elapsed();
 
     assert!(took < Duration::from_secs(20), "200 refusals took {took:?}");

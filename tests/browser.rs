@@ -226,7 +226,9 @@ async fn a_token_generated_in_the_browser_works_until_deleted_from_its_menu() {
         "the API lists the token {id}: {body}"
     );
 
-    // 5. Reloaded, the page no longer shows the value, and "Last used" is set.
+    // 5. Reloaded, the page no longer shows the value, and "Last used" is set
+    //    ("last used" is written behind, within a second).
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     b.client.refresh().await.expect("reloading the page");
     b.wait_visible(&row).await;
     assert!(

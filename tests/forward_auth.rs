@@ -429,3 +429,60 @@ async fn an_address_presenting_invalid_tokens_is_held_back_and_valid_callers_are
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(verify(&app, Some("garbage")).await.status(), 401);
 }
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_the_client_it_names_is_held_back_not_the_proxy() {
+    let app = spawn_app_with(|s| {
+        s.invalid_token_burst = std::num::NonZeroU32::new(3).unwrap();
+        s.invalid_token_rate = std::num::NonZeroU32::new(1).unwrap();
+        s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    app.create_user(MEMBER, PASSWORD, Role::Member);
+    let (valid, _) = token(&app, MEMBER).await;
+    let via_proxy = |client: &'static str, token: String| {
+        let url = app.url("/auth/verify");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                // A forged entry at the left; the proxy appended the real client.
+                .header("x-forwarded-for", format!("10.9.9.9, {client}"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(via_proxy("203.0.113.1", "garbage".into()).await);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    // Another client behind the same proxy, with a token never seen before.
+    assert_eq!(via_proxy("203.0.113.2", valid.clone()).await, 204);
+    assert_eq!(via_proxy("203.0.113.2", "garbage".into()).await, 401);
+}
+
+#[actix_web::test]
+async fn an_untrusted_peer_cannot_escape_the_hold_with_a_forged_header() {
+    let app = spawn_app_with(|s| {
+        s.invalid_token_burst = std::num::NonZeroU32::new(3).unwrap();
+        s.invalid_token_rate = std::num::NonZeroU32::new(1).unwrap();
+    })
+    .await;
+    let mut last = 0;
+    for i in 0..6 {
+        last = reqwest::Client::new()
+            .get(app.url("/auth/verify"))
+            .bearer_auth("garbage")
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+    }
+    assert_eq!(last, 429);
+}

@@ -101,7 +101,7 @@ impl FromRequest for ApiCaller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let addr = req.peer_addr().map(|a| a.ip());
+        let addr = crate::client_address::of(req);
         let presented = presented(req);
         let workspace = requested_workspace(req);
         Box::pin(async move {

@@ -260,7 +260,7 @@ pub async fn token(
     let presented = single(&form, "refresh_token")?.ok_or_else(|| {
         OAuthError::InvalidRequest("The parameter refresh_token is missing.".into())
     })?;
-    let address = req.peer_addr().map(|a| a.ip());
+    let address = crate::client_address::of(&req);
     let issued = state.oauth.refresh(&state.pool, presented, address).await?;
     let mut response = HttpResponse::Ok();
     no_store(&mut response);
@@ -292,7 +292,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, OAuthError> {
     let form = form.into_inner();
     let token = presented_token(&form)?;
-    let address = req.peer_addr().map(|a| a.ip());
+    let address = crate::client_address::of(&req);
     state.oauth.revoke(&state.pool, token, address).await?;
     let mut response = HttpResponse::Ok();
     no_store(&mut response);

@@ -132,7 +132,8 @@ impl Modify for SecuritySchemes {
 
 /// The answers every route can give, whatever it does: 401 (credentials), 403 (a
 /// Basic-auth call naming a workspace the user is not in, or a route the caller's
-/// role may not use), 429 (Basic sign-ins throttled) and 503 (database unavailable). They are declared once under
+/// role may not use), 429 (Basic sign-ins throttled, or an address held back after
+/// too many invalid tokens) and 503 (database unavailable). They are declared once under
 /// `components/responses` and referenced from every operation, so the handlers'
 /// annotations list only what is particular to them.
 struct CommonResponses;
@@ -179,12 +180,15 @@ fn common_responses() -> [(&'static str, &'static str, Response); 4] {
         (
             "429",
             "TooManyRequests",
-            error_response("Too many failed Basic sign-ins for this user name or address")
-                .header(
-                    "Retry-After",
-                    retry_after("Seconds until the next attempt is allowed"),
-                )
-                .build(),
+            error_response(
+                "Too many failed Basic sign-ins for this user name or address, or too many \
+                 invalid access tokens from this address",
+            )
+            .header(
+                "Retry-After",
+                retry_after("Seconds until the next attempt is allowed"),
+            )
+            .build(),
         ),
         (
             "503",

@@ -68,6 +68,8 @@ pub struct TokenCache {
     /// Counts the changes acted on, so that a database read that raced one is not
     /// cached (see [`TokenCache::put_token`]).
     epoch: AtomicU64,
+    /// 0: the cache is off, and nothing is kept.
+    capacity: u64,
 }
 
 impl TokenCache {
@@ -88,11 +90,16 @@ impl TokenCache {
             standings: build(capacity),
             fresh_at: AtomicI64::new(Timestamp::now().millis()),
             epoch: AtomicU64::new(0),
+            capacity,
         }
     }
 
-    /// Whether cached entries may be used: the feed was read a moment ago.
+    /// Whether cached entries may be used: the cache is on and the feed was read a
+    /// moment ago.
     fn trusted(&self) -> bool {
+        if self.capacity == 0 {
+            return false;
+        }
         let age = Timestamp::now().millis() - self.fresh_at.load(Ordering::Relaxed);
         age <= TRUST_SECONDS * 1000
     }
@@ -116,6 +123,9 @@ impl TokenCache {
     /// again (a change counts itself before it drops entries, so one of the two
     /// always sees the other).
     pub fn put_token(&self, epoch: u64, id: TokenId, token: VerifiedToken) {
+        if self.capacity == 0 {
+            return;
+        }
         self.tokens.insert(id, Arc::new(token));
         if self.epoch() != epoch {
             self.tokens.invalidate(&id);
@@ -138,6 +148,9 @@ impl TokenCache {
         workspace: WorkspaceId,
         standing: Standing,
     ) {
+        if self.capacity == 0 {
+            return;
+        }
         self.standings.insert((user, workspace), Arc::new(standing));
         if self.epoch() != epoch {
             self.standings.invalidate(&(user, workspace));

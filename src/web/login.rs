@@ -76,7 +76,7 @@ pub async fn submit(
         let message = "Your sign-in form expired. Please sign in again.";
         return page(&session, StatusCode::FORBIDDEN, username, Some(message));
     }
-    let addr = req.peer_addr().map(|a| a.ip());
+    let addr = crate::client_address::of(&req);
     let outcome = auth::sign_in(
         &state.pool,
         &state.throttle,

@@ -227,7 +227,7 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let address = req.peer_addr().map(|a| a.ip());
+        let address = crate::client_address::of(req);
         let session = TypedSession::from_request(req, payload).into_inner();
         Box::pin(async move {
             let state = state.ok_or(PageError::Internal)?;

@@ -442,7 +442,7 @@ pub async fn accept_invite(
     if input.new_password != input.confirm_password {
         return refuse("The new password and its confirmation do not match.".into());
     }
-    let address = req.peer_addr().map(|a| a.ip());
+    let address = crate::client_address::of(&req);
     let accepted = people::accept_invitation(&state.pool, &code, password, address).await?;
     session.sign_in(
         accepted.user_id,
