@@ -587,6 +587,8 @@ async fn too_many_invalid_tokens_are_answered_429_with_retry_after() {
         spawn_app_with(|s| {
             s.invalid_token_burst = std::num::NonZeroU32::new(3).unwrap();
             s.invalid_token_rate = std::num::NonZeroU32::new(1).unwrap();
+            // nginx, on this host: its X-Forwarded-For names the client.
+            s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
         })
         .await,
     )
@@ -613,10 +615,21 @@ async fn too_many_invalid_tokens_are_answered_429_with_retry_after() {
 
     // A token the server verified before still passes.
     assert_eq!(get(&stack, "/", Some(&cached)).await.status(), 200);
-    // The server sees every client of this proxy as the proxy's address (it does
-    // not read X-Forwarded-For), so for now a token it has not verified yet is held
-    // back too, whoever sends it; docs/FORWARD_AUTH.md says so.
+    // The noisy client is held back for tokens the server has not verified yet...
     assert_eq!(get(&stack, "/", Some(&never_seen)).await.status(), 429);
+    // ...but another client of the same nginx is not: with nginx trusted
+    // (--trusted-proxy), the server counts the client nginx names in
+    // X-Forwarded-For, not nginx's own address.
+    let elsewhere = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+        .get(stack.nginx.url("/"))
+        .bearer_auth(&never_seen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 200);
 }
 
 #[actix_web::test]
