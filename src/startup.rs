@@ -91,6 +91,7 @@ pub fn app(
         .wrap(session)
         .wrap(security_headers())
         .wrap(from_fn(crate::metrics::time_requests))
+        .wrap(from_fn(crate::telemetry::request_id_header))
         .wrap(TracingLogger::<RedactingRootSpan>::new())
 }
 
