@@ -13,6 +13,7 @@ use crate::domain::{Password, Role, Username, WorkspaceName};
 use crate::models::user::{self, CreateUserError};
 use crate::models::workspace;
 use crate::startup::Application;
+use crate::telemetry::LogFormat;
 
 /// Self-hosted API access tokens: a web page and a v4 JSON API.
 #[derive(Debug, Parser)]
@@ -146,6 +147,18 @@ pub struct ServeArgs {
         value_name = "ADDR|CIDR"
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// How log lines are written to standard error: `text`, or `json` (one object
+    /// a line, with the request id at the top level). The level comes from
+    /// `RUST_LOG` (default `info`).
+    #[arg(
+        long,
+        env = "ACCESS_TOKENS_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        value_name = "FORMAT"
+    )]
+    pub log_format: LogFormat,
 }
 
 /// An address (a /32 or /128) or a CIDR block.
@@ -198,7 +211,7 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
-    init_tracing();
+    crate::telemetry::init(args.log_format);
     let settings = Settings {
         bind: args.bind,
         database,
@@ -331,14 +344,4 @@ fn read_password_from_stdin() -> anyhow::Result<Password> {
         .unwrap_or(&input);
     Password::parse_new(line.to_owned())
         .map_err(|e| anyhow::anyhow!("{e} (read from standard input)"))
-}
-
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
 }

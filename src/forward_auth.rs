@@ -7,12 +7,16 @@
 //! method, so every method is answered alike. Only the `Authorization` header is
 //! read: never a session cookie, a query parameter or a body, and no cookie is set.
 
+use std::time::Instant;
+
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use actix_web::ResponseError;
 
 use crate::api::{bearer_caller, ApiCaller, ApiError, Credential};
+use crate::domain::oauth::looks_like_jwt;
+use crate::metrics::{TokenKind, VerifyResult};
 use crate::startup::AppState;
 
 /// The path proxies call.
@@ -46,20 +50,53 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// 204 with the caller's identity for a valid Bearer token; 401 with an RFC 6750
 /// challenge otherwise; 429 when this address sent too many invalid tokens; 503
-/// when the token cannot be checked right now.
+/// when the token cannot be checked right now. Each answer is counted and timed.
 async fn verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let started = Instant::now();
+    let count = |kind, result| state.metrics.verification(kind, result, started.elapsed());
     let value = match bearer_value(&req) {
-        Bearer::Missing => return missing().error_response(),
-        Bearer::Malformed => return malformed(),
+        Bearer::Missing => {
+            count(TokenKind::None, VerifyResult::Missing);
+            return missing().error_response();
+        }
+        Bearer::Malformed => {
+            count(TokenKind::None, VerifyResult::Malformed);
+            return malformed();
+        }
         Bearer::Value(value) => value,
     };
     let address = crate::client_address::of(&req);
-    match bearer_caller(&state, &value, address).await {
-        Ok(caller) => accepted(&caller),
+    let outcome = bearer_caller(&state, &value, address).await;
+    let presented_kind = || {
+        if looks_like_jwt(&value) {
+            TokenKind::OAuth
+        } else {
+            TokenKind::Legacy
+        }
+    };
+    match outcome {
+        Ok(caller) => {
+            let kind = match caller.credential {
+                Credential::OAuthAccessToken(_) => TokenKind::OAuth,
+                _ => TokenKind::Legacy,
+            };
+            count(kind, VerifyResult::Valid);
+            accepted(&caller)
+        }
         // 401 with `error="invalid_token"`, 429 with Retry-After, 503: each with the
         // API's JSON error body. A proxy that knows only 2xx, 401 and 403 fails
         // closed on the last two.
-        Err(e) => e.error_response(),
+        Err(e) => {
+            let result = match &e {
+                ApiError::Unauthenticated { .. } => VerifyResult::Invalid,
+                ApiError::TokensThrottled { .. } | ApiError::Throttled { .. } => {
+                    VerifyResult::Throttled
+                }
+                _ => VerifyResult::Error,
+            };
+            count(presented_kind(), result);
+            e.error_response()
+        }
     }
 }
 

@@ -8,6 +8,8 @@
 //! - [`web`]: the HTML pages; [`api`]: the v4 JSON API and its OpenAPI document.
 //! - [`oauth`]: OAuth 2.0 API tokens (grants, refresh, signed access tokens, keys).
 //! - [`forward_auth`]: `/auth/verify`, the token check reverse proxies call.
+//! - [`metrics`]: Prometheus metrics and `/metrics`; [`telemetry`]: logs and the
+//!   request id.
 //! - [`startup`]: the app factory and the bound server; [`cli`]: the command line.
 
 pub mod admin_tokens;
@@ -21,6 +23,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod forward_auth;
+pub mod metrics;
 pub mod models;
 pub mod oauth;
 pub mod people;

@@ -22,6 +22,7 @@ use crate::auth::{LoginThrottle, RefusalLimiter, TokenChecks};
 use crate::client_address::TrustedProxies;
 use crate::config::{SessionKey, Settings};
 use crate::db::{self, DbPool};
+use crate::metrics::Metrics;
 use crate::oauth::{KeySet, OAuth, Revocations};
 use crate::{api, models, web as pages};
 
@@ -46,6 +47,8 @@ pub struct AppState {
     /// OAuth 2.0 API tokens: the signing keys and revoked access tokens in memory,
     /// and the clock.
     pub oauth: OAuth,
+    /// The Prometheus metrics `/metrics` exposes.
+    pub metrics: Metrics,
 }
 
 /// Per-instance configuration the app factory needs besides the state.
@@ -83,12 +86,15 @@ pub fn app(
         .app_data(api::path_config())
         .configure(|cfg| api::oauth::routes(cfg, config.api_access_tokens))
         .configure(crate::forward_auth::routes)
+        .configure(crate::metrics::routes)
         .service(api::scope(config.api_access_tokens))
         .configure(|cfg| pages::routes(cfg, config.api_access_tokens))
         .default_service(web::to(pages::not_found))
         .wrap(from_fn(read_feed_after_changes))
         .wrap(session)
         .wrap(security_headers())
+        .wrap(from_fn(crate::metrics::time_requests))
+        .wrap(from_fn(crate::telemetry::request_id_header))
         .wrap(TracingLogger::<RedactingRootSpan>::new())
 }
 
@@ -136,6 +142,7 @@ impl Application {
         let keys = KeySet::load(&pool, settings.clock.clone()).await?;
         let revocations = Revocations::load(&pool, settings.clock.clone()).await?;
         let feed = ChangeFeed::start(&pool).await?;
+        let metrics = Metrics::new();
         let state = web::Data::new(AppState {
             pool,
             throttle: LoginThrottle::new(),
@@ -149,6 +156,7 @@ impl Application {
                     settings.invalid_token_rate,
                 ),
                 refusals: RefusalLimiter::new(),
+                metrics: metrics.clone(),
             },
             api_access_tokens: settings.api_access_tokens,
             oauth: OAuth {
@@ -156,6 +164,7 @@ impl Application {
                 revocations,
                 clock: settings.clock.clone(),
             },
+            metrics,
         });
         spawn_key_reloads(state.clone());
         spawn_revocation_polls(state.clone());

@@ -1,11 +1,117 @@
-//! The request span every log line of a request carries: tracing-actix-web's
-//! fields, with secrets that travel in a path (invitation links) redacted.
+//! The log: its subscriber (text or JSON lines), the request span every line of a
+//! request carries (tracing-actix-web's fields with secrets in a path redacted),
+//! and the request id returned to the client in `X-Request-Id`.
+
+use std::fmt;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
-use tracing::Span;
+use tracing::{Event, Span, Subscriber};
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
+use tracing_subscriber::fmt::format::{Format, Json, JsonFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::EnvFilter;
+
+/// The response header that tells the client its request's id, the `request_id`
+/// of every log line written while handling it.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// How log lines are written to standard error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines; a request's lines name its span and its fields.
+    #[default]
+    Text,
+    /// One JSON object a line, with `request_id` at the top level.
+    Json,
+}
+
+/// Installs the global subscriber: the level from `RUST_LOG` (default `info`), on
+/// standard error, in `format`.
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        LogFormat::Json => builder
+            .fmt_fields(JsonFields::new())
+            .event_format(JsonLines(
+                tracing_subscriber::fmt::format()
+                    .json()
+                    .with_current_span(false)
+                    .with_span_list(true),
+            ))
+            .try_init(),
+    };
+}
+
+/// The JSON line of tracing-subscriber, with the `request_id` of the request span
+/// it was written in copied to the top level, where log stores index it without
+/// digging through the list of spans.
+struct JsonLines(Format<Json>);
+
+impl<S, N> FormatEvent<S, N> for JsonLines
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'w> FormatFields<'w> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut line = String::new();
+        self.0.format_event(ctx, Writer::new(&mut line), event)?;
+        let request_id = ctx.event_scope().and_then(|scope| {
+            scope.from_root().find_map(|span| {
+                let extensions = span.extensions();
+                let fields = extensions.get::<FormattedFields<N>>()?;
+                request_id_in(&fields.fields)
+            })
+        });
+        match (request_id, line.strip_prefix('{')) {
+            (Some(id), Some(rest)) => {
+                let id = serde_json::Value::String(id);
+                write!(writer, "{{\"request_id\":{id},{rest}")
+            }
+            _ => writer.write_str(&line),
+        }
+    }
+}
+
+/// The `request_id` among a span's fields, as the JSON formatter recorded them.
+fn request_id_in(fields: &str) -> Option<String> {
+    let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(fields).ok()?;
+    match fields.get("request_id")? {
+        serde_json::Value::String(id) if !id.is_empty() => Some(id.clone()),
+        _ => None,
+    }
+}
+
+/// Middleware: answers with the request id in `X-Request-Id`, so a client's report
+/// of a failure leads to the log lines of that very request.
+pub async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req.extensions().get::<RequestId>().copied();
+    let mut response = next.call(req).await?;
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
+    Ok(response)
+}
 
 /// Paths whose last segment is a secret.
 const SECRET_PATHS: [&str; 1] = ["/invite/"];
@@ -77,5 +183,15 @@ mod tests {
             loggable_target("/v4/apiAccessTokens?a=b"),
             "/v4/apiAccessTokens?a=b"
         );
+    }
+
+    #[test]
+    fn the_request_id_is_read_from_the_span_fields() {
+        assert_eq!(
+            request_id_in(r#"{"http.method":"GET","request_id":"a-b"}"#).as_deref(),
+            Some("a-b")
+        );
+        assert_eq!(request_id_in(r#"{"request_id":""}"#), None);
+        assert_eq!(request_id_in("not json"), None);
     }
 }

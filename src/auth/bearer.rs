@@ -11,6 +11,7 @@ use crate::db::{self, DbError, DbPool};
 use crate::domain::{
     SecretDigest, Timestamp, TokenId, TokenStatus, TokenValue, UserId, WorkspaceId,
 };
+use crate::metrics::Metrics;
 use crate::models;
 use crate::models::token::{ApiToken, TokenForVerification};
 
@@ -43,6 +44,8 @@ pub struct TokenChecks {
     pub last_used: LastUsed,
     pub invalid: InvalidTokenThrottle,
     pub refusals: RefusalLimiter,
+    /// Where cache hits and misses are counted.
+    pub metrics: Metrics,
 }
 
 /// Verifies a token value presented from `address` and notes its use; returns its
@@ -58,6 +61,7 @@ pub async fn verify(
     // back: that is how a valid caller behind a noisy address keeps working.
     if let Some((id, secret)) = &parsed {
         if let Some(cached) = checks.cache.token(*id) {
+            checks.metrics.cache_hit();
             let now = Timestamp::now();
             let presented = secret.digest();
             let verdict = if !cached.digest.matches(&presented) {
@@ -107,6 +111,7 @@ pub async fn verify(
     // Taken before the read: a change the feed reports while the read is under way
     // keeps its (possibly stale) result out of the cache.
     let epoch = checks.cache.epoch();
+    checks.metrics.cache_miss();
     let found = db::run(pool, move |conn| {
         Ok(models::token::find_for_verification(conn, id)?)
     })
@@ -165,9 +170,11 @@ pub async fn standing(
     workspace: WorkspaceId,
 ) -> Result<Option<Acting>, DbError> {
     if let Some(cached) = checks.cache.standing(user, workspace) {
+        checks.metrics.cache_hit();
         return Ok(cached.acting.clone());
     }
     let epoch = checks.cache.epoch();
+    checks.metrics.cache_miss();
     let found = db::run(pool, move |conn| {
         Ok(models::workspace::standing(conn, user, workspace)?)
     })

@@ -11,6 +11,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
+
 use crate::audit::{self, Action, Event};
 use crate::db::{self, DbPool};
 use crate::domain::oauth::GrantId;
@@ -199,12 +201,16 @@ pub fn report(pool: &DbPool, limiter: &RefusalLimiter, address: Option<IpAddr>, 
         event = event.target_grant(id);
     }
     let pool = pool.clone();
-    actix_web::rt::spawn(async move {
-        let written = db::run(&pool, move |conn| Ok(audit::record(conn, event)?)).await;
-        if let Err(e) = written {
-            tracing::warn!(error = %e, "a refused token use was not recorded in the audit log");
+    // In the request's span, so that a failure is logged with its request id.
+    actix_web::rt::spawn(
+        async move {
+            let written = db::run(&pool, move |conn| Ok(audit::record(conn, event)?)).await;
+            if let Err(e) = written {
+                tracing::warn!(error = %e, "a refused token use was not recorded in the audit log");
+            }
         }
-    });
+        .in_current_span(),
+    );
 }
 
 #[cfg(test)]

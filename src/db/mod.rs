@@ -465,9 +465,14 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
+    // The work runs on another thread, where the caller's span (a request's, with
+    // its request id) is not current unless entered there.
+    let span = tracing::Span::current();
     actix_web::web::block(move || {
-        let mut conn = pool.get()?;
-        work(&mut conn).map_err(|e| e.diagnose(&mut conn))
+        span.in_scope(|| {
+            let mut conn = pool.get()?;
+            work(&mut conn).map_err(|e| e.diagnose(&mut conn))
+        })
     })
     .await
     .map_err(|_| DbError::Cancelled)?

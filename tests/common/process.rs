@@ -79,7 +79,9 @@ impl Server {
     /// a given port (to restart on the same address).
     pub async fn start_on(dir: &Path, database: &OsStr, port: u16, env: &[(&str, &str)]) -> Server {
         let mut cmd = command(dir);
-        cmd.envs(env.iter().copied());
+        // Everything the server logs at any level is checked for secrets, unless a
+        // test asks for a level of its own.
+        cmd.env("RUST_LOG", "trace").envs(env.iter().copied());
         let mut child = cmd
             .args([
                 "serve",
@@ -88,8 +90,6 @@ impl Server {
                 "--database",
             ])
             .arg(database)
-            // Everything the server logs at any level is checked for secrets.
-            .env("RUST_LOG", "trace")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,0 +1,364 @@
+//! The Prometheus metrics: what is counted and timed, and `GET /metrics`, which
+//! exposes them in the OpenMetrics text format.
+//!
+//! No label ever holds a token, a user name or an id: labels are fixed words and
+//! route patterns, so the set of series stays small and nothing secret leaves.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpResponse};
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::db::DbPool;
+use crate::startup::AppState;
+
+/// The path Prometheus scrapes.
+pub const PATH: &str = "/metrics";
+
+/// What prometheus-client's text encoder writes.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The route label of a request that matched no route: the raw path would let
+/// anyone create series at will.
+const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// Which kind of token a verification was about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    Legacy,
+    OAuth,
+    /// No token could be read from the request.
+    None,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Legacy => "legacy",
+            TokenKind::OAuth => "oauth",
+            TokenKind::None => "none",
+        }
+    }
+}
+
+/// How a verification ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VerifyResult {
+    Valid,
+    /// Unknown, wrong, expired, revoked, or its owner may not act.
+    Invalid,
+    /// An `Authorization` header that is not one Bearer token.
+    Malformed,
+    /// The address presented too many invalid tokens.
+    Throttled,
+    /// No `Authorization` header.
+    Missing,
+    /// The token could not be checked (database away, ...).
+    Error,
+}
+
+impl VerifyResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyResult::Valid => "valid",
+            VerifyResult::Invalid => "invalid",
+            VerifyResult::Malformed => "malformed",
+            VerifyResult::Throttled => "throttled",
+            VerifyResult::Missing => "missing",
+            VerifyResult::Error => "error",
+        }
+    }
+}
+
+impl EncodeLabelValue for TokenKind {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), fmt::Error> {
+        fmt::Write::write_str(encoder, self.as_str())
+    }
+}
+
+impl EncodeLabelValue for VerifyResult {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), fmt::Error> {
+        fmt::Write::write_str(encoder, self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct VerificationLabels {
+    result: VerifyResult,
+    kind: TokenKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct KindLabel {
+    kind: TokenKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct PoolStateLabel {
+    state: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RouteLabel {
+    route: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// Every metric of the instance. Cloning shares the same counters, so the token
+/// checks can hold one as the request handlers do.
+#[derive(Clone)]
+pub struct Metrics(Arc<Inner>);
+
+struct Inner {
+    registry: Registry,
+    verifications: Family<VerificationLabels, Counter>,
+    verification_duration: HistogramFamily<KindLabel>,
+    cache_hits: Counter,
+    cache_misses: Counter,
+    cache_entries: Gauge,
+    pool_connections: Family<PoolStateLabel, Gauge>,
+    pool_max: Gauge,
+    request_duration: HistogramFamily<RouteLabel>,
+}
+
+/// A verification from the cache takes microseconds, one with a database read a
+/// few milliseconds: 50 µs doubling up to about 100 ms.
+fn verification_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_05, 2.0, 12))
+}
+
+/// A request takes from under a millisecond (a cached token) to a few hundred
+/// (argon2 at sign-in), more when the database struggles.
+fn request_histogram() -> Histogram {
+    Histogram::new([
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ])
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let verifications = Family::<VerificationLabels, Counter>::default();
+        registry.register(
+            "access_tokens_verifications",
+            "Bearer token verifications at /auth/verify, by result and token kind",
+            verifications.clone(),
+        );
+        let verification_duration: HistogramFamily<KindLabel> =
+            Family::new_with_constructor(verification_histogram);
+        registry.register_with_unit(
+            "access_tokens_verification_duration",
+            "Time to answer /auth/verify, by token kind",
+            Unit::Seconds,
+            verification_duration.clone(),
+        );
+        let cache_hits = Counter::default();
+        registry.register(
+            "access_tokens_token_cache_hits",
+            "Token checks answered from the cache of verified tokens",
+            cache_hits.clone(),
+        );
+        let cache_misses = Counter::default();
+        registry.register(
+            "access_tokens_token_cache_misses",
+            "Token checks that read the database",
+            cache_misses.clone(),
+        );
+        let cache_entries = Gauge::default();
+        registry.register(
+            "access_tokens_token_cache_entries",
+            "Verified tokens in this instance's cache (approximate)",
+            cache_entries.clone(),
+        );
+        let pool_connections = Family::<PoolStateLabel, Gauge>::default();
+        registry.register(
+            "access_tokens_db_pool_connections",
+            "Open database connections of the pool, idle or in use",
+            pool_connections.clone(),
+        );
+        let pool_max = Gauge::default();
+        registry.register(
+            "access_tokens_db_pool_max_connections",
+            "The most connections the pool opens",
+            pool_max.clone(),
+        );
+        let request_duration: HistogramFamily<RouteLabel> =
+            Family::new_with_constructor(request_histogram);
+        registry.register_with_unit(
+            "access_tokens_http_request_duration",
+            "Time to answer an HTTP request, by route pattern",
+            Unit::Seconds,
+            request_duration.clone(),
+        );
+        // Every series a verification can produce exists from the start, at 0, so
+        // that `rate()` and alerts see the first event as an increase.
+        for kind in [TokenKind::Legacy, TokenKind::OAuth, TokenKind::None] {
+            verification_duration.get_or_create_owned(&KindLabel { kind });
+        }
+        for result in [VerifyResult::Missing, VerifyResult::Malformed] {
+            let kind = TokenKind::None;
+            verifications.get_or_create_owned(&VerificationLabels { result, kind });
+        }
+        for kind in [TokenKind::Legacy, TokenKind::OAuth] {
+            for result in [
+                VerifyResult::Valid,
+                VerifyResult::Invalid,
+                VerifyResult::Throttled,
+                VerifyResult::Error,
+            ] {
+                verifications.get_or_create_owned(&VerificationLabels { result, kind });
+            }
+        }
+        Metrics(Arc::new(Inner {
+            registry,
+            verifications,
+            verification_duration,
+            cache_hits,
+            cache_misses,
+            cache_entries,
+            pool_connections,
+            pool_max,
+            request_duration,
+        }))
+    }
+
+    /// Counts one verification and observes how long it took.
+    pub fn verification(&self, kind: TokenKind, result: VerifyResult, elapsed: Duration) {
+        self.0
+            .verifications
+            .get_or_create(&VerificationLabels { result, kind })
+            .inc();
+        self.0
+            .verification_duration
+            .get_or_create(&KindLabel { kind })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// A token check answered from the cache of verified tokens.
+    pub fn cache_hit(&self) {
+        self.0.cache_hits.inc();
+    }
+
+    /// A token check that had to read the database.
+    pub fn cache_miss(&self) {
+        self.0.cache_misses.inc();
+    }
+
+    /// How many verified tokens the cache holds now.
+    pub fn set_cache_entries(&self, entries: u64) {
+        self.0
+            .cache_entries
+            .set(i64::try_from(entries).unwrap_or(i64::MAX));
+    }
+
+    /// The pool's connections as they are now.
+    pub fn set_pool(&self, pool: &DbPool) {
+        let state = pool.state();
+        let idle = i64::from(state.idle_connections);
+        let open = i64::from(state.connections);
+        let gauge = |state| {
+            self.0
+                .pool_connections
+                .get_or_create(&PoolStateLabel { state })
+        };
+        gauge("idle").set(idle);
+        gauge("in_use").set(open - idle);
+        self.0.pool_max.set(i64::from(pool.max_size()));
+    }
+
+    /// Observes a request's duration under its route pattern.
+    pub fn request(&self, route: Option<String>, elapsed: Duration) {
+        let route = route.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+        self.0
+            .request_duration
+            .get_or_create(&RouteLabel { route })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Everything, in the OpenMetrics text format.
+    pub fn encode(&self) -> Result<String, fmt::Error> {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.0.registry)?;
+        Ok(text)
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(PATH, web::get().to(scrape));
+}
+
+/// `GET /metrics`, without authentication, like `/healthz`: it must not be
+/// reachable from outside (see docs/OPERATIONS.md). The gauges are read now.
+async fn scrape(state: web::Data<AppState>) -> HttpResponse {
+    state.metrics.set_pool(&state.pool);
+    state.metrics.set_cache_entries(state.tokens.cache.len());
+    match state.metrics.encode() {
+        Ok(text) => HttpResponse::Ok().content_type(CONTENT_TYPE).body(text),
+        Err(e) => {
+            tracing::error!(error = %e, "the metrics could not be encoded");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+/// Middleware: observes each request's duration under its route pattern.
+pub async fn time_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let route = req.match_pattern();
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.metrics.clone());
+    let response = next.call(req).await;
+    if let Some(metrics) = metrics {
+        metrics.request(route, started.elapsed());
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_names_and_labels_are_the_documented_ones() {
+        let metrics = Metrics::new();
+        metrics.verification(
+            TokenKind::Legacy,
+            VerifyResult::Valid,
+            Duration::from_micros(120),
+        );
+        metrics.cache_hit();
+        metrics.request(None, Duration::from_millis(3));
+        let text = metrics.encode().unwrap();
+        for line in [
+            r#"access_tokens_verifications_total{result="valid",kind="legacy"} 1"#,
+            r#"access_tokens_verification_duration_seconds_count{kind="legacy"} 1"#,
+            "access_tokens_token_cache_hits_total 1",
+            "access_tokens_token_cache_misses_total 0",
+            r#"access_tokens_http_request_duration_seconds_count{route="unmatched"} 1"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+        assert!(text.ends_with("# EOF\n"));
+    }
+}
