@@ -61,12 +61,13 @@ cleanup() {
   exit "$status"
 }
 
-# The failing pass's report from its FAILURES section on (the whole of it when there
-# is none, e.g. schemathesis could not start), then where it failed and its seed.
+# The failing pass's report from its FAILURES or ERRORS section on (network errors
+# and the like are ERRORS; its last 60 lines when there is neither, e.g. schemathesis
+# could not start), then where it failed and its seed.
 report_tail() {
   local seed
   echo "== schemathesis report: the $current_pass pass on $backend failed (exit $1; all output in $output)" >&2
-  awk '/^=+ FAILURES =+$/ { found = 1 } found' "$workdir/pass.log" >"$workdir/failures.log"
+  awk '/^=+ (FAILURES|ERRORS) =+$/ { found = 1 } found' "$workdir/pass.log" >"$workdir/failures.log"
   if [ -s "$workdir/failures.log" ]; then
     tail -n 300 "$workdir/failures.log" >&2
   else
