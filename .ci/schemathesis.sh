@@ -290,6 +290,10 @@ run_schemathesis() {
       "${seed_args[@]}" "$@"
   ) 2>&1 | tee "$workdir/pass.log" || status=$?
   cat "$workdir/pass.log" >>"$output"
+  if [ "$status" -eq 0 ]; then
+    # A later failure outside schemathesis (e.g. make_auth) is not this pass's.
+    current_pass=
+  fi
   return "$status"
 }
 
