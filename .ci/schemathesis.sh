@@ -11,7 +11,13 @@
 # random names are created there, and their tokens are left behind).
 #
 # Optional: SCHEMATHESIS_MAX_EXAMPLES (default 50 per operation and phase),
-# SCHEMATHESIS_SEED (to replay a run; every run prints its seed), PYTHON (python3).
+# SCHEMATHESIS_SEED (to replay a run; every run prints its seed), PYTHON (python3),
+# SCHEMATHESIS_OUTPUT (where schemathesis's whole output is kept as well; default
+# target/schemathesis.log, emptied at each start).
+#
+# On failure the output ends with the server log's last lines, then the failing
+# pass's report (its failures, summary and seed), then one line naming the pass, the
+# backend and the seed: CI log viewers show the tail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,8 +33,15 @@ if [ ! -x "$binary" ]; then
 fi
 binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
 
+# Everything schemathesis prints, every pass, is kept here as well.
+output=${SCHEMATHESIS_OUTPUT:-target/schemathesis.log}
+mkdir -p "$(dirname "$output")"
+: >"$output"
+
 workdir=$(mktemp -d)
 server_pid=
+backend=SQLite
+current_pass=
 cleanup() {
   local status=$?
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
@@ -40,8 +53,30 @@ cleanup() {
     echo "== last lines of the server log" >&2
     grep -vi 'password' "$workdir/server.log" | tail -n 40 >&2 || true
   fi
+  # CI shows the tail of a log: the failing checks and the seed go last.
+  if [ "$status" -ne 0 ] && [ -n "$current_pass" ] && [ -s "$workdir/pass.log" ]; then
+    report_tail "$status"
+  fi
   rm -rf "$workdir"
   exit "$status"
+}
+
+# The failing pass's report from its FAILURES or ERRORS section on (network errors
+# and the like are ERRORS; its last 60 lines when there is neither, e.g. schemathesis
+# could not start), then where it failed and its seed.
+report_tail() {
+  local seed
+  echo "== schemathesis report: the $current_pass pass on $backend failed (exit $1; all output in $output)" >&2
+  awk '/^=+ (FAILURES|ERRORS) =+$/ { found = 1 } found' "$workdir/pass.log" >"$workdir/failures.log"
+  if [ -s "$workdir/failures.log" ]; then
+    tail -n 300 "$workdir/failures.log" >&2
+  else
+    tail -n 60 "$workdir/pass.log" >&2
+  fi
+  seed=$(sed -n 's/^Seed: \([0-9]*\).*/\1/p' "$workdir/pass.log" | tail -n 1)
+  # The passes share the seed option: replaying a later pass replays the ones before
+  # it with that seed too, so the server's state may differ from the failed run's.
+  echo "== schemathesis FAILED: the $current_pass pass on $backend${seed:+, seed $seed; replay with SCHEMATHESIS_SEED=$seed${ACCESS_TOKENS_DATABASE:+ and the same ACCESS_TOKENS_DATABASE}}" >&2
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -73,6 +108,9 @@ schemathesis --version
 # --- the server ------------------------------------------------------------------
 
 database=${ACCESS_TOKENS_DATABASE:-$workdir/access-tokens.db}
+case "$database" in
+  postgres:* | postgresql:*) backend=PostgreSQL ;;
+esac
 port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base_url=http://127.0.0.1:$port
 
@@ -151,12 +189,24 @@ def bearer(user):
     return [{"name": "Authorization", "value": f"Bearer {token}"}]
 auth = [{"name": "owner", "fixedHeaders": bearer(owner)}, {"name": "other", "fixedHeaders": bearer(other)}]
 (workdir / "auth.json").write_text(json.dumps({"auth": auth}))
-(workdir / "schemathesis.toml").write_text(
-    '[auth.wfc]\npath = "auth.json"\nuser = "owner"\npeers = ["owner", "other"]\n'
-)
 PY
 }
 make_auth
+
+# negative_data_rejection: schemathesis's own list of rejection statuses, plus 413.
+# A body over an operation's size limit (16 KiB, 64 KiB for the bulk ones) is refused
+# with 413 before it is read, as each such operation documents; schemathesis builds
+# such bodies when it breaks a maxItems (2881 valid UUIDs for at most 1000 once,
+# seed 75616446486805090882888768750266843681), and 413 rejects them as surely as 400.
+cat >"$workdir/schemathesis.toml" <<'TOML'
+[auth.wfc]
+path = "auth.json"
+user = "owner"
+peers = ["owner", "other"]
+
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
+TOML
 
 # The document is fetched first (it needs credentials), so that schemathesis also
 # fuzzes GET /v4/open-api-spec: it skips the operation its schema was loaded from.
@@ -225,7 +275,12 @@ for op in "${cutting_ops[@]}"; do
   cutting+=(--include-operation-id "$op")
 done
 
+# run_schemathesis PASS [OPTIONS...]: one pass, its output shown, kept in
+# $workdir/pass.log for the report on failure, and appended to $output.
 run_schemathesis() {
+  local status=0
+  current_pass=$1
+  shift
   # From the work folder, so that nothing is written into the repository.
   (
     cd "$workdir"
@@ -239,16 +294,22 @@ run_schemathesis() {
       --generation-database none \
       --no-color \
       "${seed_args[@]}" "$@"
-  )
+  ) 2>&1 | tee "$workdir/pass.log" || status=$?
+  cat "$workdir/pass.log" >>"$output"
+  if [ "$status" -eq 0 ]; then
+    # A later failure outside schemathesis (e.g. make_auth) is not this pass's.
+    current_pass=
+  fi
+  return "$status"
 }
 
 echo "== schemathesis: $MAX_EXAMPLES examples per operation, against $base_url"
-run_schemathesis "${exclude[@]}"
+run_schemathesis first "${exclude[@]}"
 # Fresh tokens before each later pass: the one before may have deleted the ones it
 # had (that is its job).
 echo "== schemathesis: deleting access tokens"
 make_auth
-run_schemathesis "${deleting[@]}"
+run_schemathesis deleting "${deleting[@]}"
 echo "== schemathesis: the operations that can revoke the fuzzing user's own access"
 make_auth
-run_schemathesis "${cutting[@]}"
+run_schemathesis cutting "${cutting[@]}"
