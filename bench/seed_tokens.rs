@@ -1,0 +1,172 @@
+//! Fills a fresh database with users and legacy access tokens for `bench/run.sh`,
+//! through the library's own models, and prints the one token the load uses.
+//!
+//! Every token is made as the API makes one (`tokens::create`): the workspace policy
+//! checked for the owner's role and lifetime, the row inserted by `token::insert`, a
+//! `token.created` audit event beside it. Only the transaction size differs: many
+//! tokens per transaction instead of one, so 100,000 take seconds, not minutes.
+//!
+//! Standard output is three `KEY=value` lines (`BENCH_USER`, `BENCH_PASSWORD`,
+//! `BENCH_TOKEN`), the only secrets it prints; progress goes to standard error.
+
+use std::time::Instant;
+
+use anyhow::{ensure, Context};
+use clap::Parser;
+use diesel::Connection;
+
+use access_tokens::audit;
+use access_tokens::auth::{password, Principal};
+use access_tokens::db::{self, Conn, DatabaseUrl};
+use access_tokens::domain::policy::TokenPolicy;
+use access_tokens::domain::{
+    Description, Lifetime, Password, Role, Timestamp, TokenId, TokenSecret, TokenValue, Username,
+};
+use access_tokens::models::token::{self, NewToken};
+use access_tokens::models::{user, workspace};
+
+/// Seeds users and legacy access tokens into an empty database.
+#[derive(Parser)]
+struct Args {
+    /// The database: a SQLite file or a `postgres://` URL (migrated here).
+    #[arg(long, env = "ACCESS_TOKENS_DATABASE", hide_env_values = true)]
+    database: DatabaseUrl,
+    /// Tokens in all.
+    #[arg(long, default_value_t = 100_000)]
+    tokens: u32,
+    /// Users who share them (besides the bench user).
+    #[arg(long, default_value_t = 100)]
+    users: u32,
+    /// Tokens of the bench user, whose token list `GET /v4/apiAccessTokens` returns:
+    /// a handful, as a person or script usually holds, not a thousandth of the table.
+    #[arg(long, default_value_t = 10)]
+    own_tokens: u32,
+    /// Tokens per transaction.
+    #[arg(long, default_value_t = 5_000)]
+    batch: usize,
+}
+
+/// Every seeded token lives a year: valid, and within any default policy.
+const LIFETIME: Lifetime = Lifetime::Seconds(365 * 86_400);
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    ensure!(args.own_tokens >= 1, "the bench user needs a token");
+    ensure!(
+        args.tokens >= args.own_tokens,
+        "--tokens below --own-tokens"
+    );
+    ensure!(
+        args.users >= 1 || args.tokens == args.own_tokens,
+        "no users for the rest"
+    );
+    let started = Instant::now();
+    let pool = db::open(&args.database).context("opening the database")?;
+    let mut conn = pool.get()?;
+    ensure!(
+        user::count(&mut conn)? == 0,
+        "the database already has users: seed a fresh one"
+    );
+
+    // Members hold the tokens, as in a real workspace, so members must be allowed
+    // to generate them: the admin's switch on Workspace Settings.
+    let ws = workspace::ensure_default(&mut conn)?;
+    let policy = TokenPolicy {
+        members_may_generate: true,
+        ..workspace::policy(&mut conn, ws)?
+    };
+    workspace::set_policy(&mut conn, ws, &policy)?;
+    policy
+        .check_generate_legacy(Role::Member, LIFETIME)
+        .context("the workspace policy refuses the seeded tokens")?;
+
+    // One argon2id hash for every seeded user: hashing is slow on purpose, and
+    // only the bench user's password is ever used.
+    let secret_password = Password::generate();
+    let hash = password::hash(&secret_password);
+    let mut owners = Vec::with_capacity(args.users as usize + 1);
+    conn.transaction(|conn| {
+        for i in 0..=args.users {
+            let name = if i == 0 {
+                "bench".to_owned()
+            } else {
+                format!("seed-{i:05}")
+            };
+            let name = Username::parse(&name)?;
+            let u = user::create_in(conn, &name, &hash, Some(ws), Role::Member)?;
+            owners.push(Principal {
+                user_id: u.id,
+                username: u.username,
+                workspace_id: ws,
+                workspace_name: workspace::DEFAULT_WORKSPACE.to_owned(),
+                role: Role::Member,
+            });
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    eprintln!("seed: {} users in {:?}", owners.len(), started.elapsed());
+
+    let bench = owners[0].clone();
+    let mut bench_value = None;
+    let mut made = 0u32;
+    while made < args.tokens {
+        let n = (args.tokens - made).min(args.batch as u32);
+        conn.transaction(|conn| {
+            for k in made..made + n {
+                let owner = owner_of(k, &args, &owners);
+                let value = insert_token(conn, owner, k)?;
+                if k == 0 {
+                    bench_value = Some(value);
+                }
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        made += n;
+        eprintln!("seed: {made} tokens in {:?}", started.elapsed());
+    }
+    let value = bench_value.context("no token for the bench user")?;
+    println!("BENCH_USER={}", bench.username);
+    println!("BENCH_PASSWORD={}", secret_password.expose());
+    println!("BENCH_TOKEN={}", value.expose());
+    Ok(())
+}
+
+/// The first `own_tokens` tokens are the bench user's, the rest go round the others.
+fn owner_of<'a>(k: u32, args: &Args, owners: &'a [Principal]) -> &'a Principal {
+    if k < args.own_tokens {
+        &owners[0]
+    } else {
+        &owners[1 + ((k - args.own_tokens) % args.users) as usize]
+    }
+}
+
+/// One token as `tokens::create` makes it, inside the caller's transaction.
+fn insert_token(conn: &mut Conn, owner: &Principal, k: u32) -> diesel::QueryResult<TokenValue> {
+    let id = TokenId::new_random();
+    let secret = TokenSecret::generate();
+    let created_at = Timestamp::now();
+    let description =
+        Description::parse_optional(&format!("bench token {k}")).expect("a valid description");
+    token::insert(
+        conn,
+        NewToken {
+            id,
+            user_id: owner.user_id,
+            workspace_id: owner.workspace_id,
+            description: description.as_ref(),
+            digest: &secret.digest(),
+            created_at,
+            expires_at: LIFETIME.expiry(created_at),
+        },
+    )?;
+    let Lifetime::Seconds(seconds) = LIFETIME else {
+        unreachable!("seeded tokens expire")
+    };
+    audit::record(
+        conn,
+        audit::Event::by(owner, None, audit::Action::TokenCreated)
+            .target_token(id)
+            .detail(format!("lifetime {seconds} seconds")),
+    )?;
+    Ok(TokenValue::encode(id, &secret))
+}
