@@ -107,6 +107,19 @@ pub async fn verify(
             },
         ));
     };
+    if checks.cache.is_unknown(id) {
+        return Err(refuse(
+            pool,
+            checks,
+            address,
+            Refusal {
+                reason: RefusalReason::Unknown,
+                token: Some(id),
+                grant: None,
+                workspace: None,
+            },
+        ));
+    }
     let presented = secret.digest();
     // Taken before the read: a change the feed reports while the read is under way
     // keeps its (possibly stale) result out of the cache.
@@ -118,6 +131,7 @@ pub async fn verify(
     .await?;
     let now = Timestamp::now();
     let Some(found) = found else {
+        checks.cache.put_unknown(id);
         return Err(refuse(
             pool,
             checks,

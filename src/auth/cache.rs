@@ -13,7 +13,9 @@
 //!   trusted past [`TRUST_SECONDS`], so staleness stays bounded: every check then
 //!   reads the database, as it would with no cache.
 //!
-//! Refusals are never cached: a token created a moment later must work at once.
+//! Refusals are not cached (a token created a moment later must work at once),
+//! but for one: a token id the database does not have, which never comes to be
+//! since ids are random and made by the server.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -32,6 +34,8 @@ pub const DEFAULT_CAPACITY: u64 = 10_000;
 /// Entries are read from the database again after this long, whatever the feed
 /// says: a second line of defence, and how a renamed user reaches the headers.
 const TIME_TO_LIVE: Duration = Duration::from_secs(300);
+/// How long an unknown id is remembered (a restored backup could bring one back).
+const UNKNOWN_TIME_TO_LIVE: Duration = Duration::from_secs(60);
 /// How long after the last successful read of the feed the cache is still trusted.
 pub const TRUST_SECONDS: i64 = 2;
 
@@ -62,6 +66,10 @@ pub struct Acting {
 /// The caches and the feed's freshness, shared by every worker.
 pub struct TokenCache {
     tokens: Cache<TokenId, Arc<VerifiedToken>>,
+    /// Token ids the database did not have. Ids are random and made only by the
+    /// server, so an id that is not there never comes to be: the only refusal safe
+    /// to remember. A script retrying with a deleted token then costs no read.
+    unknown: Cache<TokenId, ()>,
     standings: Cache<(UserId, WorkspaceId), Arc<Standing>>,
     /// When the feed was last read successfully (milliseconds, system clock).
     fresh_at: AtomicI64,
@@ -87,6 +95,10 @@ impl TokenCache {
         }
         TokenCache {
             tokens: build(capacity),
+            unknown: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(UNKNOWN_TIME_TO_LIVE)
+                .build(),
             standings: build(capacity),
             fresh_at: AtomicI64::new(Timestamp::now().millis()),
             epoch: AtomicU64::new(0),
@@ -110,6 +122,18 @@ impl TokenCache {
             return None;
         }
         self.tokens.get(&id)
+    }
+
+    /// Whether the database lately had no token `id`.
+    pub fn is_unknown(&self, id: TokenId) -> bool {
+        self.trusted() && self.unknown.contains_key(&id)
+    }
+
+    /// Remembers that the database has no token `id`.
+    pub fn put_unknown(&self, id: TokenId) {
+        if self.capacity > 0 {
+            self.unknown.insert(id, ());
+        }
     }
 
     /// The count of changes acted on so far; take it before a database read whose
@@ -219,6 +243,7 @@ impl TokenCache {
     /// Drops everything.
     pub fn clear(&self) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.unknown.invalidate_all();
         self.tokens.invalidate_all();
         self.standings.invalidate_all();
     }

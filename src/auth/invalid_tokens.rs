@@ -7,6 +7,8 @@
 //! 429 with `Retry-After`, before any database read. A token verified earlier (a
 //! cache hit) still passes, so a valid caller behind the same address (a proxy, a
 //! NAT) is not slowed by a noisy neighbour; and the other addresses never are.
+//! For [`PROBATION`] after a hold lapses, each attempt spends a cell up front, so
+//! a burst already in flight cannot slip through before the hold is renewed.
 //!
 //! IPv6 addresses count per /64, the block one host usually holds.
 
@@ -23,6 +25,8 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 pub const DEFAULT_BURST: u32 = 60;
 /// How fast the allowance refills, in refused tokens a second.
 pub const DEFAULT_PER_SECOND: u32 = 10;
+/// How long after a hold lapses the address still pays a cell per attempt.
+const PROBATION: Duration = Duration::from_secs(10);
 /// Above this many held-back addresses, lapsed ones are swept.
 const SWEEP_ABOVE: usize = 10_000;
 
@@ -72,11 +76,24 @@ impl InvalidTokenThrottle {
             return Ok(());
         };
         let now = Instant::now();
-        if until <= now {
-            held.remove(&key);
-            return Ok(());
+        if until > now {
+            return Err(until - now);
         }
-        Err(until - now)
+        // Lately held: each request spends a cell before it may cost a read, so
+        // the requests already in flight when the hold lapses cannot all slip
+        // through before the first refusal renews it.
+        if now.duration_since(until) < PROBATION {
+            return match self.buckets.check_key(&key) {
+                Ok(()) => Ok(()),
+                Err(not_until) => {
+                    let wait = not_until.wait_time_from(self.clock.now());
+                    held.insert(key, now + wait);
+                    Err(wait)
+                }
+            };
+        }
+        held.remove(&key);
+        Ok(())
     }
 
     /// Counts a refused token from `address`; holds the address back once its
@@ -91,7 +108,7 @@ impl InvalidTokenThrottle {
             let now = Instant::now();
             let mut held = self.held();
             if held.len() > SWEEP_ABOVE {
-                held.retain(|_, until| *until > now);
+                held.retain(|_, until| now.saturating_duration_since(*until) < PROBATION);
                 self.buckets.retain_recent();
             }
             held.insert(key, now + wait);

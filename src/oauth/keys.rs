@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -73,7 +73,17 @@ pub struct KeySet {
     clock: SharedClock,
     /// When an unknown `kid` last caused a reload (Unix ms).
     last_kid_reload: AtomicI64,
+    /// Access tokens whose signature verified, by the SHA-256 of the whole token:
+    /// an Ed25519 check costs tens of microseconds, a digest and a lookup a small
+    /// fraction of that. Bounded, and each entry outlives its token by nothing
+    /// (expiry is judged again on every hit, and an hour is the longest a token
+    /// lives). A hit still needs its `kid` among the keys, so a key dropped after
+    /// its grace period takes its tokens with it.
+    verified: moka::sync::Cache<[u8; 32], Arc<(String, AccessClaims)>>,
 }
+
+/// How many verified access tokens each instance remembers.
+const VERIFIED_CAPACITY: u64 = 10_000;
 
 /// What checking an access token found. Only `Valid` and `Expired` carry claims:
 /// they are the only outcomes whose claims a verified signature vouches for.
@@ -99,6 +109,10 @@ impl KeySet {
             keys: RwLock::new(Keys::default()),
             clock,
             last_kid_reload: AtomicI64::new(i64::MIN),
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_CAPACITY)
+                .time_to_live(std::time::Duration::from_secs(ACCESS_TOKEN_SECONDS as u64))
+                .build(),
         };
         set.reload(pool).await?;
         Ok(set)
@@ -168,6 +182,24 @@ impl KeySet {
         if !looks_like_jwt(token) {
             return Checked::Malformed;
         }
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(hit) = self.verified.get(&digest) {
+            let (kid, claims) = &*hit;
+            let known = self
+                .keys
+                .read()
+                .expect("the key lock is never poisoned")
+                .verifiers
+                .contains_key(kid);
+            if known {
+                return if claims.is_expired(self.clock.now()) {
+                    Checked::Expired(Box::new(claims.clone()))
+                } else {
+                    Checked::Valid(Box::new(claims.clone()))
+                };
+            }
+            self.verified.invalidate(&digest);
+        }
         let Ok(header) = jsonwebtoken::decode_header(token) else {
             return Checked::Malformed;
         };
@@ -184,11 +216,17 @@ impl KeySet {
         validation.validate_aud = false;
         validation.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
         validation.set_issuer(&[ISSUER]);
-        match jsonwebtoken::decode::<AccessClaims>(token, &verifier.key, &validation) {
+        let decoded = jsonwebtoken::decode::<AccessClaims>(token, &verifier.key, &validation);
+        drop(keys);
+        match decoded {
             Ok(data) if data.claims.is_expired(self.clock.now()) => {
                 Checked::Expired(Box::new(data.claims))
             }
-            Ok(data) => Checked::Valid(Box::new(data.claims)),
+            Ok(data) => {
+                self.verified
+                    .insert(digest, Arc::new((kid, data.claims.clone())));
+                Checked::Valid(Box::new(data.claims))
+            }
             Err(e) => match e.kind() {
                 // The signature (or its encoding) is at fault, not the shape.
                 ErrorKind::InvalidSignature | ErrorKind::Base64(_) => Checked::BadSignature,
