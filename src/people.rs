@@ -118,7 +118,7 @@ pub async fn add(
     // Hashing is slow: done before the transaction, off the executor.
     let (hash, how) = match onboarding {
         Onboarding::Password(p) => {
-            let hash = actix_web::web::block(move || password::hash(&p))
+            let hash = password::off_executor(move || password::hash(&p))
                 .await
                 .map_err(|_| DbError::Cancelled)?;
             (hash, "initial password")
@@ -312,7 +312,7 @@ pub async fn accept_invitation(
 ) -> Result<Accepted, PeopleError> {
     // Checked before the slow hash, so a wrong code costs nothing.
     invitation(pool, code).await?;
-    let hash = actix_web::web::block(move || password::hash(&new_password))
+    let hash = password::off_executor(move || password::hash(&new_password))
         .await
         .map_err(|_| DbError::Cancelled)?;
     let (id, presented) = (code.id.to_string(), code.secret.digest());

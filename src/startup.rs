@@ -173,9 +173,18 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        // Blocking threads, for database work (password hashing has its own pool,
+        // see `auth::password::off_executor`): as many in all as the pool has
+        // connections. More only wait for one, and with 64 requests in flight
+        // dozens of sleeping threads would be woken for every free connection: a
+        // short queue of tasks beats a crowd (actix's default is 512 in all).
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let blocking = (state.pool.max_size() as usize).div_ceil(workers).max(2);
         let server = {
             let state = state.clone();
             HttpServer::new(move || app(state.clone(), config.clone()))
+                .workers(workers)
+                .worker_max_blocking_threads(blocking)
                 .listen(listener)?
                 .run()
         };

@@ -101,7 +101,7 @@ pub async fn sign_in(
     })
     .await?;
     let hash = found.as_ref().map(|(u, _)| u.password_hash.clone());
-    let verified = actix_web::web::block(move || password::verify(hash.as_deref(), &password))
+    let verified = password::off_executor(move || password::verify(hash.as_deref(), &password))
         .await
         .map_err(|_| DbError::Cancelled)?;
     match found {
@@ -136,7 +136,7 @@ pub async fn change_password(
         Ok(models::user::find(conn, user_id)?.map(|u| u.password_hash))
     })
     .await?;
-    let hash = actix_web::web::block(move || {
+    let hash = password::off_executor(move || {
         password::verify(stored.as_deref(), &current).then(|| password::hash(&new))
     })
     .await

@@ -61,3 +61,25 @@ mod tests {
         assert!(!verify(Some("not a hash"), &Password::offered("x".into())));
     }
 }
+
+/// The hashing was abandoned (the process is shutting down).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing was cancelled")]
+pub struct Cancelled;
+
+/// Runs password work (hashing, verifying) off the executor, on rayon's pool of one
+/// thread per core rather than the blocking pool the database uses: argon2id is
+/// CPU-bound and takes 19 MiB each, so a crowd of sign-ins queues here instead of
+/// taking every thread database work needs, or memory by the hundred MiB.
+pub async fn off_executor<T, F>(work: F) -> Result<T, Cancelled>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let (done, result) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        // The caller may have gone (a dropped request): nothing to tell.
+        let _ = done.send(work());
+    });
+    result.await.map_err(|_| Cancelled)
+}
