@@ -65,6 +65,19 @@ fn user_id(app: &TestApp, name: &str) -> String {
         .to_string()
 }
 
+/// Deactivates `user` through the API, as the admin whose token is `admins`.
+async fn deactivate(app: &TestApp, admins: &str, user: &str) {
+    let deactivated = app
+        .api_client()
+        .patch(app.url(&format!("/v4/workspaceMembers/{}", user_id(app, user))))
+        .bearer_auth(admins)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deactivated.status(), 200);
+}
+
 /// Asks `base` every 20 ms until `/auth/verify` refuses `token`; how long it took.
 async fn refused_within(base: &str, token: &str, limit: Duration) -> Duration {
     let start = Instant::now();
@@ -132,15 +145,7 @@ async fn an_oauth_access_token_is_answered_with_its_grant() {
     // Deactivating the owner stops the access token at once, as it stops a legacy
     // token: its subject's standing is cached, and dropped by the change.
     let admins = app.token_value(ADMIN, PASSWORD).await;
-    let deactivated = app
-        .api_client()
-        .patch(app.url(&format!("/v4/workspaceMembers/{}", user_id(&app, MEMBER))))
-        .bearer_auth(&admins)
-        .json(&json!({"active": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deactivated.status(), 200);
+    deactivate(&app, &admins, MEMBER).await;
     assert_eq!(verify(&app, Some(&access)).await.status(), 401);
 }
 
@@ -260,15 +265,7 @@ async fn deleting_or_deactivating_counts_at_once_on_the_instance_that_did_it() {
     assert_eq!(verify(&app, Some(&value)).await.status(), 401);
     assert_eq!(verify(&app, Some(&other)).await.status(), 204);
 
-    let deactivated = app
-        .api_client()
-        .patch(app.url(&format!("/v4/workspaceMembers/{}", user_id(&app, MEMBER))))
-        .bearer_auth(&admins)
-        .json(&json!({"active": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deactivated.status(), 200);
+    deactivate(&app, &admins, MEMBER).await;
     assert_eq!(verify(&app, Some(&other)).await.status(), 401);
     // Still cached and still valid: the admin's own token.
     assert_eq!(verify(&app, Some(&admins)).await.status(), 204);
@@ -311,15 +308,7 @@ async fn another_instance_hears_of_a_deletion_or_deactivation_within_a_second() 
     assert_eq!(verify_at(&second, Some(&other)).await.status(), 204);
 
     // Deactivated on the first instance.
-    let deactivated = app
-        .api_client()
-        .patch(app.url(&format!("/v4/workspaceMembers/{}", user_id(&app, MEMBER))))
-        .bearer_auth(&admins)
-        .json(&json!({"active": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deactivated.status(), 200);
+    deactivate(&app, &admins, MEMBER).await;
     let took = refused_within(&second, &other, Duration::from_secs(1)).await;
     eprintln!("a deactivation reached the other instance in {took:?}");
 }

@@ -80,12 +80,7 @@ pub async fn verify(
                     pool,
                     checks,
                     address,
-                    Refusal {
-                        reason,
-                        token: Some(*id),
-                        grant: None,
-                        workspace: Some(cached.principal.workspace_id),
-                    },
+                    legacy_refusal(reason, Some(*id), Some(cached.principal.workspace_id)),
                 )),
             };
         }
@@ -99,12 +94,7 @@ pub async fn verify(
             pool,
             checks,
             address,
-            Refusal {
-                reason: RefusalReason::Malformed,
-                token: None,
-                grant: None,
-                workspace: None,
-            },
+            legacy_refusal(RefusalReason::Malformed, None, None),
         ));
     };
     if checks.cache.is_unknown(id) {
@@ -112,12 +102,7 @@ pub async fn verify(
             pool,
             checks,
             address,
-            Refusal {
-                reason: RefusalReason::Unknown,
-                token: Some(id),
-                grant: None,
-                workspace: None,
-            },
+            legacy_refusal(RefusalReason::Unknown, Some(id), None),
         ));
     }
     let presented = secret.digest();
@@ -136,12 +121,7 @@ pub async fn verify(
             pool,
             checks,
             address,
-            Refusal {
-                reason: RefusalReason::Unknown,
-                token: Some(id),
-                grant: None,
-                workspace: None,
-            },
+            legacy_refusal(RefusalReason::Unknown, Some(id), None),
         ));
     };
     match judge(&found, &presented, now) {
@@ -164,12 +144,7 @@ pub async fn verify(
             pool,
             checks,
             address,
-            Refusal {
-                reason,
-                token: Some(id),
-                grant: None,
-                workspace: Some(found.token.workspace_id),
-            },
+            legacy_refusal(reason, Some(id), Some(found.token.workspace_id)),
         )),
     }
 }
@@ -209,6 +184,20 @@ pub async fn standing(
         },
     );
     Ok(acting)
+}
+
+/// A legacy token's refusal, for the audit log.
+fn legacy_refusal(
+    reason: RefusalReason,
+    token: Option<TokenId>,
+    workspace: Option<WorkspaceId>,
+) -> Refusal {
+    Refusal {
+        reason,
+        token,
+        grant: None,
+        workspace,
+    }
 }
 
 /// Reports a refusal to the audit log and counts it against its address.
