@@ -10,9 +10,7 @@
 use std::time::Instant;
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::{web, HttpRequest, HttpResponse};
-
-use actix_web::ResponseError;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use crate::api::{bearer_caller, ApiCaller, ApiError, Credential};
 use crate::domain::oauth::looks_like_jwt;
