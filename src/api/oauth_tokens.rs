@@ -363,19 +363,7 @@ pub async fn disable_many(
     // A `Result`, so that credentials are judged before the body.
     body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let ids = body?.into_inner().0.ids()?;
-    let outcome = state
-        .oauth
-        .disable(
-            &state.pool,
-            &caller.principal,
-            caller.address,
-            Scope::Own,
-            ids,
-        )
-        .await
-        .map_err(ApiError::from)?;
-    Ok(HttpResponse::Ok().json(OAuthBulkDisableResult::from(&outcome)))
+    act_on_many(&caller, &state, Scope::Own, body, Bulk::Disable).await
 }
 
 /// Delete many of the caller's OAuth API tokens at once: their refresh tokens stop
@@ -400,17 +388,40 @@ pub async fn delete_many(
     state: web::Data<AppState>,
     body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
+    act_on_many(&caller, &state, Scope::Own, body, Bulk::Delete).await
+}
+
+/// What a bulk request does to the grants it names.
+#[derive(Clone, Copy)]
+pub(super) enum Bulk {
+    Disable,
+    Delete,
+}
+
+/// A bulk disable or delete, for the owner's routes and the admin's alike: reads
+/// the ids, acts on those in `scope` in one transaction, and reports the outcome.
+/// The body is a `Result` so that the caller's credentials (and role, checked
+/// before this) are judged before it.
+pub(super) async fn act_on_many(
+    caller: &ApiCaller,
+    state: &AppState,
+    scope: Scope,
+    body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
+    action: Bulk,
+) -> actix_web::Result<HttpResponse> {
     let ids = body?.into_inner().0.ids()?;
-    let outcome = state
-        .oauth
-        .delete(
-            &state.pool,
-            &caller.principal,
-            caller.address,
-            Scope::Own,
-            ids,
-        )
-        .await
-        .map_err(ApiError::from)?;
-    Ok(HttpResponse::Ok().json(OAuthBulkDeleteResult::from(&outcome)))
+    let (pool, principal, address) = (&state.pool, &caller.principal, caller.address);
+    let response = match action {
+        Bulk::Disable => {
+            let outcome = state.oauth.disable(pool, principal, address, scope, ids);
+            let outcome = outcome.await.map_err(ApiError::from)?;
+            HttpResponse::Ok().json(OAuthBulkDisableResult::from(&outcome))
+        }
+        Bulk::Delete => {
+            let outcome = state.oauth.delete(pool, principal, address, scope, ids);
+            let outcome = outcome.await.map_err(ApiError::from)?;
+            HttpResponse::Ok().json(OAuthBulkDeleteResult::from(&outcome))
+        }
+    };
+    Ok(response)
 }

@@ -16,7 +16,8 @@ use crate::startup::AppState;
 
 use super::admin_tokens::{query_config, TokenOwner, MAX_BULK_BODY_BYTES};
 use super::oauth_tokens::{
-    parse_id, OAuthBulkDeleteResult, OAuthBulkDisableResult, OAuthTokenIdsRequest, OAuthTokenInfo,
+    act_on_many, parse_id, Bulk, OAuthBulkDeleteResult, OAuthBulkDisableResult,
+    OAuthTokenIdsRequest, OAuthTokenInfo,
 };
 use super::{ApiCaller, ApiError, ErrorEnvelope};
 
@@ -301,19 +302,7 @@ pub async fn disable_many(
     body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
     require_admin(&caller.principal).map_err(ApiError::from)?;
-    let ids = body?.into_inner().0.ids()?;
-    let outcome = state
-        .oauth
-        .disable(
-            &state.pool,
-            &caller.principal,
-            caller.address,
-            Scope::Workspace,
-            ids,
-        )
-        .await
-        .map_err(ApiError::from)?;
-    Ok(HttpResponse::Ok().json(OAuthBulkDisableResult::from(&outcome)))
+    act_on_many(&caller, &state, Scope::Workspace, body, Bulk::Disable).await
 }
 
 /// Delete many OAuth API tokens of the caller's workspace at once (admins only).
@@ -338,17 +327,5 @@ pub async fn delete_many(
     body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
     require_admin(&caller.principal).map_err(ApiError::from)?;
-    let ids = body?.into_inner().0.ids()?;
-    let outcome = state
-        .oauth
-        .delete(
-            &state.pool,
-            &caller.principal,
-            caller.address,
-            Scope::Workspace,
-            ids,
-        )
-        .await
-        .map_err(ApiError::from)?;
-    Ok(HttpResponse::Ok().json(OAuthBulkDeleteResult::from(&outcome)))
+    act_on_many(&caller, &state, Scope::Workspace, body, Bulk::Delete).await
 }
