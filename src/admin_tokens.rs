@@ -1,27 +1,18 @@
 //! What a workspace admin does with everyone's tokens, for the pages and the API
 //! alike: list them (filtered, sorted, paged) and delete them. Every operation
-//! checks that the caller is an admin and acts only in the caller's workspace.
+//! takes the proof that the caller is an admin (`auth::authority::ActingAdmin`,
+//! made by the `WorkspaceAdmin` extractor) and acts only in the caller's workspace.
 
 use std::net::IpAddr;
 
 use diesel::Connection;
 
 use crate::audit;
-use crate::auth::Principal;
+use crate::auth::authority::ActingAdmin;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::token_query::TokenQuery;
 use crate::domain::{Timestamp, TokenId};
 use crate::models::token::{self, DeletedToken, OwnedToken};
-
-/// Why an admin operation was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum AdminError {
-    /// The caller is not an admin of the workspace they act in.
-    #[error("Only workspace admins can manage the access tokens of other users.")]
-    NotAdmin,
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
 
 /// One page of the workspace's tokens and how many match in all.
 #[derive(Debug)]
@@ -32,22 +23,12 @@ pub struct TokenPage {
     pub now: Timestamp,
 }
 
-/// Refuses anyone but an admin of the workspace they act in.
-pub fn require_admin(caller: &Principal) -> Result<(), AdminError> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(AdminError::NotAdmin)
-    }
-}
-
 /// The tokens of the caller's workspace that `query` asks for.
 pub async fn list(
     pool: &DbPool,
-    caller: &Principal,
+    caller: &ActingAdmin,
     query: TokenQuery,
-) -> Result<TokenPage, AdminError> {
-    require_admin(caller)?;
+) -> Result<TokenPage, DbError> {
     let ws = caller.workspace_id;
     let now = Timestamp::now();
     let (tokens, total) = db::run(pool, move |conn| {
@@ -62,15 +43,14 @@ pub async fn list(
 /// other workspaces, or unknown, are not in it.
 pub async fn delete(
     pool: &DbPool,
-    caller: &Principal,
+    caller: &ActingAdmin,
     address: Option<IpAddr>,
     ids: Vec<TokenId>,
-) -> Result<Vec<DeletedToken>, AdminError> {
-    require_admin(caller)?;
+) -> Result<Vec<DeletedToken>, DbError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let (ws, actor) = (caller.workspace_id, caller.clone());
+    let (ws, actor) = (caller.workspace_id, (**caller).clone());
     Ok(db::run(pool, move |conn| {
         Ok(conn.transaction(|conn| {
             let deleted = token::delete_in_workspace(conn, ws, &ids)?;
@@ -97,10 +77,9 @@ pub async fn delete(
 /// a confirmation that names what will be deleted).
 pub async fn find(
     pool: &DbPool,
-    caller: &Principal,
+    caller: &ActingAdmin,
     ids: Vec<TokenId>,
-) -> Result<Vec<OwnedToken>, AdminError> {
-    require_admin(caller)?;
+) -> Result<Vec<OwnedToken>, DbError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

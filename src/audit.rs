@@ -31,10 +31,12 @@ pub enum Action {
     OAuthTokenDisabled,
     OAuthTokenDeleted,
     OAuthAccessTokenRevoked,
+    InstanceAdminGranted,
+    InstanceAdminRevoked,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::TokenCreated,
         Action::TokenDeleted,
         Action::TokenRefused,
@@ -49,6 +51,8 @@ impl Action {
         Action::OAuthTokenDisabled,
         Action::OAuthTokenDeleted,
         Action::OAuthAccessTokenRevoked,
+        Action::InstanceAdminGranted,
+        Action::InstanceAdminRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +71,8 @@ impl Action {
             Action::OAuthTokenDisabled => "oauth_token.disabled",
             Action::OAuthTokenDeleted => "oauth_token.deleted",
             Action::OAuthAccessTokenRevoked => "oauth_token.access_token_revoked",
+            Action::InstanceAdminGranted => "user.instance_admin_granted",
+            Action::InstanceAdminRevoked => "user.instance_admin_revoked",
         }
     }
 
@@ -98,6 +104,15 @@ impl Event {
             target_id: None,
             target_name: None,
             detail: None,
+        }
+    }
+
+    /// `actor` did `action` to an account, which belongs to the instance, not to
+    /// a workspace: the event has no workspace and shows in the instance audit view.
+    pub fn account(actor: &Principal, address: Option<IpAddr>, action: Action) -> Self {
+        Event {
+            workspace: None,
+            ..Event::by(actor, address, action)
         }
     }
 

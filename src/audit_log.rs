@@ -1,34 +1,32 @@
-//! Reading the audit log, for the page, its CSV export and `/v4/auditEvents`: the
-//! filters (parsed once, here), the admin check, which events an admin sees, and
-//! the CSV rendering.
+//! Reading the audit log, for the pages, their CSV exports, `/v4/auditEvents` and
+//! `/v4/instanceAuditEvents`: the filters (parsed once, here), which events each
+//! kind of admin sees, and the CSV rendering.
 //!
-//! An admin sees the events of their current workspace. Events of no workspace (a
-//! refused token that is garbage or unknown, so cannot be attributed) are shown to
-//! the admins of the default workspace only: it is the instance's own, where its
-//! first admin is, and other workspaces' admins learn nothing of each other's
-//! traffic.
+//! A workspace admin sees the events of their current workspace, nothing else.
+//! Events of no workspace (changes to accounts, a refused token that is garbage or
+//! unknown, so cannot be attributed) are the instance's: only instance admins see
+//! them, in the instance audit view, so no workspace's admins learn of another
+//! tenant's traffic or accounts.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::Action;
-use crate::auth::Principal;
+use crate::auth::authority::{ActingAdmin, InstanceAdminProof};
 use crate::db::{self, DbError, DbPool};
 use crate::domain::Timestamp;
 use crate::models::audit::{self, AuditFilter, AuditRow, AuditScope};
-use crate::models::workspace::DEFAULT_WORKSPACE;
 
 /// The most rows one CSV export holds; narrow the filters for more.
 pub const MAX_EXPORT_ROWS: i64 = 100_000;
 /// The most events one JSON page holds.
 pub const MAX_PAGE_SIZE: i64 = 500;
 
-/// Why the audit log was not shown.
-#[derive(Debug, thiserror::Error)]
-pub enum AuditLogError {
-    #[error("Only workspace admins can see the Audit Log.")]
-    NotAdmin,
-    #[error(transparent)]
-    Db(#[from] DbError),
+/// Whose audit log: a workspace's, for its admin, or the instance's, for an
+/// instance admin. Only the authority extractors make the proofs.
+#[derive(Debug, Clone, Copy)]
+pub enum LogScope<'a> {
+    Workspace(&'a ActingAdmin),
+    Instance(&'a InstanceAdminProof),
 }
 
 /// A filter value that does not parse: which field, and why.
@@ -127,45 +125,38 @@ pub struct EventsPage {
     pub total: i64,
 }
 
-fn require_admin(who: &Principal) -> Result<(), AuditLogError> {
-    if who.is_admin() {
-        Ok(())
-    } else {
-        Err(AuditLogError::NotAdmin)
-    }
-}
-
-/// The events the admin may see that pass `filter`, newest first.
+/// The events of `scope` that pass `filter`, newest first.
 pub async fn list(
     pool: &DbPool,
-    admin: &Principal,
+    scope: LogScope<'_>,
     filter: AuditFilter,
     limit: i64,
     offset: i64,
-) -> Result<EventsPage, AuditLogError> {
-    require_admin(admin)?;
-    let ws = admin.workspace_id.to_string();
-    let unattributed = admin.workspace_name == DEFAULT_WORKSPACE;
-    Ok(db::run(pool, move |conn| {
-        let scope = AuditScope {
-            workspace_id: &ws,
-            unattributed,
+) -> Result<EventsPage, DbError> {
+    let ws = match scope {
+        LogScope::Workspace(admin) => Some(admin.workspace_id.to_string()),
+        LogScope::Instance(_) => None,
+    };
+    db::run(pool, move |conn| {
+        let scope = match &ws {
+            Some(ws) => AuditScope::Workspace(ws),
+            None => AuditScope::Instance,
         };
         let total = audit::count(conn, scope, &filter)?;
         let rows = audit::list(conn, scope, &filter, limit, offset)?;
         Ok(EventsPage { rows, total })
     })
-    .await?)
+    .await
 }
 
-/// Every event the admin may see that passes `filter`, newest first, at most
+/// Every event of `scope` that passes `filter`, newest first, at most
 /// [`MAX_EXPORT_ROWS`], as CSV.
 pub async fn export_csv(
     pool: &DbPool,
-    admin: &Principal,
+    scope: LogScope<'_>,
     filter: AuditFilter,
-) -> Result<Vec<u8>, AuditLogError> {
-    let page = list(pool, admin, filter, MAX_EXPORT_ROWS, 0).await?;
+) -> Result<Vec<u8>, DbError> {
+    let page = list(pool, scope, filter, MAX_EXPORT_ROWS, 0).await?;
     Ok(to_csv(&page.rows))
 }
 
@@ -186,6 +177,8 @@ pub fn action_label(action: &str) -> &str {
         Some(Action::OAuthTokenDisabled) => "OAuth token disabled",
         Some(Action::OAuthTokenDeleted) => "OAuth token deleted",
         Some(Action::OAuthAccessTokenRevoked) => "OAuth access token revoked",
+        Some(Action::InstanceAdminGranted) => "Instance admin granted",
+        Some(Action::InstanceAdminRevoked) => "Instance admin revoked",
         None => action,
     }
 }

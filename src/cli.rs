@@ -1,11 +1,14 @@
-//! The command line: `serve`, `user add` and `user passwd`.
+//! The command line: `serve`, `user add`, `user passwd`, `user instance-admin` and
+//! `workspace add|list`.
 
 use std::io::Read;
 use std::num::NonZeroU32;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use diesel::Connection;
 
+use crate::accounts::{self, AccountError};
 use crate::auth::password;
 use crate::config::{SessionKey, Settings, DEFAULT_BIND, DEFAULT_DATABASE};
 use crate::db::{self, DatabaseUrl, DbPool};
@@ -175,9 +178,14 @@ pub enum UserCommand {
     Add {
         /// The user name (letters, digits, '.', '_', '-', '@').
         name: String,
-        /// Makes the user a workspace admin.
+        /// Makes the user a workspace admin (of the default workspace, or of the one
+        /// `--workspace` names).
         #[arg(long)]
         admin: bool,
+        /// Makes the user an instance admin: they manage every account
+        /// (Instance > Accounts) and see the instance's events.
+        #[arg(long)]
+        instance_admin: bool,
         /// The workspace to add the user to (default: the default workspace).
         #[arg(long, value_name = "NAME")]
         workspace: Option<String>,
@@ -191,6 +199,17 @@ pub enum UserCommand {
         /// Reads the password from standard input (required).
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+    /// Grants or takes the instance admin role. The last active instance admin
+    /// keeps it.
+    InstanceAdmin {
+        name: String,
+        /// Makes the user an instance admin.
+        #[arg(long, conflicts_with = "revoke", required_unless_present = "revoke")]
+        grant: bool,
+        /// Takes the role away.
+        #[arg(long)]
+        revoke: bool,
     },
 }
 
@@ -240,8 +259,9 @@ fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// On a database with no users, creates the workspace admin `admin` with a random
-/// password and prints it once to the terminal (not to the log).
+/// On a database with no users, creates `admin`, an instance admin and an admin of
+/// the default workspace, with a random password, and prints it once to the
+/// terminal (not to the log).
 async fn create_first_admin(pool: &DbPool) -> anyhow::Result<()> {
     let pool = pool.clone();
     let created = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Password>> {
@@ -251,7 +271,13 @@ async fn create_first_admin(pool: &DbPool) -> anyhow::Result<()> {
         }
         let password = Password::generate();
         let name = Username::parse("admin").expect("a valid user name");
-        match user::create(&mut conn, &name, &password::hash(&password), Role::Admin) {
+        let hash = password::hash(&password);
+        let created = conn.transaction(|conn| {
+            let admin = user::create(conn, &name, &hash, Role::Admin)?;
+            user::set_instance_admin(conn, admin.id, true)?;
+            Ok::<_, CreateUserError>(admin)
+        });
+        match created {
             Ok(_) => Ok(Some(password)),
             // Another instance starting on the same database won the race.
             Err(CreateUserError::Duplicate(_)) => Ok(None),
@@ -273,6 +299,7 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
         UserCommand::Add {
             name,
             admin,
+            instance_admin,
             workspace: workspace_name,
             ..
         } => {
@@ -286,10 +313,28 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
             };
             let password = read_password_from_stdin()?;
             let role = if admin { Role::Admin } else { Role::Member };
-            user::create_in(&mut conn, &name, &password::hash(&password), ws, role)?;
+            let hash = password::hash(&password);
+            conn.transaction(|conn| {
+                let created = user::create_in(conn, &name, &hash, ws, role)?;
+                if instance_admin {
+                    user::set_instance_admin(conn, created.id, true)?;
+                }
+                Ok::<_, CreateUserError>(())
+            })?;
+            let roles: Vec<&str> = [
+                admin.then_some("workspace admin"),
+                instance_admin.then_some("instance admin"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
             println!(
                 "Created user {name}{}{}.",
-                if admin { " (workspace admin)" } else { "" },
+                if roles.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", roles.join(", "))
+                },
                 workspace_name
                     .map(|w| format!(" in the workspace {w}"))
                     .unwrap_or_default()
@@ -301,6 +346,24 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
                 anyhow::bail!("no user named {name}");
             }
             println!("Changed the password of {name}. Their access tokens keep working.");
+        }
+        UserCommand::InstanceAdmin { name, grant, .. } => {
+            let found = user::find_by_username(&mut conn, &name)?
+                .ok_or_else(|| anyhow::anyhow!("no user named {name}"))?;
+            let result = accounts::apply(
+                &mut conn,
+                accounts::Actor::CommandLine,
+                found.id,
+                None,
+                Some(grant),
+                None,
+            );
+            match result {
+                Ok(_) if grant => println!("{name} is now an instance admin."),
+                Ok(_) => println!("{name} is no longer an instance admin."),
+                Err(AccountError::Db(e)) => return Err(e.into()),
+                Err(e) => anyhow::bail!("{e}"),
+            }
         }
     }
     Ok(())

@@ -12,6 +12,7 @@
 //!   request id.
 //! - [`startup`]: the app factory and the bound server; [`cli`]: the command line.
 
+pub mod accounts;
 pub mod admin_tokens;
 pub mod api;
 pub mod audit;

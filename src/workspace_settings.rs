@@ -1,40 +1,24 @@
 //! Workspace Settings operations the page and the API share: read and change the
-//! workspace's token policy (admins only), count the live tokens a policy rules
-//! out, and delete them on request.
+//! workspace's token policy (admins only: each operation takes the proof the
+//! `WorkspaceAdmin` extractor makes), count the live tokens a policy rules out, and
+//! delete them on request.
 
 use std::net::IpAddr;
 
 use diesel::Connection;
 
 use crate::audit;
-use crate::auth::Principal;
+use crate::auth::authority::ActingAdmin;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::policy::TokenPolicy;
 use crate::domain::Timestamp;
 use crate::models::{token, workspace};
-
-/// Why a settings operation was refused or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("Only workspace admins can see or change the Workspace Settings.")]
-    NotAdmin,
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
 
 /// The workspace's policy, and how many of its live tokens break it.
 #[derive(Debug, Clone, Copy)]
 pub struct SettingsView {
     pub policy: TokenPolicy,
     pub violating: usize,
-}
-
-fn require_admin(who: &Principal) -> Result<(), SettingsError> {
-    if who.is_admin() {
-        Ok(())
-    } else {
-        Err(SettingsError::NotAdmin)
-    }
 }
 
 fn violating_ids(
@@ -50,8 +34,7 @@ fn violating_ids(
 }
 
 /// The admin's workspace settings.
-pub async fn get(pool: &DbPool, admin: &Principal) -> Result<SettingsView, SettingsError> {
-    require_admin(admin)?;
+pub async fn get(pool: &DbPool, admin: &ActingAdmin) -> Result<SettingsView, DbError> {
     let ws = admin.workspace_id;
     Ok(db::run(pool, move |conn| {
         let policy = workspace::policy(conn, ws)?;
@@ -65,12 +48,11 @@ pub async fn get(pool: &DbPool, admin: &Principal) -> Result<SettingsView, Setti
 /// Existing tokens are not touched: the admin decides (see [`delete_violating`]).
 pub async fn update(
     pool: &DbPool,
-    admin: &Principal,
+    admin: &ActingAdmin,
     address: Option<IpAddr>,
     new: TokenPolicy,
-) -> Result<SettingsView, SettingsError> {
-    require_admin(admin)?;
-    let (ws, actor) = (admin.workspace_id, admin.clone());
+) -> Result<SettingsView, DbError> {
+    let (ws, actor) = (admin.workspace_id, (**admin).clone());
     Ok(db::run(pool, move |conn| {
         Ok(conn.transaction(|conn| {
             let old = workspace::policy(conn, ws)?;
@@ -96,11 +78,10 @@ pub async fn update(
 /// many. Each deletion is in the audit log, as done by an admin.
 pub async fn delete_violating(
     pool: &DbPool,
-    admin: &Principal,
+    admin: &ActingAdmin,
     address: Option<IpAddr>,
-) -> Result<usize, SettingsError> {
-    require_admin(admin)?;
-    let (ws, actor) = (admin.workspace_id, admin.clone());
+) -> Result<usize, DbError> {
+    let (ws, actor) = (admin.workspace_id, (**admin).clone());
     Ok(db::run(pool, move |conn| {
         Ok(conn.transaction(|conn| {
             let policy = workspace::policy(conn, ws)?;

@@ -6,7 +6,8 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::admin_tokens::{self, AdminError};
+use crate::admin_tokens;
+use crate::auth::authority::{Tokens, WorkspaceAdmin};
 use crate::domain::token::TokenIdError;
 use crate::domain::token_query::{QueryError, RawTokenQuery, TokenQuery, MAX_BULK_DELETE};
 use crate::domain::TokenId;
@@ -15,15 +16,6 @@ use crate::startup::AppState;
 
 use super::tokens::TokenInfo;
 use super::{ApiCaller, ApiError, ErrorEnvelope};
-
-impl From<AdminError> for ApiError {
-    fn from(e: AdminError) -> Self {
-        match e {
-            AdminError::NotAdmin => ApiError::AccessDenied(e.to_string()),
-            AdminError::Db(e) => e.into(),
-        }
-    }
-}
 
 impl From<QueryError> for ApiError {
     fn from(e: QueryError) -> Self {
@@ -188,11 +180,12 @@ pub fn query_config() -> web::QueryConfig {
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn list(
-    caller: ApiCaller,
+    WorkspaceAdmin {
+        admin, ..
+    }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    admin_tokens::require_admin(&caller.principal)?;
     params.check_exact()?;
     let query = TokenQuery::parse(&RawTokenQuery {
         owner: params.owner.as_deref(),
@@ -201,7 +194,7 @@ pub async fn list(
         order: params.order.as_deref(),
     })?
     .with_limit_offset(params.limit.as_deref(), params.offset.as_deref())?;
-    let page = admin_tokens::list(&state.pool, &caller.principal, query).await?;
+    let page = admin_tokens::list(&state.pool, &admin, query).await?;
     Ok(HttpResponse::Ok().json(WorkspaceTokenList {
         data: page.tokens.iter().map(WorkspaceTokenInfo::from).collect(),
         count: page.total,
@@ -224,16 +217,17 @@ pub async fn list(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete(
-    caller: ApiCaller,
+    WorkspaceAdmin {
+        caller, admin, ..
+    }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    admin_tokens::require_admin(&caller.principal)?;
     let id: TokenId = path
         .parse()
         .map_err(|e: TokenIdError| ApiError::invalid_field("tokenId", e.to_string()))?;
     let deleted =
-        admin_tokens::delete(&state.pool, &caller.principal, caller.address, vec![id]).await?;
+        admin_tokens::delete(&state.pool, &admin, caller.address, vec![id]).await?;
     if deleted.is_empty() {
         return Err(ApiError::NotFound(format!(
             "No access token with ID {id} exists in this workspace."
@@ -258,14 +252,15 @@ pub async fn delete(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete_many(
-    caller: ApiCaller,
+    WorkspaceAdmin {
+        caller, admin, ..
+    }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     // A `Result`, so that credentials (and the role) are judged before the body.
     body: Result<web::Json<super::Object<BulkDeleteRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    admin_tokens::require_admin(&caller.principal).map_err(ApiError::from)?;
     let ids = parse_ids(&body?.into_inner().0.token_ids)?;
-    let deleted = admin_tokens::delete(&state.pool, &caller.principal, caller.address, ids)
+    let deleted = admin_tokens::delete(&state.pool, &admin, caller.address, ids)
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(BulkDeleteResult {

@@ -1,10 +1,12 @@
-//! `/v4/auditEvents`: the workspace's audit log, for its admins.
+//! `/v4/auditEvents` (the workspace's audit log, for its admins) and
+//! `/v4/instanceAuditEvents` (the events of no workspace, for instance admins).
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit_log::{self, AuditLogError, FilterError, FilterInput, MAX_PAGE_SIZE};
+use crate::audit_log::{self, FilterError, FilterInput, LogScope, MAX_PAGE_SIZE};
+use crate::auth::authority::{self, InstanceAdmin, WorkspaceAdmin};
 use crate::domain::Timestamp;
 use crate::models::audit::AuditRow;
 use crate::startup::AppState;
@@ -75,6 +77,10 @@ pub enum AuditAction {
     OAuthTokenDeleted,
     #[schema(rename = "oauth_token.access_token_revoked")]
     OAuthAccessTokenRevoked,
+    #[schema(rename = "user.instance_admin_granted")]
+    InstanceAdminGranted,
+    #[schema(rename = "user.instance_admin_revoked")]
+    InstanceAdminRevoked,
 }
 
 /// Who did it.
@@ -103,7 +109,8 @@ pub struct AuditEvent {
     pub detail: Option<String>,
     /// The client address it came from (the TCP peer).
     pub address: Option<String>,
-    /// `null` for a refused token that belongs to no workspace (garbage or unknown).
+    /// `null` for an event of no workspace: a change to an account, or a refused
+    /// token that belongs to no workspace (garbage or unknown).
     pub workspace_id: Option<String>,
 }
 
@@ -113,15 +120,6 @@ pub struct AuditEventList {
     pub data: Vec<AuditEvent>,
     /// How many events match the filters in all (not only on this page).
     pub count: i64,
-}
-
-impl From<AuditLogError> for ApiError {
-    fn from(e: AuditLogError) -> Self {
-        match e {
-            AuditLogError::NotAdmin => ApiError::AccessDenied(e.to_string()),
-            AuditLogError::Db(e) => e.into(),
-        }
-    }
 }
 
 impl From<FilterError> for ApiError {
@@ -202,7 +200,7 @@ fn filters(q: &AuditEventsQuery) -> Result<crate::models::audit::AuditFilter, Ap
 }
 
 /// The audit log of the caller's workspace, newest first (workspace admins only).
-/// Refused tokens that belong to no workspace are listed in the default workspace's log.
+/// Events of no workspace are in `/v4/instanceAuditEvents`.
 #[utoipa::path(
     get,
     path = "/v4/auditEvents",
@@ -216,21 +214,49 @@ fn filters(q: &AuditEventsQuery) -> Result<crate::models::audit::AuditFilter, Ap
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn list(
-    caller: ApiCaller,
+    admin: WorkspaceAdmin<ApiCaller, authority::AuditLog>,
     state: web::Data<AppState>,
     // A `Result`, so that credentials and role are judged before the query string.
     query: Result<web::Query<AuditEventsQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
-    if !caller.principal.is_admin() {
-        return Err(AuditLogError::NotAdmin.into());
-    }
+    list_in(&state, LogScope::Workspace(&admin.admin), query).await
+}
+
+/// The events of no workspace, newest first (instance admins only): changes to
+/// accounts (deactivated, reactivated, instance admin granted or revoked, password
+/// set) and refused tokens that are unknown or malformed.
+#[utoipa::path(
+    get,
+    path = "/v4/instanceAuditEvents",
+    operation_id = "listInstanceAuditEvents",
+    tag = "auditEvents",
+    params(AuditEventsQuery),
+    responses(
+        (status = 200, description = "The matching events, newest first", body = AuditEventList),
+        (status = 400, description = "A query parameter is not valid (`details.field` says which)", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn list_instance(
+    admin: InstanceAdmin<ApiCaller>,
+    state: web::Data<AppState>,
+    query: Result<web::Query<AuditEventsQuery>, actix_web::Error>,
+) -> Result<HttpResponse, ApiError> {
+    list_in(&state, LogScope::Instance(&admin.admin), query).await
+}
+
+async fn list_in(
+    state: &AppState,
+    scope: LogScope<'_>,
+    query: Result<web::Query<AuditEventsQuery>, actix_web::Error>,
+) -> Result<HttpResponse, ApiError> {
     let q = query
         .map_err(|e| ApiError::invalid_field("query", format!("Invalid query string: {e}")))?
         .into_inner();
     let filter = filters(&q)?;
     let limit = number(q.limit.as_deref(), "limit", 1, MAX_PAGE_SIZE, DEFAULT_LIMIT)?;
     let offset = number(q.offset.as_deref(), "offset", 0, MAX_OFFSET, 0)?;
-    let page = audit_log::list(&state.pool, &caller.principal, filter, limit, offset).await?;
+    let page = audit_log::list(&state.pool, scope, filter, limit, offset).await?;
     Ok(HttpResponse::Ok().json(AuditEventList {
         data: page.rows.into_iter().map(AuditEvent::from).collect(),
         count: page.total,

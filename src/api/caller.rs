@@ -95,6 +95,12 @@ fn requested_workspace(req: &HttpRequest) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+impl auth::authority::Caller for ApiCaller {
+    fn principal(&self) -> &Principal {
+        &self.principal
+    }
+}
+
 impl FromRequest for ApiCaller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
+use crate::auth::authority::{InstanceAdminError, NotWorkspaceAdmin};
 use crate::auth::bearer::BearerError;
 use crate::auth::SignInError;
 use crate::db::DbError;
@@ -261,6 +262,23 @@ impl From<BearerError> for ApiError {
             },
             BearerError::Throttled(retry_after) => ApiError::TokensThrottled { retry_after },
             BearerError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// A member on a workspace admin's route: 403 `AccessControlException`.
+impl From<NotWorkspaceAdmin> for ApiError {
+    fn from(e: NotWorkspaceAdmin) -> Self {
+        ApiError::AccessDenied(e.to_string())
+    }
+}
+
+/// Anyone but an instance admin on an instance route: 403 `AccessControlException`.
+impl From<InstanceAdminError> for ApiError {
+    fn from(e: InstanceAdminError) -> Self {
+        match e {
+            InstanceAdminError::Refused(e) => ApiError::AccessDenied(e.to_string()),
+            InstanceAdminError::Db(e) => e.into(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The v4 JSON API: routes, request-body rules, errors and the OpenAPI document.
 
+pub mod accounts;
 pub mod admin_tokens;
 pub mod audit_events;
 mod caller;
@@ -81,6 +82,12 @@ pub fn scope(api_access_tokens: bool) -> actix_web::Scope {
                 .route(web::get().to(audit_events::list))
                 .default_service(web::to(route_not_found)),
         )
+        .service(
+            web::resource("/instanceAuditEvents")
+                .route(web::get().to(audit_events::list_instance))
+                .default_service(web::to(route_not_found)),
+        )
+        .configure(accounts::routes)
         .service(
             web::resource("/open-api-spec")
                 .route(web::get().to(openapi::spec))

@@ -405,7 +405,7 @@ pub(super) enum Bulk {
 pub(super) async fn act_on_many(
     caller: &ApiCaller,
     state: &AppState,
-    scope: Scope,
+    scope: Scope<'_>,
     body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
     action: Bulk,
 ) -> actix_web::Result<HttpResponse> {

@@ -9,6 +9,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response};
 use utoipa::{Modify, OpenApi};
 
+use super::accounts::{Account, AccountList, AccountWorkspace, UpdateAccountRequest};
 use super::admin_tokens::{
     BulkDeleteRequest, BulkDeleteResult, TokenOwner, WorkspaceTokenInfo, WorkspaceTokenList,
 };
@@ -53,6 +54,10 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         super::admin_tokens::delete,
         super::admin_tokens::delete_many,
         super::audit_events::list,
+        super::audit_events::list_instance,
+        super::accounts::list,
+        super::accounts::get,
+        super::accounts::update,
         super::oauth_tokens::create,
         super::oauth_tokens::list,
         super::oauth_tokens::disable,
@@ -87,6 +92,10 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         AuditEventList,
         AuditEvent,
         AuditActor,
+        Account,
+        AccountList,
+        AccountWorkspace,
+        UpdateAccountRequest,
         CreateOAuthTokenRequest,
         CreatedOAuthToken,
         OAuthTokenInfo,
@@ -107,7 +116,8 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         (name = "workspaceMembers", description = "The people of the workspace (workspace admins only)"),
         (name = "workspaceSettings", description = "The workspace's token policy (workspace admins only)"),
         (name = "workspaceAccessTokens", description = "Every access token of the workspace, for its admins"),
-        (name = "auditEvents", description = "The workspace's audit log (workspace admins only)"),
+        (name = "auditEvents", description = "The workspace's audit log (workspace admins only), and the events of no workspace (instance admins only)"),
+        (name = "accounts", description = "Every account of the instance (instance admins only)"),
         (name = "oauthTokens", description = "OAuth 2.0 API tokens of the authenticated user: an access token (a signed JWT, one hour) and a refresh token, exchanged at POST /oauth2/token"),
         (name = "workspaceOAuthTokens", description = "Every OAuth 2.0 API token of the workspace, for its admins"),
     ),

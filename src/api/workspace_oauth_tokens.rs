@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::admin_tokens::require_admin;
+use crate::auth::authority::{Tokens, WorkspaceAdmin};
 use crate::domain::grant_query::{GrantIds, GrantQuery, RawGrantQuery};
 use crate::domain::oauth::GrantId;
 use crate::domain::Timestamp;
@@ -178,15 +178,16 @@ fn not_found(id: GrantId) -> ApiError {
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn list(
-    caller: ApiCaller,
+    WorkspaceAdmin {
+        admin, ..
+    }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&caller.principal)?;
     let query = params.query()?;
     let page = state
         .oauth
-        .list_workspace(&state.pool, &caller.principal, query)
+        .list_workspace(&state.pool, &admin, query)
         .await?;
     Ok(HttpResponse::Ok().json(WorkspaceOAuthTokenList {
         data: page
@@ -215,11 +216,12 @@ pub async fn list(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn disable(
-    caller: ApiCaller,
+    WorkspaceAdmin {
+        caller, admin, ..
+    }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&caller.principal)?;
     let id = parse_id(&path)?;
     let outcome = state
         .oauth
@@ -227,7 +229,7 @@ pub async fn disable(
             &state.pool,
             &caller.principal,
             caller.address,
-            Scope::Workspace,
+            Scope::Workspace(&admin),
             GrantIds::one(id),
         )
         .await?;
@@ -257,11 +259,12 @@ pub async fn disable(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete(
-    caller: ApiCaller,
+    WorkspaceAdmin {
+        caller, admin, ..
+    }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&caller.principal)?;
     let id = parse_id(&path)?;
     let outcome = state
         .oauth
@@ -269,7 +272,7 @@ pub async fn delete(
             &state.pool,
             &caller.principal,
             caller.address,
-            Scope::Workspace,
+            Scope::Workspace(&admin),
             GrantIds::one(id),
         )
         .await?;
@@ -296,13 +299,14 @@ pub async fn delete(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn disable_many(
-    caller: ApiCaller,
+    WorkspaceAdmin {
+        caller, admin, ..
+    }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     // A `Result`, so that credentials (and the role) are judged before the body.
     body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    require_admin(&caller.principal).map_err(ApiError::from)?;
-    act_on_many(&caller, &state, Scope::Workspace, body, Bulk::Disable).await
+    act_on_many(&caller, &state, Scope::Workspace(&admin), body, Bulk::Disable).await
 }
 
 /// Delete many OAuth API tokens of the caller's workspace at once (admins only).
@@ -322,10 +326,11 @@ pub async fn disable_many(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete_many(
-    caller: ApiCaller,
+    WorkspaceAdmin {
+        caller, admin, ..
+    }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    require_admin(&caller.principal).map_err(ApiError::from)?;
-    act_on_many(&caller, &state, Scope::Workspace, body, Bulk::Delete).await
+    act_on_many(&caller, &state, Scope::Workspace(&admin), body, Bulk::Delete).await
 }

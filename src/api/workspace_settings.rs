@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 use crate::domain::lifetime::MAX_DAYS;
 use crate::domain::policy::{MaxLifetime, TokenPolicy};
 use crate::startup::AppState;
-use crate::workspace_settings::{self, SettingsError, SettingsView};
+use crate::auth::authority::{Settings, WorkspaceAdmin};
+use crate::workspace_settings::{self, SettingsView};
 
 use super::{ApiCaller, ApiError, ErrorEnvelope};
 
@@ -77,15 +78,6 @@ pub struct DeletedCount {
     pub deleted: usize,
 }
 
-impl From<SettingsError> for ApiError {
-    fn from(e: SettingsError) -> Self {
-        match e {
-            SettingsError::NotAdmin => ApiError::AccessDenied(e.to_string()),
-            SettingsError::Db(e) => e.into(),
-        }
-    }
-}
-
 fn body(caller: &ApiCaller, view: SettingsView) -> WorkspaceSettings {
     WorkspaceSettings {
         workspace_id: caller.principal.workspace_id.to_string(),
@@ -108,8 +100,13 @@ fn body(caller: &ApiCaller, view: SettingsView) -> WorkspaceSettings {
     responses((status = 200, description = "The settings", body = WorkspaceSettings)),
     security(("bearer" = []), ("basic" = []))
 )]
-pub async fn get(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let view = workspace_settings::get(&state.pool, &caller.principal).await?;
+pub async fn get(
+    WorkspaceAdmin {
+        caller, admin, ..
+    }: WorkspaceAdmin<ApiCaller, Settings>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let view = workspace_settings::get(&state.pool, &admin).await?;
     Ok(HttpResponse::Ok().json(body(&caller, view)))
 }
 
@@ -130,12 +127,14 @@ pub async fn get(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpRe
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn update(
-    caller: ApiCaller,
+    WorkspaceAdmin {
+        caller, admin, ..
+    }: WorkspaceAdmin<ApiCaller, Settings>,
     state: web::Data<AppState>,
     // A `Result`, so that credentials and role are judged before the body.
     change: Result<web::Json<super::Object<WorkspaceSettingsUpdate>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let current = workspace_settings::get(&state.pool, &caller.principal)
+    let current = workspace_settings::get(&state.pool, &admin)
         .await
         .map_err(ApiError::from)?;
     let change = change?.into_inner().0;
@@ -162,7 +161,7 @@ pub async fn update(
             .allow_legacy_access_tokens
             .unwrap_or(p.allow_legacy_tokens),
     };
-    let view = workspace_settings::update(&state.pool, &caller.principal, caller.address, policy)
+    let view = workspace_settings::update(&state.pool, &admin, caller.address, policy)
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(body(&caller, view)))
@@ -179,11 +178,13 @@ pub async fn update(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete_violating(
-    caller: ApiCaller,
+    WorkspaceAdmin {
+        caller, admin, ..
+    }: WorkspaceAdmin<ApiCaller, Settings>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let deleted =
-        workspace_settings::delete_violating(&state.pool, &caller.principal, caller.address)
+        workspace_settings::delete_violating(&state.pool, &admin, caller.address)
             .await?;
     Ok(HttpResponse::Ok().json(DeletedCount { deleted }))
 }

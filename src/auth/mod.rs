@@ -1,6 +1,7 @@
 //! Who is calling: password hashing, sign-in throttling, the browser session, and
 //! the extractors that put the caller in a handler's signature.
 
+pub mod authority;
 pub mod bearer;
 pub mod cache;
 pub mod changes;
@@ -163,13 +164,14 @@ pub async fn change_password(
 /// The principal of a session's user, acting in the session's workspace `wanted`
 /// (or, if they no longer belong to it, the first they joined). `None` when the
 /// user is gone, deactivated, in no workspace, or signed in under an older
-/// session epoch (their password has changed since).
+/// session epoch (their password has changed since). The `bool` says whether they
+/// are an instance admin (for the menu; `authority::InstanceAdmin` decides).
 pub fn load_session_principal(
     conn: &mut db::Conn,
     user_id: UserId,
     epoch: i64,
     wanted: Option<WorkspaceId>,
-) -> Result<Option<(Principal, Vec<Membership>)>, DbError> {
+) -> Result<Option<(Principal, Vec<Membership>, bool)>, DbError> {
     let Some(user) = models::user::find(conn, user_id)? else {
         return Ok(None);
     };
@@ -181,5 +183,5 @@ pub fn load_session_principal(
         .and_then(|w| memberships.iter().find(|m| m.workspace_id == w))
         .or(memberships.first())
         .cloned();
-    Ok(chosen.map(|m| (Principal::new(&user, m), memberships)))
+    Ok(chosen.map(|m| (Principal::new(&user, m), memberships, user.instance_admin)))
 }

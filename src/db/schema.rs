@@ -8,6 +8,7 @@ diesel::table! {
         created_at -> BigInt,
         deactivated_at -> Nullable<BigInt>,
         session_epoch -> BigInt,
+        instance_admin -> Bool,
     }
 }
 

@@ -67,12 +67,14 @@ pub struct AuditFilter {
     pub until: Option<i64>,
 }
 
-/// Whose events: one workspace's, and maybe those no workspace owns.
+/// Whose events: one workspace's, or those no workspace owns.
 #[derive(Debug, Clone, Copy)]
-pub struct AuditScope<'a> {
-    pub workspace_id: &'a str,
-    /// Also the events of no workspace (refused tokens that are unknown or garbage).
-    pub unattributed: bool,
+pub enum AuditScope<'a> {
+    /// The events of one workspace (its id).
+    Workspace(&'a str),
+    /// The events of no workspace: changes to accounts, and refused tokens that are
+    /// unknown or garbage, so cannot be attributed.
+    Instance,
 }
 
 fn filtered<'a>(
@@ -80,14 +82,9 @@ fn filtered<'a>(
     filter: &'a AuditFilter,
 ) -> audit_events::BoxedQuery<'a, MultiBackend> {
     let mut query = audit_events::table.into_boxed();
-    query = if scope.unattributed {
-        query.filter(
-            audit_events::workspace_id
-                .eq(scope.workspace_id)
-                .or(audit_events::workspace_id.is_null()),
-        )
-    } else {
-        query.filter(audit_events::workspace_id.eq(scope.workspace_id))
+    query = match scope {
+        AuditScope::Workspace(id) => query.filter(audit_events::workspace_id.eq(id)),
+        AuditScope::Instance => query.filter(audit_events::workspace_id.is_null()),
     };
     if let Some(action) = &filter.action {
         query = query.filter(audit_events::action.eq(action));

@@ -18,6 +18,8 @@ pub struct User {
     pub deactivated_at: Option<Timestamp>,
     /// Sessions signed in under an older epoch have ended (password changed).
     pub session_epoch: i64,
+    /// May manage every account of the instance (see `crate::accounts`).
+    pub instance_admin: bool,
 }
 
 impl User {
@@ -33,6 +35,7 @@ struct UserRow {
     password_hash: String,
     deactivated_at: Option<i64>,
     session_epoch: i64,
+    instance_admin: bool,
 }
 
 impl From<UserRow> for User {
@@ -43,6 +46,7 @@ impl From<UserRow> for User {
             password_hash: r.password_hash,
             deactivated_at: r.deactivated_at.map(Timestamp::from_millis),
             session_epoch: r.session_epoch,
+            instance_admin: r.instance_admin,
         }
     }
 }
@@ -62,6 +66,7 @@ type Columns = (
     users::password_hash,
     users::deactivated_at,
     users::session_epoch,
+    users::instance_admin,
 );
 
 const COLUMNS: Columns = (
@@ -70,6 +75,7 @@ const COLUMNS: Columns = (
     users::password_hash,
     users::deactivated_at,
     users::session_epoch,
+    users::instance_admin,
 );
 
 pub fn find_by_username(conn: &mut Conn, username: &str) -> QueryResult<Option<User>> {
@@ -145,6 +151,7 @@ pub fn create_in(
             password_hash: password_hash.to_owned(),
             deactivated_at: None,
             session_epoch: 0,
+            instance_admin: false,
         })
     })
 }
@@ -201,4 +208,76 @@ pub fn set_password_by_id(conn: &mut Conn, id: UserId, hash: &str) -> QueryResul
         ))
         .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Grants (`true`) or takes the instance admin role; `false` when there is no such
+/// user. Not in the change feed: no token or session depends on it, and
+/// `auth::authority::InstanceAdmin` reads it on every request.
+pub fn set_instance_admin(conn: &mut Conn, id: UserId, instance_admin: bool) -> QueryResult<bool> {
+    let n = diesel::update(users::table.find(id.to_string()))
+        .set(users::instance_admin.eq(instance_admin))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Serialises changes to who the active instance admins are: a write that changes
+/// nothing on their rows, so it must come first in the transaction. On SQLite the
+/// transaction then holds the write lock; on PostgreSQL it holds those rows' locks,
+/// so two transactions that would each take away one of the last two admins run one
+/// after the other, and the second counts what the first left.
+pub fn lock_active_instance_admins(conn: &mut Conn) -> QueryResult<()> {
+    diesel::update(
+        users::table
+            .filter(users::instance_admin.eq(true))
+            .filter(users::deactivated_at.is_null()),
+    )
+    .set(users::instance_admin.eq(users::instance_admin))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// How many accounts are instance admins and active.
+pub fn active_instance_admin_count(conn: &mut Conn) -> QueryResult<i64> {
+    users::table
+        .filter(users::instance_admin.eq(true))
+        .filter(users::deactivated_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// An account as Instance > Accounts lists it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user: User,
+    pub created_at: Timestamp,
+}
+
+/// Every account, by user name.
+pub fn list_accounts(conn: &mut Conn) -> QueryResult<Vec<Account>> {
+    let rows: Vec<(UserRow, i64)> = users::table
+        .select((COLUMNS, users::created_at))
+        .order(users::username.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(r, created)| Account {
+            user: r.into(),
+            created_at: Timestamp::from_millis(created),
+        })
+        .collect())
+}
+
+/// One account, by id.
+pub fn find_account(conn: &mut Conn, id: UserId) -> QueryResult<Option<Account>> {
+    users::table
+        .find(id.to_string())
+        .select((COLUMNS, users::created_at))
+        .first::<(UserRow, i64)>(conn)
+        .optional()
+        .map(|r| {
+            r.map(|(r, created)| Account {
+                user: r.into(),
+                created_at: Timestamp::from_millis(created),
+            })
+        })
 }

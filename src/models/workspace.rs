@@ -105,6 +105,34 @@ pub fn memberships_of(conn: &mut Conn, user: UserId) -> QueryResult<Vec<Membersh
         .collect())
 }
 
+/// Every membership of the instance with its user, by workspace name (for
+/// Instance > Accounts, which shows each account's workspaces).
+pub fn all_memberships(conn: &mut Conn) -> QueryResult<Vec<(UserId, Membership)>> {
+    let rows: Vec<(String, String, String, String)> = memberships::table
+        .inner_join(workspaces::table)
+        .order((workspaces::name.asc(), memberships::user_id.asc()))
+        .select((
+            memberships::user_id,
+            workspaces::id,
+            workspaces::name,
+            memberships::role,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(user, id, name, role)| {
+            Some((
+                UserId::parse(&user)?,
+                Membership {
+                    workspace_id: parse_id(&id),
+                    workspace_name: name,
+                    role: Role::parse(&role).unwrap_or(Role::Member),
+                },
+            ))
+        })
+        .collect())
+}
+
 /// `user`'s membership of `workspace`, if they belong to it.
 pub fn membership(
     conn: &mut Conn,

@@ -12,8 +12,8 @@ use std::net::IpAddr;
 
 use diesel::Connection;
 
-use crate::admin_tokens::{require_admin, AdminError};
 use crate::audit;
+use crate::auth::authority::ActingAdmin;
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::grant_query::{GrantIds, GrantQuery};
@@ -24,27 +24,28 @@ use crate::models::oauth::{self as store, GrantScope, OwnedGrant};
 use super::OAuth;
 
 /// Whose grants an action may reach, always within the caller's workspace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
     /// The caller's own grants: anyone may.
     Own,
-    /// Every grant of the workspace, whoever owns it: workspace admins only.
-    Workspace,
+    /// Every grant of the workspace, whoever owns it: workspace admins only, so it
+    /// holds the proof the `WorkspaceAdmin` extractor made.
+    Workspace(&'a ActingAdmin),
 }
 
-impl Scope {
-    /// Checks that `caller` may act in this scope, and says what it covers.
-    pub(super) fn of(self, caller: &Principal) -> Result<GrantScope, AdminError> {
-        Ok(GrantScope {
-            workspace: caller.workspace_id,
-            owner: match self {
-                Scope::Own => Some(caller.user_id),
-                Scope::Workspace => {
-                    require_admin(caller)?;
-                    None
-                }
+impl Scope<'_> {
+    /// What this scope covers for `caller`.
+    pub(super) fn of(self, caller: &Principal) -> GrantScope {
+        match self {
+            Scope::Own => GrantScope {
+                workspace: caller.workspace_id,
+                owner: Some(caller.user_id),
             },
-        })
+            Scope::Workspace(admin) => GrantScope {
+                workspace: admin.workspace_id,
+                owner: None,
+            },
+        }
     }
 }
 
@@ -101,11 +102,11 @@ impl OAuth {
         pool: &DbPool,
         caller: &Principal,
         address: Option<IpAddr>,
-        scope: Scope,
+        scope: Scope<'_>,
         ids: GrantIds,
-    ) -> Result<BulkOutcome, AdminError> {
-        let scope = scope.of(caller)?;
-        Ok(self.disable_in(pool, caller, address, scope, ids).await?)
+    ) -> Result<BulkOutcome, DbError> {
+        let scope = scope.of(caller);
+        self.disable_in(pool, caller, address, scope, ids).await
     }
 
     /// Deletes the grants `ids` in `scope` with their refresh tokens, which stop at
@@ -115,11 +116,11 @@ impl OAuth {
         pool: &DbPool,
         caller: &Principal,
         address: Option<IpAddr>,
-        scope: Scope,
+        scope: Scope<'_>,
         ids: GrantIds,
-    ) -> Result<BulkOutcome, AdminError> {
-        let scope = scope.of(caller)?;
-        Ok(self.delete_in(pool, caller, address, scope, ids).await?)
+    ) -> Result<BulkOutcome, DbError> {
+        let scope = scope.of(caller);
+        self.delete_in(pool, caller, address, scope, ids).await
     }
 
     /// [`OAuth::disable`] in a scope already allowed.
@@ -202,25 +203,24 @@ impl OAuth {
         &self,
         pool: &DbPool,
         caller: &Principal,
-        scope: Scope,
+        scope: Scope<'_>,
         ids: GrantIds,
-    ) -> Result<Vec<OwnedGrant>, AdminError> {
-        let scope = scope.of(caller)?;
-        Ok(db::run(pool, move |conn| {
+    ) -> Result<Vec<OwnedGrant>, DbError> {
+        let scope = scope.of(caller);
+        db::run(pool, move |conn| {
             let found = store::find_in_scope(conn, scope, ids.as_slice())?;
             Ok(in_order(ids.as_slice(), found).0)
         })
-        .await?)
+        .await
     }
 
     /// The grants of the caller's workspace that `query` asks for (admins only).
     pub async fn list_workspace(
         &self,
         pool: &DbPool,
-        caller: &Principal,
+        caller: &ActingAdmin,
         query: GrantQuery,
-    ) -> Result<GrantPage, AdminError> {
-        require_admin(caller)?;
+    ) -> Result<GrantPage, DbError> {
         let (ws, now) = (caller.workspace_id, self.clock.now());
         let (grants, total) = db::run(pool, move |conn| {
             Ok(store::list_in_workspace(conn, ws, &query, now)?)

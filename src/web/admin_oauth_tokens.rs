@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::admin_tokens::require_admin;
+use crate::auth::authority::{ActingAdmin, Tokens, WorkspaceAdmin};
 use crate::domain::grant_query::{status_value, GrantIds, GrantQuery, RawGrantQuery};
 use crate::domain::oauth::{GrantId, GrantStatus};
 use crate::domain::token_query::{SortKey, SortOrder};
@@ -69,11 +69,12 @@ pub struct OneForm {
 
 /// The admin's OAuth tokens page.
 pub async fn list(
-    user: CurrentUser,
+    WorkspaceAdmin {
+        caller: user, admin, ..
+    }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, PageError> {
-    require_admin(&user.principal)?;
     let parsed = GrantQuery::parse(&RawGrantQuery {
         owner: query.owner.as_deref(),
         status: query.status.as_deref(),
@@ -85,7 +86,7 @@ pub async fn list(
     .with_page(query.page.as_deref());
     let found = state
         .oauth
-        .list_workspace(&state.pool, &user.principal, parsed.clone())
+        .list_workspace(&state.pool, &admin, parsed.clone())
         .await?;
     let rows = own::rows(&found.grants, true, found.now);
     let page = AdminOAuthPage::new(Layout::for_user(&user)?, rows, &parsed, found.total);
@@ -94,19 +95,14 @@ pub async fn list(
 
 /// One token of the workspace, whoever owns it, or 404.
 async fn workspace_grant(
-    user: &CurrentUser,
+    admin: &ActingAdmin,
     state: &AppState,
     raw: &str,
 ) -> Result<crate::models::oauth::OwnedGrant, PageError> {
     let id: GrantId = raw.parse().map_err(|()| PageError::NotFound)?;
     state
         .oauth
-        .find(
-            &state.pool,
-            &user.principal,
-            Scope::Workspace,
-            GrantIds::one(id),
-        )
+        .find(&state.pool, admin, Scope::Workspace(admin), GrantIds::one(id))
         .await?
         .into_iter()
         .next()
@@ -115,13 +111,15 @@ async fn workspace_grant(
 
 /// A row menu's Disable or Delete: the confirmation, as a page of its own.
 pub async fn confirm_one(
-    user: CurrentUser,
+    WorkspaceAdmin {
+        caller: user, admin, ..
+    }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (raw_id, raw_action) = path.into_inner();
     let action = Action::parse(&raw_action).ok_or(PageError::NotFound)?;
-    let found = workspace_grant(&user, &state, &raw_id).await?;
+    let found = workspace_grant(&admin, &state, &raw_id).await?;
     let id = found.grant.id;
     let page = own::ConfirmPage::new(
         Layout::for_user(&user)?,
@@ -138,18 +136,19 @@ pub async fn confirm_one(
 
 /// Disables or deletes one token of the workspace, whoever owns it.
 pub async fn act_one(
-    user: CurrentUser,
+    WorkspaceAdmin {
+        caller: user, admin, ..
+    }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     form: web::Form<OneForm>,
 ) -> Result<HttpResponse, PageError> {
-    require_admin(&user.principal)?;
     check_csrf(&user.session, &form.csrf_token)?;
     let (raw_id, raw_action) = path.into_inner();
     let action = Action::parse(&raw_action).ok_or(PageError::NotFound)?;
-    let found = workspace_grant(&user, &state, &raw_id).await?;
+    let found = workspace_grant(&admin, &state, &raw_id).await?;
     let ids = GrantIds::one(found.grant.id);
-    own::apply(&user, &state, Scope::Workspace, action, ids).await?;
+    own::apply(&user, &state, Scope::Workspace(&admin), action, ids).await?;
     let (name, owner) = (&found.grant.name, &found.owner_username);
     user.session.set_flash(&match action {
         Action::Disable => format!("{owner}'s token \u{201c}{name}\u{201d} disabled."),
@@ -161,11 +160,12 @@ pub async fn act_one(
 /// The checkboxes' Disable and Delete: asks first, then acts on the selected tokens
 /// of the workspace.
 pub async fn selected(
-    user: CurrentUser,
+    WorkspaceAdmin {
+        caller: user, admin, ..
+    }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    require_admin(&user.principal)?;
     let csrf = form
         .iter()
         .find(|(k, _)| k == "csrf_token")
@@ -180,7 +180,7 @@ pub async fn selected(
     if !selection.confirmed {
         let found = state
             .oauth
-            .find(&state.pool, &user.principal, Scope::Workspace, ids)
+            .find(&state.pool, &admin, Scope::Workspace(&admin), ids)
             .await?;
         let page = own::ConfirmPage::new(
             Layout::for_user(&user)?,
@@ -194,7 +194,7 @@ pub async fn selected(
         );
         return render(StatusCode::OK, &page);
     }
-    let said = own::apply(&user, &state, Scope::Workspace, selection.action, ids).await?;
+    let said = own::apply(&user, &state, Scope::Workspace(&admin), selection.action, ids).await?;
     user.session.set_flash(&said)?;
     Ok(see_other(&back))
 }

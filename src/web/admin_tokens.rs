@@ -7,7 +7,8 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::admin_tokens::{self, AdminError};
+use crate::admin_tokens;
+use crate::auth::authority::{Tokens, WorkspaceAdmin};
 use crate::domain::token_query::{
     self, RawTokenQuery, SortKey, SortOrder, StatusFilter, TokenQuery, MAX_BULK_DELETE,
 };
@@ -18,15 +19,6 @@ use crate::startup::AppState;
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 
 const PAGE: &str = "/admin/access-tokens";
-
-impl From<AdminError> for PageError {
-    fn from(e: AdminError) -> Self {
-        match e {
-            AdminError::NotAdmin => PageError::Forbidden(e.to_string()),
-            AdminError::Db(e) => e.into(),
-        }
-    }
-}
 
 /// One row of the table, formatted for display.
 struct AdminRow {
@@ -137,11 +129,12 @@ pub struct DeleteOneForm {
 
 /// The admin's tokens page.
 pub async fn list(
-    user: CurrentUser,
+    WorkspaceAdmin {
+        caller: user, admin, ..
+    }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, PageError> {
-    admin_tokens::require_admin(&user.principal)?;
     let parsed = TokenQuery::parse(&RawTokenQuery {
         owner: query.owner.as_deref(),
         status: query.status.as_deref(),
@@ -150,7 +143,7 @@ pub async fn list(
     })
     .map_err(|e| PageError::BadRequest(e.to_string()))?
     .with_page(query.page.as_deref());
-    let found = admin_tokens::list(&state.pool, &user.principal, parsed.clone()).await?;
+    let found = admin_tokens::list(&state.pool, &admin, parsed.clone()).await?;
     let rows = found
         .tokens
         .iter()
@@ -162,12 +155,14 @@ pub async fn list(
 
 /// "Delete Token...": the confirmation as a page of its own, without JavaScript.
 pub async fn confirm_delete_one(
-    user: CurrentUser,
+    WorkspaceAdmin {
+        caller: user, admin, ..
+    }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: TokenId = path.parse().map_err(|_| PageError::NotFound)?;
-    let found = admin_tokens::find(&state.pool, &user.principal, vec![id]).await?;
+    let found = admin_tokens::find(&state.pool, &admin, vec![id]).await?;
     if found.is_empty() {
         return Err(PageError::NotFound);
     }
@@ -176,16 +171,17 @@ pub async fn confirm_delete_one(
 
 /// Deletes one token of the workspace, whoever owns it.
 pub async fn delete_one(
-    user: CurrentUser,
+    WorkspaceAdmin {
+        caller: user, admin, ..
+    }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<String>,
     form: web::Form<DeleteOneForm>,
 ) -> Result<HttpResponse, PageError> {
-    admin_tokens::require_admin(&user.principal)?;
     check_csrf(&user.session, &form.csrf_token)?;
     let id: TokenId = path.parse().map_err(|_| PageError::NotFound)?;
     let deleted =
-        admin_tokens::delete(&state.pool, &user.principal, user.address, vec![id]).await?;
+        admin_tokens::delete(&state.pool, &admin, user.address, vec![id]).await?;
     if deleted.is_empty() {
         return Err(PageError::NotFound);
     }
@@ -196,11 +192,12 @@ pub async fn delete_one(
 /// "Delete selected": without `confirmed=yes`, the confirmation naming the count;
 /// with it, the deletion. The form repeats `token_id`, so it is read as pairs.
 pub async fn delete_selected(
-    user: CurrentUser,
+    WorkspaceAdmin {
+        caller: user, admin, ..
+    }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    admin_tokens::require_admin(&user.principal)?;
     let field = |name: &str| {
         form.iter()
             .find(|(k, _)| k == name)
@@ -215,10 +212,10 @@ pub async fn delete_selected(
         return Ok(see_other(&back));
     }
     if field("confirmed") != "yes" {
-        let found = admin_tokens::find(&state.pool, &user.principal, ids).await?;
+        let found = admin_tokens::find(&state.pool, &admin, ids).await?;
         return confirm_page(&user, &found, back);
     }
-    let deleted = admin_tokens::delete(&state.pool, &user.principal, user.address, ids).await?;
+    let deleted = admin_tokens::delete(&state.pool, &admin, user.address, ids).await?;
     user.session.set_flash(&match deleted.len() {
         1 => "Deleted 1 token.".to_owned(),
         n => format!("Deleted {n} tokens."),

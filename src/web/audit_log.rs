@@ -1,5 +1,6 @@
-//! "Admin > Audit Log": the workspace's audit log with filters and paging, and its
-//! CSV export, for its admins.
+//! "Admin > Audit Log" (the workspace's audit log, for its admins) and "Instance >
+//! Audit Log" (the events of no workspace, for instance admins): one page with
+//! filters and paging, and its CSV export.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -7,14 +8,32 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::audit::Action;
-use crate::audit_log::{self, AuditLogError, FilterInput};
+use crate::audit_log::{self, FilterInput, LogScope};
+use crate::auth::authority::{self, InstanceAdmin, WorkspaceAdmin};
 use crate::domain::Timestamp;
 use crate::models::audit::AuditRow;
 use crate::startup::AppState;
 
 use super::{render, CurrentUser, Layout, PageError};
 
-const PAGE: &str = "/admin/audit-log";
+/// Where each view lives.
+struct View {
+    page: &'static str,
+    csv: &'static str,
+    breadcrumb: &'static str,
+}
+
+const WORKSPACE_VIEW: View = View {
+    page: "/admin/audit-log",
+    csv: "/admin/audit-log.csv",
+    breadcrumb: "Admin",
+};
+
+const INSTANCE_VIEW: View = View {
+    page: "/instance/audit-log",
+    csv: "/instance/audit-log.csv",
+    breadcrumb: "Instance",
+};
 /// Events per page.
 const PER_PAGE: i64 = 50;
 
@@ -127,7 +146,10 @@ struct ActionChoice {
 #[template(path = "audit_log.html")]
 struct AuditLogPage {
     layout: Layout,
-    workspace_name: String,
+    breadcrumb: &'static str,
+    base: &'static str,
+    /// `None` on the instance's view.
+    workspace_name: Option<String>,
     actions: Vec<ActionChoice>,
     user: String,
     target: String,
@@ -143,15 +165,6 @@ struct AuditLogPage {
     csv: String,
 }
 
-impl From<AuditLogError> for PageError {
-    fn from(e: AuditLogError) -> Self {
-        match e {
-            AuditLogError::NotAdmin => PageError::Forbidden(e.to_string()),
-            AuditLogError::Db(e) => e.into(),
-        }
-    }
-}
-
 /// The query string, judged after sign-in and role (hence taken as a `Result`).
 fn read_query(
     query: Result<web::Query<AuditLogQuery>, actix_web::Error>,
@@ -161,14 +174,35 @@ fn read_query(
         .map_err(|e| PageError::BadRequest(format!("The filters could not be read: {e}")))
 }
 
+/// Admin > Audit Log: the events of the admin's workspace.
 pub async fn show(
-    user: CurrentUser,
+    admin: WorkspaceAdmin<CurrentUser, authority::AuditLog>,
     state: web::Data<AppState>,
     query: Result<web::Query<AuditLogQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, PageError> {
-    if !user.principal.is_admin() {
-        return Err(AuditLogError::NotAdmin.into());
-    }
+    let scope = LogScope::Workspace(&admin.admin);
+    let ws = Some(admin.principal.workspace_name.clone());
+    show_in(&admin.caller, &state, scope, ws, &WORKSPACE_VIEW, query).await
+}
+
+/// Instance > Audit Log: the events of no workspace, for instance admins.
+pub async fn show_instance(
+    admin: InstanceAdmin<CurrentUser>,
+    state: web::Data<AppState>,
+    query: Result<web::Query<AuditLogQuery>, actix_web::Error>,
+) -> Result<HttpResponse, PageError> {
+    let scope = LogScope::Instance(&admin.admin);
+    show_in(&admin.caller, &state, scope, None, &INSTANCE_VIEW, query).await
+}
+
+async fn show_in(
+    user: &CurrentUser,
+    state: &AppState,
+    scope: LogScope<'_>,
+    workspace_name: Option<String>,
+    view: &View,
+    query: Result<web::Query<AuditLogQuery>, actix_web::Error>,
+) -> Result<HttpResponse, PageError> {
     let q = read_query(query)?;
     let page_no = q
         .page
@@ -179,8 +213,7 @@ pub async fn show(
     let (status, rows, total, filter_error) = match audit_log::parse_filter(&q.filter_input()) {
         Ok(filter) => {
             let offset = (page_no - 1) * PER_PAGE;
-            let found =
-                audit_log::list(&state.pool, &user.principal, filter, PER_PAGE, offset).await?;
+            let found = audit_log::list(&state.pool, scope, filter, PER_PAGE, offset).await?;
             (StatusCode::OK, found.rows, found.total, None)
         }
         Err(e) => (StatusCode::BAD_REQUEST, Vec::new(), 0, Some(e.message)),
@@ -189,8 +222,10 @@ pub async fn show(
     let last = first + rows.len() as i64 - 1;
     let selected = Action::parse(q.action.trim());
     let page = AuditLogPage {
-        layout: Layout::for_user(&user)?,
-        workspace_name: user.principal.workspace_name.clone(),
+        layout: Layout::for_user(user)?,
+        breadcrumb: view.breadcrumb,
+        base: view.page,
+        workspace_name,
         actions: Action::ALL
             .into_iter()
             .map(|a| ActionChoice {
@@ -204,9 +239,9 @@ pub async fn show(
         first,
         last,
         total,
-        prev: (page_no > 1).then(|| q.link(PAGE, Some(page_no - 1))),
-        next: (last < total).then(|| q.link(PAGE, Some(page_no + 1))),
-        csv: q.link("/admin/audit-log.csv", None),
+        prev: (page_no > 1).then(|| q.link(view.page, Some(page_no - 1))),
+        next: (last < total).then(|| q.link(view.page, Some(page_no + 1))),
+        csv: q.link(view.csv, None),
         user: q.user,
         target: q.target,
         from: q.from,
@@ -215,24 +250,41 @@ pub async fn show(
     render(status, &page)
 }
 
-/// The matching events as a CSV file (at most `audit_log::MAX_EXPORT_ROWS`).
+/// The matching events of the workspace as a CSV file (at most
+/// `audit_log::MAX_EXPORT_ROWS`).
 pub async fn export(
-    user: CurrentUser,
+    admin: WorkspaceAdmin<CurrentUser, authority::AuditLog>,
     state: web::Data<AppState>,
     query: Result<web::Query<AuditLogQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, PageError> {
-    if !user.principal.is_admin() {
-        return Err(AuditLogError::NotAdmin.into());
-    }
+    export_in(&state, LogScope::Workspace(&admin.admin), "audit-log.csv", query).await
+}
+
+/// The matching events of no workspace as a CSV file, for instance admins.
+pub async fn export_instance(
+    admin: InstanceAdmin<CurrentUser>,
+    state: web::Data<AppState>,
+    query: Result<web::Query<AuditLogQuery>, actix_web::Error>,
+) -> Result<HttpResponse, PageError> {
+    let scope = LogScope::Instance(&admin.admin);
+    export_in(&state, scope, "instance-audit-log.csv", query).await
+}
+
+async fn export_in(
+    state: &AppState,
+    scope: LogScope<'_>,
+    file_name: &str,
+    query: Result<web::Query<AuditLogQuery>, actix_web::Error>,
+) -> Result<HttpResponse, PageError> {
     let query = read_query(query)?;
     let filter = audit_log::parse_filter(&query.filter_input())
         .map_err(|e| PageError::BadRequest(e.message))?;
-    let body = audit_log::export_csv(&state.pool, &user.principal, filter).await?;
+    let body = audit_log::export_csv(&state.pool, scope, filter).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
-            r#"attachment; filename="audit-log.csv""#,
+            format!(r#"attachment; filename="{file_name}""#),
         ))
         .body(body))
 }

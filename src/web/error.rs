@@ -4,6 +4,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
+use crate::auth::authority::{InstanceAdminError, NotWorkspaceAdmin};
 use crate::db::DbError;
 
 /// Every way a page request can fail.
@@ -124,6 +125,23 @@ impl From<DbError> for PageError {
                 tracing::error!(error = %e, "database error");
                 PageError::Internal
             }
+        }
+    }
+}
+
+/// A member on a workspace admin's page: the page's 403, with why.
+impl From<NotWorkspaceAdmin> for PageError {
+    fn from(e: NotWorkspaceAdmin) -> Self {
+        PageError::Forbidden(e.to_string())
+    }
+}
+
+/// Anyone but an instance admin on an instance page: the page's 403.
+impl From<InstanceAdminError> for PageError {
+    fn from(e: InstanceAdminError) -> Self {
+        match e {
+            InstanceAdminError::Refused(e) => PageError::Forbidden(e.to_string()),
+            InstanceAdminError::Db(e) => e.into(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod admin_oauth_tokens;
 mod admin_tokens;
+mod accounts;
 mod assets;
 mod audit_log;
 mod error;
@@ -87,7 +88,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
             .route(web::post().to(people::accept_invite)),
     )
     .route("/admin/audit-log", web::get().to(audit_log::show))
-    .route("/admin/audit-log.csv", web::get().to(audit_log::export));
+    .route("/admin/audit-log.csv", web::get().to(audit_log::export))
+    .configure(instance_routes);
     if !api_access_tokens {
         return;
     }
@@ -143,6 +145,27 @@ fn oauth_tokens_routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(admin_oauth_tokens::confirm_one))
             .route(web::post().to(admin_oauth_tokens::act_one)),
     );
+}
+
+/// Instance > Accounts and Instance > Audit Log, for instance admins. The literal
+/// `password` comes before the `{action}` path.
+fn instance_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/instance/accounts", web::get().to(accounts::list))
+        .service(
+            web::resource("/instance/accounts/{userId}/password")
+                .route(web::get().to(accounts::password_form))
+                .route(web::post().to(accounts::set_password)),
+        )
+        .service(
+            web::resource("/instance/accounts/{userId}/{action}")
+                .route(web::get().to(accounts::confirm))
+                .route(web::post().to(accounts::act)),
+        )
+        .route("/instance/audit-log", web::get().to(audit_log::show_instance))
+        .route(
+            "/instance/audit-log.csv",
+            web::get().to(audit_log::export_instance),
+        );
 }
 
 /// Admin > Access Tokens.
@@ -215,10 +238,19 @@ pub struct CurrentUser {
     pub session: TypedSession,
     /// Every workspace the user belongs to, for the switcher.
     pub memberships: Vec<Membership>,
+    /// Whether to show the Instance menu entries (the instance pages check again,
+    /// with `auth::authority::InstanceAdmin`).
+    pub instance_admin: bool,
     /// The instance's token feature switch.
     pub api_access_tokens: bool,
     /// The TCP peer, for the audit log.
     pub address: Option<std::net::IpAddr>,
+}
+
+impl auth::authority::Caller for CurrentUser {
+    fn principal(&self) -> &Principal {
+        &self.principal
+    }
 }
 
 impl FromRequest for CurrentUser {
@@ -239,10 +271,11 @@ impl FromRequest for CurrentUser {
             })
             .await?;
             match loaded {
-                Some((principal, memberships)) => Ok(CurrentUser {
+                Some((principal, memberships, instance_admin)) => Ok(CurrentUser {
                     principal,
                     session,
                     memberships,
+                    instance_admin,
                     api_access_tokens: state.api_access_tokens,
                     address,
                 }),
@@ -262,6 +295,8 @@ pub struct Layout {
     pub flash: Option<String>,
     /// Whether the signed-in user is an admin of the current workspace.
     pub is_admin: bool,
+    /// Whether the signed-in user is an instance admin (the Instance entries).
+    pub is_instance_admin: bool,
     /// Whether the token pages and menu entries exist (the instance switch).
     pub api_access_tokens: bool,
     /// The current workspace, and every workspace the user may switch to.
@@ -293,6 +328,7 @@ impl Layout {
             csrf: user.session.csrf_token()?,
             flash: user.session.take_flash(),
             is_admin: user.principal.is_admin(),
+            is_instance_admin: user.instance_admin,
             api_access_tokens: user.api_access_tokens,
             workspace: Some(WorkspaceChoice {
                 id: current.to_string(),
@@ -309,6 +345,7 @@ impl Layout {
             csrf: session.csrf_token()?,
             flash: None,
             is_admin: false,
+            is_instance_admin: false,
             api_access_tokens: false,
             workspace: None,
             workspaces: Vec::new(),

@@ -454,7 +454,7 @@ pub async fn act_one(
 pub async fn apply(
     user: &CurrentUser,
     state: &AppState,
-    scope: Scope,
+    scope: Scope<'_>,
     action: Action,
     ids: GrantIds,
 ) -> Result<String, PageError> {

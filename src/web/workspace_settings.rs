@@ -7,7 +7,8 @@ use serde::Deserialize;
 
 use crate::domain::policy::{MaxLifetime, TokenPolicy};
 use crate::startup::AppState;
-use crate::workspace_settings::{self, SettingsError};
+use crate::auth::authority::{Settings, WorkspaceAdmin};
+use crate::workspace_settings;
 
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 
@@ -64,15 +65,6 @@ pub struct DeleteInput {
     csrf_token: String,
 }
 
-impl From<SettingsError> for PageError {
-    fn from(e: SettingsError) -> Self {
-        match e {
-            SettingsError::NotAdmin => PageError::Forbidden(e.to_string()),
-            SettingsError::Db(e) => e.into(),
-        }
-    }
-}
-
 fn page(
     user: &CurrentUser,
     status: StatusCode,
@@ -91,10 +83,12 @@ fn page(
 }
 
 pub async fn show(
-    user: CurrentUser,
+    WorkspaceAdmin {
+        caller: user, admin, ..
+    }: WorkspaceAdmin<CurrentUser, Settings>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let view = workspace_settings::get(&state.pool, &user.principal).await?;
+    let view = workspace_settings::get(&state.pool, &admin).await?;
     page(
         &user,
         StatusCode::OK,
@@ -104,7 +98,9 @@ pub async fn show(
 }
 
 pub async fn save(
-    user: CurrentUser,
+    WorkspaceAdmin {
+        caller: user, admin, ..
+    }: WorkspaceAdmin<CurrentUser, Settings>,
     state: web::Data<AppState>,
     input: web::Form<SettingsInput>,
 ) -> Result<HttpResponse, PageError> {
@@ -117,7 +113,7 @@ pub async fn save(
         .and_then(MaxLifetime::from_days);
     let Some(max_lifetime) = max else {
         // Show what was typed, with the reason; the current count stays visible.
-        let current = workspace_settings::get(&state.pool, &user.principal).await?;
+        let current = workspace_settings::get(&state.pool, &admin).await?;
         let form = SettingsForm {
             tokens_enabled: input.tokens_enabled.is_some(),
             members_may_generate: input.members_may_generate.is_some(),
@@ -143,7 +139,7 @@ pub async fn save(
         allow_legacy_tokens: input.allow_legacy_tokens.is_some(),
     };
     let saved =
-        workspace_settings::update(&state.pool, &user.principal, user.address, policy).await?;
+        workspace_settings::update(&state.pool, &admin, user.address, policy).await?;
     let message = match saved.violating {
         0 => "Workspace settings saved.".to_owned(),
         1 => "Workspace settings saved. 1 existing token breaks them.".to_owned(),
@@ -155,13 +151,15 @@ pub async fn save(
 
 /// Deletes the live tokens that break the workspace's settings.
 pub async fn delete_violating(
-    user: CurrentUser,
+    WorkspaceAdmin {
+        caller: user, admin, ..
+    }: WorkspaceAdmin<CurrentUser, Settings>,
     state: web::Data<AppState>,
     input: web::Form<DeleteInput>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &input.csrf_token)?;
     let deleted =
-        workspace_settings::delete_violating(&state.pool, &user.principal, user.address).await?;
+        workspace_settings::delete_violating(&state.pool, &admin, user.address).await?;
     let message = match deleted {
         1 => "Deleted 1 token.".to_owned(),
         n => format!("Deleted {n} tokens."),

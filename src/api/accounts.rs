@@ -1,0 +1,213 @@
+//! `/v4/accounts`: every account of the instance, for instance admins: list, read,
+//! deactivate or reactivate, grant or take the instance admin role, set a password.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::accounts::{self, AccountError, AccountUpdate, AccountView};
+use crate::auth::authority::InstanceAdmin;
+use crate::domain::{Password, UserId};
+use crate::startup::AppState;
+
+use super::{ApiCaller, ApiError, ErrorEnvelope};
+
+/// A workspace an account is in, with its role there.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountWorkspace {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+    #[schema(pattern = "^(admin|member)$")]
+    pub role: String,
+}
+
+/// An account of the instance.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub username: String,
+    /// `false` once deactivated: no sign-in anywhere, no token works.
+    pub active: bool,
+    /// May manage every account and see the instance's events.
+    pub instance_admin: bool,
+    /// When the account was made (ISO 8601, UTC).
+    pub created_at: String,
+    /// By name.
+    pub workspaces: Vec<AccountWorkspace>,
+}
+
+impl From<AccountView> for Account {
+    fn from(a: AccountView) -> Self {
+        Account {
+            id: a.id.to_string(),
+            username: a.username,
+            active: a.active,
+            instance_admin: a.instance_admin,
+            created_at: a.created_at.to_iso8601(),
+            workspaces: a
+                .memberships
+                .into_iter()
+                .map(|m| AccountWorkspace {
+                    id: m.workspace_id.to_string(),
+                    name: m.workspace_name,
+                    role: m.role.as_str().to_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountList {
+    pub data: Vec<Account>,
+    pub count: usize,
+}
+
+/// A change to an account; at least one field.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateAccountRequest {
+    /// `false` deactivates the account: no sign-in in any workspace, its sessions
+    /// end and every token of theirs stops at once. `true` reactivates it.
+    pub active: Option<bool>,
+    /// Grants (`true`) or takes (`false`) the instance admin role.
+    pub instance_admin: Option<bool>,
+    /// A new password for the account (its sessions end).
+    #[schema(min_length = 1, max_length = 1024)]
+    pub password: Option<String>,
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::NotFound => ApiError::NotFound(e.to_string()),
+            AccountError::LastInstanceAdmin | AccountError::Yourself => {
+                ApiError::Conflict(e.to_string())
+            }
+            AccountError::Db(e) => e.into(),
+        }
+    }
+}
+
+fn parse_user(raw: &str) -> Result<UserId, ApiError> {
+    UserId::parse(raw).ok_or_else(|| ApiError::invalid_field("userId", "userId must be a UUID."))
+}
+
+/// `/v4/accounts` and `/v4/accounts/{userId}`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/accounts")
+            .route(web::get().to(list))
+            .default_service(web::to(super::route_not_found)),
+    )
+    .service(
+        web::resource("/accounts/{userId}")
+            .route(web::get().to(get))
+            .route(web::patch().to(update))
+            .default_service(web::to(super::route_not_found)),
+    );
+}
+
+/// List every account of the instance, by name (instance admins only).
+#[utoipa::path(
+    get,
+    path = "/v4/accounts",
+    operation_id = "listAccounts",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "Every account, by name", body = AccountList),
+        (status = 403, description = "Not an instance admin", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn list(
+    admin: InstanceAdmin<ApiCaller>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let all = accounts::list(&state.pool, &admin.admin).await?;
+    Ok(HttpResponse::Ok().json(AccountList {
+        count: all.len(),
+        data: all.into_iter().map(Account::from).collect(),
+    }))
+}
+
+/// Read one account (instance admins only).
+#[utoipa::path(
+    get,
+    path = "/v4/accounts/{userId}",
+    operation_id = "getAccount",
+    tag = "accounts",
+    params(("userId" = String, Path, description = "The account's user id", format = Uuid)),
+    responses(
+        (status = 200, description = "The account", body = Account),
+        (status = 400, description = "Malformed user id", body = ErrorEnvelope),
+        (status = 403, description = "Not an instance admin", body = ErrorEnvelope),
+        (status = 404, description = "No such account", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn get(
+    admin: InstanceAdmin<ApiCaller>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_user(&path)?;
+    let account = accounts::get(&state.pool, &admin.admin, id).await?;
+    Ok(HttpResponse::Ok().json(Account::from(account)))
+}
+
+/// Deactivate or reactivate an account, grant or take the instance admin role, or
+/// set its password (instance admins only), all at once. The last active instance
+/// admin can be neither deactivated nor demoted (409).
+#[utoipa::path(
+    patch,
+    path = "/v4/accounts/{userId}",
+    operation_id = "updateAccount",
+    tag = "accounts",
+    params(("userId" = String, Path, description = "The account's user id", format = Uuid)),
+    request_body = UpdateAccountRequest,
+    responses(
+        (status = 200, description = "The account as now", body = Account),
+        (status = 400, description = "Invalid request", body = ErrorEnvelope),
+        (status = 403, description = "Not an instance admin", body = ErrorEnvelope),
+        (status = 404, description = "No such account", body = ErrorEnvelope),
+        (status = 409, description = "The last active instance admin, or deactivating oneself", body = ErrorEnvelope),
+        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn update(
+    admin: InstanceAdmin<ApiCaller>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    // A `Result`, so that credentials and role are judged before the body.
+    body: Result<web::Json<super::Object<UpdateAccountRequest>>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
+    let id = parse_user(&path)?;
+    let body = body?.into_inner().0;
+    if body.active.is_none() && body.instance_admin.is_none() && body.password.is_none() {
+        return Err(ApiError::invalid_field(
+            "body",
+            "Say what to change: active, instanceAdmin or password.",
+        )
+        .into());
+    }
+    let password = body
+        .password
+        .map(Password::parse_new)
+        .transpose()
+        .map_err(|e| ApiError::invalid_field("password", e.to_string()))?;
+    let change = AccountUpdate {
+        active: body.active,
+        instance_admin: body.instance_admin,
+        password,
+    };
+    let account = accounts::update(&state.pool, &admin.admin, admin.address, id, change)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(Account::from(account)))
+}

@@ -1,0 +1,320 @@
+//! "Instance > Accounts": every account of the instance, for instance admins, with
+//! deactivate / reactivate and grant / take instance admin (each asked first on a
+//! page of its own, so it works without JavaScript) and "Set password".
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::accounts::{self, AccountError, AccountUpdate, AccountView};
+use crate::auth::authority::InstanceAdmin;
+use crate::domain::{Password, UserId};
+use crate::startup::AppState;
+
+use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
+
+const PAGE: &str = "/instance/accounts";
+
+/// One account as the list shows it.
+struct AccountRow {
+    id: String,
+    username: String,
+    active: bool,
+    instance_admin: bool,
+    /// "default (admin), wsb (member)".
+    workspaces: String,
+    created: String,
+    /// The signed-in instance admin's own row.
+    yourself: bool,
+}
+
+impl AccountRow {
+    fn new(a: AccountView, me: UserId) -> Self {
+        AccountRow {
+            yourself: a.id == me,
+            id: a.id.to_string(),
+            username: a.username,
+            active: a.active,
+            instance_admin: a.instance_admin,
+            workspaces: a
+                .memberships
+                .iter()
+                .map(|m| format!("{} ({})", m.workspace_name, m.role.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            created: a.created_at.to_display(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "instance_accounts.html")]
+struct AccountsPage {
+    layout: Layout,
+    rows: Vec<AccountRow>,
+}
+
+/// What a row's button does, as its path names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Act {
+    Deactivate,
+    Reactivate,
+    GrantInstanceAdmin,
+    RevokeInstanceAdmin,
+}
+
+impl Act {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "deactivate" => Act::Deactivate,
+            "reactivate" => Act::Reactivate,
+            "grant-instance-admin" => Act::GrantInstanceAdmin,
+            "revoke-instance-admin" => Act::RevokeInstanceAdmin,
+            _ => return None,
+        })
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Act::Deactivate => "deactivate",
+            Act::Reactivate => "reactivate",
+            Act::GrantInstanceAdmin => "grant-instance-admin",
+            Act::RevokeInstanceAdmin => "revoke-instance-admin",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Act::Deactivate => "Deactivate account",
+            Act::Reactivate => "Reactivate account",
+            Act::GrantInstanceAdmin => "Make instance admin",
+            Act::RevokeInstanceAdmin => "Take instance admin away",
+        }
+    }
+
+    /// What happens, said before it does.
+    fn effect(self) -> &'static str {
+        match self {
+            Act::Deactivate => "They can no longer sign in to any workspace, their browser sessions end, and every token of theirs (access tokens and OAuth 2.0 API tokens) stops working at once. Nothing is deleted: reactivating brings it all back.",
+            Act::Reactivate => "They can sign in again, and their tokens that have not expired work again, in every workspace they are a member of.",
+            Act::GrantInstanceAdmin => "They will be able to deactivate and reactivate any account, set any account's password, and see every account and the instance's events.",
+            Act::RevokeInstanceAdmin => "They will no longer manage accounts or see the instance's events. Their workspace roles stay as they are.",
+        }
+    }
+
+    fn update(self) -> AccountUpdate {
+        match self {
+            Act::Deactivate => AccountUpdate {
+                active: Some(false),
+                ..AccountUpdate::default()
+            },
+            Act::Reactivate => AccountUpdate {
+                active: Some(true),
+                ..AccountUpdate::default()
+            },
+            Act::GrantInstanceAdmin => AccountUpdate {
+                instance_admin: Some(true),
+                ..AccountUpdate::default()
+            },
+            Act::RevokeInstanceAdmin => AccountUpdate {
+                instance_admin: Some(false),
+                ..AccountUpdate::default()
+            },
+        }
+    }
+
+    fn done(self, name: &str) -> String {
+        match self {
+            Act::Deactivate => format!("{name} has been deactivated."),
+            Act::Reactivate => format!("{name} has been reactivated."),
+            Act::GrantInstanceAdmin => format!("{name} is now an instance admin."),
+            Act::RevokeInstanceAdmin => format!("{name} is no longer an instance admin."),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "instance_account_confirm.html")]
+struct ConfirmPage {
+    layout: Layout,
+    title: &'static str,
+    effect: &'static str,
+    username: String,
+    action: String,
+    danger: bool,
+}
+
+#[derive(Template)]
+#[template(path = "instance_account_password.html")]
+struct PasswordPage {
+    layout: Layout,
+    username: String,
+    action: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfInput {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[derive(Deserialize)]
+pub struct PasswordInput {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+/// An account error: the unknown account is the page's 404; a refusal goes back
+/// to the list with the reason as the flash.
+fn refused(user: &CurrentUser, e: AccountError) -> Result<HttpResponse, PageError> {
+    match e {
+        AccountError::NotFound => Err(PageError::NotFound),
+        AccountError::LastInstanceAdmin | AccountError::Yourself => {
+            user.session.set_flash(&e.to_string())?;
+            Ok(see_other(PAGE))
+        }
+        AccountError::Db(e) => Err(e.into()),
+    }
+}
+
+fn user_id(raw: &str) -> Result<UserId, PageError> {
+    UserId::parse(raw).ok_or(PageError::NotFound)
+}
+
+/// The list.
+pub async fn list(
+    admin: InstanceAdmin<CurrentUser>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let me = admin.principal.user_id;
+    let all = match accounts::list(&state.pool, &admin.admin).await {
+        Ok(all) => all,
+        Err(e) => return refused(&admin.caller, e),
+    };
+    let page = AccountsPage {
+        layout: Layout::for_user(&admin.caller)?,
+        rows: all.into_iter().map(|a| AccountRow::new(a, me)).collect(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// Asks before an action (`GET .../{userId}/{action}`).
+pub async fn confirm(
+    admin: InstanceAdmin<CurrentUser>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (raw_id, raw_act) = path.into_inner();
+    let act = Act::parse(&raw_act).ok_or(PageError::NotFound)?;
+    let id = user_id(&raw_id)?;
+    let account = match accounts::get(&state.pool, &admin.admin, id).await {
+        Ok(a) => a,
+        Err(e) => return refused(&admin.caller, e),
+    };
+    let page = ConfirmPage {
+        layout: Layout::for_user(&admin.caller)?,
+        title: act.title(),
+        effect: act.effect(),
+        username: account.username,
+        action: format!("{PAGE}/{id}/{}", act.path()),
+        danger: matches!(act, Act::Deactivate | Act::RevokeInstanceAdmin),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// Does an action (`POST .../{userId}/{action}`), then back to the list with a
+/// flash that says what happened or why not.
+pub async fn act(
+    admin: InstanceAdmin<CurrentUser>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    input: web::Form<CsrfInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&admin.session, &input.csrf_token)?;
+    let (raw_id, raw_act) = path.into_inner();
+    let act = Act::parse(&raw_act).ok_or(PageError::NotFound)?;
+    let id = user_id(&raw_id)?;
+    let address = admin.address;
+    match accounts::update(&state.pool, &admin.admin, address, id, act.update()).await {
+        Ok(account) => {
+            admin.session.set_flash(&act.done(&account.username))?;
+            Ok(see_other(PAGE))
+        }
+        Err(e) => refused(&admin.caller, e),
+    }
+}
+
+/// "Set password" for another account.
+pub async fn password_form(
+    admin: InstanceAdmin<CurrentUser>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id = user_id(&path)?;
+    let account = match accounts::get(&state.pool, &admin.admin, id).await {
+        Ok(a) => a,
+        Err(e) => return refused(&admin.caller, e),
+    };
+    let page = PasswordPage {
+        layout: Layout::for_user(&admin.caller)?,
+        username: account.username,
+        action: format!("{PAGE}/{id}/password"),
+        error: None,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// Sets another account's password; their sessions end. A refused password is
+/// shown again with the reason (422).
+pub async fn set_password(
+    admin: InstanceAdmin<CurrentUser>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    input: web::Form<PasswordInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&admin.session, &input.csrf_token)?;
+    let id = user_id(&path)?;
+    let account = match accounts::get(&state.pool, &admin.admin, id).await {
+        Ok(a) => a,
+        Err(e) => return refused(&admin.caller, e),
+    };
+    let problem = match Password::parse_new(input.new_password.clone()) {
+        Err(e) => Err(e.to_string()),
+        Ok(_) if input.new_password != input.confirm_password => {
+            Err("The new password and its confirmation do not match.".to_owned())
+        }
+        Ok(p) => Ok(p),
+    };
+    let password = match problem {
+        Ok(p) => p,
+        Err(message) => {
+            let page = PasswordPage {
+                layout: Layout::for_user(&admin.caller)?,
+                username: account.username,
+                action: format!("{PAGE}/{id}/password"),
+                error: Some(message),
+            };
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let change = AccountUpdate {
+        password: Some(password),
+        ..AccountUpdate::default()
+    };
+    match accounts::update(&state.pool, &admin.admin, admin.address, id, change).await {
+        Ok(account) => {
+            admin.session.set_flash(&format!(
+                "The password of {} has been set. Their browser sessions have been signed out.",
+                account.username
+            ))?;
+            Ok(see_other(PAGE))
+        }
+        Err(e) => refused(&admin.caller, e),
+    }
+}
