@@ -51,7 +51,7 @@ pub async fn delete(
         return Ok(Vec::new());
     }
     let (ws, actor) = (caller.workspace_id, (**caller).clone());
-    Ok(db::run(pool, move |conn| {
+    db::run(pool, move |conn| {
         Ok(conn.transaction(|conn| {
             let deleted = token::delete_in_workspace(conn, ws, &ids)?;
             for gone in &deleted {
@@ -70,7 +70,7 @@ pub async fn delete(
             Ok::<_, diesel::result::Error>(deleted)
         })?)
     })
-    .await?)
+    .await
 }
 
 /// Those of `ids` that are tokens of the caller's workspace, with their owners (for
@@ -84,8 +84,8 @@ pub async fn find(
         return Ok(Vec::new());
     }
     let ws = caller.workspace_id;
-    Ok(db::run(pool, move |conn| {
+    db::run(pool, move |conn| {
         Ok(token::find_in_workspace(conn, ws, &ids)?)
     })
-    .await?)
+    .await
 }

@@ -36,12 +36,12 @@ fn violating_ids(
 /// The admin's workspace settings.
 pub async fn get(pool: &DbPool, admin: &ActingAdmin) -> Result<SettingsView, DbError> {
     let ws = admin.workspace_id;
-    Ok(db::run(pool, move |conn| {
+    db::run(pool, move |conn| {
         let policy = workspace::policy(conn, ws)?;
         let violating = violating_ids(conn, &policy, ws)?.len();
         Ok(SettingsView { policy, violating })
     })
-    .await?)
+    .await
 }
 
 /// Replaces the workspace's policy; says how many live tokens break the new one.
@@ -53,7 +53,7 @@ pub async fn update(
     new: TokenPolicy,
 ) -> Result<SettingsView, DbError> {
     let (ws, actor) = (admin.workspace_id, (**admin).clone());
-    Ok(db::run(pool, move |conn| {
+    db::run(pool, move |conn| {
         Ok(conn.transaction(|conn| {
             let old = workspace::policy(conn, ws)?;
             workspace::set_policy(conn, ws, &new)?;
@@ -71,7 +71,7 @@ pub async fn update(
             })
         })?)
     })
-    .await?)
+    .await
 }
 
 /// Deletes every live token of the workspace that breaks its policy; returns how
@@ -82,7 +82,7 @@ pub async fn delete_violating(
     address: Option<IpAddr>,
 ) -> Result<usize, DbError> {
     let (ws, actor) = (admin.workspace_id, (**admin).clone());
-    Ok(db::run(pool, move |conn| {
+    db::run(pool, move |conn| {
         Ok(conn.transaction(|conn| {
             let policy = workspace::policy(conn, ws)?;
             let ids = violating_ids(conn, &policy, ws)?;
@@ -101,7 +101,7 @@ pub async fn delete_violating(
             Ok::<_, diesel::result::Error>(deleted.len())
         })?)
     })
-    .await?)
+    .await
 }
 
 /// "members may generate: on -> off; maximum lifetime: -1 -> 30 days", or `None`

@@ -215,7 +215,11 @@ async fn only_an_instance_admin_may_list_read_deactivate_reactivate_or_set_a_pas
         .iter()
         .map(|a| a["username"].as_str().unwrap())
         .collect();
-    assert_eq!(names, [BOB, CAROL, MIKE, OLGA, ROOT], "every account, by name");
+    assert_eq!(
+        names,
+        [BOB, CAROL, MIKE, OLGA, ROOT],
+        "every account, by name"
+    );
     let bob = &body["data"][0];
     assert_eq!(bob["active"], true);
     assert_eq!(bob["instanceAdmin"], false);
@@ -225,7 +229,10 @@ async fn only_an_instance_admin_may_list_read_deactivate_reactivate_or_set_a_pas
     let (status, body) = api(&app, ROOT, reqwest::Method::GET, &one, None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["username"], CAROL);
-    assert_eq!(body["workspaces"], json!([{"id": body["workspaces"][0]["id"], "name": "default", "role": "member"}]));
+    assert_eq!(
+        body["workspaces"],
+        json!([{"id": body["workspaces"][0]["id"], "name": "default", "role": "member"}])
+    );
 }
 
 #[actix_web::test]
@@ -235,7 +242,10 @@ async fn only_an_instance_admin_may_open_instance_accounts_or_act_on_the_page() 
     for who in [OLGA, BOB, MIKE] {
         let client = signed_in(&app, who, PASSWORD).await;
         let menu = app.html(&client, "/preferences/password").await;
-        assert!(!menu.contains("/instance/accounts"), "{who} sees no Instance menu");
+        assert!(
+            !menu.contains("/instance/accounts"),
+            "{who} sees no Instance menu"
+        );
         let page = client
             .get(app.url("/instance/accounts"))
             .send()
@@ -251,10 +261,12 @@ async fn only_an_instance_admin_may_open_instance_accounts_or_act_on_the_page() 
                     ("confirm_password", NEW_PASSWORD),
                 ],
             ),
-            (format!("/instance/accounts/{carol}/grant-instance-admin"), vec![]),
+            (
+                format!("/instance/accounts/{carol}/grant-instance-admin"),
+                vec![],
+            ),
         ] {
-            let response =
-                post_form(&app, &client, "/preferences/password", &path, &fields).await;
+            let response = post_form(&app, &client, "/preferences/password", &path, &fields).await;
             assert_eq!(response.status(), 403, "{who} POSTs {path}");
         }
         let audit = client
@@ -283,7 +295,11 @@ async fn a_deactivated_account_cannot_sign_in_or_use_any_token_and_a_reactivated
     let (status, body) = patch_account(&app, ROOT, CAROL, json!({"active": false})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["active"], false);
-    assert_eq!(bearer_status(&app, &token).await, 401, "the token stops at once");
+    assert_eq!(
+        bearer_status(&app, &token).await,
+        401,
+        "the token stops at once"
+    );
     assert_eq!(basic_status(&app, CAROL, PASSWORD).await, 401);
     assert_eq!(sign_in_status(&app, CAROL, PASSWORD).await, 401);
     let page = carols_browser
@@ -297,7 +313,11 @@ async fn a_deactivated_account_cannot_sign_in_or_use_any_token_and_a_reactivated
     let (status, body) = patch_account(&app, ROOT, CAROL, json!({"active": true})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["active"], true);
-    assert_eq!(bearer_status(&app, &token).await, 200, "the token works again");
+    assert_eq!(
+        bearer_status(&app, &token).await,
+        200,
+        "the token works again"
+    );
     assert_eq!(basic_status(&app, CAROL, PASSWORD).await, 200);
     assert_eq!(sign_in_status(&app, CAROL, PASSWORD).await, 303);
 }
@@ -317,7 +337,10 @@ async fn an_instance_admin_deactivates_and_reactivates_on_the_page_asked_first_w
     let row = scraper::Selector::parse(&format!(r#"tr[data-username="{CAROL}"]"#)).unwrap();
     let row = doc.select(&row).next().expect("carol's row");
     let text = row.text().collect::<String>();
-    assert!(text.contains("Active") && text.contains("default (member)"), "{text}");
+    assert!(
+        text.contains("Active") && text.contains("default (member)"),
+        "{text}"
+    );
     let ask = format!("/instance/accounts/{carol}/deactivate");
     assert!(row.html().contains(&ask), "a link to ask first");
 
@@ -340,7 +363,12 @@ async fn an_instance_admin_deactivates_and_reactivates_on_the_page_asked_first_w
     assert_eq!(sign_in_status(&app, CAROL, PASSWORD).await, 303);
 
     // Without the form's CSRF token nothing happens.
-    let forged = root.post(app.url(&ask)).form(&[("csrf_token", "x")]).send().await.unwrap();
+    let forged = root
+        .post(app.url(&ask))
+        .form(&[("csrf_token", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(forged.status(), 403);
     assert!(is_active(&app, CAROL));
 }
@@ -358,7 +386,10 @@ async fn an_instance_admin_sets_another_accounts_password_on_the_page_and_the_ap
         &root,
         &form,
         &form,
-        &[("new_password", NEW_PASSWORD), ("confirm_password", "other")],
+        &[
+            ("new_password", NEW_PASSWORD),
+            ("confirm_password", "other"),
+        ],
     )
     .await;
     assert_eq!(mismatch.status(), 422);
@@ -370,7 +401,10 @@ async fn an_instance_admin_sets_another_accounts_password_on_the_page_and_the_ap
         &root,
         &form,
         &form,
-        &[("new_password", NEW_PASSWORD), ("confirm_password", NEW_PASSWORD)],
+        &[
+            ("new_password", NEW_PASSWORD),
+            ("confirm_password", NEW_PASSWORD),
+        ],
     )
     .await;
     assert_eq!(done.status(), 303);
@@ -413,7 +447,10 @@ async fn unknown_and_malformed_account_ids_are_404_and_400() {
     assert_eq!(status, 400, "{body}");
     let root = signed_in(&app, ROOT, PASSWORD).await;
     let page = root
-        .get(app.url(&format!("/instance/accounts/{}/deactivate", uuid::Uuid::new_v4())))
+        .get(app.url(&format!(
+            "/instance/accounts/{}/deactivate",
+            uuid::Uuid::new_v4()
+        )))
         .send()
         .await
         .unwrap();
@@ -456,7 +493,10 @@ async fn the_last_active_instance_admin_cannot_be_deactivated_or_demoted_through
     let (status, _) = patch_account(&app, OLGA, ROOT, json!({"active": false})).await;
     assert_eq!(status, 200);
     let (status, body) = patch_account(&app, OLGA, OLGA, json!({"instanceAdmin": false})).await;
-    assert_eq!(status, 409, "root is deactivated, so olga is the last: {body}");
+    assert_eq!(
+        status, 409,
+        "root is deactivated, so olga is the last: {body}"
+    );
     assert!(is_instance_admin(&app, OLGA));
 }
 
@@ -526,23 +566,46 @@ fn the_command_line_grants_and_takes_the_role_but_never_from_the_last_active_ins
         &pass,
     );
     assert!(added.status.success(), "{added:?}");
-    assert!(!stored(&db, OLGA).instance_admin, "--admin is of default only");
+    assert!(
+        !stored(&db, OLGA).instance_admin,
+        "--admin is of default only"
+    );
 
-    let refused = cli(dir.path(), &db, &["user", "instance-admin", ROOT, "--revoke"], "");
+    let refused = cli(
+        dir.path(),
+        &db,
+        &["user", "instance-admin", ROOT, "--revoke"],
+        "",
+    );
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("at least one active instance admin"));
     assert!(stored(&db, ROOT).instance_admin);
 
-    let granted = cli(dir.path(), &db, &["user", "instance-admin", OLGA, "--grant"], "");
+    let granted = cli(
+        dir.path(),
+        &db,
+        &["user", "instance-admin", OLGA, "--grant"],
+        "",
+    );
     assert!(granted.status.success(), "{granted:?}");
     assert!(stored(&db, OLGA).instance_admin);
-    let revoked = cli(dir.path(), &db, &["user", "instance-admin", ROOT, "--revoke"], "");
+    let revoked = cli(
+        dir.path(),
+        &db,
+        &["user", "instance-admin", ROOT, "--revoke"],
+        "",
+    );
     assert!(revoked.status.success(), "{revoked:?}");
     assert!(!stored(&db, ROOT).instance_admin);
 
     let neither = cli(dir.path(), &db, &["user", "instance-admin", OLGA], "");
     assert!(!neither.status.success(), "--grant or --revoke is required");
-    let unknown = cli(dir.path(), &db, &["user", "instance-admin", "nobody", "--grant"], "");
+    let unknown = cli(
+        dir.path(),
+        &db,
+        &["user", "instance-admin", "nobody", "--grant"],
+        "",
+    );
     assert!(!unknown.status.success());
 }
 
@@ -606,7 +669,10 @@ async fn the_upgrade_makes_the_admins_of_default_and_no_one_else_instance_admins
     assert!(is_instance_admin(&app, ROOT), "an admin of default");
     assert!(is_instance_admin(&app, OLGA), "an admin of default");
     assert!(!is_instance_admin(&app, MIKE), "a member of default");
-    assert!(!is_instance_admin(&app, BOB), "an admin of another workspace");
+    assert!(
+        !is_instance_admin(&app, BOB),
+        "an admin of another workspace"
+    );
     let (status, _) = api(&app, OLGA, reqwest::Method::GET, ACCOUNTS, None).await;
     assert_eq!(status, 200);
 }
@@ -655,8 +721,7 @@ async fn account_events_show_in_the_instance_view_and_not_to_the_admins_of_defau
 
     // Not in any workspace's log, whoever looks.
     for who in [ROOT, OLGA] {
-        let (status, body) =
-            api(&app, who, reqwest::Method::GET, "/v4/auditEvents", None).await;
+        let (status, body) = api(&app, who, reqwest::Method::GET, "/v4/auditEvents", None).await;
         assert_eq!(status, 200);
         assert!(
             body["data"]
@@ -678,8 +743,14 @@ async fn account_events_show_in_the_instance_view_and_not_to_the_admins_of_defau
     assert!(page.contains(r#"data-action="user.deactivated""#) && page.contains(CAROL));
     let olga = signed_in(&app, OLGA, PASSWORD).await;
     let theirs = app.html(&olga, "/admin/audit-log").await;
-    assert!(theirs.contains("audit-filters"), "olga sees her workspace's log");
-    assert!(!theirs.contains(r#"data-action="user."#), "but no account event");
+    assert!(
+        theirs.contains("audit-filters"),
+        "olga sees her workspace's log"
+    );
+    assert!(
+        !theirs.contains(r#"data-action="user."#),
+        "but no account event"
+    );
     let csv = root
         .get(app.url("/instance/audit-log.csv?action=user.deactivated"))
         .send()
@@ -730,6 +801,8 @@ async fn the_open_api_document_describes_the_accounts_routes() {
     ] {
         assert!(spec["paths"][path][method].is_object(), "{method} {path}");
     }
-    assert!(spec["components"]["schemas"]["UpdateAccountRequest"]["properties"]["instanceAdmin"]
-        .is_object());
+    assert!(
+        spec["components"]["schemas"]["UpdateAccountRequest"]["properties"]["instanceAdmin"]
+            .is_object()
+    );
 }

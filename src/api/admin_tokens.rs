@@ -180,9 +180,7 @@ pub fn query_config() -> web::QueryConfig {
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn list(
-    WorkspaceAdmin {
-        admin, ..
-    }: WorkspaceAdmin<ApiCaller, Tokens>,
+    WorkspaceAdmin { admin, .. }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
@@ -217,17 +215,14 @@ pub async fn list(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete(
-    WorkspaceAdmin {
-        caller, admin, ..
-    }: WorkspaceAdmin<ApiCaller, Tokens>,
+    WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: TokenId = path
         .parse()
         .map_err(|e: TokenIdError| ApiError::invalid_field("tokenId", e.to_string()))?;
-    let deleted =
-        admin_tokens::delete(&state.pool, &admin, caller.address, vec![id]).await?;
+    let deleted = admin_tokens::delete(&state.pool, &admin, caller.address, vec![id]).await?;
     if deleted.is_empty() {
         return Err(ApiError::NotFound(format!(
             "No access token with ID {id} exists in this workspace."
@@ -252,9 +247,7 @@ pub async fn delete(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete_many(
-    WorkspaceAdmin {
-        caller, admin, ..
-    }: WorkspaceAdmin<ApiCaller, Tokens>,
+    WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     // A `Result`, so that credentials (and the role) are judged before the body.
     body: Result<web::Json<super::Object<BulkDeleteRequest>>, actix_web::Error>,

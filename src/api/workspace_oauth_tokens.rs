@@ -178,9 +178,7 @@ fn not_found(id: GrantId) -> ApiError {
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn list(
-    WorkspaceAdmin {
-        admin, ..
-    }: WorkspaceAdmin<ApiCaller, Tokens>,
+    WorkspaceAdmin { admin, .. }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
@@ -216,9 +214,7 @@ pub async fn list(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn disable(
-    WorkspaceAdmin {
-        caller, admin, ..
-    }: WorkspaceAdmin<ApiCaller, Tokens>,
+    WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -259,9 +255,7 @@ pub async fn disable(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete(
-    WorkspaceAdmin {
-        caller, admin, ..
-    }: WorkspaceAdmin<ApiCaller, Tokens>,
+    WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -299,14 +293,19 @@ pub async fn delete(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn disable_many(
-    WorkspaceAdmin {
-        caller, admin, ..
-    }: WorkspaceAdmin<ApiCaller, Tokens>,
+    WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     // A `Result`, so that credentials (and the role) are judged before the body.
     body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    act_on_many(&caller, &state, Scope::Workspace(&admin), body, Bulk::Disable).await
+    act_on_many(
+        &caller,
+        &state,
+        Scope::Workspace(&admin),
+        body,
+        Bulk::Disable,
+    )
+    .await
 }
 
 /// Delete many OAuth API tokens of the caller's workspace at once (admins only).
@@ -326,11 +325,16 @@ pub async fn disable_many(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete_many(
-    WorkspaceAdmin {
-        caller, admin, ..
-    }: WorkspaceAdmin<ApiCaller, Tokens>,
+    WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
     body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    act_on_many(&caller, &state, Scope::Workspace(&admin), body, Bulk::Delete).await
+    act_on_many(
+        &caller,
+        &state,
+        Scope::Workspace(&admin),
+        body,
+        Bulk::Delete,
+    )
+    .await
 }

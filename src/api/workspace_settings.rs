@@ -7,10 +7,10 @@ use utoipa::openapi::schema::{
 };
 use utoipa::ToSchema;
 
+use crate::auth::authority::{Settings, WorkspaceAdmin};
 use crate::domain::lifetime::MAX_DAYS;
 use crate::domain::policy::{MaxLifetime, TokenPolicy};
 use crate::startup::AppState;
-use crate::auth::authority::{Settings, WorkspaceAdmin};
 use crate::workspace_settings::{self, SettingsView};
 
 use super::{ApiCaller, ApiError, ErrorEnvelope};
@@ -101,9 +101,7 @@ fn body(caller: &ApiCaller, view: SettingsView) -> WorkspaceSettings {
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn get(
-    WorkspaceAdmin {
-        caller, admin, ..
-    }: WorkspaceAdmin<ApiCaller, Settings>,
+    WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Settings>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let view = workspace_settings::get(&state.pool, &admin).await?;
@@ -127,9 +125,7 @@ pub async fn get(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn update(
-    WorkspaceAdmin {
-        caller, admin, ..
-    }: WorkspaceAdmin<ApiCaller, Settings>,
+    WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Settings>,
     state: web::Data<AppState>,
     // A `Result`, so that credentials and role are judged before the body.
     change: Result<web::Json<super::Object<WorkspaceSettingsUpdate>>, actix_web::Error>,
@@ -178,13 +174,9 @@ pub async fn update(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete_violating(
-    WorkspaceAdmin {
-        caller, admin, ..
-    }: WorkspaceAdmin<ApiCaller, Settings>,
+    WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Settings>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let deleted =
-        workspace_settings::delete_violating(&state.pool, &admin, caller.address)
-            .await?;
+    let deleted = workspace_settings::delete_violating(&state.pool, &admin, caller.address).await?;
     Ok(HttpResponse::Ok().json(DeletedCount { deleted }))
 }

@@ -119,7 +119,8 @@ where
         let caller = C::from_request(req, payload);
         Box::pin(async move {
             let caller = caller.await?;
-            let admin = ActingAdmin::check(caller.principal()).ok_or(NotWorkspaceAdmin(A::REFUSAL))?;
+            let admin =
+                ActingAdmin::check(caller.principal()).ok_or(NotWorkspaceAdmin(A::REFUSAL))?;
             Ok(WorkspaceAdmin {
                 caller,
                 admin,
@@ -156,10 +157,7 @@ impl<C> Deref for InstanceAdmin<C> {
 }
 
 /// Whether `principal`'s account is an active instance admin now.
-pub async fn is_instance_admin(
-    pool: &db::DbPool,
-    principal: &Principal,
-) -> Result<bool, DbError> {
+pub async fn is_instance_admin(pool: &db::DbPool, principal: &Principal) -> Result<bool, DbError> {
     let id = principal.user_id;
     db::run(pool, move |conn| {
         Ok(models::user::find(conn, id)?.is_some_and(|u| u.instance_admin && u.is_active()))

@@ -70,7 +70,9 @@ pub struct OneForm {
 /// The admin's OAuth tokens page.
 pub async fn list(
     WorkspaceAdmin {
-        caller: user, admin, ..
+        caller: user,
+        admin,
+        ..
     }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
@@ -102,7 +104,12 @@ async fn workspace_grant(
     let id: GrantId = raw.parse().map_err(|()| PageError::NotFound)?;
     state
         .oauth
-        .find(&state.pool, admin, Scope::Workspace(admin), GrantIds::one(id))
+        .find(
+            &state.pool,
+            admin,
+            Scope::Workspace(admin),
+            GrantIds::one(id),
+        )
         .await?
         .into_iter()
         .next()
@@ -112,7 +119,9 @@ async fn workspace_grant(
 /// A row menu's Disable or Delete: the confirmation, as a page of its own.
 pub async fn confirm_one(
     WorkspaceAdmin {
-        caller: user, admin, ..
+        caller: user,
+        admin,
+        ..
     }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
@@ -137,7 +146,9 @@ pub async fn confirm_one(
 /// Disables or deletes one token of the workspace, whoever owns it.
 pub async fn act_one(
     WorkspaceAdmin {
-        caller: user, admin, ..
+        caller: user,
+        admin,
+        ..
     }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
@@ -161,7 +172,9 @@ pub async fn act_one(
 /// of the workspace.
 pub async fn selected(
     WorkspaceAdmin {
-        caller: user, admin, ..
+        caller: user,
+        admin,
+        ..
     }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
@@ -194,7 +207,14 @@ pub async fn selected(
         );
         return render(StatusCode::OK, &page);
     }
-    let said = own::apply(&user, &state, Scope::Workspace(&admin), selection.action, ids).await?;
+    let said = own::apply(
+        &user,
+        &state,
+        Scope::Workspace(&admin),
+        selection.action,
+        ids,
+    )
+    .await?;
     user.session.set_flash(&said)?;
     Ok(see_other(&back))
 }

@@ -130,7 +130,9 @@ pub struct DeleteOneForm {
 /// The admin's tokens page.
 pub async fn list(
     WorkspaceAdmin {
-        caller: user, admin, ..
+        caller: user,
+        admin,
+        ..
     }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
@@ -156,7 +158,9 @@ pub async fn list(
 /// "Delete Token...": the confirmation as a page of its own, without JavaScript.
 pub async fn confirm_delete_one(
     WorkspaceAdmin {
-        caller: user, admin, ..
+        caller: user,
+        admin,
+        ..
     }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -172,7 +176,9 @@ pub async fn confirm_delete_one(
 /// Deletes one token of the workspace, whoever owns it.
 pub async fn delete_one(
     WorkspaceAdmin {
-        caller: user, admin, ..
+        caller: user,
+        admin,
+        ..
     }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -180,8 +186,7 @@ pub async fn delete_one(
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &form.csrf_token)?;
     let id: TokenId = path.parse().map_err(|_| PageError::NotFound)?;
-    let deleted =
-        admin_tokens::delete(&state.pool, &admin, user.address, vec![id]).await?;
+    let deleted = admin_tokens::delete(&state.pool, &admin, user.address, vec![id]).await?;
     if deleted.is_empty() {
         return Err(PageError::NotFound);
     }
@@ -193,7 +198,9 @@ pub async fn delete_one(
 /// with it, the deletion. The form repeats `token_id`, so it is read as pairs.
 pub async fn delete_selected(
     WorkspaceAdmin {
-        caller: user, admin, ..
+        caller: user,
+        admin,
+        ..
     }: WorkspaceAdmin<CurrentUser, Tokens>,
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,

@@ -257,7 +257,13 @@ pub async fn export(
     state: web::Data<AppState>,
     query: Result<web::Query<AuditLogQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, PageError> {
-    export_in(&state, LogScope::Workspace(&admin.admin), "audit-log.csv", query).await
+    export_in(
+        &state,
+        LogScope::Workspace(&admin.admin),
+        "audit-log.csv",
+        query,
+    )
+    .await
 }
 
 /// The matching events of no workspace as a CSV file, for instance admins.

@@ -1,8 +1,8 @@
 //! The HTML pages: routes, the signed-in-user extractor, the shared layout, rendering.
 
+mod accounts;
 mod admin_oauth_tokens;
 mod admin_tokens;
-mod accounts;
 mod assets;
 mod audit_log;
 mod error;
@@ -161,7 +161,10 @@ fn instance_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(accounts::confirm))
                 .route(web::post().to(accounts::act)),
         )
-        .route("/instance/audit-log", web::get().to(audit_log::show_instance))
+        .route(
+            "/instance/audit-log",
+            web::get().to(audit_log::show_instance),
+        )
         .route(
             "/instance/audit-log.csv",
             web::get().to(audit_log::export_instance),

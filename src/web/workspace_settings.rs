@@ -5,9 +5,9 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::authority::{Settings, WorkspaceAdmin};
 use crate::domain::policy::{MaxLifetime, TokenPolicy};
 use crate::startup::AppState;
-use crate::auth::authority::{Settings, WorkspaceAdmin};
 use crate::workspace_settings;
 
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
@@ -84,7 +84,9 @@ fn page(
 
 pub async fn show(
     WorkspaceAdmin {
-        caller: user, admin, ..
+        caller: user,
+        admin,
+        ..
     }: WorkspaceAdmin<CurrentUser, Settings>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
@@ -99,7 +101,9 @@ pub async fn show(
 
 pub async fn save(
     WorkspaceAdmin {
-        caller: user, admin, ..
+        caller: user,
+        admin,
+        ..
     }: WorkspaceAdmin<CurrentUser, Settings>,
     state: web::Data<AppState>,
     input: web::Form<SettingsInput>,
@@ -138,8 +142,7 @@ pub async fn save(
         allow_never_expires: input.allow_never_expires.is_some(),
         allow_legacy_tokens: input.allow_legacy_tokens.is_some(),
     };
-    let saved =
-        workspace_settings::update(&state.pool, &admin, user.address, policy).await?;
+    let saved = workspace_settings::update(&state.pool, &admin, user.address, policy).await?;
     let message = match saved.violating {
         0 => "Workspace settings saved.".to_owned(),
         1 => "Workspace settings saved. 1 existing token breaks them.".to_owned(),
@@ -152,14 +155,15 @@ pub async fn save(
 /// Deletes the live tokens that break the workspace's settings.
 pub async fn delete_violating(
     WorkspaceAdmin {
-        caller: user, admin, ..
+        caller: user,
+        admin,
+        ..
     }: WorkspaceAdmin<CurrentUser, Settings>,
     state: web::Data<AppState>,
     input: web::Form<DeleteInput>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &input.csrf_token)?;
-    let deleted =
-        workspace_settings::delete_violating(&state.pool, &admin, user.address).await?;
+    let deleted = workspace_settings::delete_violating(&state.pool, &admin, user.address).await?;
     let message = match deleted {
         1 => "Deleted 1 token.".to_owned(),
         n => format!("Deleted {n} tokens."),
