@@ -289,8 +289,24 @@ async fn only_an_instance_admin_may_open_instance_accounts_or_act_on_the_page() 
 async fn a_deactivated_account_cannot_sign_in_or_use_any_token_and_a_reactivated_one_can_again() {
     let app = instance().await;
     let token = app.token_value(CAROL, PASSWORD).await;
+    let oauth: Value = app
+        .api_client()
+        .post(app.url("/v4/oauthTokens"))
+        .basic_auth(CAROL, Some(PASSWORD))
+        .json(&json!({"name": "nightly", "lifetimeDays": 30}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = oauth["accessToken"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
     let carols_browser = signed_in(&app, CAROL, PASSWORD).await;
     assert_eq!(bearer_status(&app, &token).await, 200);
+    assert_eq!(bearer_status(&app, &access).await, 200);
 
     let (status, body) = patch_account(&app, ROOT, CAROL, json!({"active": false})).await;
     assert_eq!(status, 200, "{body}");
@@ -498,6 +514,28 @@ async fn the_last_active_instance_admin_cannot_be_deactivated_or_demoted_through
         "root is deactivated, so olga is the last: {body}"
     );
     assert!(is_instance_admin(&app, OLGA));
+}
+
+#[actix_web::test]
+async fn two_instance_admins_demoting_each_other_at_once_leave_one() {
+    let app = instance().await;
+    make_instance_admin(&app, OLGA);
+    for round in 0..5 {
+        let (a, b) = futures_util::future::join(
+            patch_account(&app, ROOT, OLGA, json!({"instanceAdmin": false})),
+            patch_account(&app, OLGA, ROOT, json!({"instanceAdmin": false})),
+        )
+        .await;
+        let ok = [a.0, b.0].iter().filter(|s| **s == 200).count();
+        assert_eq!(ok, 1, "round {round}: {a:?} {b:?}");
+        assert!(
+            is_instance_admin(&app, ROOT) != is_instance_admin(&app, OLGA),
+            "exactly one is left"
+        );
+        // Both again for the next round.
+        make_instance_admin(&app, ROOT);
+        make_instance_admin(&app, OLGA);
+    }
 }
 
 #[actix_web::test]
