@@ -117,8 +117,7 @@ pub async fn get(
 
 fn view(conn: &mut Conn, id: UserId) -> Result<AccountView, AccountError> {
     let account = user::find_account(conn, id)?.ok_or(AccountError::NotFound)?;
-    let memberships = workspace::memberships_of(conn, id)?;
-    let mut memberships = memberships;
+    let mut memberships = workspace::memberships_of(conn, id)?;
     memberships.sort_by(|a, b| a.workspace_name.cmp(&b.workspace_name));
     Ok(AccountView::new(account, memberships))
 }
