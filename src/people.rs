@@ -61,7 +61,10 @@ pub enum PeopleError {
 impl PeopleError {
     /// Whether the refusal is about a name that exists or is reserved.
     pub fn is_existing_user(&self) -> bool {
-        matches!(self, PeopleError::ExistingUser(_) | PeopleError::Reserved(_))
+        matches!(
+            self,
+            PeopleError::ExistingUser(_) | PeopleError::Reserved(_)
+        )
     }
 }
 
@@ -214,12 +217,11 @@ pub async fn add(
                     .ok_or(PeopleError::NotFound)?;
                 return Ok((as_member(&pending), true));
             }
-            let created = user::create_in(conn, &username, &hash, Some(ws), role).map_err(
-                |e| match e {
+            let created =
+                user::create_in(conn, &username, &hash, Some(ws), role).map_err(|e| match e {
                     CreateUserError::Duplicate(name) => PeopleError::ExistingUser(name),
                     CreateUserError::Query(e) => e.into(),
-                },
-            )?;
+                })?;
             if let (Some(id), Some(digest)) = (&invite_id, &digest) {
                 invite::insert(conn, id, ws, created.id, digest, expires)?;
             }
@@ -466,8 +468,10 @@ pub async fn answer_invitation(
                 if member(conn, workspace, who.user_id)?.is_none() {
                     workspace::add_member(conn, workspace, who.user_id, pending.role)?;
                 }
-                Event::by(&who, address, Action::MemberAdded)
-                    .detail(format!("role {}; invitation accepted", pending.role.as_str()))
+                Event::by(&who, address, Action::MemberAdded).detail(format!(
+                    "role {}; invitation accepted",
+                    pending.role.as_str()
+                ))
             } else {
                 Event::by(&who, address, Action::InvitationDeclined)
             };

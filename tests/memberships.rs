@@ -57,10 +57,16 @@ fn create_in_wsb(app: &TestApp, name: &str, role: Role) -> String {
     let ws = wsb(app);
     let mut conn = app.pool.get().unwrap();
     let hash = password::hash(&Password::parse_new(PASSWORD.to_owned()).unwrap());
-    models::user::create_in(&mut conn, &Username::parse(name).unwrap(), &hash, Some(ws), role)
-        .unwrap()
-        .id
-        .to_string()
+    models::user::create_in(
+        &mut conn,
+        &Username::parse(name).unwrap(),
+        &hash,
+        Some(ws),
+        role,
+    )
+    .unwrap()
+    .id
+    .to_string()
 }
 
 fn user_id(app: &TestApp, name: &str) -> Option<String> {
@@ -339,7 +345,11 @@ async fn a_workspace_admin_cannot_lock_the_instance_admin_out_of_the_instance() 
         200
     );
     assert_eq!(basic_status(&app, "admin", Some(WSB)).await, 403);
-    assert_eq!(basic_status(&app, "admin", None).await, 200, "default untouched");
+    assert_eq!(
+        basic_status(&app, "admin", None).await,
+        200,
+        "default untouched"
+    );
     assert_eq!(
         bearer_status_within_a_second(&app, &admins_token, 200).await,
         200
@@ -391,7 +401,10 @@ async fn a_deactivated_account_cannot_be_brought_back_from_another_workspace() {
     )
     .await;
     assert_eq!(status, 201);
-    assert_eq!(accept_by_api(&app, "carol", &wsb(&app).to_string()).await, 401);
+    assert_eq!(
+        accept_by_api(&app, "carol", &wsb(&app).to_string()).await,
+        401
+    );
     assert_eq!(
         patch(&app, "bob", Some(WSB), &carol, json!({"active": true})).await,
         404,
@@ -462,7 +475,13 @@ async fn setting_a_password_ends_the_accounts_open_invitation_links() {
     let dir = tempfile::tempdir().unwrap();
     let mut passwd = command(dir.path());
     passwd
-        .args(["user", "passwd", "newhire", "--password-stdin", "--database"])
+        .args([
+            "user",
+            "passwd",
+            "newhire",
+            "--password-stdin",
+            "--database",
+        ])
         .arg(app.db.arg())
         .stdin(std::process::Stdio::piped());
     let mut child = passwd.spawn().unwrap();
@@ -527,7 +546,10 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
     let page = app.html(&browser, "/preferences/password").await;
     let switched = browser
         .post(app.url("/workspace"))
-        .form(&[("csrf_token", csrf_token(&page).as_str()), ("workspace", &ws)])
+        .form(&[
+            ("csrf_token", csrf_token(&page).as_str()),
+            ("workspace", &ws),
+        ])
         .send()
         .await
         .unwrap();
@@ -547,7 +569,10 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
     assert_eq!(bearer_status_within_a_second(&app, &here, 401).await, 401);
     assert_eq!(bearer_status_within_a_second(&app, &access, 401).await, 401);
     let (status, body) = refresh(&app, &refresh_token).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     assert_eq!(basic_status(&app, "dave", Some(WSB)).await, 403);
     let page = app.html(&browser, "/preferences/password").await;
     assert!(
@@ -575,8 +600,7 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
 }
 
 #[actix_web::test]
-async fn removing_a_member_deletes_their_tokens_and_grants_there_and_adding_again_starts_clean()
-{
+async fn removing_a_member_deletes_their_tokens_and_grants_there_and_adding_again_starts_clean() {
     let app = instance().await;
     let erin = create_in_wsb(&app, "erin", Role::Member);
     let ws = wsb(&app).to_string();
@@ -717,7 +741,10 @@ async fn the_people_page_says_a_name_exists_and_offers_to_invite_that_account() 
     let ws = wsb(&app).to_string();
     browser
         .post(app.url("/workspace"))
-        .form(&[("csrf_token", csrf_token(&page).as_str()), ("workspace", &ws)])
+        .form(&[
+            ("csrf_token", csrf_token(&page).as_str()),
+            ("workspace", &ws),
+        ])
         .send()
         .await
         .unwrap();
@@ -975,13 +1002,24 @@ async fn wsb_state(app: &TestApp) -> Vec<(String, String, String)> {
         .collect()
 }
 
-async fn api_action(app: &TestApp, actor: &str, ws: Option<&str>, action: &str, t: &Targets) -> u16 {
+async fn api_action(
+    app: &TestApp,
+    actor: &str,
+    ws: Option<&str>,
+    action: &str,
+    t: &Targets,
+) -> u16 {
     match action {
         "add" => add(app, actor, ws, json!({"username": t.new_name})).await.0,
         "invite" => {
-            add(app, actor, ws, json!({"username": t.outsider, "invite": true}))
-                .await
-                .0
+            add(
+                app,
+                actor,
+                ws,
+                json!({"username": t.outsider, "invite": true}),
+            )
+            .await
+            .0
         }
         "role" => patch(app, actor, ws, &t.member, json!({"role": "admin"})).await,
         "suspend" => patch(app, actor, ws, &t.member, json!({"active": false})).await,

@@ -271,7 +271,11 @@ async fn suspending_or_removing_someone_stops_their_tokens_at_once() {
         401,
         "removed: token stopped"
     );
-    assert_eq!(app.token_count(), 1, "his token here deleted, the admin's kept");
+    assert_eq!(
+        app.token_count(),
+        1,
+        "his token here deleted, the admin's kept"
+    );
     let listed: Value = app
         .api_client()
         .get(app.url(MEMBERS))

@@ -380,9 +380,8 @@ async fn answer(
     accept: bool,
 ) -> Result<HttpResponse, ApiError> {
     require_password(&caller)?;
-    let ws = WorkspaceId::parse(&path).ok_or_else(|| {
-        ApiError::invalid_field("workspaceId", "workspaceId must be a UUID.")
-    })?;
+    let ws = WorkspaceId::parse(&path)
+        .ok_or_else(|| ApiError::invalid_field("workspaceId", "workspaceId must be a UUID."))?;
     let pending =
         people::answer_invitation(&state.pool, &caller.principal, caller.address, ws, accept)
             .await?;

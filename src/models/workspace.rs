@@ -215,7 +215,15 @@ pub struct Member {
 
 /// Everyone in `workspace`, by name.
 pub fn members(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<Vec<Member>> {
-    type Row = (String, String, String, i64, Option<i64>, Option<i64>, String);
+    type Row = (
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        String,
+    );
     let rows: Vec<Row> = memberships::table
         .inner_join(users::table)
         .filter(memberships::workspace_id.eq(workspace.to_string()))

@@ -35,7 +35,10 @@ pub struct CsrfInput {
 }
 
 /// The list, with Accept and Decline for each.
-pub async fn show(user: CurrentUser, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+pub async fn show(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
     let pending = people::my_invitations(&state.pool, &user.principal).await?;
     let invitations = pending
         .iter()
