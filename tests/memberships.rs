@@ -201,8 +201,13 @@ async fn refresh(app: &TestApp, refresh_token: &str) -> (u16, Value) {
 }
 
 async fn bearer_status(app: &TestApp, token: &str) -> u16 {
+    bearer_status_at(app, &app.address, token).await
+}
+
+/// The status of `token` at the instance `base`.
+async fn bearer_status_at(app: &TestApp, base: &str, token: &str) -> u16 {
     app.api_client()
-        .get(app.url("/v4/apiAccessTokens"))
+        .get(format!("{base}/v4/apiAccessTokens"))
         .bearer_auth(token)
         .send()
         .await
@@ -213,9 +218,13 @@ async fn bearer_status(app: &TestApp, token: &str) -> u16 {
 
 /// The status a token gets once a change has reached every cache: within a second.
 async fn bearer_status_within_a_second(app: &TestApp, token: &str, expected: u16) -> u16 {
+    within_a_second_at(app, &app.address, token, expected).await
+}
+
+async fn within_a_second_at(app: &TestApp, base: &str, token: &str, expected: u16) -> u16 {
     let start = Instant::now();
     loop {
-        let status = bearer_status(app, token).await;
+        let status = bearer_status_at(app, base, token).await;
         if status == expected || start.elapsed() > Duration::from_secs(1) {
             return status;
         }
@@ -556,8 +565,11 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
     assert_eq!(switched.status(), 303);
     let page = app.html(&browser, "/preferences/password").await;
     assert!(page.contains(r#"<strong id="current-workspace">wsb</strong>"#));
+    // A second instance over the same database, its cache warm with dave's tokens.
+    let second = app.spawn_instance(|_| {}).await;
     for token in [&here, &elsewhere, &access] {
         assert_eq!(bearer_status(&app, token).await, 200);
+        assert_eq!(bearer_status_at(&app, &second, token).await, 200);
     }
 
     assert_eq!(
@@ -568,6 +580,14 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
     assert_eq!(status_of(&list, "dave").as_deref(), Some("suspended"));
     assert_eq!(bearer_status_within_a_second(&app, &here, 401).await, 401);
     assert_eq!(bearer_status_within_a_second(&app, &access, 401).await, 401);
+    for token in [&here, &access] {
+        assert_eq!(
+            within_a_second_at(&app, &second, token, 401).await,
+            401,
+            "on the other instance too"
+        );
+    }
+    assert_eq!(bearer_status_at(&app, &second, &elsewhere).await, 200);
     let (status, body) = refresh(&app, &refresh_token).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -592,6 +612,7 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
     );
     assert_eq!(bearer_status_within_a_second(&app, &here, 200).await, 200);
     assert_eq!(bearer_status_within_a_second(&app, &access, 200).await, 200);
+    assert_eq!(within_a_second_at(&app, &second, &here, 200).await, 200);
     let (status, _) = refresh(&app, &refresh_token).await;
     assert_eq!(status, 200, "the refresh token was kept while suspended");
     let actions: Vec<String> = audit_actions(&app).into_iter().map(|a| a.0).collect();
