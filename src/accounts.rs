@@ -17,9 +17,11 @@ use crate::audit::{self, Action, Event};
 use crate::auth::authority::InstanceAdminProof;
 use crate::auth::{password, Principal};
 use crate::db::{self, Conn, DbError, DbPool};
-use crate::domain::{Password, Timestamp, UserId};
+use crate::domain::{Password, Timestamp, UserId, WorkspaceId};
+use crate::models::membership_invitation::{self, Pending};
 use crate::models::user::{self, Account};
 use crate::models::workspace::{self, Membership};
+use crate::people::{self, PeopleError};
 
 /// Why an account operation was refused or failed; the messages are shown as is.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,8 @@ pub enum AccountError {
     LastInstanceAdmin,
     #[error("You cannot deactivate your own account.")]
     Yourself,
+    #[error("There is no open invitation of this account to that workspace.")]
+    NoInvitation,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -53,10 +57,39 @@ pub struct AccountView {
     pub created_at: Timestamp,
     /// By workspace name.
     pub memberships: Vec<Membership>,
+    /// Whether the account has a password (a name an invitation reserves has none
+    /// until its link is used).
+    pub password_set: bool,
+    /// The workspaces it is invited to and has not joined yet: by link (a new
+    /// name) or as an existing account.
+    pub invitations: Vec<Invitation>,
+}
+
+/// An open invitation of an account, which an instance admin may withdraw.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub workspace_id: WorkspaceId,
+    pub workspace_name: String,
 }
 
 impl AccountView {
-    fn new(account: Account, memberships: Vec<Membership>) -> Self {
+    /// A reserved name's memberships are its invitations: it has joined nothing.
+    fn new(account: Account, memberships: Vec<Membership>, pending: Vec<Invitation>) -> Self {
+        let password_set = !account.user.password_hash.is_empty();
+        let (memberships, mut invitations) = if password_set {
+            (memberships, Vec::new())
+        } else {
+            let links = memberships
+                .into_iter()
+                .map(|m| Invitation {
+                    workspace_id: m.workspace_id,
+                    workspace_name: m.workspace_name,
+                })
+                .collect();
+            (Vec::new(), links)
+        };
+        invitations.extend(pending);
+        invitations.sort_by(|a, b| a.workspace_name.cmp(&b.workspace_name));
         AccountView {
             id: account.user.id,
             active: account.user.is_active(),
@@ -64,7 +97,16 @@ impl AccountView {
             username: account.user.username,
             created_at: account.created_at,
             memberships,
+            password_set,
+            invitations,
         }
+    }
+}
+
+fn invitation(p: Pending) -> Invitation {
+    Invitation {
+        workspace_id: p.workspace_id,
+        workspace_name: p.workspace_name,
     }
 }
 
@@ -95,11 +137,16 @@ pub async fn list(
         for (user, m) in workspace::all_memberships(conn)? {
             by_user.entry(user).or_default().push(m);
         }
+        let mut pending: HashMap<UserId, Vec<Invitation>> = HashMap::new();
+        for p in membership_invitation::open_all(conn, Timestamp::now())? {
+            pending.entry(p.user_id).or_default().push(invitation(p));
+        }
         Ok(user::list_accounts(conn)?
             .into_iter()
             .map(|a| {
                 let ms = by_user.remove(&a.user.id).unwrap_or_default();
-                AccountView::new(a, ms)
+                let open = pending.remove(&a.user.id).unwrap_or_default();
+                AccountView::new(a, ms, open)
             })
             .collect())
     })
@@ -119,7 +166,9 @@ fn view(conn: &mut Conn, id: UserId) -> Result<AccountView, AccountError> {
     let account = user::find_account(conn, id)?.ok_or(AccountError::NotFound)?;
     let mut memberships = workspace::memberships_of(conn, id)?;
     memberships.sort_by(|a, b| a.workspace_name.cmp(&b.workspace_name));
-    Ok(AccountView::new(account, memberships))
+    let open = membership_invitation::open_for_user(conn, id, Timestamp::now())?;
+    let open = open.into_iter().map(invitation).collect();
+    Ok(AccountView::new(account, memberships, open))
 }
 
 /// Changes an account as `update` says, all or nothing, as an instance admin.
@@ -231,4 +280,23 @@ pub fn apply(
         }
         view(conn, id)
     })
+}
+
+/// Withdraws the open invitation of account `id` to `workspace`, whichever
+/// workspace it is (instance admins may withdraw any): a reserved name is freed
+/// and leaves no account behind; an existing account's invitation is dropped. The
+/// event is recorded in the invitation's workspace (`people::withdraw_invitation`).
+pub async fn withdraw_invitation(
+    pool: &DbPool,
+    admin: &InstanceAdminProof,
+    address: Option<IpAddr>,
+    id: UserId,
+    workspace: WorkspaceId,
+) -> Result<(), AccountError> {
+    match people::withdraw_invitation(pool, admin, address, workspace, id).await {
+        Ok(()) => Ok(()),
+        Err(PeopleError::Db(e)) => Err(AccountError::Db(e)),
+        // Withdrawing fails only when there is nothing to withdraw.
+        Err(_) => Err(AccountError::NoInvitation),
+    }
 }

@@ -844,3 +844,89 @@ async fn the_open_api_document_describes_the_accounts_routes() {
             .is_object()
     );
 }
+
+// ---------------------------------------------------------------------------
+// Invitations: instance admins may withdraw any
+// ---------------------------------------------------------------------------
+
+async fn invite(app: &TestApp, by: &str, body: Value) -> Value {
+    let response = app
+        .api_client()
+        .post(app.url("/v4/workspaceMembers"))
+        .basic_auth(by, Some(PASSWORD))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{by} invites {body}");
+    response.json().await.unwrap()
+}
+
+#[actix_web::test]
+async fn an_instance_admin_withdraws_an_invitation_of_any_workspace_and_no_one_else_may() {
+    let app = instance().await;
+    let added = invite(&app, BOB, json!({"username": "newhire"})).await;
+    let link = added["inviteUrl"].as_str().unwrap().to_owned();
+    invite(&app, BOB, json!({"username": CAROL, "invite": true})).await;
+    let wsb = {
+        let mut c = conn(&app);
+        models::workspace::find_by_name(&mut c, "wsb")
+            .unwrap()
+            .unwrap()
+    };
+    let newhire = user_id(&app, "newhire");
+
+    let (status, body) = api(&app, ROOT, reqwest::Method::GET, ACCOUNTS, None).await;
+    assert_eq!(status, 200);
+    let account = |name: &str| {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["username"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(account("newhire")["passwordSet"], false);
+    assert_eq!(account("newhire")["workspaces"], json!([]));
+    assert_eq!(account("newhire")["invitations"][0]["workspaceName"], "wsb");
+    assert_eq!(account(CAROL)["invitations"][0]["workspaceName"], "wsb");
+    assert_eq!(account(CAROL)["workspaces"][0]["name"], "default");
+
+    // Nobody else, not even the admin of default.
+    let path = format!("{ACCOUNTS}/{newhire}/invitations/{wsb}");
+    let (status, body) = api(&app, OLGA, reqwest::Method::DELETE, &path, None).await;
+    assert_access_denied(status, &body, "olga withdraws");
+
+    let (status, body) = api(&app, ROOT, reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, 204, "{body}");
+    assert!(
+        models::user::find_by_username(&mut conn(&app), "newhire")
+            .unwrap()
+            .is_none(),
+        "the reserved name is free, no account left behind"
+    );
+    let opened = app.api_client().get(&link).send().await.unwrap();
+    assert_ne!(opened.status(), 200, "the link no longer works");
+    let (status, body) = api(&app, ROOT, reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, 404, "{body}");
+
+    // On the page, asked first, for an existing account.
+    let carol = user_id(&app, CAROL);
+    let root = signed_in(&app, ROOT, PASSWORD).await;
+    let list = app.html(&root, "/instance/accounts").await;
+    let ask = format!("/instance/accounts/{carol}/invitations/{wsb}/withdraw");
+    assert!(list.contains(&ask), "a link to ask first");
+    let done = post_form(&app, &root, &ask, &ask, &[]).await;
+    assert_eq!(done.status(), 303);
+    let (_, body) = api(
+        &app,
+        ROOT,
+        reqwest::Method::GET,
+        &format!("{ACCOUNTS}/{carol}"),
+        None,
+    )
+    .await;
+    assert_eq!(body["invitations"], json!([]));
+    assert!(is_active(&app, CAROL), "her account is untouched");
+}

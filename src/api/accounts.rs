@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::accounts::{self, AccountError, AccountUpdate, AccountView};
 use crate::auth::authority::InstanceAdmin;
-use crate::domain::{Password, UserId};
+use crate::domain::{Password, UserId, WorkspaceId};
 use crate::startup::AppState;
 
 use super::{ApiCaller, ApiError, ErrorEnvelope};
@@ -37,6 +37,20 @@ pub struct Account {
     pub created_at: String,
     /// By name.
     pub workspaces: Vec<AccountWorkspace>,
+    /// `false` for a name an open invitation link reserves (no password yet).
+    pub password_set: bool,
+    /// The workspaces it is invited to and has not joined, by name; an instance
+    /// admin may withdraw any (`DELETE .../invitations/{workspaceId}`).
+    pub invitations: Vec<AccountInvitation>,
+}
+
+/// An open invitation of an account.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountInvitation {
+    #[schema(format = Uuid)]
+    pub workspace_id: String,
+    pub workspace_name: String,
 }
 
 impl From<AccountView> for Account {
@@ -54,6 +68,15 @@ impl From<AccountView> for Account {
                     id: m.workspace_id.to_string(),
                     name: m.workspace_name,
                     role: m.role.as_str().to_owned(),
+                })
+                .collect(),
+            password_set: a.password_set,
+            invitations: a
+                .invitations
+                .into_iter()
+                .map(|i| AccountInvitation {
+                    workspace_id: i.workspace_id.to_string(),
+                    workspace_name: i.workspace_name,
                 })
                 .collect(),
         }
@@ -83,7 +106,9 @@ pub struct UpdateAccountRequest {
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> Self {
         match e {
-            AccountError::NotFound => ApiError::NotFound(e.to_string()),
+            AccountError::NotFound | AccountError::NoInvitation => {
+                ApiError::NotFound(e.to_string())
+            }
             AccountError::LastInstanceAdmin | AccountError::Yourself => {
                 ApiError::Conflict(e.to_string())
             }
@@ -107,6 +132,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/accounts/{userId}")
             .route(web::get().to(get))
             .route(web::patch().to(update))
+            .default_service(web::to(super::route_not_found)),
+    )
+    .service(
+        web::resource("/accounts/{userId}/invitations/{workspaceId}")
+            .route(web::delete().to(withdraw_invitation))
             .default_service(web::to(super::route_not_found)),
     );
 }
@@ -210,4 +240,37 @@ pub async fn update(
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(Account::from(account)))
+}
+
+/// Withdraw an account's open invitation to a workspace, whichever workspace
+/// (instance admins only): a name reserved by a link is freed and leaves no account
+/// behind; an existing account's invitation is dropped.
+#[utoipa::path(
+    delete,
+    path = "/v4/accounts/{userId}/invitations/{workspaceId}",
+    operation_id = "withdrawAccountInvitation",
+    tag = "accounts",
+    params(
+        ("userId" = String, Path, description = "The account's user id", format = Uuid),
+        ("workspaceId" = String, Path, description = "The workspace it is invited to", format = Uuid),
+    ),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 400, description = "Malformed id", body = ErrorEnvelope),
+        (status = 403, description = "Not an instance admin", body = ErrorEnvelope),
+        (status = 404, description = "No open invitation of that account to that workspace", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn withdraw_invitation(
+    admin: InstanceAdmin<ApiCaller>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, workspace) = path.into_inner();
+    let id = parse_user(&user)?;
+    let workspace = WorkspaceId::parse(&workspace)
+        .ok_or_else(|| ApiError::invalid_field("workspaceId", "workspaceId must be a UUID."))?;
+    accounts::withdraw_invitation(&state.pool, &admin.admin, admin.address, id, workspace).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

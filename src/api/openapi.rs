@@ -9,7 +9,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response};
 use utoipa::{Modify, OpenApi};
 
-use super::accounts::{Account, AccountList, AccountWorkspace, UpdateAccountRequest};
+use super::accounts::{
+    Account, AccountInvitation, AccountList, AccountWorkspace, UpdateAccountRequest,
+};
 use super::admin_tokens::{
     BulkDeleteRequest, BulkDeleteResult, TokenOwner, WorkspaceTokenInfo, WorkspaceTokenList,
 };
@@ -62,6 +64,7 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         super::accounts::list,
         super::accounts::get,
         super::accounts::update,
+        super::accounts::withdraw_invitation,
         super::oauth_tokens::create,
         super::oauth_tokens::list,
         super::oauth_tokens::disable,
@@ -101,6 +104,7 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         Account,
         AccountList,
         AccountWorkspace,
+        AccountInvitation,
         UpdateAccountRequest,
         CreateOAuthTokenRequest,
         CreatedOAuthToken,

@@ -101,6 +101,14 @@ pub fn open_for_user(conn: &mut Conn, user: UserId, now: Timestamp) -> QueryResu
     Ok(rows.into_iter().map(pending).collect())
 }
 
+/// Every open invitation of the instance, oldest first (for Instance > Accounts).
+pub fn open_all(conn: &mut Conn, now: Timestamp) -> QueryResult<Vec<Pending>> {
+    let rows: Vec<Row> = open_rows!(now)
+        .order(membership_invitations::created_at.asc())
+        .load(conn)?;
+    Ok(rows.into_iter().map(pending).collect())
+}
+
 /// The open invitations of `workspace`, by user name.
 pub fn open_in_workspace(
     conn: &mut Conn,

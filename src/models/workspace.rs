@@ -109,10 +109,12 @@ pub fn memberships_of(conn: &mut Conn, user: UserId) -> QueryResult<Vec<Membersh
 }
 
 /// Every membership of the instance with its user, by workspace name (for
-/// Instance > Accounts, which shows each account's workspaces).
+/// Instance > Accounts, which shows each account's workspaces). Suspended ones are
+/// left out, as [`memberships_of`] leaves them out.
 pub fn all_memberships(conn: &mut Conn) -> QueryResult<Vec<(UserId, Membership)>> {
     let rows: Vec<(String, String, String, String)> = memberships::table
         .inner_join(workspaces::table)
+        .filter(memberships::suspended_at.is_null())
         .order((workspaces::name.asc(), memberships::user_id.asc()))
         .select((
             memberships::user_id,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::accounts::{self, AccountError, AccountUpdate, AccountView};
 use crate::auth::authority::InstanceAdmin;
-use crate::domain::{Password, UserId};
+use crate::domain::{Password, UserId, WorkspaceId};
 use crate::startup::AppState;
 
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
@@ -27,6 +27,10 @@ struct AccountRow {
     created: String,
     /// The signed-in instance admin's own row.
     yourself: bool,
+    /// No password yet: a name an invitation link reserves.
+    password_set: bool,
+    /// Open invitations: (workspace id, workspace name).
+    invitations: Vec<(String, String)>,
 }
 
 impl AccountRow {
@@ -44,6 +48,12 @@ impl AccountRow {
                 .collect::<Vec<_>>()
                 .join(", "),
             created: a.created_at.to_display(),
+            password_set: a.password_set,
+            invitations: a
+                .invitations
+                .into_iter()
+                .map(|i| (i.workspace_id.to_string(), i.workspace_name))
+                .collect(),
         }
     }
 }
@@ -175,7 +185,7 @@ pub struct PasswordInput {
 fn refused(user: &CurrentUser, e: AccountError) -> Result<HttpResponse, PageError> {
     match e {
         AccountError::NotFound => Err(PageError::NotFound),
-        AccountError::LastInstanceAdmin | AccountError::Yourself => {
+        AccountError::LastInstanceAdmin | AccountError::Yourself | AccountError::NoInvitation => {
             user.session.set_flash(&e.to_string())?;
             Ok(see_other(PAGE))
         }
@@ -313,6 +323,61 @@ pub async fn set_password(
                 "The password of {} has been set. Their browser sessions have been signed out.",
                 account.username
             ))?;
+            Ok(see_other(PAGE))
+        }
+        Err(e) => refused(&admin.caller, e),
+    }
+}
+
+/// Asks before withdrawing an account's invitation to a workspace.
+pub async fn confirm_withdraw(
+    admin: InstanceAdmin<CurrentUser>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (raw_id, raw_ws) = path.into_inner();
+    let id = user_id(&raw_id)?;
+    let ws = WorkspaceId::parse(&raw_ws).ok_or(PageError::NotFound)?;
+    let account = match accounts::get(&state.pool, &admin.admin, id).await {
+        Ok(a) => a,
+        Err(e) => return refused(&admin.caller, e),
+    };
+    let Some(invitation) = account.invitations.iter().find(|i| i.workspace_id == ws) else {
+        return Err(PageError::NotFound);
+    };
+    let effect = if account.password_set {
+        "The account stays as it is; it will not join that workspace unless invited again."
+    } else {
+        "The link stops working and the name is free again: no account is left behind."
+    };
+    let page = ConfirmPage {
+        layout: Layout::for_user(&admin.caller)?,
+        title: "Withdraw invitation",
+        effect,
+        username: format!("{} to {}", account.username, invitation.workspace_name),
+        action: format!("{PAGE}/{id}/invitations/{ws}/withdraw"),
+        danger: true,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// Withdraws an account's invitation to a workspace, whichever workspace it is.
+pub async fn withdraw(
+    admin: InstanceAdmin<CurrentUser>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    input: web::Form<CsrfInput>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&admin.session, &input.csrf_token)?;
+    let (raw_id, raw_ws) = path.into_inner();
+    let id = user_id(&raw_id)?;
+    let ws = WorkspaceId::parse(&raw_ws).ok_or(PageError::NotFound)?;
+    let address = admin.address;
+    match accounts::withdraw_invitation(&state.pool, &admin.admin, address, id, ws).await {
+        Ok(()) => {
+            admin
+                .session
+                .set_flash("The invitation has been withdrawn.")?;
             Ok(see_other(PAGE))
         }
         Err(e) => refused(&admin.caller, e),

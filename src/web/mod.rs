@@ -163,6 +163,11 @@ fn instance_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(accounts::set_password)),
         )
         .service(
+            web::resource("/instance/accounts/{userId}/invitations/{workspaceId}/withdraw")
+                .route(web::get().to(accounts::confirm_withdraw))
+                .route(web::post().to(accounts::withdraw)),
+        )
+        .service(
             web::resource("/instance/accounts/{userId}/{action}")
                 .route(web::get().to(accounts::confirm))
                 .route(web::post().to(accounts::act)),
