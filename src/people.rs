@@ -85,16 +85,10 @@ fn is_last_admin(conn: &mut Conn, ws: WorkspaceId, target: &Member) -> Result<bo
         && workspace::active_admin_count(conn, ws)? <= 1)
 }
 
-/// The link an invitation is sent as, on the host the admin reached this server
-/// by (a proxy in front must pass the public host on).
-pub fn invite_url(req: &actix_web::HttpRequest, code: &InviteCode) -> String {
-    let info = req.connection_info();
-    format!(
-        "{}://{}/invite/{}",
-        info.scheme(),
-        info.host(),
-        code.expose()
-    )
+/// The link an invitation is sent as: `base` (where people reach this site, see
+/// `public_url::base_of`) and the code.
+pub fn invite_url(base: &str, code: &InviteCode) -> String {
+    format!("{base}/invite/{}", code.expose())
 }
 
 /// Everyone in the admin's workspace.

@@ -160,7 +160,7 @@ pub async fn add(
     let onboarding = match body.password {
         None => Onboarding::Invite,
         Some(p) => Onboarding::Password(
-            Password::parse_new(p)
+            Password::parse_new(p, username.as_str())
                 .map_err(|e| ApiError::invalid_field("password", e.to_string()))?,
         ),
     };
@@ -174,7 +174,8 @@ pub async fn add(
     )
     .await
     .map_err(ApiError::from)?;
-    let invite_url = added.invite.map(|code| people::invite_url(&req, &code));
+    let base = crate::public_url::base_of(&req);
+    let invite_url = added.invite.map(|code| people::invite_url(&base, &code));
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(AddedMember {
