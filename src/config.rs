@@ -147,9 +147,15 @@ mod tests {
     #[test]
     fn a_public_url_is_an_absolute_http_url_kept_without_its_final_slash() {
         let ok = |raw: &str| PublicUrl::parse(raw).unwrap().as_str().to_owned();
-        assert_eq!(ok("https://tokens.example.com/"), "https://tokens.example.com");
+        assert_eq!(
+            ok("https://tokens.example.com/"),
+            "https://tokens.example.com"
+        );
         assert_eq!(ok("http://localhost:8080"), "http://localhost:8080");
-        assert_eq!(ok("https://example.com/tokens/"), "https://example.com/tokens");
+        assert_eq!(
+            ok("https://example.com/tokens/"),
+            "https://example.com/tokens"
+        );
         assert_eq!(ok("https://EXAMPLE.com:443"), "https://example.com");
         for bad in [
             "",

@@ -85,7 +85,12 @@ mod tests {
 
     #[test]
     fn only_plain_hosts_are_taken_from_a_request() {
-        for ok in ["tokens.example.com", "localhost:8080", "[::1]:8080", "10.0.0.1"] {
+        for ok in [
+            "tokens.example.com",
+            "localhost:8080",
+            "[::1]:8080",
+            "10.0.0.1",
+        ] {
             assert!(is_plain_host(ok), "{ok}");
         }
         for bad in [

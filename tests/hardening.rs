@@ -257,7 +257,10 @@ async fn non_ascii_in_a_way_back_is_percent_encoded_in_location() {
     .await;
 
     assert_eq!(deleted.status(), 303);
-    assert_eq!(location(&deleted), "/admin/access-tokens?owner=j%C3%B6rg%20m");
+    assert_eq!(
+        location(&deleted),
+        "/admin/access-tokens?owner=j%C3%B6rg%20m"
+    );
     assert_eq!(disabled.status(), 303);
     assert_eq!(location(&disabled), "/admin/oauth-tokens?name=caf%C3%A9");
 }
@@ -300,8 +303,14 @@ async fn with_a_public_url_invitation_links_start_with_it_whatever_the_request_s
     let plain = invite_url(&app, "newhire", &[]).await;
     let forged = invite_url(&app, "otherhire", &FORGED).await;
 
-    assert!(plain.starts_with("https://tokens.example.com/invite/"), "{plain}");
-    assert!(forged.starts_with("https://tokens.example.com/invite/"), "{forged}");
+    assert!(
+        plain.starts_with("https://tokens.example.com/invite/"),
+        "{plain}"
+    );
+    assert!(
+        forged.starts_with("https://tokens.example.com/invite/"),
+        "{forged}"
+    );
 }
 
 #[actix_web::test]
@@ -319,7 +328,10 @@ async fn behind_a_trusted_proxy_the_host_it_forwards_is_used() {
     )
     .await;
 
-    assert!(url.starts_with("https://tokens.example.com/invite/"), "{url}");
+    assert!(
+        url.starts_with("https://tokens.example.com/invite/"),
+        "{url}"
+    );
 }
 
 #[test]
@@ -455,8 +467,13 @@ async fn serve_warns_at_start_when_the_database_file_is_readable_by_others() {
     std::fs::write(&db, b"").unwrap();
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
 
-    let server = Server::start_on(dir.path(), db.as_os_str(), free_port(), &[("RUST_LOG", "warn")])
-        .await;
+    let server = Server::start_on(
+        dir.path(),
+        db.as_os_str(),
+        free_port(),
+        &[("RUST_LOG", "warn")],
+    )
+    .await;
     let (_, log) = server.stop();
 
     let warnings: Vec<&str> = log
@@ -503,7 +520,12 @@ fn user_add_and_user_passwd_refuse_a_guessable_password_with_exit_status_2() {
     let named = cli_user(dir.path(), &db, &["add", "bob"], "bob-bob-bob-bob");
     let added = cli_user(dir.path(), &db, &["add", "bob"], STRONG);
     let weak_passwd = cli_user(dir.path(), &db, &["passwd", "bob"], "password1234");
-    let passwd = cli_user(dir.path(), &db, &["passwd", "bob"], "another violet anchor 9");
+    let passwd = cli_user(
+        dir.path(),
+        &db,
+        &["passwd", "bob"],
+        "another violet anchor 9",
+    );
 
     for refused in [&abc, &named, &weak_passwd] {
         assert_eq!(refused.status.code(), Some(2));
@@ -568,7 +590,10 @@ async fn change_password_checks_the_current_password_first() {
 
     for (status, page) in answers {
         assert_eq!(status, 422);
-        assert!(page.contains("The current password is not correct."), "{page}");
+        assert!(
+            page.contains("The current password is not correct."),
+            "{page}"
+        );
         assert!(!page.contains("do not match"));
         assert!(!page.contains(&askama_escaped(RULE)));
     }

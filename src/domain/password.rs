@@ -63,7 +63,11 @@ impl Password {
 
 /// zxcvbn's warning and suggestions, as sentences.
 fn advice(feedback: &zxcvbn::feedback::Feedback) -> String {
-    let mut sentences: Vec<String> = feedback.warning().map(|w| w.to_string()).into_iter().collect();
+    let mut sentences: Vec<String> = feedback
+        .warning()
+        .map(|w| w.to_string())
+        .into_iter()
+        .collect();
     sentences.extend(feedback.suggestions().iter().map(ToString::to_string));
     sentences
         .into_iter()
@@ -100,7 +104,15 @@ mod tests {
     #[test]
     fn short_long_and_guessable_passwords_are_refused_with_one_message() {
         let too_long = "Zq9!".repeat(MAX_CHARS / 4) + "x";
-        for weak in ["", "abc", "a", "Tr0ub4dor&3", &too_long, "password1234", "qwertyuiopasdf"] {
+        for weak in [
+            "",
+            "abc",
+            "a",
+            "Tr0ub4dor&3",
+            &too_long,
+            "password1234",
+            "qwertyuiopasdf",
+        ] {
             let e = Password::parse_new(weak.into(), "bob").unwrap_err();
             assert!(e.to_string().starts_with(RULE), "{weak}: {e}");
         }
@@ -124,7 +136,11 @@ mod tests {
     fn a_strong_password_of_12_to_1024_characters_is_accepted() {
         assert!(Password::parse_new(STRONG.into(), "bob").is_ok());
         assert!(Password::parse_new("kT7#vQ2m!pLx".into(), "bob").is_ok());
-        let longest = format!("{}{}", Password::generate().expose(), "x".repeat(MAX_CHARS - 24));
+        let longest = format!(
+            "{}{}",
+            Password::generate().expose(),
+            "x".repeat(MAX_CHARS - 24)
+        );
         assert!(Password::parse_new(longest, "bob").is_ok());
     }
 

@@ -43,7 +43,9 @@ impl BackPath {
         let same_site = raw.starts_with('/') && !raw.starts_with("//");
         // A backslash counts as a slash to browsers (`/\evil.example`); a control
         // character cannot go into a header at all.
-        if !same_site || raw.len() > MAX_BYTES || raw.contains(|c: char| c == '\\' || c.is_control())
+        if !same_site
+            || raw.len() > MAX_BYTES
+            || raw.contains(|c: char| c == '\\' || c.is_control())
         {
             return Err(BadBack);
         }
@@ -97,7 +99,10 @@ mod tests {
 
     #[test]
     fn a_way_back_on_the_page_is_kept() {
-        assert_eq!(back("/admin/access-tokens?page=2").unwrap(), "/admin/access-tokens?page=2");
+        assert_eq!(
+            back("/admin/access-tokens?page=2").unwrap(),
+            "/admin/access-tokens?page=2"
+        );
         assert_eq!(back(PAGE).unwrap(), PAGE);
     }
 
@@ -123,7 +128,10 @@ mod tests {
         ] {
             assert_eq!(BackPath::parse(bad), Err(BadBack), "{bad:?}");
         }
-        assert_eq!(BackPath::parse(&format!("/{}", "a".repeat(MAX_BYTES))), Err(BadBack));
+        assert_eq!(
+            BackPath::parse(&format!("/{}", "a".repeat(MAX_BYTES))),
+            Err(BadBack)
+        );
     }
 
     #[test]
