@@ -386,6 +386,40 @@ async fn a_log_line_names_the_real_client_and_host_not_the_forwarded_ones() {
     assert!(!log.contains("evil.example"), "{log}");
 }
 
+#[actix_web::test]
+async fn behind_a_trusted_proxy_a_log_line_names_the_client_and_host_it_forwards() {
+    let db = TestDatabase::fresh();
+    let server = Server::start_with(
+        db.dir(),
+        &db,
+        &[
+            ("ACCESS_TOKENS_LOG_FORMAT", "json"),
+            ("ACCESS_TOKENS_TRUSTED_PROXIES", "127.0.0.1"),
+            ("RUST_LOG", "info"),
+        ],
+    )
+    .await;
+    let offset = server.stderr().len();
+
+    let response = reqwest::Client::new()
+        .get(server.url("/v4/apiAccessTokens"))
+        .basic_auth("admin", Some("not the password"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .header("X-Forwarded-Host", "tokens.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !server.stderr()[offset..].contains("http.client_ip") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let log = server.stderr()[offset..].to_owned();
+
+    assert!(log.contains(r#""http.client_ip":"203.0.113.9""#), "{log}");
+    assert!(log.contains(r#""http.host":"tokens.example.com""#), "{log}");
+}
+
 // ---------------------------------------------------------------------------
 // Finding 11: private files
 // ---------------------------------------------------------------------------

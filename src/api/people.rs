@@ -60,9 +60,10 @@ pub struct AddMemberRequest {
     /// `member` (the default) or `admin`.
     #[schema(pattern = "^(admin|member)$")]
     pub role: Option<String>,
-    /// An initial password for a new user (1 to 1024 characters); ignored for an
-    /// existing account.
-    #[schema(min_length = 1, max_length = 1024)]
+    /// An initial password for a new user: 12 to 1024 characters and hard to guess
+    /// (a zxcvbn score of 3 or more with the user name as context; else 400
+    /// `ValidationFailed`); ignored for an existing account.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
 }
 
