@@ -14,7 +14,7 @@ use crate::oauth::{BulkOutcome, GenerateError, Scope};
 use crate::startup::AppState;
 
 use super::admin_tokens::MAX_BULK_BODY_BYTES;
-use super::{ApiCaller, ApiError, ErrorEnvelope};
+use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
 
 /// The routes, inside `/v4`. The literal paths come before `{tokenId}`: actix
 /// gives a request to the first resource whose path matches.
@@ -231,7 +231,7 @@ fn not_found(id: GrantId) -> ApiError {
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn create(
-    caller: ApiCaller,
+    caller: MintingCaller,
     state: web::Data<AppState>,
     body: Result<web::Json<super::Object<CreateOAuthTokenRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {

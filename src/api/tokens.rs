@@ -17,7 +17,7 @@ use crate::models::token::ApiToken;
 use crate::startup::AppState;
 use crate::tokens;
 
-use super::{ApiCaller, ApiError, ErrorEnvelope};
+use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
 
 /// The body of a create request.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -226,7 +226,7 @@ fn parse_token_id(raw: &str) -> Result<TokenId, ApiError> {
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn create(
-    caller: ApiCaller,
+    caller: MintingCaller,
     state: web::Data<AppState>,
     // A `Result`, so that actix waits for `caller` instead of answering with the
     // first extractor error: credentials are judged (and failures counted) before
