@@ -215,7 +215,9 @@ fn not_found(id: GrantId) -> ApiError {
 }
 
 /// Generate an OAuth 2.0 API token: an access token (one hour) and a refresh token
-/// (the lifetime given). The workspace's policy applies as for access tokens.
+/// (the lifetime given). The workspace's policy applies as for access tokens. An
+/// access token whose own OAuth API token is disabled, deleted or expired may not
+/// (403 `AccessControlException`).
 #[utoipa::path(
     post,
     path = "/v4/oauthTokens",

@@ -205,7 +205,8 @@ fn parse_token_id(raw: &str) -> Result<TokenId, ApiError> {
 /// These are legacy access tokens, deprecated in favour of OAuth 2.0 API tokens
 /// (`/v4/oauthTokens`). While the workspace has `allowLegacyAccessTokens` off, this is
 /// refused (403 `AccessControlException`) for everyone, and the workspace's legacy
-/// tokens are refused on use (401).
+/// tokens are refused on use (401). So is a call by an OAuth access token whose own
+/// OAuth API token is disabled, deleted or expired.
 #[utoipa::path(
     post,
     path = "/v4/apiAccessTokens",
