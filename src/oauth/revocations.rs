@@ -17,7 +17,7 @@ use std::sync::RwLock;
 
 use crate::db::{self, DbError, DbPool};
 use crate::domain::oauth::{AccessClaims, GrantId, ACCESS_TOKEN_SECONDS};
-use crate::domain::{SharedClock, Timestamp};
+use crate::domain::{SharedClock, Timestamp, WorkspaceId};
 use crate::models::revoked_access_token::{self as store, Revocation};
 use crate::models::revoked_grant::{self as grant_store, GrantRevocation};
 
@@ -66,13 +66,8 @@ impl Revocations {
         Ok(set)
     }
 
-    /// Whether the access token `jti` is revoked (as far as this instance knows).
-    pub fn contains(&self, jti: &str) -> bool {
-        self.read().jtis.contains_key(jti)
-    }
-
     /// Whether the access token with these (verified) claims is revoked, by its
-    /// `jti` or with every access token of its grant.
+    /// `jti` or with every access token of its grant (as far as this instance knows).
     pub fn revokes(&self, claims: &AccessClaims) -> bool {
         let inner = self.read();
         inner.jtis.contains_key(&claims.jti)
@@ -162,11 +157,7 @@ fn read_since(
 /// last of them expires, with a margin for instances whose clocks differ (one
 /// running ahead signs tokens that expire later by its clock; one running behind
 /// accepts them longer by its own), the same margin as the polls' overlap.
-pub fn of_grant(
-    grant: GrantId,
-    workspace: crate::domain::WorkspaceId,
-    now: Timestamp,
-) -> GrantRevocation {
+pub fn of_grant(grant: GrantId, workspace: WorkspaceId, now: Timestamp) -> GrantRevocation {
     GrantRevocation {
         grant,
         workspace,
