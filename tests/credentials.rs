@@ -484,3 +484,20 @@ async fn a_database_error_while_checking_an_access_tokens_owner_answers_503_not_
     let body: Value = refreshed.json().await.unwrap();
     assert_eq!(body["error"], "temporarily_unavailable");
 }
+
+#[actix_web::test]
+async fn an_access_token_is_not_let_through_while_the_revocations_cannot_be_read() {
+    let app = app_with_people().await;
+    let (access, _, _) = generate(&app, MEMBER).await;
+    // Used once: its owner's standing is cached, so only the revocations are left
+    // to read.
+    assert_eq!(api_status(&app, &access).await, 200);
+
+    // The polls of revocations start failing; a revocation made meanwhile on
+    // another instance would not be heard of.
+    app.execute_sql("ALTER TABLE revoked_grants RENAME TO revoked_grants_away");
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+
+    assert_eq!(api_status(&app, &access).await, 503, "/v4");
+    assert_eq!(verify_status(&app, &access).await, 503, "/auth/verify");
+}

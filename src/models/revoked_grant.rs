@@ -56,6 +56,17 @@ pub fn revoked_since(
         .collect())
 }
 
+/// When the last access token of the revoked grant `grant` expires, if its access
+/// tokens are revoked: one read by primary key.
+pub fn find(conn: &mut Conn, grant: GrantId) -> QueryResult<Option<Timestamp>> {
+    revoked::table
+        .find(grant.to_string())
+        .select(revoked::expires_at)
+        .first::<i64>(conn)
+        .optional()
+        .map(|at| at.map(Timestamp::from_millis))
+}
+
 /// Deletes the revocations whose last access token expired before `before`; how
 /// many.
 pub fn purge_expired(conn: &mut Conn, before: Timestamp) -> QueryResult<usize> {

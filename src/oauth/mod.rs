@@ -314,7 +314,9 @@ impl OAuth {
 
     /// Checks a presented access token without the database: signature, expiry,
     /// and the revoked tokens in memory. On an unknown key (another instance
-    /// rotated), reloads the keys once, rate-limited.
+    /// rotated), reloads the keys once, rate-limited. While the revocation polls
+    /// fail, a token not revoked in memory is also looked up in the database (see
+    /// [`revocations`]); an error there is an error, never a pass.
     pub async fn check_access(
         &self,
         pool: &DbPool,
@@ -324,8 +326,16 @@ impl OAuth {
         if matches!(checked, Checked::UnknownKey) && self.keys.reload_for_unknown_key(pool).await? {
             checked = self.keys.check(token);
         }
+        let revoked = match &checked {
+            Checked::Valid(claims) => {
+                self.revocations.revokes(claims)
+                    || (!self.revocations.is_current()
+                        && self.revocations.revoked_in_store(pool, claims).await?)
+            }
+            _ => false,
+        };
         Ok(match checked {
-            Checked::Valid(claims) if self.revocations.revokes(&claims) => Err(AccessRefusal {
+            Checked::Valid(claims) if revoked => Err(AccessRefusal {
                 reason: AccessRefused::Revoked,
                 claims: Some(claims),
             }),

@@ -10,10 +10,14 @@
 //! stored since shortly before the last successful poll: the overlap covers clocks
 //! of instances that differ by up to [`POLL_OVERLAP_SECONDS`] and transactions that
 //! commit after a later one, and a poll missed (database down) is made up by the
-//! next one, which starts from the last poll that worked.
+//! next one, which starts from the last poll that worked. While the polls fail
+//! (for longer than [`TRUST_SECONDS`]), memory alone is not trusted: each check also
+//! reads its token's two rows by primary key, so a revocation made elsewhere is never
+//! missed, and a check that cannot read them fails (503) rather than passes.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 use crate::db::{self, DbError, DbPool};
 use crate::domain::oauth::{AccessClaims, GrantId, ACCESS_TOKEN_SECONDS};
@@ -30,6 +34,9 @@ const POLL_OVERLAP_SECONDS: i64 = 300;
 const PURGE_AFTER_EXPIRY_SECONDS: i64 = 3600;
 /// Purge once every this many polls (ten minutes).
 pub const PURGE_EVERY_POLLS: u32 = 600;
+/// How long after the last successful poll memory alone is trusted: a poll a
+/// second, with room for a slow one on a busy machine.
+pub const TRUST_SECONDS: u64 = 3;
 
 struct Inner {
     /// Revoked `jti` → the token's expiry, after which it need not be remembered.
@@ -38,6 +45,9 @@ struct Inner {
     grants: HashMap<GrantId, Timestamp>,
     /// When the last successful poll (or the load) started, by this instance's clock.
     last_poll: Timestamp,
+    /// When the last successful poll (or the load) ended, by the monotonic clock
+    /// (the app's clock may be a test's, moved by hours).
+    polled: Instant,
 }
 
 /// The revoked access tokens that have not expired yet, shared by every worker.
@@ -59,6 +69,7 @@ impl Revocations {
                 jtis: HashMap::new(),
                 grants: HashMap::new(),
                 last_poll: now,
+                polled: Instant::now(),
             }),
             clock,
         };
@@ -75,6 +86,39 @@ impl Revocations {
                 .tid
                 .parse::<GrantId>()
                 .is_ok_and(|grant| inner.grants.contains_key(&grant))
+    }
+
+    /// Whether memory alone can be trusted: the last poll worked a moment ago.
+    pub fn is_current(&self) -> bool {
+        self.read().polled.elapsed() <= Duration::from_secs(TRUST_SECONDS)
+    }
+
+    /// Whether the database has the access token with these claims revoked, by its
+    /// `jti` or with its grant: for a check made while the polls fail. What it finds
+    /// is remembered.
+    pub async fn revoked_in_store(
+        &self,
+        pool: &DbPool,
+        claims: &AccessClaims,
+    ) -> Result<bool, DbError> {
+        let jti = claims.jti.clone();
+        let grant = claims.tid.parse::<GrantId>().ok();
+        let (token, whole) = db::run(pool, move |conn| {
+            let token = store::find(conn, &jti)?;
+            let whole = match grant {
+                Some(grant) => grant_store::find(conn, grant)?.map(|at| (grant, at)),
+                None => None,
+            };
+            Ok((token, whole))
+        })
+        .await?;
+        if let Some(expires_at) = token {
+            self.add(claims.jti.clone(), expires_at);
+        }
+        if let Some((grant, expires_at)) = whole {
+            self.add_grant(grant, expires_at);
+        }
+        Ok(token.is_some() || whole.is_some())
     }
 
     /// Remembers a revocation made on this instance, so it counts at once.
@@ -99,6 +143,7 @@ impl Revocations {
         inner.jtis.retain(|_, expires| *expires > now);
         inner.grants.retain(|_, expires| *expires > now);
         inner.last_poll = inner.last_poll.max(now);
+        inner.polled = Instant::now();
         Ok(())
     }
 
