@@ -148,8 +148,27 @@ async fn accepted_everywhere(app: &TestApp, access: &str) {
     assert_eq!(api_status(app, access).await, 200, "/v4");
 }
 
-/// Deactivates `user`'s account as the workspace's admin, through the API.
-async fn deactivate(app: &TestApp, user: &str) {
+/// Deactivates `user`'s account by the account-level path (as an instance admin
+/// or the command line does: a write the other paths hear of only through the
+/// change feed), and waits until `/v4` refuses `access`, within a second.
+async fn deactivate(app: &TestApp, user: &str, access: &str) {
+    {
+        let mut conn = app.pool.get().unwrap();
+        let id = access_tokens::domain::UserId::parse(&user_id(app, user)).unwrap();
+        assert!(models::user::set_active(&mut conn, id, false).unwrap());
+    }
+    let start = Instant::now();
+    while api_status(app, access).await != 401 {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "still accepted after a second"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Suspends `user` in the default workspace as its admin, through the API.
+async fn suspend(app: &TestApp, user: &str) {
     let response = client()
         .patch(app.url(&format!("/v4/workspaceMembers/{}", user_id(app, user))))
         .basic_auth(ADMIN, Some(PASSWORD))
@@ -177,7 +196,19 @@ async fn introspecting_an_access_token_after_its_owner_is_deactivated_answers_in
     let (access, _, _) = generate(&app, MEMBER).await;
     accepted_everywhere(&app, &access).await;
 
-    deactivate(&app, MEMBER).await;
+    deactivate(&app, MEMBER, &access).await;
+
+    refused_everywhere(&app, &access).await;
+}
+
+#[actix_web::test]
+async fn introspecting_an_access_token_after_its_owner_is_suspended_in_the_workspace_answers_inactive(
+) {
+    let app = app_with_people().await;
+    let (access, _, _) = generate(&app, MEMBER).await;
+    accepted_everywhere(&app, &access).await;
+
+    suspend(&app, MEMBER).await;
 
     refused_everywhere(&app, &access).await;
 }
