@@ -12,7 +12,7 @@ use crate::people::{self, Onboarding, PeopleError};
 use crate::startup::AppState;
 
 use super::caller::Credential;
-use super::{ApiCaller, ApiError, ErrorEnvelope};
+use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
 
 /// A person in the workspace.
 #[derive(Debug, Serialize, ToSchema)]
@@ -170,7 +170,8 @@ pub async fn list(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpR
 )]
 pub async fn add(
     req: HttpRequest,
-    caller: ApiCaller,
+    // Adding makes a credential (an initial password or an invitation link).
+    caller: MintingCaller,
     state: web::Data<AppState>,
     // A `Result`, so that credentials are judged before the body.
     body: Result<web::Json<super::Object<AddMemberRequest>>, actix_web::Error>,
