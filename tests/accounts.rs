@@ -73,7 +73,7 @@ async fn instance() -> TestApp {
     {
         let mut c = conn(&app);
         let wsb = models::workspace::create(&mut c, "wsb").unwrap().unwrap();
-        let hash = password::hash(&Password::parse_new(PASSWORD.to_owned()).unwrap());
+        let hash = password::hash(&Password::offered(PASSWORD.to_owned()));
         models::user::create_in(
             &mut c,
             &Username::parse(BOB).unwrap(),

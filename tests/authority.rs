@@ -39,7 +39,7 @@ async fn instance() -> TestApp {
     let wsb = models::workspace::create(&mut conn, "wsb")
         .unwrap()
         .unwrap();
-    let hash = password::hash(&Password::parse_new(PASSWORD.to_owned()).unwrap());
+    let hash = password::hash(&Password::offered(PASSWORD.to_owned()));
     models::user::create_in(
         &mut conn,
         &Username::parse(BOB).unwrap(),

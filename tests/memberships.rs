@@ -56,7 +56,7 @@ fn create_in_wsb(app: &TestApp, name: &str, role: Role) -> String {
     use access_tokens::domain::Password;
     let ws = wsb(app);
     let mut conn = app.pool.get().unwrap();
-    let hash = password::hash(&Password::parse_new(PASSWORD.to_owned()).unwrap());
+    let hash = password::hash(&Password::offered(PASSWORD.to_owned()));
     models::user::create_in(
         &mut conn,
         &Username::parse(name).unwrap(),
@@ -521,7 +521,7 @@ async fn setting_a_password_ends_the_accounts_open_invitation_links() {
         use access_tokens::domain::{Password, UserId};
         let mut conn = app.pool.get().unwrap();
         let id = UserId::parse(&id_of(&app, "second")).unwrap();
-        let hash = password::hash(&Password::parse_new("changed on the page".into()).unwrap());
+        let hash = password::hash(&Password::offered("changed on the page".into()));
         models::user::change_password(&mut conn, id, &hash).unwrap();
     }
     assert_eq!(accept_link(&app, &link, "bob chose this one").await, 400);
@@ -699,6 +699,10 @@ async fn removing_a_member_deletes_their_tokens_and_grants_there_and_adding_agai
     .unwrap();
     assert_eq!(listed["count"], 0);
     assert_eq!(bearer_status(&app, &token).await, 401);
+    // The access token of a grant deleted with the membership is still within its
+    // hour, and erin is a member again: it must not come back to life (the grant's
+    // revocation reaches every instance's memory within a second).
+    assert_eq!(bearer_status_within_a_second(&app, &access, 401).await, 401);
 }
 
 #[actix_web::test]

@@ -98,8 +98,9 @@ pub struct UpdateAccountRequest {
     pub active: Option<bool>,
     /// Grants (`true`) or takes (`false`) the instance admin role.
     pub instance_admin: Option<bool>,
-    /// A new password for the account (its sessions end).
-    #[schema(min_length = 1, max_length = 1024)]
+    /// A new password for the account (its sessions end): 12 to 1,024 characters
+    /// and hard to guess, the rule of every password that is set.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
 }
 
@@ -226,11 +227,19 @@ pub async fn update(
         )
         .into());
     }
-    let password = body
-        .password
-        .map(Password::parse_new)
-        .transpose()
-        .map_err(|e| ApiError::invalid_field("password", e.to_string()))?;
+    let password = match body.password {
+        None => None,
+        // The rule reads the account's own name, as everywhere a password is set.
+        Some(raw) => {
+            let account = accounts::get(&state.pool, &admin.admin, id)
+                .await
+                .map_err(ApiError::from)?;
+            Some(
+                Password::parse_new(raw, &account.username)
+                    .map_err(|e| ApiError::invalid_field("password", e.to_string()))?,
+            )
+        }
+    };
     let change = AccountUpdate {
         active: body.active,
         instance_admin: body.instance_admin,

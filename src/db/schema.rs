@@ -194,3 +194,12 @@ diesel::table! {
         workspace_id -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    revoked_grants (grant_id) {
+        grant_id -> Text,
+        workspace_id -> Text,
+        expires_at -> BigInt,
+        revoked_at -> BigInt,
+    }
+}

@@ -294,7 +294,7 @@ pub async fn set_password(
         Ok(a) => a,
         Err(e) => return refused(&admin.caller, e),
     };
-    let problem = match Password::parse_new(input.new_password.clone()) {
+    let problem = match Password::parse_new(input.new_password.clone(), &account.username) {
         Err(e) => Err(e.to_string()),
         Ok(_) if input.new_password != input.confirm_password => {
             Err("The new password and its confirmation do not match.".to_owned())
