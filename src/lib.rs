@@ -28,6 +28,7 @@ pub mod models;
 pub mod oauth;
 pub mod people;
 pub mod reveal;
+pub mod sessions;
 pub mod startup;
 pub mod telemetry;
 pub mod tokens;

@@ -146,6 +146,11 @@ pub async fn add(
                             CreateUserError::Query(e) => e.into(),
                         },
                     )?;
+                    if !hash.is_empty() {
+                        // The admin chose this password: the person chooses their
+                        // own at the first sign-in.
+                        user::set_password_must_change(conn, created.id, true)?;
+                    }
                     if let (Some(id), Some(digest)) = (&invite_id, &digest) {
                         let expires = Timestamp::now().plus_seconds(INVITE_DAYS * 86_400);
                         invite::insert(conn, id, ws, created.id, digest, expires)?;
@@ -264,6 +269,10 @@ pub async fn set_active(
                 return Err(PeopleError::LastAdmin);
             }
             user::set_active(conn, target, active)?;
+            if !active {
+                // Signed-in pages end with the account, at once.
+                crate::models::session::delete_for_user(conn, target)?;
+            }
             let action = if active {
                 Action::UserReactivated
             } else {

@@ -8,6 +8,7 @@ diesel::table! {
         created_at -> BigInt,
         deactivated_at -> Nullable<BigInt>,
         session_epoch -> BigInt,
+        password_must_change -> Bool,
     }
 }
 
@@ -108,7 +109,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_grants,
     oauth_refresh_tokens,
     signing_keys,
-    revoked_access_tokens
+    revoked_access_tokens,
+    sessions
 );
 
 diesel::table! {
@@ -177,3 +179,19 @@ diesel::table! {
         workspace_id -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        secret_digest -> Binary,
+        user_id -> Text,
+        workspace_id -> Nullable<Text>,
+        epoch -> BigInt,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));

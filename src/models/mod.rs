@@ -6,6 +6,7 @@ pub mod invite;
 pub mod oauth;
 pub mod reveal;
 pub mod revoked_access_token;
+pub mod session;
 pub mod setting;
 pub mod signing_key;
 pub mod token;

@@ -161,14 +161,16 @@ pub fn set_password_hash(conn: &mut Conn, username: &str, hash: &str) -> QueryRe
     Ok(n == 1)
 }
 
-/// Replaces a user's password hash and ends their other sessions (a new epoch);
-/// returns the new epoch, `None` when there is no such user.
+/// Replaces a user's password hash with one they chose themselves (so an admin's
+/// "must change" is lifted) and ends their other sessions (a new epoch); returns
+/// the new epoch, `None` when there is no such user.
 pub fn change_password(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<Option<i64>> {
     conn.transaction(|conn| {
         let n = diesel::update(users::table.find(id.to_string()))
             .set((
                 users::password_hash.eq(hash),
                 users::session_epoch.eq(users::session_epoch + 1),
+                users::password_must_change.eq(false),
             ))
             .execute(conn)?;
         if n != 1 {
@@ -199,6 +201,24 @@ pub fn set_password_by_id(conn: &mut Conn, id: UserId, hash: &str) -> QueryResul
             users::password_hash.eq(hash),
             users::session_epoch.eq(users::session_epoch + 1),
         ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Whether an admin set the user's password, so they must choose their own at
+/// their next sign-in.
+pub fn password_must_change(conn: &mut Conn, id: UserId) -> QueryResult<bool> {
+    users::table
+        .find(id.to_string())
+        .select(users::password_must_change)
+        .first(conn)
+}
+
+/// Marks (or unmarks) the user's password as set by an admin: the admin paths
+/// that choose someone else's password call this with `true`.
+pub fn set_password_must_change(conn: &mut Conn, id: UserId, must: bool) -> QueryResult<bool> {
+    let n = diesel::update(users::table.find(id.to_string()))
+        .set(users::password_must_change.eq(must))
         .execute(conn)?;
     Ok(n == 1)
 }
