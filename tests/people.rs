@@ -80,7 +80,7 @@ async fn an_admin_adds_someone_with_an_initial_password_who_can_then_sign_in() {
         .unwrap();
     assert_eq!(added.status(), 303);
     let html = people_page(&app, &browser).await;
-    assert!(html.contains("Added nina. Give them their initial password."));
+    assert!(html.contains("Added nina. Give them their initial password"));
     assert!(html.contains(r#"data-username="nina""#));
 
     let nina = app.browser_client();

@@ -522,3 +522,77 @@ async fn users_the_operator_creates_are_not_asked_to_change_their_password() {
     assert_eq!(response.headers()[LOCATION], "/preferences/access-tokens");
     assert_eq!(basic_at_once(&app, ALICE, PASSWORD, 1).await, [200]);
 }
+
+#[actix_web::test]
+async fn a_password_changed_with_the_cli_ends_every_session_of_the_user() {
+    let app = app_with_alice().await;
+    let alice = browser("alice");
+    let saved = signed_in(&app, &alice, ALICE, PASSWORD).await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_access-tokens"))
+        .args(["user", "passwd", ALICE, "--password-stdin", "--database"])
+        .arg(app.db.arg())
+        .current_dir(app.db.dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"the operator's new passphrase\n").unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+
+    assert!(sessions_of(&app, ALICE).is_empty(), "the rows are gone");
+    assert_eq!(with_cookie(&app.address, &saved).await, signed_out());
+}
+
+#[actix_web::test]
+async fn the_key_that_reveals_a_new_token_stays_out_of_the_database_in_its_own_cookie() {
+    let app = app_with_alice().await;
+    let alice = browser("alice");
+    let session_only = signed_in(&app, &alice, ALICE, PASSWORD).await;
+    let page = "/preferences/access-tokens";
+    let html = app.html(&alice, page).await;
+    let generated = post_form(
+        &app,
+        &alice,
+        page,
+        &csrf_token(&html),
+        &[("lifetime_days", "30"), ("description", "revealed once")],
+    )
+    .await;
+    assert_eq!(generated.status(), 303);
+    assert!(
+        generated
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("access_tokens_state=")),
+        "the ticket travels in the state cookie"
+    );
+
+    // The session alone (all the database knows of this browser) shows nothing.
+    let without_ticket = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(page))
+        .header(COOKIE, &session_only)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without_ticket.status(), 200);
+    assert!(!without_ticket
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"id="new-token-value""#));
+
+    // The browser, with its state cookie, is shown the value once.
+    let html = app.html(&alice, page).await;
+    assert!(html.contains(r#"id="new-token-value""#), "{html}");
+    let html = app.html(&alice, page).await;
+    assert!(!html.contains(r#"id="new-token-value""#), "once only");
+}

@@ -270,7 +270,7 @@ pub async fn add(
                     let message = if added.existing_user {
                         format!("Added {name} to the workspace with their existing account.")
                     } else {
-                        format!("Added {name}. Give them their initial password.")
+                        format!("Added {name}. Give them their initial password: they choose their own at their first sign-in.")
                     };
                     user.session.set_flash(&message)?;
                     Ok(see_other(PAGE))
