@@ -31,10 +31,15 @@ pub enum Action {
     OAuthTokenDisabled,
     OAuthTokenDeleted,
     OAuthAccessTokenRevoked,
+    MemberInvited,
+    InvitationWithdrawn,
+    InvitationDeclined,
+    MemberSuspended,
+    MemberRestored,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 19] = [
         Action::TokenCreated,
         Action::TokenDeleted,
         Action::TokenRefused,
@@ -49,6 +54,11 @@ impl Action {
         Action::OAuthTokenDisabled,
         Action::OAuthTokenDeleted,
         Action::OAuthAccessTokenRevoked,
+        Action::MemberInvited,
+        Action::InvitationWithdrawn,
+        Action::InvitationDeclined,
+        Action::MemberSuspended,
+        Action::MemberRestored,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +77,11 @@ impl Action {
             Action::OAuthTokenDisabled => "oauth_token.disabled",
             Action::OAuthTokenDeleted => "oauth_token.deleted",
             Action::OAuthAccessTokenRevoked => "oauth_token.access_token_revoked",
+            Action::MemberInvited => "member.invited",
+            Action::InvitationWithdrawn => "member.invitation_withdrawn",
+            Action::InvitationDeclined => "member.invitation_declined",
+            Action::MemberSuspended => "member.suspended",
+            Action::MemberRestored => "member.restored",
         }
     }
 
@@ -135,6 +150,13 @@ impl Event {
     pub fn target(mut self, id: String, name: &str) -> Self {
         self.target_id = Some(id);
         self.target_name = Some(name.to_owned());
+        self
+    }
+
+    /// Recorded in `workspace` rather than the actor's current one (an invitation
+    /// accepted, or withdrawn by an instance admin).
+    pub fn in_workspace(mut self, workspace: WorkspaceId) -> Self {
+        self.workspace = Some(workspace);
         self
     }
 

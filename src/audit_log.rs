@@ -186,6 +186,11 @@ pub fn action_label(action: &str) -> &str {
         Some(Action::OAuthTokenDisabled) => "OAuth token disabled",
         Some(Action::OAuthTokenDeleted) => "OAuth token deleted",
         Some(Action::OAuthAccessTokenRevoked) => "OAuth access token revoked",
+        Some(Action::MemberInvited) => "Member invited",
+        Some(Action::InvitationWithdrawn) => "Invitation withdrawn",
+        Some(Action::InvitationDeclined) => "Invitation declined",
+        Some(Action::MemberSuspended) => "Member suspended",
+        Some(Action::MemberRestored) => "Member restored",
         None => action,
     }
 }

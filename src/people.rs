@@ -1,10 +1,14 @@
 //! People operations the pages and the API share: who is in the workspace, adding
-//! someone (with an initial password or a one-time invitation link), changing their
-//! role, removing them, deactivating them, and accepting an invitation.
+//! someone (with an initial password or a one-time invitation link), inviting an
+//! existing account, changing a role, suspending or restoring a membership,
+//! removing a member, withdrawing an invitation, and accepting one.
 //!
-//! Removing or deactivating someone stops their tokens at once (a token acts only
-//! for an active member of its workspace) without deleting them, so the audit trail
-//! stays whole. A workspace always keeps at least one active admin.
+//! A workspace admin acts on memberships of their workspace only, never on an
+//! account: suspending stops the member's tokens, grants and pages in this workspace
+//! alone; removing deletes their tokens and grants here. A name that exists (or is
+//! reserved by an open invitation) is never silently reached: adding it is refused
+//! unless the admin invites that account, which joins only when it accepts, signed
+//! in as itself. A workspace always keeps at least one active admin.
 
 use std::net::IpAddr;
 
@@ -15,9 +19,10 @@ use crate::auth::{password, Principal};
 use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::invite::{InviteCode, INVITE_DAYS};
 use crate::domain::{Password, Role, Timestamp, UserId, Username, WorkspaceId};
+use crate::models::membership_invitation::{self, Pending};
 use crate::models::user::CreateUserError;
 use crate::models::workspace::Member;
-use crate::models::{invite, user, workspace};
+use crate::models::{invite, oauth, token, user, workspace};
 
 /// Why a people operation was refused or failed; the messages are shown as is.
 #[derive(Debug, thiserror::Error)]
@@ -28,16 +33,39 @@ pub enum PeopleError {
     NotFound,
     #[error("{0} is already a member of this workspace.")]
     AlreadyMember(String),
+    /// The name belongs to an account: it is never reached without its consent.
+    #[error(
+        "{0} already has an account. Invite that account instead: it joins this \
+         workspace only when it accepts, signed in as itself."
+    )]
+    ExistingUser(String),
+    /// The name is held by an open invitation (of this or another workspace).
+    #[error("The name {0} is reserved by an open invitation.")]
+    Reserved(String),
+    #[error("{0} is already invited to this workspace.")]
+    AlreadyInvited(String),
     #[error("A workspace needs at least one active admin: make someone else an admin first.")]
     LastAdmin,
-    #[error("You cannot deactivate yourself.")]
+    #[error("You cannot suspend yourself.")]
     Yourself,
     #[error(
         "This invitation link is not valid: it was used already, has expired or was mistyped."
     )]
     InvalidInvite,
+    #[error("There is no open invitation to this workspace for you.")]
+    NoInvitation,
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl PeopleError {
+    /// Whether the refusal is about a name that exists or is reserved.
+    pub fn is_existing_user(&self) -> bool {
+        matches!(
+            self,
+            PeopleError::ExistingUser(_) | PeopleError::Reserved(_)
+        )
+    }
 }
 
 impl From<diesel::result::Error> for PeopleError {
@@ -54,12 +82,13 @@ pub enum Onboarding {
     Invite,
 }
 
-/// Someone just added, with the invitation code to show the admin once.
+/// Someone just added (or an existing account just invited), with the invitation
+/// code to show the admin once.
 #[derive(Debug)]
 pub struct Added {
     pub member: Member,
     pub invite: Option<InviteCode>,
-    /// They had an account already (in another workspace): only the membership is new.
+    /// The name had an account: it was invited and joins when it accepts.
     pub existing_user: bool,
 }
 
@@ -71,18 +100,37 @@ fn require_admin(who: &Principal) -> Result<(), PeopleError> {
     }
 }
 
-fn find_member(conn: &mut Conn, ws: WorkspaceId, id: UserId) -> Result<Member, PeopleError> {
-    workspace::members(conn, ws)?
+/// `id`'s membership of `ws`, suspended or not.
+fn member(conn: &mut Conn, ws: WorkspaceId, id: UserId) -> Result<Option<Member>, PeopleError> {
+    Ok(workspace::members(conn, ws)?
         .into_iter()
-        .find(|m| m.user_id == id)
-        .ok_or(PeopleError::NotFound)
+        .find(|m| m.user_id == id))
 }
 
-/// Would taking `target` out of the admins leave the workspace without one?
+fn find_member(conn: &mut Conn, ws: WorkspaceId, id: UserId) -> Result<Member, PeopleError> {
+    member(conn, ws, id)?.ok_or(PeopleError::NotFound)
+}
+
+/// Would taking `target` out of the active admins leave the workspace without one?
 fn is_last_admin(conn: &mut Conn, ws: WorkspaceId, target: &Member) -> Result<bool, PeopleError> {
     Ok(target.role == Role::Admin
         && target.deactivated_at.is_none()
+        && target.suspended_at.is_none()
+        && !target.invited
         && workspace::active_admin_count(conn, ws)? <= 1)
+}
+
+/// An open invitation of an existing account, shown in the workspace's list.
+fn as_member(p: &Pending) -> Member {
+    Member {
+        user_id: p.user_id,
+        username: p.username.clone(),
+        role: p.role,
+        joined_at: p.created_at,
+        deactivated_at: None,
+        suspended_at: None,
+        invited: true,
+    }
 }
 
 /// The link an invitation is sent as, on the host the admin reached this server
@@ -97,15 +145,25 @@ pub fn invite_url(req: &actix_web::HttpRequest, code: &InviteCode) -> String {
     )
 }
 
-/// Everyone in the admin's workspace.
+/// Everyone in the admin's workspace, with the accounts invited to it (status
+/// invited), by name.
 pub async fn list(pool: &DbPool, admin: &Principal) -> Result<Vec<Member>, PeopleError> {
     require_admin(admin)?;
     let ws = admin.workspace_id;
-    Ok(db::run(pool, move |conn| Ok(workspace::members(conn, ws)?)).await?)
+    Ok(db::run(pool, move |conn| {
+        let mut all = workspace::members(conn, ws)?;
+        let pending = membership_invitation::open_in_workspace(conn, ws, Timestamp::now())?;
+        all.extend(pending.iter().map(as_member));
+        all.sort_by(|a, b| a.username.cmp(&b.username));
+        Ok(all)
+    })
+    .await?)
 }
 
-/// Adds `username` to the admin's workspace with `role`: an existing user joins
-/// as they are; a new one gets the initial password or an invitation.
+/// Adds `username` to the admin's workspace with `role`: a new name gets the
+/// initial password or an invitation link (which reserves the name at once). A name
+/// that exists or is reserved is refused, unless `invite_existing`: then that
+/// account is invited and joins when it accepts; its password is never touched.
 pub async fn add(
     pool: &DbPool,
     admin: &Principal,
@@ -113,6 +171,7 @@ pub async fn add(
     username: Username,
     role: Role,
     onboarding: Onboarding,
+    invite_existing: bool,
 ) -> Result<Added, PeopleError> {
     require_admin(admin)?;
     // Hashing is slow: done before the transaction, off the executor.
@@ -131,45 +190,53 @@ pub async fn add(
     let (ws, actor) = (admin.workspace_id, admin.clone());
     let outcome = db::run(pool, move |conn| {
         let result = conn.transaction(|conn| {
-            let (user_id, existing) = match user::find_by_username(conn, username.as_str())? {
-                Some(existing) => {
-                    if workspace::membership(conn, existing.id, ws)?.is_some() {
-                        return Err(PeopleError::AlreadyMember(existing.username));
-                    }
-                    workspace::add_member(conn, ws, existing.id, role)?;
-                    (existing.id, true)
+            let now = Timestamp::now();
+            let expires = now.plus_seconds(INVITE_DAYS * 86_400);
+            user::delete_lapsed_invitees(conn, Some(username.as_str()), now)?;
+            if let Some(existing) = user::find_by_username(conn, username.as_str())? {
+                if member(conn, ws, existing.id)?.is_some() {
+                    return Err(PeopleError::AlreadyMember(existing.username));
                 }
-                None => {
-                    let created = user::create_in(conn, &username, &hash, Some(ws), role).map_err(
-                        |e| match e {
-                            CreateUserError::Duplicate(name) => PeopleError::AlreadyMember(name),
-                            CreateUserError::Query(e) => e.into(),
-                        },
-                    )?;
-                    if !hash.is_empty() {
-                        // The admin chose this password: the person chooses their
-                        // own at the first sign-in.
-                        user::set_password_must_change(conn, created.id, true)?;
-                    }
-                    if let (Some(id), Some(digest)) = (&invite_id, &digest) {
-                        let expires = Timestamp::now().plus_seconds(INVITE_DAYS * 86_400);
-                        invite::insert(conn, id, ws, created.id, digest, expires)?;
-                    }
-                    (created.id, false)
+                if existing.password_hash.is_empty() {
+                    return Err(PeopleError::Reserved(existing.username));
                 }
-            };
-            let detail = if existing {
-                format!("role {}; existing account", role.as_str())
-            } else {
-                format!("role {}; {how}", role.as_str())
-            };
+                if !invite_existing {
+                    return Err(PeopleError::ExistingUser(existing.username));
+                }
+                let by = actor.user_id;
+                if !membership_invitation::insert(conn, ws, existing.id, role, by, now, expires)? {
+                    return Err(PeopleError::AlreadyInvited(existing.username));
+                }
+                audit::record(
+                    conn,
+                    Event::by(&actor, address, Action::MemberInvited)
+                        .target_user(existing.id, &existing.username)
+                        .detail(format!("role {}; existing account", role.as_str())),
+                )?;
+                let pending = membership_invitation::find_open(conn, ws, existing.id, now)?
+                    .ok_or(PeopleError::NotFound)?;
+                return Ok((as_member(&pending), true));
+            }
+            let created =
+                user::create_in(conn, &username, &hash, Some(ws), role).map_err(|e| match e {
+                    CreateUserError::Duplicate(name) => PeopleError::ExistingUser(name),
+                    CreateUserError::Query(e) => e.into(),
+                })?;
+            if !hash.is_empty() {
+                // The admin chose this password: the person chooses their own at
+                // the first sign-in.
+                user::set_password_must_change(conn, created.id, true)?;
+            }
+            if let (Some(id), Some(digest)) = (&invite_id, &digest) {
+                invite::insert(conn, id, ws, created.id, digest, expires)?;
+            }
             audit::record(
                 conn,
                 Event::by(&actor, address, Action::MemberAdded)
-                    .target_user(user_id, username.as_str())
-                    .detail(detail),
+                    .target_user(created.id, username.as_str())
+                    .detail(format!("role {}; {how}", role.as_str())),
             )?;
-            Ok((find_member(conn, ws, user_id)?, existing))
+            Ok((find_member(conn, ws, created.id)?, false))
         });
         Ok(result)
     })
@@ -177,7 +244,7 @@ pub async fn add(
     let (member, existing_user) = outcome?;
     Ok(Added {
         member,
-        // An existing user needs no invitation: they sign in as before.
+        // An existing account needs no link: it accepts signed in as itself.
         invite: if existing_user { None } else { invite_code },
         existing_user,
     })
@@ -215,21 +282,59 @@ pub async fn set_role(
     .await?
 }
 
-/// Takes someone out of the admin's workspace. Their tokens there stop working at
-/// once and stay stored; their account and other workspaces are untouched.
+/// What [`remove`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removed {
+    /// A member left, with their tokens and grants here deleted.
+    Member,
+    /// An invitation not yet accepted was withdrawn.
+    Invitation,
+}
+
+/// Takes someone out of the admin's workspace: their legacy tokens and OAuth grants
+/// here are deleted (each audit-logged), so adding them again starts clean; their
+/// account and other workspaces are untouched. For someone invited and not yet
+/// joined, withdraws the invitation.
 pub async fn remove(
     pool: &DbPool,
     admin: &Principal,
     address: Option<IpAddr>,
     target: UserId,
-) -> Result<(), PeopleError> {
+) -> Result<Removed, PeopleError> {
     require_admin(admin)?;
     let (ws, actor) = (admin.workspace_id, admin.clone());
     db::run(pool, move |conn| {
         Ok(conn.transaction(|conn| {
-            let member = find_member(conn, ws, target)?;
+            let Some(member) = member(conn, ws, target)? else {
+                withdraw_in(conn, &actor, address, ws, target)?;
+                return Ok(Removed::Invitation);
+            };
+            if member.invited {
+                withdraw_in(conn, &actor, address, ws, target)?;
+                return Ok(Removed::Invitation);
+            }
             if is_last_admin(conn, ws, &member)? {
                 return Err(PeopleError::LastAdmin);
+            }
+            let owner = format!("member removed; owner {}", member.username);
+            for id in token::delete_all_of_member(conn, ws, target)? {
+                audit::record(
+                    conn,
+                    Event::by(&actor, address, Action::TokenDeleted)
+                        .target_token(id)
+                        .detail(owner.clone()),
+                )?;
+            }
+            let grants = oauth::list_for_owner(conn, ws, target)?;
+            let ids: Vec<_> = grants.iter().map(|g| g.id).collect();
+            oauth::delete_ids(conn, &ids)?;
+            for g in &grants {
+                audit::record(
+                    conn,
+                    Event::by(&actor, address, Action::OAuthTokenDeleted)
+                        .target(g.id.to_string(), &g.name)
+                        .detail(owner.clone()),
+                )?;
             }
             workspace::remove_member(conn, ws, target)?;
             audit::record(
@@ -238,45 +343,91 @@ pub async fn remove(
                     .target_user(target, &member.username)
                     .detail(format!("was {}", member.role.as_str())),
             )?;
-            Ok(())
+            Ok(Removed::Member)
         }))
     })
     .await?
 }
 
-/// Deactivates (or reactivates) a member of the admin's workspace. Deactivation is
-/// of the account: they cannot sign in anywhere, their sessions end and every token
-/// of theirs stops at once; nothing is deleted.
-pub async fn set_active(
+/// Withdraws the open invitation of `target` to `workspace`: an existing account's
+/// invitation is deleted; a new name's placeholder (no password) is deleted with its
+/// link and membership, so the name is free and no account is left behind.
+///
+/// No authority check here: the workspace admin's path is [`remove`]; an instance
+/// admin's path checks its own extractor, then calls this for any workspace.
+pub async fn withdraw_invitation(
+    pool: &DbPool,
+    actor: &Principal,
+    address: Option<IpAddr>,
+    workspace: WorkspaceId,
+    target: UserId,
+) -> Result<(), PeopleError> {
+    let actor = actor.clone();
+    db::run(pool, move |conn| {
+        Ok(conn.transaction(|conn| withdraw_in(conn, &actor, address, workspace, target)))
+    })
+    .await?
+}
+
+fn withdraw_in(
+    conn: &mut Conn,
+    actor: &Principal,
+    address: Option<IpAddr>,
+    ws: WorkspaceId,
+    target: UserId,
+) -> Result<(), PeopleError> {
+    let now = Timestamp::now();
+    let (name, what) = match member(conn, ws, target)? {
+        Some(m) if m.invited && user::delete_invitee(conn, target)? => {
+            (m.username, "invitation link; name freed")
+        }
+        Some(_) => return Err(PeopleError::NotFound),
+        None => {
+            let pending = membership_invitation::find_open(conn, ws, target, now)?
+                .ok_or(PeopleError::NotFound)?;
+            membership_invitation::delete(conn, ws, target)?;
+            (pending.username, "existing account")
+        }
+    };
+    audit::record(
+        conn,
+        Event::by(actor, address, Action::InvitationWithdrawn)
+            .in_workspace(ws)
+            .target_user(target, &name)
+            .detail(what),
+    )?;
+    Ok(())
+}
+
+/// Suspends (`suspended`) or restores a membership of the admin's workspace. A
+/// suspended member's tokens, grants and pages stop here at once, and nowhere else;
+/// the account is untouched and nothing is deleted.
+pub async fn set_suspended(
     pool: &DbPool,
     admin: &Principal,
     address: Option<IpAddr>,
     target: UserId,
-    active: bool,
+    suspended: bool,
 ) -> Result<Member, PeopleError> {
     require_admin(admin)?;
-    if !active && target == admin.user_id {
+    if suspended && target == admin.user_id {
         return Err(PeopleError::Yourself);
     }
     let (ws, actor) = (admin.workspace_id, admin.clone());
     db::run(pool, move |conn| {
         Ok(conn.transaction(|conn| {
             let member = find_member(conn, ws, target)?;
-            if member.deactivated_at.is_none() == active {
+            if member.suspended_at.is_some() == suspended {
                 return Ok(member);
             }
-            if !active && is_last_admin(conn, ws, &member)? {
+            if suspended && is_last_admin(conn, ws, &member)? {
                 return Err(PeopleError::LastAdmin);
             }
-            user::set_active(conn, target, active)?;
-            if !active {
-                // Signed-in pages end with the account, at once.
-                crate::models::session::delete_for_user(conn, target)?;
-            }
-            let action = if active {
-                Action::UserReactivated
+            workspace::set_suspended(conn, ws, target, suspended, Timestamp::now())?;
+            let action = if suspended {
+                Action::MemberSuspended
             } else {
-                Action::UserDeactivated
+                Action::MemberRestored
             };
             audit::record(
                 conn,
@@ -286,6 +437,73 @@ pub async fn set_active(
         }))
     })
     .await?
+}
+
+/// The open invitations of `who`'s account to workspaces, oldest first.
+pub async fn my_invitations(pool: &DbPool, who: &Principal) -> Result<Vec<Pending>, PeopleError> {
+    let user = who.user_id;
+    Ok(db::run(pool, move |conn| {
+        Ok(membership_invitation::open_for_user(
+            conn,
+            user,
+            Timestamp::now(),
+        )?)
+    })
+    .await?)
+}
+
+/// Accepts (`accept`) or declines `who`'s open invitation to `workspace`; the
+/// caller is the invited account itself, signed in with its own password. On
+/// acceptance it joins with the invited role. Returns the invitation.
+pub async fn answer_invitation(
+    pool: &DbPool,
+    who: &Principal,
+    address: Option<IpAddr>,
+    workspace: WorkspaceId,
+    accept: bool,
+) -> Result<Pending, PeopleError> {
+    let who = who.clone();
+    db::run(pool, move |conn| {
+        Ok(conn.transaction(|conn| {
+            let now = Timestamp::now();
+            let pending = membership_invitation::find_open(conn, workspace, who.user_id, now)?
+                .ok_or(PeopleError::NoInvitation)?;
+            membership_invitation::delete(conn, workspace, who.user_id)?;
+            let event = if accept {
+                if member(conn, workspace, who.user_id)?.is_none() {
+                    workspace::add_member(conn, workspace, who.user_id, pending.role)?;
+                }
+                Event::by(&who, address, Action::MemberAdded).detail(format!(
+                    "role {}; invitation accepted",
+                    pending.role.as_str()
+                ))
+            } else {
+                Event::by(&who, address, Action::InvitationDeclined)
+            };
+            audit::record(
+                conn,
+                event
+                    .in_workspace(workspace)
+                    .target_user(who.user_id, &who.username),
+            )?;
+            Ok(pending)
+        }))
+    })
+    .await?
+}
+
+/// Deletes invitations that lapsed, and the placeholder accounts of new names whose
+/// link lapsed (their names are free again); returns how many of each.
+pub async fn purge_lapsed_invitations(pool: &DbPool) -> Result<(usize, usize), DbError> {
+    db::run(pool, |conn| {
+        Ok(conn.transaction(|conn| {
+            let now = Timestamp::now();
+            let links = user::delete_lapsed_invitees(conn, None, now)?;
+            let others = membership_invitation::purge_lapsed(conn, now)?;
+            Ok::<_, diesel::result::Error>((links, others))
+        })?)
+    })
+    .await
 }
 
 /// The user name an open invitation is for, to greet them.
@@ -298,7 +516,9 @@ pub async fn invitation(pool: &DbPool, code: &InviteCode) -> Result<String, Peop
         if !open.digest.is_some_and(|d| d.matches(&presented)) {
             return Ok(Err(PeopleError::InvalidInvite));
         }
+        // A link never sets the password of an account that has one.
         Ok(user::find(conn, open.user_id)?
+            .filter(|u| u.password_hash.is_empty())
             .map(|u| u.username)
             .ok_or(PeopleError::InvalidInvite))
     })
@@ -332,6 +552,11 @@ pub async fn accept_invitation(
             if !open.digest.is_some_and(|d| d.matches(&presented))
                 || !invite::mark_used(conn, &id, now)?
             {
+                return Err(PeopleError::InvalidInvite);
+            }
+            let invited = user::find(conn, open.user_id)?.ok_or(PeopleError::InvalidInvite)?;
+            if !invited.password_hash.is_empty() {
+                // A link never sets the password of an account that has one.
                 return Err(PeopleError::InvalidInvite);
             }
             user::set_password_by_id(conn, open.user_id, &hash)?;

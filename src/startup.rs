@@ -235,7 +235,7 @@ fn spawn_key_reloads(state: web::Data<AppState>) {
 
 /// Every second, pick up the access tokens other instances revoked (a read of the
 /// rows stored since the last poll); every ten minutes, purge the stored
-/// revocations of long-expired tokens. A failure is logged; the next round tries
+/// revocations of long-expired tokens and the invitations that lapsed. A failure is logged; the next round tries
 /// again from the last poll that worked.
 fn spawn_revocation_polls(state: web::Data<AppState>) {
     use crate::oauth::revocations::{POLL_SECONDS, PURGE_EVERY_POLLS};
@@ -252,6 +252,10 @@ fn spawn_revocation_polls(state: web::Data<AppState>) {
             if round % PURGE_EVERY_POLLS == 0 {
                 if let Err(e) = revocations.purge(&state.pool).await {
                     tracing::warn!(error = %e, "expired revocations could not be purged");
+                }
+                // Lapsed invitations free their names, with no account left behind.
+                if let Err(e) = crate::people::purge_lapsed_invitations(&state.pool).await {
+                    tracing::warn!(error = %e, "lapsed invitations could not be purged");
                 }
             }
         }

@@ -75,6 +75,16 @@ pub enum AuditAction {
     OAuthTokenDeleted,
     #[schema(rename = "oauth_token.access_token_revoked")]
     OAuthAccessTokenRevoked,
+    #[schema(rename = "member.invited")]
+    MemberInvited,
+    #[schema(rename = "member.invitation_withdrawn")]
+    InvitationWithdrawn,
+    #[schema(rename = "member.invitation_declined")]
+    InvitationDeclined,
+    #[schema(rename = "member.suspended")]
+    MemberSuspended,
+    #[schema(rename = "member.restored")]
+    MemberRestored,
 }
 
 /// Who did it.

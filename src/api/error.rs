@@ -52,6 +52,9 @@ pub enum ApiError {
     /// a member, the last admin, ...).
     #[error("{0}")]
     Conflict(String),
+    /// 409 `ConflictException` with `details` (a name that exists: `existingUser`).
+    #[error("{message}")]
+    ConflictWith { message: String, details: Value },
     /// 404 for a path or method the API does not have.
     #[error("Route doesn't exist")]
     RouteNotFound,
@@ -135,7 +138,7 @@ impl ApiError {
             }
             ApiError::AccessDenied(_) => ErrorName::AccessControlException,
             ApiError::NotFound(_) => ErrorName::ObjectNotFoundException,
-            ApiError::Conflict(_) => ErrorName::ConflictException,
+            ApiError::Conflict(_) | ApiError::ConflictWith { .. } => ErrorName::ConflictException,
             ApiError::RouteNotFound => ErrorName::RouteNotFoundException,
             ApiError::Unavailable | ApiError::ReadOnly | ApiError::StorageFull => {
                 ErrorName::ServiceUnavailableException
@@ -146,7 +149,9 @@ impl ApiError {
 
     fn details(&self) -> Value {
         match self {
-            ApiError::Validation { details, .. } => details.clone(),
+            ApiError::Validation { details, .. } | ApiError::ConflictWith { details, .. } => {
+                details.clone()
+            }
             ApiError::Throttled { retry_after } | ApiError::TokensThrottled { retry_after } => {
                 json!({ "retryAfterSeconds": retry_after.as_secs().max(1) })
             }
@@ -167,7 +172,7 @@ impl ResponseError for ApiError {
             }
             ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::ConflictWith { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable | ApiError::ReadOnly | ApiError::StorageFull => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

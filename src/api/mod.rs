@@ -72,6 +72,21 @@ pub fn scope(api_access_tokens: bool) -> actix_web::Scope {
                 .default_service(web::to(route_not_found)),
         )
         .service(
+            web::resource("/workspaceInvitations")
+                .route(web::get().to(people::my_invitations))
+                .default_service(web::to(route_not_found)),
+        )
+        .service(
+            web::resource("/workspaceInvitations/{workspaceId}/accept")
+                .route(web::post().to(people::accept))
+                .default_service(web::to(route_not_found)),
+        )
+        .service(
+            web::resource("/workspaceInvitations/{workspaceId}/decline")
+                .route(web::post().to(people::decline))
+                .default_service(web::to(route_not_found)),
+        )
+        .service(
             web::resource("/workspaceSettings/deleteViolatingTokens")
                 .route(web::post().to(workspace_settings::delete_violating))
                 .default_service(web::to(route_not_found)),

@@ -19,7 +19,8 @@ use super::oauth_tokens::{
     OAuthTokenIdsRequest, OAuthTokenInfo, OAuthTokenList,
 };
 use super::people::{
-    AddMemberRequest, AddedMember, UpdateMemberRequest, WorkspaceMember, WorkspaceMemberList,
+    AddMemberRequest, AddedMember, UpdateMemberRequest, WorkspaceInvitation,
+    WorkspaceInvitationList, WorkspaceMember, WorkspaceMemberList,
 };
 use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
 use super::workspace_oauth_tokens::{WorkspaceOAuthTokenInfo, WorkspaceOAuthTokenList};
@@ -46,6 +47,9 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         super::people::add,
         super::people::update,
         super::people::remove,
+        super::people::my_invitations,
+        super::people::accept,
+        super::people::decline,
         super::workspace_settings::get,
         super::workspace_settings::update,
         super::workspace_settings::delete_violating,
@@ -76,6 +80,8 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         AddMemberRequest,
         AddedMember,
         UpdateMemberRequest,
+        WorkspaceInvitation,
+        WorkspaceInvitationList,
         WorkspaceSettings,
         WorkspaceSettingsUpdate,
         DeletedCount,

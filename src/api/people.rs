@@ -1,14 +1,17 @@
-//! `/v4/workspaceMembers`: the people of the caller's workspace, for its admins.
+//! `/v4/workspaceMembers`: the people of the caller's workspace, for its admins; and
+//! `/v4/workspaceInvitations`: the caller's own open invitations to workspaces.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{Password, Role, UserId, Username};
+use crate::domain::{Password, Role, UserId, Username, WorkspaceId};
+use crate::models::membership_invitation::Pending;
 use crate::models::workspace::Member;
 use crate::people::{self, Onboarding, PeopleError};
 use crate::startup::AppState;
 
+use super::caller::Credential;
 use super::{ApiCaller, ApiError, ErrorEnvelope};
 
 /// A person in the workspace.
@@ -20,20 +23,30 @@ pub struct WorkspaceMember {
     pub username: String,
     #[schema(pattern = "^(admin|member)$")]
     pub role: String,
-    /// `active`, `deactivated`, or `invited` (has not set a password yet).
-    #[schema(pattern = "^(active|deactivated|invited)$")]
+    /// `active`; `suspended` in this workspace by its admins; `deactivated` (the
+    /// account, by an instance admin); or `invited` (has not accepted yet).
+    #[schema(pattern = "^(active|suspended|deactivated|invited)$")]
     pub status: String,
-    /// When they joined this workspace (ISO 8601, UTC).
+    /// When they joined this workspace, or were invited (ISO 8601, UTC).
     pub joined_at: String,
+}
+
+/// How a member stands, in the words the API and the page use.
+pub fn status(m: &Member) -> &'static str {
+    if m.deactivated_at.is_some() {
+        "deactivated"
+    } else if m.suspended_at.is_some() {
+        "suspended"
+    } else if m.invited {
+        "invited"
+    } else {
+        "active"
+    }
 }
 
 impl From<&Member> for WorkspaceMember {
     fn from(m: &Member) -> Self {
-        let status = match (m.deactivated_at.is_some(), m.invited) {
-            (true, _) => "deactivated",
-            (false, true) => "invited",
-            (false, false) => "active",
-        };
+        let status = status(m);
         WorkspaceMember {
             user_id: m.user_id.to_string(),
             username: m.username.clone(),
@@ -60,10 +73,12 @@ pub struct AddMemberRequest {
     /// `member` (the default) or `admin`.
     #[schema(pattern = "^(admin|member)$")]
     pub role: Option<String>,
-    /// An initial password for a new user (1 to 1024 characters); ignored for an
-    /// existing account.
+    /// An initial password for a new user (1 to 1024 characters); not with `invite`.
     #[schema(min_length = 1, max_length = 1024)]
     pub password: Option<String>,
+    /// `true`: if the name is an existing account, invite it (it joins when it
+    /// accepts, signed in as itself) instead of answering 409.
+    pub invite: Option<bool>,
 }
 
 /// The person added; `inviteUrl` (shown only here) when they were invited.
@@ -72,17 +87,19 @@ pub struct AddMemberRequest {
 pub struct AddedMember {
     pub member: WorkspaceMember,
     pub invite_url: Option<String>,
-    /// They already had an account (in another workspace) and joined with it.
+    /// The name was an existing account, invited (`"invite": true`): it joins when it
+    /// accepts.
     pub existing_user: bool,
 }
 
-/// A change to a member: their role, or whether their account is active.
+/// A change to a member: their role, or whether their membership is active.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateMemberRequest {
     #[schema(pattern = "^(admin|member)$")]
     pub role: Option<String>,
-    /// `false` deactivates the account (sign-in and every token stop at once).
+    /// `false` suspends the membership in this workspace (their tokens, OAuth grants
+    /// and pages stop here at once, nowhere else); `true` restores it.
     pub active: Option<bool>,
 }
 
@@ -90,7 +107,14 @@ impl From<PeopleError> for ApiError {
     fn from(e: PeopleError) -> Self {
         match e {
             PeopleError::NotAdmin => ApiError::AccessDenied(e.to_string()),
-            PeopleError::NotFound => ApiError::NotFound(e.to_string()),
+            PeopleError::NotFound | PeopleError::NoInvitation => ApiError::NotFound(e.to_string()),
+            e if e.is_existing_user() => ApiError::ConflictWith {
+                details: serde_json::json!({
+                    "existingUser": true,
+                    "reserved": matches!(e, PeopleError::Reserved(_)),
+                }),
+                message: e.to_string(),
+            },
             PeopleError::Db(e) => e.into(),
             other => ApiError::Conflict(other.to_string()),
         }
@@ -123,8 +147,10 @@ pub async fn list(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpR
     }))
 }
 
-/// Add someone to the workspace (workspace admins only): an existing account joins
-/// as it is; a new user gets the initial password, or else an invitation link.
+/// Add someone to the workspace (workspace admins only): a new user gets the initial
+/// password, or else an invitation link that reserves the name. A name that exists
+/// or is reserved answers 409 (`details.existingUser: true`), unless `invite` is
+/// `true`: then the existing account is invited and joins when it accepts.
 #[utoipa::path(
     post,
     path = "/v4/workspaceMembers",
@@ -134,7 +160,7 @@ pub async fn list(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpR
     responses(
         (status = 201, description = "Added", body = AddedMember),
         (status = 400, description = "Invalid request", body = ErrorEnvelope),
-        (status = 409, description = "Already a member", body = ErrorEnvelope),
+        (status = 409, description = "Already a member or invited; the name exists or is reserved (`details.existingUser`)", body = ErrorEnvelope),
         (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
         (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
     ),
@@ -157,7 +183,16 @@ pub async fn add(
         None => Role::Member,
         Some(r) => parse_role(r)?,
     };
+    let invite_existing = body.invite.unwrap_or(false);
     let onboarding = match body.password {
+        // An invitation never sets or touches an existing account's password.
+        Some(_) if invite_existing => {
+            return Err(ApiError::invalid_field(
+                "password",
+                "password cannot go with invite: an invited account keeps its own.",
+            )
+            .into())
+        }
         None => Onboarding::Invite,
         Some(p) => Onboarding::Password(
             Password::parse_new(p)
@@ -171,6 +206,7 @@ pub async fn add(
         username,
         role,
         onboarding,
+        invite_existing,
     )
     .await
     .map_err(ApiError::from)?;
@@ -184,8 +220,8 @@ pub async fn add(
         }))
 }
 
-/// Change a member's role or deactivate / reactivate their account (workspace
-/// admins only). The last active admin cannot be demoted or deactivated.
+/// Change a member's role or suspend / restore their membership (workspace admins
+/// only). The last active admin cannot be demoted or suspended.
 #[utoipa::path(
     patch,
     path = "/v4/workspaceMembers/{userId}",
@@ -197,7 +233,7 @@ pub async fn add(
         (status = 200, description = "The member as now", body = WorkspaceMember),
         (status = 400, description = "Invalid request", body = ErrorEnvelope),
         (status = 404, description = "No such member of the workspace", body = ErrorEnvelope),
-        (status = 409, description = "The last admin, or deactivating oneself", body = ErrorEnvelope),
+        (status = 409, description = "The last admin, or suspending oneself", body = ErrorEnvelope),
         (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
         (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
     ),
@@ -225,7 +261,7 @@ pub async fn update(
     }
     if let Some(active) = body.active {
         member = Some(
-            people::set_active(&state.pool, &caller.principal, caller.address, id, active)
+            people::set_suspended(&state.pool, &caller.principal, caller.address, id, !active)
                 .await
                 .map_err(ApiError::from)?,
         );
@@ -242,8 +278,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(WorkspaceMember::from(&member)))
 }
 
-/// Remove someone from the workspace (workspace admins only); their tokens here
-/// stop working at once and are kept for the audit trail.
+/// Remove someone from the workspace (workspace admins only): their legacy tokens
+/// and OAuth grants here are deleted (each audit-logged). For someone invited and
+/// not yet joined, withdraws the invitation (the name is free again).
 #[utoipa::path(
     delete,
     path = "/v4/workspaceMembers/{userId}",
@@ -253,7 +290,7 @@ pub async fn update(
     responses(
         (status = 204, description = "Removed"),
         (status = 400, description = "Malformed user id", body = ErrorEnvelope),
-        (status = 404, description = "No such member of the workspace", body = ErrorEnvelope),
+        (status = 404, description = "No such member or invitation in the workspace", body = ErrorEnvelope),
         (status = 409, description = "The last admin", body = ErrorEnvelope),
     ),
     security(("bearer" = []), ("basic" = []))
@@ -269,4 +306,129 @@ pub async fn remove(
     let id = parse_user(&path)?;
     people::remove(&state.pool, &caller.principal, caller.address, id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// An open invitation of the caller's account to a workspace.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceInvitation {
+    #[schema(format = Uuid)]
+    pub workspace_id: String,
+    pub workspace_name: String,
+    #[schema(pattern = "^(admin|member)$")]
+    pub role: String,
+    /// When it was made and until when it can be accepted (ISO 8601, UTC).
+    pub invited_at: String,
+    pub expires_at: String,
+}
+
+impl From<&Pending> for WorkspaceInvitation {
+    fn from(p: &Pending) -> Self {
+        WorkspaceInvitation {
+            workspace_id: p.workspace_id.to_string(),
+            workspace_name: p.workspace_name.clone(),
+            role: p.role.as_str().to_owned(),
+            invited_at: p.created_at.to_iso8601(),
+            expires_at: p.expires_at.to_iso8601(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkspaceInvitationList {
+    pub data: Vec<WorkspaceInvitation>,
+    pub count: usize,
+}
+
+/// Only the account itself, signed in with its own password, answers an
+/// invitation: a token acts for one workspace and must not reach further.
+fn require_password(caller: &ApiCaller) -> Result<(), ApiError> {
+    match caller.credential {
+        Credential::Password => Ok(()),
+        _ => Err(ApiError::AccessDenied(
+            "Answer an invitation with your user name and password (HTTP Basic), not a token."
+                .into(),
+        )),
+    }
+}
+
+/// The caller's open invitations to workspaces (any signed-in account).
+#[utoipa::path(
+    get,
+    path = "/v4/workspaceInvitations",
+    operation_id = "listMyWorkspaceInvitations",
+    tag = "workspaceMembers",
+    responses((status = 200, description = "The caller's open invitations, oldest first", body = WorkspaceInvitationList)),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn my_invitations(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let pending = people::my_invitations(&state.pool, &caller.principal).await?;
+    let data: Vec<WorkspaceInvitation> = pending.iter().map(WorkspaceInvitation::from).collect();
+    Ok(HttpResponse::Ok().json(WorkspaceInvitationList {
+        count: data.len(),
+        data,
+    }))
+}
+
+async fn answer(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    accept: bool,
+) -> Result<HttpResponse, ApiError> {
+    require_password(&caller)?;
+    let ws = WorkspaceId::parse(&path)
+        .ok_or_else(|| ApiError::invalid_field("workspaceId", "workspaceId must be a UUID."))?;
+    let pending =
+        people::answer_invitation(&state.pool, &caller.principal, caller.address, ws, accept)
+            .await?;
+    Ok(HttpResponse::Ok().json(WorkspaceInvitation::from(&pending)))
+}
+
+/// Accept an invitation: the caller's account joins the workspace with the role it
+/// was invited with (HTTP Basic only).
+#[utoipa::path(
+    post,
+    path = "/v4/workspaceInvitations/{workspaceId}/accept",
+    operation_id = "acceptWorkspaceInvitation",
+    tag = "workspaceMembers",
+    params(("workspaceId" = String, Path, description = "The inviting workspace", format = Uuid)),
+    responses(
+        (status = 200, description = "Accepted: now a member", body = WorkspaceInvitation),
+        (status = 403, description = "Not signed in with a password", body = ErrorEnvelope),
+        (status = 404, description = "No open invitation to that workspace", body = ErrorEnvelope),
+    ),
+    security(("basic" = []))
+)]
+pub async fn accept(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    answer(caller, state, path, true).await
+}
+
+/// Decline an invitation (HTTP Basic only).
+#[utoipa::path(
+    post,
+    path = "/v4/workspaceInvitations/{workspaceId}/decline",
+    operation_id = "declineWorkspaceInvitation",
+    tag = "workspaceMembers",
+    params(("workspaceId" = String, Path, description = "The inviting workspace", format = Uuid)),
+    responses(
+        (status = 200, description = "Declined", body = WorkspaceInvitation),
+        (status = 403, description = "Not signed in with a password", body = ErrorEnvelope),
+        (status = 404, description = "No open invitation to that workspace", body = ErrorEnvelope),
+    ),
+    security(("basic" = []))
+)]
+pub async fn decline(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    answer(caller, state, path, false).await
 }

@@ -31,8 +31,23 @@ diesel::table! {
         user_id -> Text,
         role -> Text,
         created_at -> BigInt,
+        suspended_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    membership_invitations (workspace_id, user_id) {
+        workspace_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        invited_by -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::joinable!(membership_invitations -> users (user_id));
+diesel::joinable!(membership_invitations -> workspaces (workspace_id));
 
 diesel::table! {
     api_tokens (id) {
@@ -110,7 +125,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_refresh_tokens,
     signing_keys,
     revoked_access_tokens,
-    sessions
+    sessions,
+    membership_invitations
 );
 
 diesel::table! {

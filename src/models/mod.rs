@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth_change;
 pub mod invite;
+pub mod membership_invitation;
 pub mod oauth;
 pub mod reveal;
 pub mod revoked_access_token;

@@ -181,9 +181,11 @@ pub fn find_for_refresh(conn: &mut Conn, id: GrantId) -> QueryResult<Option<Gran
         .inner_join(users::table)
         .inner_join(workspaces::table)
         .left_join(
+            // A suspended membership is no membership: the token stops there.
             memberships::table.on(memberships::workspace_id
                 .eq(oauth_grants::workspace_id)
-                .and(memberships::user_id.eq(oauth_grants::user_id))),
+                .and(memberships::user_id.eq(oauth_grants::user_id))
+                .and(memberships::suspended_at.is_null())),
         )
         .select((
             COLUMNS,

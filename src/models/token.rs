@@ -148,6 +148,23 @@ pub fn delete_for_owner(
     Ok(n == 1)
 }
 
+/// Deletes every token of `user` in `workspace` (they leave it); returns their ids.
+pub fn delete_all_of_member(
+    conn: &mut Conn,
+    workspace: WorkspaceId,
+    user: UserId,
+) -> QueryResult<Vec<TokenId>> {
+    let owned = api_tokens::table
+        .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+        .filter(api_tokens::user_id.eq(user.to_string()));
+    let ids: Vec<String> = owned.clone().select(api_tokens::id).load(conn)?;
+    diesel::delete(owned).execute(conn)?;
+    Ok(ids
+        .into_iter()
+        .map(|id| id.parse().expect("token ids are stored as UUIDs"))
+        .collect())
+}
+
 /// Everything checking a presented token needs, in one read: the token with its
 /// digest, its owner (name, deactivation), the owner's role in the token's
 /// workspace (`None`: not a member there) and that workspace (name, tokens on/off,
@@ -185,9 +202,11 @@ pub fn find_for_verification(
         .inner_join(users::table)
         .inner_join(workspaces::table)
         .left_join(
+            // A suspended membership is no membership: the token stops there.
             memberships::table.on(memberships::workspace_id
                 .eq(api_tokens::workspace_id)
-                .and(memberships::user_id.eq(api_tokens::user_id))),
+                .and(memberships::user_id.eq(api_tokens::user_id))
+                .and(memberships::suspended_at.is_null())),
         )
         .select((
             COLUMNS,

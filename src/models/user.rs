@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::users;
+use crate::db::schema::{invites, users};
 use crate::db::{is_unique_violation, Conn};
 use crate::domain::{Role, Timestamp, UserId, Username, WorkspaceId};
 
@@ -118,6 +118,8 @@ pub fn create_in(
     // takes the write lock at once (waiting out the busy timeout), instead of
     // failing with "database is locked" when a read lock cannot be upgraded.
     conn.transaction(|conn| {
+        // A name held by an invitation that lapsed is free again.
+        delete_lapsed_invitees(conn, Some(username.as_str()), Timestamp::now())?;
         let id = UserId::new_random();
         diesel::insert_into(users::table)
             .values((
@@ -149,16 +151,89 @@ pub fn create_in(
     })
 }
 
-/// Replaces a user's password hash and ends their sessions; `false` when there is
-/// no such user.
+/// Replaces a user's password hash and ends their sessions and open invitation
+/// links; `false` when there is no such user.
 pub fn set_password_hash(conn: &mut Conn, username: &str, hash: &str) -> QueryResult<bool> {
-    let n = diesel::update(users::table.filter(users::username.eq(username)))
-        .set((
-            users::password_hash.eq(hash),
-            users::session_epoch.eq(users::session_epoch + 1),
-        ))
-        .execute(conn)?;
-    Ok(n == 1)
+    let Some(id) = users::table
+        .filter(users::username.eq(username))
+        .select(users::id)
+        .first::<String>(conn)
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    let id = UserId::parse(&id).expect("user ids are stored as UUIDs");
+    conn.transaction(|conn| set_password_by_id(conn, id, hash))
+}
+
+/// Every path that sets a password comes through here or [`change_password`]: a
+/// password set another way ends the account's open invitation links, so a link
+/// kept by whoever invited can never take over the account afterwards.
+fn end_invitation_links(conn: &mut Conn, id: UserId) -> QueryResult<()> {
+    diesel::update(
+        invites::table
+            .filter(invites::user_id.eq(id.to_string()))
+            .filter(invites::used_at.is_null()),
+    )
+    .set(invites::used_at.eq(Timestamp::now().millis()))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the accounts that exist only as an invitation's placeholder (no
+/// password, no open invitation link left): a lapsed invitation leaves no account
+/// behind and frees its name. `only`: just the account of that name.
+pub fn delete_lapsed_invitees(
+    conn: &mut Conn,
+    only: Option<&str>,
+    now: Timestamp,
+) -> QueryResult<usize> {
+    let open_link = invites::table
+        .filter(invites::user_id.eq(users::id))
+        .filter(invites::used_at.is_null())
+        .filter(invites::expires_at.gt(now.millis()));
+    let mut lapsed = users::table
+        .filter(users::password_hash.eq(""))
+        .filter(diesel::dsl::not(diesel::dsl::exists(open_link)))
+        .select(users::id)
+        .into_boxed();
+    if let Some(name) = only {
+        lapsed = lapsed.filter(users::username.eq(name));
+    }
+    let ids: Vec<String> = lapsed.load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    delete_placeholders(conn, &ids)
+}
+
+/// Deletes placeholder accounts with their membership and invitation links (by
+/// hand as well as by ON DELETE CASCADE, whatever a backend enforces).
+fn delete_placeholders(conn: &mut Conn, ids: &[String]) -> QueryResult<usize> {
+    use crate::db::schema::memberships;
+    diesel::delete(invites::table.filter(invites::user_id.eq_any(ids))).execute(conn)?;
+    diesel::delete(memberships::table.filter(memberships::user_id.eq_any(ids))).execute(conn)?;
+    diesel::delete(
+        users::table
+            .filter(users::id.eq_any(ids))
+            .filter(users::password_hash.eq("")),
+    )
+    .execute(conn)
+}
+
+/// Deletes the placeholder account of an invitation not yet accepted (no
+/// password); `false` when `id` is not one.
+pub fn delete_invitee(conn: &mut Conn, id: UserId) -> QueryResult<bool> {
+    let placeholder = users::table
+        .find(id.to_string())
+        .filter(users::password_hash.eq(""))
+        .select(users::id)
+        .first::<String>(conn)
+        .optional()?;
+    match placeholder {
+        Some(id) => Ok(delete_placeholders(conn, &[id])? == 1),
+        None => Ok(false),
+    }
 }
 
 /// Replaces a user's password hash with one they chose themselves (so an admin's
@@ -176,6 +251,7 @@ pub fn change_password(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<O
         if n != 1 {
             return Ok(None);
         }
+        end_invitation_links(conn, id)?;
         users::table
             .find(id.to_string())
             .select(users::session_epoch)
@@ -194,7 +270,7 @@ pub fn set_active(conn: &mut Conn, id: UserId, active: bool) -> QueryResult<bool
 }
 
 /// Sets the first password of an invited user (or replaces one), ending any
-/// session; `false` when there is no such user.
+/// session and every open invitation link; `false` when there is no such user.
 pub fn set_password_by_id(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<bool> {
     let n = diesel::update(users::table.find(id.to_string()))
         .set((
@@ -202,6 +278,9 @@ pub fn set_password_by_id(conn: &mut Conn, id: UserId, hash: &str) -> QueryResul
             users::session_epoch.eq(users::session_epoch + 1),
         ))
         .execute(conn)?;
+    if n == 1 {
+        end_invitation_links(conn, id)?;
+    }
     Ok(n == 1)
 }
 

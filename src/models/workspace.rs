@@ -67,6 +67,7 @@ pub fn primary_membership(
 ) -> QueryResult<Option<(WorkspaceId, Role)>> {
     let row: Option<(String, String)> = memberships::table
         .filter(memberships::user_id.eq(user.to_string()))
+        .filter(memberships::suspended_at.is_null())
         .order(memberships::created_at.asc())
         .select((memberships::workspace_id, memberships::role))
         .first(conn)
@@ -87,11 +88,13 @@ pub struct Membership {
     pub role: Role,
 }
 
-/// Every workspace `user` belongs to, the one they joined first first.
+/// Every workspace `user` belongs to, the one they joined first first. A suspended
+/// membership is no membership: sign-in and sessions never act in it.
 pub fn memberships_of(conn: &mut Conn, user: UserId) -> QueryResult<Vec<Membership>> {
     let rows: Vec<(String, String, String)> = memberships::table
         .inner_join(workspaces::table)
         .filter(memberships::user_id.eq(user.to_string()))
+        .filter(memberships::suspended_at.is_null())
         .order((memberships::created_at.asc(), workspaces::name.asc()))
         .select((workspaces::id, workspaces::name, memberships::role))
         .load(conn)?;
@@ -105,7 +108,7 @@ pub fn memberships_of(conn: &mut Conn, user: UserId) -> QueryResult<Vec<Membersh
         .collect())
 }
 
-/// `user`'s membership of `workspace`, if they belong to it.
+/// `user`'s membership of `workspace`, if they belong to it and it is not suspended.
 pub fn membership(
     conn: &mut Conn,
     user: UserId,
@@ -115,6 +118,7 @@ pub fn membership(
         .inner_join(workspaces::table)
         .filter(memberships::user_id.eq(user.to_string()))
         .filter(memberships::workspace_id.eq(workspace.to_string()))
+        .filter(memberships::suspended_at.is_null())
         .select((workspaces::id, workspaces::name, memberships::role))
         .first(conn)
         .optional()?;
@@ -203,13 +207,24 @@ pub struct Member {
     pub role: Role,
     pub joined_at: Timestamp,
     pub deactivated_at: Option<Timestamp>,
+    /// Suspended in this workspace by one of its admins (the account is untouched).
+    pub suspended_at: Option<Timestamp>,
     /// Invited and not yet signed up: no password set.
     pub invited: bool,
 }
 
 /// Everyone in `workspace`, by name.
 pub fn members(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<Vec<Member>> {
-    let rows: Vec<(String, String, String, i64, Option<i64>, String)> = memberships::table
+    type Row = (
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        String,
+    );
+    let rows: Vec<Row> = memberships::table
         .inner_join(users::table)
         .filter(memberships::workspace_id.eq(workspace.to_string()))
         .order(users::username.asc())
@@ -219,19 +234,23 @@ pub fn members(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<Vec<Membe
             memberships::role,
             memberships::created_at,
             users::deactivated_at,
+            memberships::suspended_at,
             users::password_hash,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, username, role, joined, deactivated, hash)| Member {
-            user_id: UserId::parse(&id).expect("user ids are stored as UUIDs"),
-            username,
-            role: Role::parse(&role).unwrap_or(Role::Member),
-            joined_at: Timestamp::from_millis(joined),
-            deactivated_at: deactivated.map(Timestamp::from_millis),
-            invited: hash.is_empty(),
-        })
+        .map(
+            |(id, username, role, joined, deactivated, suspended, hash)| Member {
+                user_id: UserId::parse(&id).expect("user ids are stored as UUIDs"),
+                username,
+                role: Role::parse(&role).unwrap_or(Role::Member),
+                joined_at: Timestamp::from_millis(joined),
+                deactivated_at: deactivated.map(Timestamp::from_millis),
+                suspended_at: suspended.map(Timestamp::from_millis),
+                invited: hash.is_empty(),
+            },
+        )
         .collect())
 }
 
@@ -263,13 +282,34 @@ pub fn remove_member(conn: &mut Conn, workspace: WorkspaceId, user: UserId) -> Q
     Ok(n == 1)
 }
 
-/// How many active admins `workspace` has.
+/// Suspends (`true`) or restores a membership; `false` when not a member.
+pub fn set_suspended(
+    conn: &mut Conn,
+    workspace: WorkspaceId,
+    user: UserId,
+    suspended: bool,
+    at: Timestamp,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        memberships::table
+            .filter(memberships::workspace_id.eq(workspace.to_string()))
+            .filter(memberships::user_id.eq(user.to_string())),
+    )
+    .set(memberships::suspended_at.eq(suspended.then(|| at.millis())))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// How many active admins `workspace` has: account active, membership not suspended.
 pub fn active_admin_count(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<i64> {
     memberships::table
         .inner_join(users::table)
         .filter(memberships::workspace_id.eq(workspace.to_string()))
         .filter(memberships::role.eq(Role::Admin.as_str()))
         .filter(users::deactivated_at.is_null())
+        .filter(memberships::suspended_at.is_null())
+        // An invitation not yet accepted (no password) cannot stand in as an admin.
+        .filter(users::password_hash.ne(""))
         .count()
         .get_result(conn)
 }
@@ -302,8 +342,8 @@ pub struct Standing {
     pub tokens_enabled: bool,
 }
 
-/// `user`'s standing in `workspace`, in one read; `None` when they are not a member
-/// (or either is gone).
+/// `user`'s standing in `workspace`, in one read; `None` when they are not a member,
+/// their membership is suspended (or either is gone).
 pub fn standing(
     conn: &mut Conn,
     user: UserId,
@@ -314,6 +354,7 @@ pub fn standing(
         .inner_join(workspaces::table)
         .filter(memberships::user_id.eq(user.to_string()))
         .filter(memberships::workspace_id.eq(workspace.to_string()))
+        .filter(memberships::suspended_at.is_null())
         .select((
             users::username,
             users::deactivated_at,

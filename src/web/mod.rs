@@ -5,6 +5,7 @@ mod admin_tokens;
 mod assets;
 mod audit_log;
 mod error;
+mod invitations;
 mod login;
 mod oauth_tokens;
 mod people;
@@ -55,6 +56,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
         web::resource("/preferences/password")
             .route(web::get().to(preferences::password_form))
             .route(web::post().to(preferences::change_password)),
+    )
+    .route("/preferences/invitations", web::get().to(invitations::show))
+    .route(
+        "/preferences/invitations/{workspaceId}/{action}",
+        web::post().to(invitations::answer),
     )
     .route("/workspace", web::post().to(preferences::switch_workspace))
     .route("/preferences/sessions", web::get().to(sessions::list))

@@ -1,5 +1,6 @@
-//! "Admin > People" (who is in the workspace, add, role, remove, deactivate) and the
-//! page where an invited person sets their password.
+//! "Admin > People" (who is in the workspace, add or invite, role, suspend or
+//! restore, remove, withdraw an invitation) and the page where an invited person
+//! sets their password.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -23,17 +24,19 @@ struct PersonRow {
     role: &'static str,
     is_admin: bool,
     status: &'static str,
-    active: bool,
+    suspended: bool,
+    invited: bool,
     joined: String,
     is_you: bool,
 }
 
 impl PersonRow {
     fn new(m: &Member, me: UserId) -> Self {
-        let status = match (m.deactivated_at.is_some(), m.invited) {
-            (true, _) => "Deactivated",
-            (false, true) => "Invited",
-            (false, false) => "Active",
+        let status = match crate::api::people::status(m) {
+            "deactivated" => "Deactivated",
+            "suspended" => "Suspended",
+            "invited" => "Invited",
+            _ => "Active",
         };
         PersonRow {
             id: m.user_id.to_string(),
@@ -45,7 +48,8 @@ impl PersonRow {
             },
             is_admin: m.role == Role::Admin,
             status,
-            active: m.deactivated_at.is_none(),
+            suspended: m.suspended_at.is_some(),
+            invited: m.invited,
             joined: m.joined_at.to_display(),
             is_you: m.user_id == me,
         }
@@ -64,6 +68,12 @@ struct AddForm {
     with_password: bool,
 }
 
+/// A name that is an existing account: the admin may invite it instead.
+struct ExistingOffer {
+    username: String,
+    admin: bool,
+}
+
 #[derive(Template)]
 #[template(path = "people.html")]
 struct PeoplePage {
@@ -72,6 +82,7 @@ struct PeoplePage {
     people: Vec<PersonRow>,
     form: AddForm,
     error: Option<String>,
+    existing: Option<ExistingOffer>,
     invite: Option<InviteShown>,
     invite_days: i64,
 }
@@ -96,6 +107,9 @@ pub struct AddInput {
     onboarding: String,
     #[serde(default)]
     password: String,
+    /// "true": invite the existing account of that name.
+    #[serde(default)]
+    invite: String,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +154,8 @@ impl From<PeopleError> for Outcome {
     fn from(e: PeopleError) -> Self {
         match e {
             PeopleError::NotAdmin => Outcome::Failed(PageError::Forbidden(e.to_string())),
+            // Someone of another workspace, or no one: nothing of this workspace's.
+            PeopleError::NotFound => Outcome::Failed(PageError::NotFound),
             PeopleError::Db(e) => Outcome::Failed(e.into()),
             other => Outcome::Shown(other.to_string()),
         }
@@ -165,6 +181,18 @@ async fn page(
     error: Option<String>,
     invite: Option<InviteShown>,
 ) -> Result<HttpResponse, PageError> {
+    page_with(user, state, status, form, error, invite, None).await
+}
+
+async fn page_with(
+    user: &CurrentUser,
+    state: &AppState,
+    status: StatusCode,
+    form: AddForm,
+    error: Option<String>,
+    invite: Option<InviteShown>,
+    existing: Option<ExistingOffer>,
+) -> Result<HttpResponse, PageError> {
     let members = people::list(&state.pool, &user.principal).await?;
     let me = user.principal.user_id;
     render(
@@ -175,6 +203,7 @@ async fn page(
             people: members.iter().map(|m| PersonRow::new(m, me)).collect(),
             form,
             error,
+            existing,
             invite,
             invite_days: INVITE_DAYS,
         },
@@ -229,7 +258,8 @@ pub async fn add(
     } else {
         Role::Member
     };
-    let onboarding = if form.with_password {
+    let invite_existing = input.invite == "true";
+    let onboarding = if form.with_password && !invite_existing {
         match Password::parse_new(input.password.clone()) {
             Ok(p) => Onboarding::Password(p),
             Err(e) => return invalid(format!("Initial password: {e}"), form).await,
@@ -244,6 +274,7 @@ pub async fn add(
         username,
         role,
         onboarding,
+        invite_existing,
     )
     .await
     {
@@ -268,7 +299,10 @@ pub async fn add(
                 }
                 None => {
                     let message = if added.existing_user {
-                        format!("Added {name} to the workspace with their existing account.")
+                        format!(
+                            "Invited {name}'s existing account: {name} joins the workspace \
+                             after accepting, under Preferences > Workspace Invitations."
+                        )
                     } else {
                         format!("Added {name}. Give them their initial password: they choose their own at their first sign-in.")
                     };
@@ -276,6 +310,24 @@ pub async fn add(
                     Ok(see_other(PAGE))
                 }
             }
+        }
+        Err(PeopleError::ExistingUser(name)) => {
+            // Said in words, with a way to invite that account instead.
+            let message = PeopleError::ExistingUser(name.clone()).to_string();
+            let offer = ExistingOffer {
+                username: name,
+                admin: form.admin,
+            };
+            page_with(
+                &user,
+                &state,
+                StatusCode::CONFLICT,
+                form,
+                Some(message),
+                None,
+                Some(offer),
+            )
+            .await
         }
         Err(e) => match Outcome::from(e) {
             Outcome::Shown(message) => invalid(message, form).await,
@@ -356,14 +408,14 @@ pub async fn set_active(
             ))
         }
     };
-    let result = people::set_active(&state.pool, &user.principal, user.address, id, active)
+    let result = people::set_suspended(&state.pool, &user.principal, user.address, id, !active)
         .await
         .map(|m| {
             if active {
-                format!("{} is active again.", m.username)
+                format!("{} is restored in this workspace.", m.username)
             } else {
                 format!(
-                    "{} is deactivated: signed out, and their access tokens no longer work.",
+                    "{} is suspended in this workspace: their tokens and pages here no longer work.",
                     m.username
                 )
             }
@@ -382,7 +434,12 @@ pub async fn remove(
     let removing_self = id == user.principal.user_id;
     let result = people::remove(&state.pool, &user.principal, user.address, id)
         .await
-        .map(|()| "Removed from the workspace; their access tokens here no longer work.".into());
+        .map(|removed| match removed {
+            people::Removed::Member => {
+                "Removed from the workspace; their access tokens here are deleted.".into()
+            }
+            people::Removed::Invitation => "Invitation withdrawn.".into(),
+        });
     if removing_self && result.is_ok() {
         // They are no longer in this workspace: back to where they still are.
         user.session.set_flash("You left the workspace.")?;
