@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::auth::password;
 use crate::config::{SessionKey, Settings, DEFAULT_BIND, DEFAULT_DATABASE};
 use crate::db::{self, DatabaseUrl, DbPool};
+use crate::domain::password::PasswordError;
 use crate::domain::{Password, Role, Username, WorkspaceName};
 use crate::models::user::{self, CreateUserError};
 use crate::models::workspace;
@@ -148,6 +149,12 @@ pub struct ServeArgs {
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// The address people reach this site at (`https://tokens.example.com`): the
+    /// start of the links it shows, such as invitations. When unset, the `Host` the
+    /// request names (a forwarded host only from a `--trusted-proxy`).
+    #[arg(long, env = "ACCESS_TOKENS_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<crate::config::PublicUrl>,
+
     /// How log lines are written to standard error: `text`, or `json` (one object
     /// a line, with the request id at the top level). The level comes from
     /// `RUST_LOG` (default `info`).
@@ -194,7 +201,12 @@ pub enum UserCommand {
     },
 }
 
-/// Runs a parsed command line; errors are printed plainly and exit with 1.
+/// Exit status of a password refused by the password rule (as for a usage error: the
+/// input must change, retrying will not help).
+const EXIT_BAD_PASSWORD: u8 = 2;
+
+/// Runs a parsed command line; errors are printed plainly and exit with 1 (2 for a
+/// password the rule refuses).
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(cli.database, args),
@@ -205,7 +217,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            if e.downcast_ref::<PasswordError>().is_some() {
+                ExitCode::from(EXIT_BAD_PASSWORD)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -223,6 +239,7 @@ fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         invalid_token_burst: args.invalid_token_burst,
         invalid_token_rate: args.invalid_token_rate,
         trusted_proxies: args.trusted_proxies,
+        public_url: args.public_url,
     };
     actix_web::rt::System::new().block_on(async move {
         let path = settings.database.clone();
@@ -284,7 +301,7 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
                         .ok_or_else(|| anyhow::anyhow!("no workspace named {w}"))?,
                 ),
             };
-            let password = read_password_from_stdin()?;
+            let password = read_password_from_stdin(name.as_str())?;
             let role = if admin { Role::Admin } else { Role::Member };
             user::create_in(&mut conn, &name, &password::hash(&password), ws, role)?;
             println!(
@@ -296,7 +313,7 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
             );
         }
         UserCommand::Passwd { name, .. } => {
-            let password = read_password_from_stdin()?;
+            let password = read_password_from_stdin(&name)?;
             if !user::set_password_hash(&mut conn, &name, &password::hash(&password))? {
                 anyhow::bail!("no user named {name}");
             }
@@ -338,8 +355,9 @@ fn workspace_command(database: DatabaseUrl, command: WorkspaceCommand) -> anyhow
     Ok(())
 }
 
-/// Reads a password from standard input, without its final line break.
-fn read_password_from_stdin() -> anyhow::Result<Password> {
+/// Reads the new password of `username` from standard input, without its final line
+/// break, and holds it to the password rule.
+fn read_password_from_stdin(username: &str) -> anyhow::Result<Password> {
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
@@ -348,6 +366,6 @@ fn read_password_from_stdin() -> anyhow::Result<Password> {
         .strip_suffix('\n')
         .map(|s| s.strip_suffix('\r').unwrap_or(s))
         .unwrap_or(&input);
-    Password::parse_new(line.to_owned())
-        .map_err(|e| anyhow::anyhow!("{e} (read from standard input)"))
+    // Kept as a `PasswordError`, for its exit status (see `run`).
+    Ok(Password::parse_new(line.to_owned(), username)?)
 }

@@ -31,6 +31,12 @@ impl TrustedProxies {
         self.0.iter().any(|net| net.contains(&address))
     }
 
+    /// Whether the TCP `peer` is a trusted proxy, whose forwarding headers are
+    /// believed (`X-Forwarded-For` here, the forwarded host in `public_url`).
+    pub fn trusts_peer(&self, peer: Option<IpAddr>) -> bool {
+        peer.is_some_and(|p| self.trusts(p))
+    }
+
     /// The client's address, given the TCP peer and the `X-Forwarded-For` header
     /// values in the order received.
     pub fn client(&self, peer: Option<IpAddr>, forwarded_for: &[&str]) -> Option<IpAddr> {

@@ -37,6 +37,9 @@ pub struct Settings {
     pub invalid_token_rate: NonZeroU32,
     /// Proxies whose `X-Forwarded-For` is believed (see `client_address`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where people reach this site; links (invitations) are built from it. None:
+    /// from the request's own `Host` (see `public_url`).
+    pub public_url: Option<PublicUrl>,
 }
 
 impl Settings {
@@ -55,7 +58,48 @@ impl Settings {
             invalid_token_rate: NonZeroU32::new(crate::auth::invalid_tokens::DEFAULT_PER_SECOND)
                 .expect("non-zero"),
             trusted_proxies: Vec::new(),
+            public_url: None,
         }
+    }
+}
+
+/// The address people reach this site at (`--public-url`): an absolute `http` or
+/// `https` URL with a host and nothing after its path, kept without a final `/`,
+/// so a link is this followed by an absolute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+#[derive(Debug, thiserror::Error)]
+#[error("the public URL must be an absolute http:// or https:// URL with a host and no user, query or fragment, such as https://tokens.example.com")]
+pub struct BadPublicUrl;
+
+impl PublicUrl {
+    pub fn parse(raw: &str) -> Result<Self, BadPublicUrl> {
+        let url = url::Url::parse(raw.trim()).map_err(|_| BadPublicUrl)?;
+        let fits = matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some_and(|h| !h.is_empty())
+            && url.username().is_empty()
+            && url.password().is_none()
+            && url.query().is_none()
+            && url.fragment().is_none();
+        if !fits {
+            return Err(BadPublicUrl);
+        }
+        // `Url` has normalised it: punycode host, percent-encoded path, no default port.
+        Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
+    }
+
+    /// `https://tokens.example.com` (or with a path prefix: `https://example.com/tokens`).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for PublicUrl {
+    type Err = BadPublicUrl;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
     }
 }
 
@@ -93,5 +137,37 @@ impl std::str::FromStr for SessionKey {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_public_url_is_an_absolute_http_url_kept_without_its_final_slash() {
+        let ok = |raw: &str| PublicUrl::parse(raw).unwrap().as_str().to_owned();
+        assert_eq!(
+            ok("https://tokens.example.com/"),
+            "https://tokens.example.com"
+        );
+        assert_eq!(ok("http://localhost:8080"), "http://localhost:8080");
+        assert_eq!(
+            ok("https://example.com/tokens/"),
+            "https://example.com/tokens"
+        );
+        assert_eq!(ok("https://EXAMPLE.com:443"), "https://example.com");
+        for bad in [
+            "",
+            "tokens.example.com",
+            "/relative",
+            "ftp://example.com",
+            "javascript:alert(1)",
+            "https://user:pw@example.com",
+            "https://example.com/?a=b",
+            "https://example.com/#x",
+        ] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

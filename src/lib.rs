@@ -10,6 +10,8 @@
 //! - [`forward_auth`]: `/auth/verify`, the token check reverse proxies call.
 //! - [`metrics`]: Prometheus metrics and `/metrics`; [`telemetry`]: logs and the
 //!   request id.
+//! - [`client_address`] and [`public_url`]: who a request comes from, and where
+//!   links to this site start (forwarding headers only from a trusted proxy).
 //! - [`startup`]: the app factory and the bound server; [`cli`]: the command line.
 
 pub mod admin_tokens;
@@ -27,6 +29,7 @@ pub mod metrics;
 pub mod models;
 pub mod oauth;
 pub mod people;
+pub mod public_url;
 pub mod reveal;
 pub mod sessions;
 pub mod startup;

@@ -133,16 +133,10 @@ fn as_member(p: &Pending) -> Member {
     }
 }
 
-/// The link an invitation is sent as, on the host the admin reached this server
-/// by (a proxy in front must pass the public host on).
-pub fn invite_url(req: &actix_web::HttpRequest, code: &InviteCode) -> String {
-    let info = req.connection_info();
-    format!(
-        "{}://{}/invite/{}",
-        info.scheme(),
-        info.host(),
-        code.expose()
-    )
+/// The link an invitation is sent as: `base` (where people reach this site, see
+/// `public_url::base_of`) and the code.
+pub fn invite_url(base: &str, code: &InviteCode) -> String {
+    format!("{base}/invite/{}", code.expose())
 }
 
 /// Everyone in the admin's workspace, with the accounts invited to it (status

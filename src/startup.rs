@@ -42,6 +42,8 @@ pub struct AppState {
     pub tokens: TokenChecks,
     /// Proxies whose `X-Forwarded-For` names the client (see `client_address`).
     pub proxies: TrustedProxies,
+    /// Where links to this site start (`--public-url`; see `public_url`).
+    pub public_url: Option<crate::config::PublicUrl>,
     /// The instance switch for the whole token feature (see `Settings`).
     pub api_access_tokens: bool,
     /// OAuth 2.0 API tokens: the signing keys and revoked access tokens in memory,
@@ -156,6 +158,7 @@ impl Application {
             pool,
             throttle: LoginThrottle::new(),
             proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
+            public_url: settings.public_url.clone(),
             tokens: TokenChecks {
                 cache: TokenCache::new(settings.token_cache_size),
                 feed,

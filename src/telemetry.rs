@@ -126,7 +126,8 @@ pub fn loggable_target(path_and_query: &str) -> String {
     path_and_query.to_owned()
 }
 
-/// [`DefaultRootSpanBuilder`]'s span, but for the target.
+/// [`DefaultRootSpanBuilder`]'s span, but for the target (secrets redacted) and the
+/// client and host (never from a forwarding header of an untrusted peer).
 pub struct RedactingRootSpan;
 
 impl RootSpanBuilder for RedactingRootSpan {
@@ -150,13 +151,18 @@ impl RootSpanBuilder for RedactingRootSpan {
             .and_then(|h| h.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let info = request.connection_info();
+        // The client and host as the audit log and links see them: a `Forwarded`
+        // or `X-Forwarded-*` header counts only from a trusted proxy.
+        let client_ip = crate::client_address::of(request.request())
+            .map(|ip| ip.to_string())
+            .unwrap_or_default();
+        let host = crate::public_url::host_of(request.request());
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
             http.route = %route,
-            http.host = %info.host(),
-            http.client_ip = %info.realip_remote_addr().unwrap_or(""),
+            http.host = %host,
+            http.client_ip = %client_ip,
             http.user_agent = %user_agent,
             http.target = %target,
             http.status_code = tracing::field::Empty,

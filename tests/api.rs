@@ -961,8 +961,7 @@ async fn the_old_password_is_refused_after_a_password_change() {
 
 /// Replaces a user's password hash in the database, as `user passwd` would.
 fn set_password(app: &TestApp, user: &str, new_password: &str) {
-    let hash =
-        access_tokens::auth::password::hash(&Password::parse_new(new_password.to_owned()).unwrap());
+    let hash = access_tokens::auth::password::hash(&Password::offered(new_password.to_owned()));
     let mut conn = app.pool.get().unwrap();
     assert!(access_tokens::models::user::set_password_hash(&mut conn, user, &hash).unwrap());
 }

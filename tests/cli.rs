@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use access_tokens::auth::password;
+use access_tokens::domain::password::RULE;
 use access_tokens::domain::{Password, Role};
 use access_tokens::models::{user, workspace};
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -184,7 +185,7 @@ fn user_add_refuses_an_empty_password() {
     let output = user_add(dir.path(), &db, "alice", "", &[]);
     assert_failure(&output);
     let err = stderr(&output);
-    assert!(err.contains("Password cannot be empty"), "{err}");
+    assert!(err.contains(RULE), "{err}");
     assert!(db
         .exists()
         .then(|| stored_user(&db, "alice"))
@@ -200,7 +201,7 @@ fn user_add_refuses_nothing_at_all_on_standard_input() {
         .arg(db.arg());
     let output = run_with_stdin(cmd, "");
     assert_failure(&output);
-    assert!(stderr(&output).contains("Password cannot be empty"));
+    assert!(stderr(&output).contains(RULE));
 }
 
 #[test]
@@ -256,7 +257,7 @@ fn user_passwd_refuses_an_empty_password() {
     assert_success(&user_add(dir.path(), &db, "alice", PASSWORD, &[]));
     let output = user_passwd(dir.path(), &db, "alice", "");
     assert_failure(&output);
-    assert!(stderr(&output).contains("Password cannot be empty"));
+    assert!(stderr(&output).contains(RULE));
     assert!(password_works(&db, "alice", PASSWORD));
 }
 

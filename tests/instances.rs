@@ -19,9 +19,9 @@ fn database_with_alice() -> TestDatabase {
     let db = TestDatabase::fresh();
     let pool = db.open();
     let mut conn = pool.get().unwrap();
-    let hash = access_tokens::auth::password::hash(
-        &access_tokens::domain::Password::parse_new(PASSWORD.to_owned()).unwrap(),
-    );
+    let hash = access_tokens::auth::password::hash(&access_tokens::domain::Password::offered(
+        PASSWORD.to_owned(),
+    ));
     access_tokens::models::user::create(
         &mut conn,
         &access_tokens::domain::Username::parse("alice").unwrap(),

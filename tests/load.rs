@@ -113,7 +113,7 @@ async fn sixty_four_clients_lose_nothing_and_see_no_server_error() {
         {
             let mut conn = pool.get().unwrap();
             let hash = access_tokens::auth::password::hash(
-                &access_tokens::domain::Password::parse_new(PASSWORD.to_owned()).unwrap(),
+                &access_tokens::domain::Password::offered(PASSWORD.to_owned()),
             );
             access_tokens::models::user::create(
                 &mut conn,

@@ -56,7 +56,7 @@ fn create_in_wsb(app: &TestApp, name: &str, role: Role) -> String {
     use access_tokens::domain::Password;
     let ws = wsb(app);
     let mut conn = app.pool.get().unwrap();
-    let hash = password::hash(&Password::parse_new(PASSWORD.to_owned()).unwrap());
+    let hash = password::hash(&Password::offered(PASSWORD.to_owned()));
     models::user::create_in(
         &mut conn,
         &Username::parse(name).unwrap(),
@@ -521,7 +521,7 @@ async fn setting_a_password_ends_the_accounts_open_invitation_links() {
         use access_tokens::domain::{Password, UserId};
         let mut conn = app.pool.get().unwrap();
         let id = UserId::parse(&id_of(&app, "second")).unwrap();
-        let hash = password::hash(&Password::parse_new("changed on the page".into()).unwrap());
+        let hash = password::hash(&Password::offered("changed on the page".into()));
         models::user::change_password(&mut conn, id, &hash).unwrap();
     }
     assert_eq!(accept_link(&app, &link, "bob chose this one").await, 400);

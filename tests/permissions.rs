@@ -89,9 +89,9 @@ async fn world() -> World {
     app.create_user("dan", PASSWORD, Role::Member);
     {
         let mut conn = app.pool.get().unwrap();
-        let hash = access_tokens::auth::password::hash(
-            &access_tokens::domain::Password::parse_new(PASSWORD.to_owned()).unwrap(),
-        );
+        let hash = access_tokens::auth::password::hash(&access_tokens::domain::Password::offered(
+            PASSWORD.to_owned(),
+        ));
         let beta = models::workspace::create(&mut conn, "beta")
             .unwrap()
             .unwrap();

@@ -170,9 +170,9 @@ async fn a_password_change_ends_the_other_sessions_but_not_the_one_that_changed_
     assert_eq!(sessions_of(&app, ALICE).len(), 1, "only this browser's row");
 }
 
-// Account deactivation is an instance administrator's (issue 11); until its route
-// lands, the account is deactivated as that path does: `users.deactivated_at`, then
-// `models::session::delete_for_user` in the same transaction.
+/// Deactivation of an account is an instance administrator's (issue 11); it goes
+/// through `models::user::set_active`, as the command line and the instance-admin
+/// path do.
 #[actix_web::test]
 async fn deactivating_an_account_ends_all_its_sessions() {
     let app = app_with_alice().await;
@@ -181,19 +181,15 @@ async fn deactivating_an_account_ends_all_its_sessions() {
     signed_in(&app, &two, ALICE, PASSWORD).await;
     assert_eq!(sessions_of(&app, ALICE).len(), 2);
 
-    // The flag alone already signs every session out on its next request...
-    app.execute_sql(&format!(
-        "UPDATE users SET deactivated_at = 1 WHERE username = '{ALICE}'"
-    ));
-    assert_eq!(status_of(&app, &one, SIGNED_IN_PAGE).await, signed_out());
-    assert_eq!(with_cookie(&app.address, &saved).await, signed_out());
-    // ...and the storage function the deactivation calls deletes the rows.
     let id = user_id(&app, ALICE);
     let mut conn = app.pool.get().unwrap();
-    assert_eq!(models::session::delete_for_user(&mut conn, id).unwrap(), 2);
+    assert!(models::user::set_active(&mut conn, id, false).unwrap());
     drop(conn);
+
     assert!(sessions_of(&app, ALICE).is_empty(), "every row is gone");
+    assert_eq!(status_of(&app, &one, SIGNED_IN_PAGE).await, signed_out());
     assert_eq!(status_of(&app, &two, SIGNED_IN_PAGE).await, signed_out());
+    assert_eq!(with_cookie(&app.address, &saved).await, signed_out());
 }
 
 #[actix_web::test]

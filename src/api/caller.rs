@@ -7,9 +7,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::cache::Acting;
 use crate::auth::refusals::{Refusal, RefusalReason};
 use crate::auth::{self, bearer, Principal};
+use crate::db::DbError;
 use crate::domain::oauth::{looks_like_jwt, GrantId};
 use crate::domain::{Password, TokenId, WorkspaceId};
 use crate::oauth::{AccessRefusal, AccessRefused};
@@ -136,7 +136,8 @@ impl FromRequest for ApiCaller {
 
 /// A caller by Bearer token: a legacy access token or an OAuth access token (a
 /// signed JWT). The API and forward authentication (`/auth/verify`) both check a
-/// Bearer token with this one function.
+/// Bearer token with this one function. A database error while checking answers
+/// 503: a token that cannot be checked is never let through.
 pub async fn bearer_caller(
     state: &AppState,
     value: &str,
@@ -151,7 +152,12 @@ pub async fn bearer_caller(
     if looks_like_jwt(value) {
         return oauth_caller(state, value, addr).await;
     }
-    let (principal, id) = bearer::verify(&state.pool, &state.tokens, value, addr).await?;
+    let (principal, id) = bearer::verify(&state.pool, &state.tokens, value, addr)
+        .await
+        .map_err(|e| match e {
+            bearer::BearerError::Db(e) => check_failed(e),
+            e => ApiError::from(e),
+        })?;
     Ok(ApiCaller {
         principal,
         credential: Credential::Token(id),
@@ -159,13 +165,24 @@ pub async fn bearer_caller(
     })
 }
 
+/// A token check that could not read the database: 503 (with the envelope's
+/// reasons for a read-only or full database), whatever the error, never a pass and
+/// never a 500 that a proxy might treat differently.
+fn check_failed(e: DbError) -> ApiError {
+    match ApiError::from(e) {
+        ApiError::Internal => ApiError::Unavailable,
+        other => other,
+    }
+}
+
 /// A caller by OAuth access token: its signature, expiry and revocation are checked
 /// in memory. Its subject's standing (active, a member, the workspace's tokens on,
-/// their role and names) comes from the cache of verified tokens, kept current by
-/// the change feed, so a deactivation or removal stops the access token as it
-/// stops a legacy token; only the first use on an instance reads the database. A
-/// refusal goes to the audit log like a legacy token's, off the request path and
-/// rate-limited, and counts against the address.
+/// their role and names) is judged by [`bearer::oauth_principal`], from the cache
+/// kept current by the change feed, so a deactivation or removal stops the access
+/// token as it stops a legacy token; only the first use on an instance reads the
+/// database, and if that read fails the answer is 503, never the token's own
+/// claims. A refusal goes to the audit log like a legacy token's, off the request
+/// path and rate-limited, and counts against the address.
 async fn oauth_caller(
     state: &AppState,
     value: &str,
@@ -176,7 +193,7 @@ async fn oauth_caller(
         .authenticate(&state.pool, value)
         .await
         .map_err(|e| match e {
-            crate::oauth::KeyError::Db(e) => ApiError::from(e),
+            crate::oauth::KeyError::Db(e) => check_failed(e),
             _ => ApiError::Internal,
         })?;
     let invalid = |refusal: Refusal| {
@@ -193,45 +210,22 @@ async fn oauth_caller(
         Ok(subject) => subject,
         Err(refused) => return Err(invalid(refusal(&refused))),
     };
-    let acting = match bearer::standing(
-        &state.pool,
-        &state.tokens,
-        subject.user_id,
-        subject.workspace_id,
-    )
-    .await
-    {
-        Ok(Some(acting)) => acting,
-        Ok(None) => {
-            return Err(invalid(Refusal {
-                reason: RefusalReason::OwnerInactive,
-                token: None,
-                grant: Some(subject.grant),
-                workspace: Some(subject.workspace_id),
-            }))
-        }
-        // The token is signed and lives an hour at most: with the database away,
-        // its claims stand, as they did before standings were checked.
-        Err(e) => {
-            tracing::warn!(error = %e, "an access token's subject could not be checked; its claims stand");
-            Acting {
-                username: subject.username,
-                workspace_name: subject.workspace_name,
-                role: subject.role,
-            }
-        }
-    };
-    Ok(ApiCaller {
-        principal: Principal {
-            user_id: subject.user_id,
-            username: acting.username,
-            workspace_id: subject.workspace_id,
-            workspace_name: acting.workspace_name,
-            role: acting.role,
-        },
-        credential: Credential::OAuthAccessToken(subject.grant),
-        address,
-    })
+    let principal = bearer::oauth_principal(&state.pool, &state.tokens, &subject)
+        .await
+        .map_err(check_failed)?;
+    match principal {
+        Ok(principal) => Ok(ApiCaller {
+            principal,
+            credential: Credential::OAuthAccessToken(subject.grant),
+            address,
+        }),
+        Err(why) => Err(invalid(Refusal {
+            reason: why.into(),
+            token: None,
+            grant: Some(subject.grant),
+            workspace: Some(subject.workspace_id),
+        })),
+    }
 }
 
 /// What the audit log may know of a refused access token: the grant and workspace
@@ -251,4 +245,59 @@ fn refusal(refused: &AccessRefusal) -> Refusal {
         grant: claims.and_then(|c| c.tid.parse().ok()),
         workspace: claims.and_then(|c| WorkspaceId::parse(&c.wid)),
     }
+}
+
+/// An API caller that may create credentials: tokens of either kind, and accounts
+/// with a password or an invitation. Any caller may, but for an OAuth access token
+/// whose grant is stopped (disabled, deleted or expired): the seed lets such a token
+/// reach the API until it expires, but a credential it made would outlive the stop
+/// and undo it, so that is refused, 403. Decided here, once, for every route that
+/// makes a credential; the rest of the API takes the token as before.
+#[derive(Debug, Clone)]
+pub struct MintingCaller(pub ApiCaller);
+
+impl std::ops::Deref for MintingCaller {
+    type Target = ApiCaller;
+
+    fn deref(&self) -> &ApiCaller {
+        &self.0
+    }
+}
+
+impl FromRequest for MintingCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let caller = ApiCaller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            let state = state.ok_or(ApiError::Internal)?;
+            may_mint(&state, &caller).await?;
+            Ok(MintingCaller(caller))
+        })
+    }
+}
+
+/// Refuses (403) an OAuth access token whose grant is stopped; a database error
+/// while asking is 503, not a pass.
+pub async fn may_mint(state: &AppState, caller: &ApiCaller) -> Result<(), ApiError> {
+    let Credential::OAuthAccessToken(grant) = caller.credential else {
+        return Ok(());
+    };
+    if state
+        .oauth
+        .grant_in_force(&state.pool, grant)
+        .await
+        .map_err(check_failed)?
+    {
+        return Ok(());
+    }
+    Err(ApiError::AccessDenied(
+        "This access token's grant is stopped (its OAuth API token was disabled, deleted or \
+         has expired): the access token still works until it expires, but it cannot create \
+         tokens or accounts. Generate a new OAuth API token to go on."
+            .into(),
+    ))
 }

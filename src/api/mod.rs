@@ -17,7 +17,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-pub use caller::{bearer_caller, ApiCaller, Credential};
+pub use caller::{bearer_caller, may_mint, ApiCaller, Credential, MintingCaller};
 pub use error::{
     ApiError, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE, CHALLENGE_INVALID_TOKEN,
 };

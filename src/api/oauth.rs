@@ -141,15 +141,16 @@ fn no_store(response: &mut actix_web::HttpResponseBuilder) {
         .insert_header((header::PRAGMA, "no-cache"));
 }
 
+/// Every one of these endpoints checks a token: one that cannot be checked for a
+/// database error is answered 503 (try again), whatever the error, never a pass.
 impl From<DbError> for OAuthError {
     fn from(e: DbError) -> Self {
         if e.is_unavailable() {
             tracing::warn!(error = %e, "database unavailable");
-            OAuthError::Unavailable
         } else {
             tracing::error!(error = %e, "database error");
-            OAuthError::Internal
         }
+        OAuthError::Unavailable
     }
 }
 
@@ -314,7 +315,7 @@ pub async fn introspect(
     let workspace = caller.principal.workspace_id;
     let found = state
         .oauth
-        .introspect(&state.pool, workspace, token)
+        .introspect(&state.pool, &state.tokens, workspace, token)
         .await
         .map_err(OAuthError::from)?;
     let mut response = HttpResponse::Ok();

@@ -14,7 +14,7 @@ use crate::oauth::{BulkOutcome, GenerateError, Scope};
 use crate::startup::AppState;
 
 use super::admin_tokens::MAX_BULK_BODY_BYTES;
-use super::{ApiCaller, ApiError, ErrorEnvelope};
+use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
 
 /// The routes, inside `/v4`. The literal paths come before `{tokenId}`: actix
 /// gives a request to the first resource whose path matches.
@@ -215,7 +215,9 @@ fn not_found(id: GrantId) -> ApiError {
 }
 
 /// Generate an OAuth 2.0 API token: an access token (one hour) and a refresh token
-/// (the lifetime given). The workspace's policy applies as for access tokens.
+/// (the lifetime given). The workspace's policy applies as for access tokens. An
+/// access token whose own OAuth API token is disabled, deleted or expired may not
+/// (403 `AccessControlException`).
 #[utoipa::path(
     post,
     path = "/v4/oauthTokens",
@@ -231,7 +233,7 @@ fn not_found(id: GrantId) -> ApiError {
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn create(
-    caller: ApiCaller,
+    caller: MintingCaller,
     state: web::Data<AppState>,
     body: Result<web::Json<super::Object<CreateOAuthTokenRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {

@@ -178,8 +178,9 @@ fn common_responses() -> [(&'static str, &'static str, Response); 4] {
             "Forbidden",
             error_response(
                 "AccessControlException: authenticated, but not allowed (the workspace's \
-                 policy, a workspace named in X-Workspace that the user is not in, or an \
-                 admin-only route)",
+                 policy, a workspace named in X-Workspace that the user is not in, an \
+                 admin-only route, or an OAuth access token whose grant is stopped asking \
+                 to create a token or an account)",
             )
             .build(),
         ),

@@ -12,7 +12,7 @@ use crate::people::{self, Onboarding, PeopleError};
 use crate::startup::AppState;
 
 use super::caller::Credential;
-use super::{ApiCaller, ApiError, ErrorEnvelope};
+use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
 
 /// A person in the workspace.
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,8 +73,10 @@ pub struct AddMemberRequest {
     /// `member` (the default) or `admin`.
     #[schema(pattern = "^(admin|member)$")]
     pub role: Option<String>,
-    /// An initial password for a new user (1 to 1024 characters); not with `invite`.
-    #[schema(min_length = 1, max_length = 1024)]
+    /// An initial password for a new user: 12 to 1024 characters and hard to guess
+    /// (a zxcvbn score of 3 or more with the user name as context; else 400
+    /// `ValidationFailed`); not with `invite`.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
     /// `true`: if the name is an existing account, invite it (it joins when it
     /// accepts, signed in as itself) instead of answering 409.
@@ -168,7 +170,8 @@ pub async fn list(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpR
 )]
 pub async fn add(
     req: HttpRequest,
-    caller: ApiCaller,
+    // Adding makes a credential (an initial password or an invitation link).
+    caller: MintingCaller,
     state: web::Data<AppState>,
     // A `Result`, so that credentials are judged before the body.
     body: Result<web::Json<super::Object<AddMemberRequest>>, actix_web::Error>,
@@ -195,7 +198,7 @@ pub async fn add(
         }
         None => Onboarding::Invite,
         Some(p) => Onboarding::Password(
-            Password::parse_new(p)
+            Password::parse_new(p, username.as_str())
                 .map_err(|e| ApiError::invalid_field("password", e.to_string()))?,
         ),
     };
@@ -210,7 +213,8 @@ pub async fn add(
     )
     .await
     .map_err(ApiError::from)?;
-    let invite_url = added.invite.map(|code| people::invite_url(&req, &code));
+    let base = crate::public_url::base_of(&req);
+    let invite_url = added.invite.map(|code| people::invite_url(&base, &code));
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(AddedMember {

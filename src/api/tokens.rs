@@ -17,7 +17,7 @@ use crate::models::token::ApiToken;
 use crate::startup::AppState;
 use crate::tokens;
 
-use super::{ApiCaller, ApiError, ErrorEnvelope};
+use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
 
 /// The body of a create request.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -205,7 +205,8 @@ fn parse_token_id(raw: &str) -> Result<TokenId, ApiError> {
 /// These are legacy access tokens, deprecated in favour of OAuth 2.0 API tokens
 /// (`/v4/oauthTokens`). While the workspace has `allowLegacyAccessTokens` off, this is
 /// refused (403 `AccessControlException`) for everyone, and the workspace's legacy
-/// tokens are refused on use (401).
+/// tokens are refused on use (401). So is a call by an OAuth access token whose own
+/// OAuth API token is disabled, deleted or expired.
 #[utoipa::path(
     post,
     path = "/v4/apiAccessTokens",
@@ -226,7 +227,7 @@ fn parse_token_id(raw: &str) -> Result<TokenId, ApiError> {
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn create(
-    caller: ApiCaller,
+    caller: MintingCaller,
     state: web::Data<AppState>,
     // A `Result`, so that actix waits for `caller` instead of answering with the
     // first extractor error: credentials are judged (and failures counted) before

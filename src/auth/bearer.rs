@@ -8,6 +8,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::db::{self, DbError, DbPool};
+use crate::domain::oauth::AccessSubject;
+use crate::domain::standing::{CredentialKind, NotInStanding, OwnerStanding};
 use crate::domain::{
     SecretDigest, Timestamp, TokenId, TokenStatus, TokenValue, UserId, WorkspaceId,
 };
@@ -149,15 +151,15 @@ pub async fn verify(
     }
 }
 
-/// Whether `user` may act in `workspace` with an OAuth access token, and as whom:
-/// active, a member, and the workspace's tokens on. From the cache, or one read.
-/// `None` when they may not.
+/// Whether `user` may act in `workspace` with an OAuth access token, and as whom,
+/// by the one standing rule ([`OwnerStanding::judge`]): active, a member (not
+/// suspended), and the workspace's tokens on. From the cache, or one read.
 pub async fn standing(
     pool: &DbPool,
     checks: &TokenChecks,
     user: UserId,
     workspace: WorkspaceId,
-) -> Result<Option<Acting>, DbError> {
+) -> Result<Result<Acting, NotInStanding>, DbError> {
     if let Some(cached) = checks.cache.standing(user, workspace) {
         checks.metrics.cache_hit();
         return Ok(cached.acting.clone());
@@ -168,13 +170,21 @@ pub async fn standing(
         Ok(models::workspace::standing(conn, user, workspace)?)
     })
     .await?;
-    let acting = found
-        .filter(|s| s.active && s.tokens_enabled)
-        .map(|s| Acting {
+    let acting = match found {
+        // Not a member (or either is gone): no membership to judge.
+        None => Err(NotInStanding::OwnerInactive),
+        Some(s) => OwnerStanding {
+            owner_active: s.active,
+            role: Some(s.role),
+            tokens_enabled: s.tokens_enabled,
+        }
+        .judge(CredentialKind::OAuth)
+        .map(|role| Acting {
             username: s.username,
             workspace_name: s.workspace_name,
-            role: s.role,
-        });
+            role,
+        }),
+    };
     checks.cache.put_standing(
         epoch,
         user,
@@ -184,6 +194,29 @@ pub async fn standing(
         },
     );
     Ok(acting)
+}
+
+/// The principal an OAuth access token acts as now: its subject (from claims whose
+/// signature, expiry and revocation were checked) as [`standing`] judges them, with
+/// the role and names the database has now rather than those of the claims. Used by
+/// every place an access token is presented (the API, `/auth/verify`,
+/// introspection), so that they all answer alike.
+pub async fn oauth_principal(
+    pool: &DbPool,
+    checks: &TokenChecks,
+    subject: &AccessSubject,
+) -> Result<Result<Principal, NotInStanding>, DbError> {
+    Ok(
+        standing(pool, checks, subject.user_id, subject.workspace_id)
+            .await?
+            .map(|acting| Principal {
+                user_id: subject.user_id,
+                username: acting.username,
+                workspace_id: subject.workspace_id,
+                workspace_name: acting.workspace_name,
+                role: acting.role,
+            }),
+    )
 }
 
 /// A legacy token's refusal, for the audit log.
@@ -228,17 +261,15 @@ pub fn judge(
     if TokenStatus::at(token.expires_at, now) != TokenStatus::Active {
         return Err(RefusalReason::Expired);
     }
-    // A token acts only in its own workspace, only while its owner is active and a
-    // member there, and only while the workspace allows tokens, and legacy ones.
-    let (true, Some(role)) = (found.owner_active, found.owner_role) else {
-        return Err(RefusalReason::OwnerInactive);
-    };
-    if !found.tokens_enabled {
-        return Err(RefusalReason::TokensOff);
+    // A token acts only in its own workspace, by the one standing rule.
+    let role = OwnerStanding {
+        owner_active: found.owner_active,
+        role: found.owner_role,
+        tokens_enabled: found.tokens_enabled,
     }
-    if !found.legacy_tokens_allowed {
-        return Err(RefusalReason::LegacyTokensOff);
-    }
+    .judge(CredentialKind::Legacy {
+        allowed: found.legacy_tokens_allowed,
+    })?;
     Ok(Principal {
         user_id: token.user_id,
         username: found.owner_name.clone(),

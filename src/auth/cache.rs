@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 
+use crate::domain::standing::NotInStanding;
 use crate::domain::{Role, SecretDigest, Timestamp, TokenId, UserId, WorkspaceId};
 use crate::models::auth_change::Stale;
 
@@ -48,12 +49,14 @@ pub struct VerifiedToken {
 }
 
 /// An OAuth access token's subject as the database last saw it: whether they may
-/// act in the workspace at all, and as whom.
+/// act in the workspace at all (judged by [`OwnerStanding::judge`]), and as whom.
+///
+/// [`OwnerStanding::judge`]: crate::domain::standing::OwnerStanding::judge
 #[derive(Debug, Clone)]
 pub struct Standing {
-    /// `None` when the user is deactivated, gone, no longer a member, or the
-    /// workspace has tokens turned off.
-    pub acting: Option<Acting>,
+    /// Why not, when the user is deactivated, gone, not a member (or suspended), or
+    /// the workspace has tokens turned off.
+    pub acting: Result<Acting, NotInStanding>,
 }
 
 #[derive(Debug, Clone)]

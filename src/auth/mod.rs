@@ -141,28 +141,45 @@ pub async fn sign_in(
     }
 }
 
+/// What became of a password change.
+#[derive(Debug)]
+pub enum PasswordChange<E> {
+    /// Changed: the user's new session epoch.
+    Changed(i64),
+    /// The current password offered is not the user's.
+    WrongCurrent,
+    /// The current password is right; the new one was refused, for this reason.
+    Refused(E),
+}
+
 /// Changes `who`'s password if `current` is right, ending their other sessions and
-/// recording it in the audit log. Returns the new session epoch, `None` when
-/// `current` is wrong. Access tokens are not touched: they keep working.
-pub async fn change_password(
+/// recording it in the audit log. `current` is checked first, so a wrong one is
+/// told before anything about the new one (`new` is the new password, or why the
+/// caller refused it). Access tokens are not touched: they keep working.
+pub async fn change_password<E: Send + 'static>(
     pool: &DbPool,
     who: &Principal,
     address: Option<IpAddr>,
     current: Password,
-    new: Password,
-) -> Result<Option<i64>, DbError> {
+    new: Result<Password, E>,
+) -> Result<PasswordChange<E>, DbError> {
     let user_id = who.user_id;
     let stored = db::run(pool, move |conn| {
         Ok(models::user::find(conn, user_id)?.map(|u| u.password_hash))
     })
     .await?;
     let hash = password::off_executor(move || {
-        password::verify(stored.as_deref(), &current).then(|| password::hash(&new))
+        if !password::verify(stored.as_deref(), &current) {
+            return Err(PasswordChange::WrongCurrent);
+        }
+        new.map(|new| password::hash(&new))
+            .map_err(PasswordChange::Refused)
     })
     .await
     .map_err(|_| DbError::Cancelled)?;
-    let Some(hash) = hash else {
-        return Ok(None);
+    let hash = match hash {
+        Ok(hash) => hash,
+        Err(refused) => return Ok(refused),
     };
     let who = who.clone();
     db::run(pool, move |conn| {
@@ -174,7 +191,10 @@ pub async fn change_password(
                 audit::Event::by(&who, address, audit::Action::PasswordChanged)
                     .target_user(who.user_id, &who.username),
             )?;
-            Ok::<_, diesel::result::Error>(epoch)
+            // No epoch: the user is gone since the check; as a wrong password.
+            Ok::<_, diesel::result::Error>(
+                epoch.map_or(PasswordChange::WrongCurrent, PasswordChange::Changed),
+            )
         })?)
     })
     .await

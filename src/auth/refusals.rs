@@ -16,6 +16,7 @@ use tracing::Instrument;
 use crate::audit::{self, Action, Event};
 use crate::db::{self, DbPool};
 use crate::domain::oauth::GrantId;
+use crate::domain::standing::NotInStanding;
 use crate::domain::{TokenId, WorkspaceId};
 
 /// One key records at most one event per this window.
@@ -66,6 +67,16 @@ impl RefusalReason {
             RefusalReason::AccessTokenBadSignature => "access token signature invalid",
             RefusalReason::AccessTokenUnknownKey => "access token signed by an unknown key",
             RefusalReason::AccessTokenRevoked => "access token revoked",
+        }
+    }
+}
+
+impl From<NotInStanding> for RefusalReason {
+    fn from(why: NotInStanding) -> Self {
+        match why {
+            NotInStanding::OwnerInactive => RefusalReason::OwnerInactive,
+            NotInStanding::TokensOff => RefusalReason::TokensOff,
+            NotInStanding::LegacyTokensOff => RefusalReason::LegacyTokensOff,
         }
     }
 }

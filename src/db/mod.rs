@@ -392,6 +392,9 @@ impl ManageConnection for Manager {
 /// Opens the database (creating a SQLite file if needed), migrates it and returns
 /// a pool of connections to it.
 pub fn open(url: &DatabaseUrl) -> Result<DbPool, DbError> {
+    if let DatabaseUrl::Sqlite(path) = url {
+        keep_private(path);
+    }
     let manager = Manager { url: url.clone() };
     let open_error = |reason: String| DbError::Open {
         target: url.to_string(),
@@ -429,6 +432,59 @@ pub fn open(url: &DatabaseUrl) -> Result<DbPool, DbError> {
         .connection_timeout(CHECKOUT_TIMEOUT)
         .build(manager)
         .map_err(|e| open_error(e.to_string()))
+}
+
+/// The SQLite file holds the session key and the signing keys: a new one is created
+/// here, before SQLite opens it, readable and writable by this user only, whatever
+/// the umask (SQLite gives the `-wal` and `-shm` it creates the main file's mode).
+/// An existing one (or its `-wal` or `-shm`) that others may read or write is left
+/// as it is, with a warning: changing the mode of an operator's file is theirs to
+/// decide.
+///
+/// Creating never opens an existing file (closing a descriptor of the database
+/// would drop this process's POSIX locks on it, see `check_writable`). Any other
+/// failure is left for SQLite to report with its reason.
+fn keep_private(path: &Path) {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let name = path.as_os_str();
+    if name.is_empty() || name == ":memory:" || path.to_string_lossy().starts_with("file:") {
+        return;
+    }
+    let private = std::fs::Permissions::from_mode(0o600);
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        // A umask can only take bits away; this puts back a write bit it took.
+        Ok(file) => {
+            if let Err(e) = file.set_permissions(private) {
+                tracing::warn!(file = %path.display(), error = %e, "cannot make the new database file private");
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = path.as_os_str().to_owned();
+                name.push(suffix);
+                let file = PathBuf::from(name);
+                let Ok(meta) = std::fs::metadata(&file) else {
+                    continue;
+                };
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    tracing::warn!(
+                        file = %file.display(),
+                        mode = %format!("{mode:04o}"),
+                        "the database file can be read or written by other users, and it holds the \
+                         session key and the signing keys: make it private (chmod 600, with its \
+                         -wal and -shm files)"
+                    );
+                }
+            }
+        }
+        Err(_) => {}
+    }
 }
 
 /// Runs the backend's pending migrations. Safe when several instances start at

@@ -211,3 +211,12 @@ diesel::table! {
 }
 
 diesel::joinable!(sessions -> users (user_id));
+
+diesel::table! {
+    revoked_grants (grant_id) {
+        grant_id -> Text,
+        workspace_id -> Text,
+        expires_at -> BigInt,
+        revoked_at -> BigInt,
+    }
+}

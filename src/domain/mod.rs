@@ -9,6 +9,7 @@ pub mod lifetime;
 pub mod oauth;
 pub mod password;
 pub mod policy;
+pub mod standing;
 pub mod time;
 pub mod token;
 pub mod token_query;

@@ -7,6 +7,7 @@ pub mod membership_invitation;
 pub mod oauth;
 pub mod reveal;
 pub mod revoked_access_token;
+pub mod revoked_grant;
 pub mod session;
 pub mod setting;
 pub mod signing_key;

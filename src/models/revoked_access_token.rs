@@ -62,6 +62,17 @@ pub fn revoked_since(
         .collect())
 }
 
+/// When the revoked access token `jti` expires, if it is revoked: one read by
+/// primary key.
+pub fn find(conn: &mut Conn, jti: &str) -> QueryResult<Option<Timestamp>> {
+    revoked::table
+        .find(jti)
+        .select(revoked::expires_at)
+        .first::<i64>(conn)
+        .optional()
+        .map(|at| at.map(Timestamp::from_millis))
+}
+
 /// Deletes the revocations of tokens that expired before `before`; how many.
 pub fn purge_expired(conn: &mut Conn, before: Timestamp) -> QueryResult<usize> {
     diesel::delete(revoked::table.filter(revoked::expires_at.lt(before.millis()))).execute(conn)

@@ -260,13 +260,20 @@ pub fn change_password(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<O
     })
 }
 
-/// Deactivates (`true`) or reactivates a user; `false` when there is no such user.
+/// Deactivates (`active` false) or reactivates a user; `false` when there is no
+/// such user. Deactivation also deletes every session of the user, so their
+/// signed-in pages end at once whichever path deactivates them.
 pub fn set_active(conn: &mut Conn, id: UserId, active: bool) -> QueryResult<bool> {
-    let at = (!active).then(|| Timestamp::now().millis());
-    let n = diesel::update(users::table.find(id.to_string()))
-        .set(users::deactivated_at.eq(at))
-        .execute(conn)?;
-    Ok(n == 1)
+    conn.transaction(|conn| {
+        let at = (!active).then(|| Timestamp::now().millis());
+        let n = diesel::update(users::table.find(id.to_string()))
+            .set(users::deactivated_at.eq(at))
+            .execute(conn)?;
+        if n == 1 && !active {
+            super::session::delete_for_user(conn, id)?;
+        }
+        Ok(n == 1)
+    })
 }
 
 /// Sets the first password of an invited user (or replaces one), ending any

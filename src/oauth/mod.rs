@@ -4,10 +4,13 @@
 //! admins), and checking an access token without the database.
 //!
 //! Disabling or deleting a grant stops its refresh token at once; access tokens
-//! already issued keep working until they expire, within the hour (the seed says
-//! so). So does a change of role or membership: an access token carries the role
-//! its owner had when it was issued. Only revoking the access token itself
-//! (RFC 7009, see [`protocol`]) stops it sooner.
+//! already issued keep reaching the API until they expire, within the hour (the
+//! seed says so), but create no credential any more (`api::MintingCaller`). Two
+//! things stop an access token sooner: revoking it (RFC 7009, see [`protocol`]),
+//! and a reuse of one of its grant's rotated refresh tokens, which revokes every
+//! access token of the grant (see [`revocations`]). Whose standing it acts with
+//! (owner active, a member, tokens on, their role now) is judged on every use by
+//! `auth::bearer::oauth_principal`, as for any token.
 
 pub mod keys;
 pub mod manage;
@@ -22,10 +25,15 @@ use crate::audit;
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::grant_query::GrantIds;
-use crate::domain::oauth::{AccessClaims, AccessSubject, GrantId, GrantLifetime, RefreshToken};
+use crate::domain::oauth::{
+    AccessClaims, AccessSubject, GrantId, GrantLifetime, GrantStatus, RefreshToken,
+};
 use crate::domain::policy::PolicyViolation;
+use crate::domain::standing::{CredentialKind, NotInStanding, OwnerStanding};
+use crate::domain::Role;
 use crate::domain::{Description, Lifetime, SharedClock, Timestamp};
-use crate::models::oauth::{self as store, Grant, GrantScope};
+use crate::models::oauth::{self as store, Grant, GrantForRefresh, GrantScope};
+use crate::models::revoked_grant::{self as revoked_grants, GrantRevocation};
 use crate::models::workspace;
 
 pub use keys::{Checked, KeyError, KeySet};
@@ -184,17 +192,15 @@ impl OAuth {
                         return Err(Tx::Refused);
                     };
                     let g = &found.grant;
-                    let role = match (found.owner_active, found.owner_role) {
-                        (true, Some(role)) => role,
-                        _ => return Err(Tx::Refused),
-                    };
-                    if g.disabled_at.is_some() || g.expires_at <= now || !found.tokens_enabled {
+                    let in_force =
+                        GrantStatus::at(g.disabled_at, g.expires_at, now) == GrantStatus::Active;
+                    let (true, Ok(role)) = (in_force, owner_standing(&found)) else {
                         // Rolled back: the refresh token stays as it was.
                         return Err(Tx::Refused);
-                    }
+                    };
                     store::insert_refresh(conn, grant, &next_digest, now)?;
                     store::touch(conn, grant, now)?;
-                    return Ok(Some(AccessSubject {
+                    return Ok(Refreshed::Issued(AccessSubject {
                         user_id: g.user_id,
                         username: found.owner_name.clone(),
                         workspace_id: g.workspace_id,
@@ -204,34 +210,59 @@ impl OAuth {
                     }));
                 }
                 if !store::was_issued(conn, grant, &digest)? {
-                    return Err(Tx::Refused);
+                    return Ok(Refreshed::Refused);
                 }
                 // A rotated refresh token again: someone holds a copy. Disable the
-                // grant, so neither the thief nor the client can go on.
-                if let Some(g) = store::find(conn, grant)? {
-                    if store::disable(conn, grant, now)? {
-                        audit::record(
-                            conn,
-                            audit::Event::anonymous(
-                                Some(g.workspace_id),
-                                address,
-                                audit::Action::OAuthTokenDisabled,
-                            )
-                            .target(grant.to_string(), &g.name)
-                            .detail("refresh token reused: disabled"),
-                        )?;
-                    }
+                // grant, so neither the thief nor the client can go on, and revoke
+                // every access token it issued, since the thief may hold one too
+                // (even if the grant was disabled before: this is news of a theft).
+                let Some(g) = store::find(conn, grant)? else {
+                    return Ok(Refreshed::Refused);
+                };
+                if store::disable(conn, grant, now)? {
+                    audit::record(
+                        conn,
+                        audit::Event::anonymous(
+                            Some(g.workspace_id),
+                            address,
+                            audit::Action::OAuthTokenDisabled,
+                        )
+                        .target(grant.to_string(), &g.name)
+                        .detail("refresh token reused: disabled"),
+                    )?;
                 }
-                Ok(None)
+                let revocation = revocations::of_grant(grant, g.workspace_id, now);
+                if revoked_grants::insert(conn, &revocation)? {
+                    audit::record(
+                        conn,
+                        audit::Event::anonymous(
+                            Some(g.workspace_id),
+                            address,
+                            audit::Action::OAuthAccessTokenRevoked,
+                        )
+                        .target(grant.to_string(), &g.name)
+                        .detail("refresh token reused: every access token of the grant revoked"),
+                    )?;
+                }
+                Ok(Refreshed::Reused(revocation))
             });
             match result {
-                Ok(subject) => Ok(subject),
-                Err(Tx::Refused) => Ok(None),
+                Ok(refreshed) => Ok(refreshed),
+                Err(Tx::Refused) => Ok(Refreshed::Refused),
                 Err(Tx::Db(e)) => Err(e.into()),
             }
         })
         .await?;
-        let subject = outcome.ok_or(RefreshError::InvalidGrant)?;
+        let subject = match outcome {
+            Refreshed::Issued(subject) => subject,
+            Refreshed::Refused => return Err(RefreshError::InvalidGrant),
+            Refreshed::Reused(revocation) => {
+                // Here at once; the other instances at their next poll.
+                self.revocations
+                    .add_grant(revocation.grant, revocation.expires_at);
+                return Err(RefreshError::InvalidGrant);
+            }
+        };
         let claims = AccessClaims::new(&subject, now);
         Ok(Issued {
             access_token: self.keys.sign(&claims)?,
@@ -283,7 +314,9 @@ impl OAuth {
 
     /// Checks a presented access token without the database: signature, expiry,
     /// and the revoked tokens in memory. On an unknown key (another instance
-    /// rotated), reloads the keys once, rate-limited.
+    /// rotated), reloads the keys once, rate-limited. While the revocation polls
+    /// fail, a token not revoked in memory is also looked up in the database (see
+    /// [`revocations`]); an error there is an error, never a pass.
     pub async fn check_access(
         &self,
         pool: &DbPool,
@@ -293,13 +326,19 @@ impl OAuth {
         if matches!(checked, Checked::UnknownKey) && self.keys.reload_for_unknown_key(pool).await? {
             checked = self.keys.check(token);
         }
-        Ok(match checked {
-            Checked::Valid(claims) if self.revocations.contains(&claims.jti) => {
-                Err(AccessRefusal {
-                    reason: AccessRefused::Revoked,
-                    claims: Some(claims),
-                })
+        let revoked = match &checked {
+            Checked::Valid(claims) => {
+                self.revocations.revokes(claims)
+                    || (!self.revocations.is_current()
+                        && self.revocations.revoked_in_store(pool, claims).await?)
             }
+            _ => false,
+        };
+        Ok(match checked {
+            Checked::Valid(claims) if revoked => Err(AccessRefusal {
+                reason: AccessRefused::Revoked,
+                claims: Some(claims),
+            }),
             Checked::Valid(claims) => Ok(claims),
             Checked::Expired(claims) => Err(AccessRefusal {
                 reason: AccessRefused::Expired,
@@ -325,10 +364,43 @@ impl OAuth {
         }))
     }
 
+    /// Whether the grant `id` is in force now: it exists, is not disabled and has
+    /// not expired. What an access token of a stopped grant may no longer do (create
+    /// credentials) is decided by its caller; the access token itself still works.
+    pub async fn grant_in_force(&self, pool: &DbPool, id: GrantId) -> Result<bool, DbError> {
+        let now = self.clock.now();
+        let found = db::run(pool, move |conn| Ok(store::find(conn, id)?)).await?;
+        Ok(found.is_some_and(|g| {
+            GrantStatus::at(g.disabled_at, g.expires_at, now) == GrantStatus::Active
+        }))
+    }
+
     /// The current time, as the OAuth code sees it.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
+}
+
+/// What a refresh came to, once its transaction committed.
+enum Refreshed {
+    /// Rotated: a new access token for this subject.
+    Issued(AccessSubject),
+    /// Unknown token, or a grant or owner that may not refresh: nothing changed.
+    Refused,
+    /// A rotated refresh token presented again: the grant is disabled and its
+    /// access tokens revoked (as stored).
+    Reused(GrantRevocation),
+}
+
+/// Whether the owner of a grant being refreshed may act in its workspace, and
+/// with what role: the one standing rule every token check applies.
+pub(crate) fn owner_standing(found: &GrantForRefresh) -> Result<Role, NotInStanding> {
+    OwnerStanding {
+        owner_active: found.owner_active,
+        role: found.owner_role,
+        tokens_enabled: found.tokens_enabled,
+    }
+    .judge(CredentialKind::OAuth)
 }
 
 /// Inside the refresh transaction: refused (rolled back) or a query failed.

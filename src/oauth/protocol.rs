@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use diesel::Connection;
 
 use crate::audit;
-use crate::auth::bearer;
+use crate::auth::{bearer, TokenChecks};
 use crate::db::{self, is_unique_violation, DbError, DbPool};
 use crate::domain::oauth::{looks_like_jwt, GrantId, GrantStatus, RefreshToken, ISSUER};
 use crate::domain::{SecretDigest, Timestamp, TokenId, TokenValue, UserId, WorkspaceId};
@@ -198,19 +198,21 @@ impl OAuth {
 
     /// Introspects a presented token for a caller acting in `workspace` (RFC 7662):
     /// `None` (inactive) unless the token works right now and belongs to that
-    /// workspace. Never records a use, never rotates or disables anything, never
-    /// reports a refusal: introspection is not a use of the token, so a rotated
-    /// refresh token is just inactive here, not a reuse.
+    /// workspace, judged as a use would judge it (the same standing rule, through
+    /// the same cache for an access token). Never records a use, never rotates or
+    /// disables anything, never reports a refusal: introspection is not a use of the
+    /// token, so a rotated refresh token is just inactive here, not a reuse.
     pub async fn introspect(
         &self,
         pool: &DbPool,
+        checks: &TokenChecks,
         workspace: WorkspaceId,
         presented: &str,
     ) -> Result<Option<ActiveToken>, KeyError> {
         let found = if let Some(token) = RefreshToken::parse(presented) {
             self.introspect_refresh(pool, token).await?
         } else if looks_like_jwt(presented) {
-            self.introspect_access(pool, presented).await?
+            self.introspect_access(pool, checks, presented).await?
         } else if TokenValue::parse(presented).is_some() {
             introspect_legacy(pool, presented).await?
         } else {
@@ -219,9 +221,13 @@ impl OAuth {
         Ok(found.filter(|t| t.workspace_id == workspace))
     }
 
+    /// Active when a Bearer use of it would be accepted now: signature, expiry and
+    /// revocation in memory, then its owner's standing by
+    /// [`bearer::oauth_principal`], as on `/v4` and `/auth/verify`.
     async fn introspect_access(
         &self,
         pool: &DbPool,
+        checks: &TokenChecks,
         presented: &str,
     ) -> Result<Option<ActiveToken>, KeyError> {
         let Ok(claims) = self.check_access(pool, presented).await? else {
@@ -230,12 +236,15 @@ impl OAuth {
         let Some(subject) = claims.subject() else {
             return Ok(None);
         };
+        let Ok(principal) = bearer::oauth_principal(pool, checks, &subject).await? else {
+            return Ok(None);
+        };
         Ok(Some(ActiveToken {
             kind: TokenUse::AccessToken,
-            user_id: subject.user_id,
-            username: subject.username,
-            workspace_id: subject.workspace_id,
-            workspace_name: subject.workspace_name,
+            user_id: principal.user_id,
+            username: principal.username,
+            workspace_id: principal.workspace_id,
+            workspace_name: principal.workspace_name,
             token_id: subject.grant.to_string(),
             issued_at: Timestamp::from_millis(claims.iat.saturating_mul(1000)),
             expires_at: Some(Timestamp::from_millis(claims.exp.saturating_mul(1000))),
@@ -261,9 +270,7 @@ impl OAuth {
             };
             let g = &found.grant;
             let active = GrantStatus::at(g.disabled_at, g.expires_at, now) == GrantStatus::Active
-                && found.owner_active
-                && found.owner_role.is_some()
-                && found.tokens_enabled;
+                && super::owner_standing(&found).is_ok();
             Ok(active.then(|| ActiveToken {
                 kind: TokenUse::RefreshToken,
                 user_id: g.user_id,

@@ -4,6 +4,7 @@ mod admin_oauth_tokens;
 mod admin_tokens;
 mod assets;
 mod audit_log;
+mod back;
 mod error;
 mod invitations;
 mod login;
@@ -26,6 +27,7 @@ use crate::models::session::SessionRow;
 use crate::models::workspace::Membership;
 use crate::startup::AppState;
 
+pub use back::BackPath;
 pub use error::PageError;
 
 /// The largest form body the pages read.

@@ -21,7 +21,7 @@ use crate::reveal::{self, RevealTicket};
 use crate::startup::AppState;
 use crate::tokens;
 
-use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
+use super::{check_csrf, render, see_other, BackPath, CurrentUser, Layout, PageError};
 
 const PAGE: &str = "/preferences/oauth-tokens";
 
@@ -483,7 +483,7 @@ pub struct Selection {
     pub action: Action,
     pub ids: Option<GrantIds>,
     pub confirmed: bool,
-    pub back: String,
+    pub back: BackPath,
 }
 
 impl Selection {
@@ -518,7 +518,7 @@ impl Selection {
             action,
             ids,
             confirmed: field("confirmed") == "yes",
-            back: field("back").to_owned(),
+            back: BackPath::from_pairs(form)?,
         })
     }
 }

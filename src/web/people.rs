@@ -260,9 +260,9 @@ pub async fn add(
     };
     let invite_existing = input.invite == "true";
     let onboarding = if form.with_password && !invite_existing {
-        match Password::parse_new(input.password.clone()) {
+        match Password::parse_new(input.password.clone(), username.as_str()) {
             Ok(p) => Onboarding::Password(p),
-            Err(e) => return invalid(format!("Initial password: {e}"), form).await,
+            Err(e) => return invalid(e.to_string(), form).await,
         }
     } else {
         Onboarding::Invite
@@ -282,7 +282,7 @@ pub async fn add(
             let name = added.member.username.clone();
             match added.invite {
                 Some(code) => {
-                    let url = people::invite_url(&req, &code);
+                    let url = people::invite_url(&crate::public_url::base_of(&req), &code);
                     let shown = InviteShown {
                         username: name,
                         url,
@@ -492,7 +492,7 @@ pub async fn accept_invite(
             },
         )
     };
-    let password = match Password::parse_new(input.new_password.clone()) {
+    let password = match Password::parse_new(input.new_password.clone(), &username) {
         Ok(p) => p,
         Err(e) => return refuse(e.to_string()),
     };

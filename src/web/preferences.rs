@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth;
+use crate::auth::{self, PasswordChange};
 use crate::domain::{Password, WorkspaceId};
 use crate::startup::AppState;
 
@@ -78,30 +78,30 @@ pub async fn change_password(
             },
         )
     };
-    let new = match Password::parse_new(input.new_password.clone()) {
-        Ok(p) => p,
-        Err(e) => return refuse(&user, StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+    // The rule and the confirmation are told only to who knows the current password.
+    let new = if input.new_password != input.confirm_password {
+        Err("The new password and its confirmation do not match.".to_owned())
+    } else {
+        Password::parse_new(input.new_password.clone(), &user.principal.username)
+            .map_err(|e| e.to_string())
     };
-    if input.new_password != input.confirm_password {
-        return refuse(
-            &user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "The new password and its confirmation do not match.",
-        );
-    }
     let current = Password::offered(input.current_password.clone());
-    let changed =
-        auth::change_password(&state.pool, &user.principal, user.address, current, new).await?;
-    let epoch = match changed {
-        Some(epoch) => epoch,
-        None => {
-            return refuse(
-                &user,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "The current password is not correct.",
-            )
-        }
-    };
+    let epoch =
+        match auth::change_password(&state.pool, &user.principal, user.address, current, new)
+            .await?
+        {
+            PasswordChange::Changed(epoch) => epoch,
+            PasswordChange::WrongCurrent => {
+                return refuse(
+                    &user,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "The current password is not correct.",
+                )
+            }
+            PasswordChange::Refused(why) => {
+                return refuse(&user, StatusCode::UNPROCESSABLE_ENTITY, &why)
+            }
+        };
     user.session
         .keep_after_password_change(&state.pool, user.principal.user_id, epoch)
         .await?;

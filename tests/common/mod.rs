@@ -200,7 +200,7 @@ impl TestApp {
     /// Creates a user straight in the database, as `access-tokens user add` does.
     pub fn create_user(&self, name: &str, pass: &str, role: Role) {
         let mut conn = self.pool.get().unwrap();
-        let hash = password::hash(&Password::parse_new(pass.to_owned()).unwrap());
+        let hash = password::hash(&Password::offered(pass.to_owned()));
         models::user::create(&mut conn, &Username::parse(name).unwrap(), &hash, role).unwrap();
     }
 
