@@ -22,7 +22,8 @@ use crate::domain::{Password, Role, Timestamp, UserId, Username, WorkspaceId};
 use crate::models::membership_invitation::{self, Pending};
 use crate::models::user::CreateUserError;
 use crate::models::workspace::Member;
-use crate::models::{invite, oauth, token, user, workspace};
+use crate::models::{invite, oauth, revoked_grant, token, user, workspace};
+use crate::oauth::revocations;
 
 /// Why a people operation was refused or failed; the messages are shown as is.
 #[derive(Debug, thiserror::Error)]
@@ -322,6 +323,13 @@ pub async fn remove(
             let grants = oauth::list_for_owner(conn, ws, target)?;
             let ids: Vec<_> = grants.iter().map(|g| g.id).collect();
             oauth::delete_ids(conn, &ids)?;
+            // Their access tokens are refused while they are not a member; revoking
+            // them with the grant keeps them refused if they are added again within
+            // the hour, so that adding them again really starts clean.
+            let now = Timestamp::now();
+            for g in &grants {
+                revoked_grant::insert(conn, &revocations::of_grant(g.id, ws, now))?;
+            }
             for g in &grants {
                 audit::record(
                     conn,

@@ -699,6 +699,10 @@ async fn removing_a_member_deletes_their_tokens_and_grants_there_and_adding_agai
     .unwrap();
     assert_eq!(listed["count"], 0);
     assert_eq!(bearer_status(&app, &token).await, 401);
+    // The access token of a grant deleted with the membership is still within its
+    // hour, and erin is a member again: it must not come back to life (the grant's
+    // revocation reaches every instance's memory within a second).
+    assert_eq!(bearer_status_within_a_second(&app, &access, 401).await, 401);
 }
 
 #[actix_web::test]
