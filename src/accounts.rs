@@ -18,6 +18,7 @@ use crate::auth::authority::InstanceAdminProof;
 use crate::auth::{password, Principal};
 use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::{Password, Timestamp, UserId, WorkspaceId};
+use crate::models::session;
 use crate::models::membership_invitation::{self, Pending};
 use crate::models::user::{self, Account};
 use crate::models::workspace::{self, Membership};
@@ -273,6 +274,12 @@ pub fn apply(
         }
         if let Some(hash) = hash {
             user::set_password_by_id(conn, id, hash)?;
+            // Someone else chose it: the account's sessions end, and its owner must
+            // choose their own at the next sign-in (the operator's CLI is trusted).
+            session::delete_for_user(conn, id)?;
+            if let Actor::Admin(..) = actor {
+                user::set_password_must_change(conn, id, true)?;
+            }
             audit::record(
                 conn,
                 event(Action::PasswordChanged).detail("set by an instance admin"),

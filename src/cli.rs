@@ -362,6 +362,12 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
             if !user::set_password_hash(&mut conn, &name, &password::hash(&password))? {
                 anyhow::bail!("no user named {name}");
             }
+            // The new epoch already ends their sessions; deleting the rows makes
+            // it plain on Preferences > Sessions. The operator's password does not
+            // have to be changed at the next sign-in (see docs/DESIGN.md).
+            if let Some(u) = user::find_by_username(&mut conn, &name)? {
+                crate::models::session::delete_for_user(&mut conn, u.id)?;
+            }
             println!("Changed the password of {name}. Their access tokens keep working.");
         }
         UserCommand::InstanceAdmin { name, grant, .. } => {

@@ -32,6 +32,7 @@ pub mod oauth;
 pub mod people;
 pub mod public_url;
 pub mod reveal;
+pub mod sessions;
 pub mod startup;
 pub mod telemetry;
 pub mod tokens;

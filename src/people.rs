@@ -217,6 +217,11 @@ pub async fn add(
                     CreateUserError::Duplicate(name) => PeopleError::ExistingUser(name),
                     CreateUserError::Query(e) => e.into(),
                 })?;
+            if !hash.is_empty() {
+                // The admin chose this password: the person chooses their own at
+                // the first sign-in.
+                user::set_password_must_change(conn, created.id, true)?;
+            }
             if let (Some(id), Some(digest)) = (&invite_id, &digest) {
                 invite::insert(conn, id, ws, created.id, digest, expires)?;
             }

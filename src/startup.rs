@@ -27,7 +27,7 @@ use crate::oauth::{KeySet, OAuth, Revocations};
 use crate::{api, models, web as pages};
 
 /// The name of the session cookie.
-pub const SESSION_COOKIE: &str = "access_tokens_session";
+pub use crate::auth::session::SESSION_COOKIE;
 /// The settings row that keeps the generated session key.
 const SESSION_KEY_SETTING: &str = "session_key";
 
@@ -75,8 +75,14 @@ pub fn app(
         InitError = (),
     >,
 > {
+    // Two cookies, both encrypted with the session key: the session's random
+    // secret (the signed-in state is on the server, see `auth::session`), and the
+    // state that must stay out of the database (reveal tickets) or lasts one page
+    // (the flash message), kept by actix-session.
+    let session_cookie =
+        crate::auth::session::SessionCookie::new(config.cookie_key.clone(), config.secure_cookie);
     let session = SessionMiddleware::builder(CookieSessionStore::default(), config.cookie_key)
-        .cookie_name(SESSION_COOKIE.to_owned())
+        .cookie_name(crate::auth::session::STATE_COOKIE.to_owned())
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)
         .cookie_secure(config.secure_cookie)
@@ -94,6 +100,9 @@ pub fn app(
         .default_service(web::to(pages::not_found))
         .wrap(from_fn(read_feed_after_changes))
         .wrap(session)
+        .wrap(from_fn(move |req, next| {
+            crate::auth::session::carry(session_cookie.clone(), req, next)
+        }))
         .wrap(security_headers())
         .wrap(from_fn(crate::metrics::time_requests))
         .wrap(from_fn(crate::telemetry::request_id_header))

@@ -307,6 +307,16 @@ async fn a_file_made_read_only_under_a_running_server_gives_clear_503s_and_recov
     // process with SIGBUS, whatever the program.
     let wal = companion(&path, "-wal");
     assert!(wal.exists(), "the database is in WAL mode");
+    // The admin's session was last seen two minutes ago, so the next page writes
+    // "last seen": that write fails below, and must not fail the page.
+    {
+        use diesel::RunQueryDsl;
+        let pool = db.open();
+        let mut conn = pool.get().unwrap();
+        diesel::sql_query("UPDATE sessions SET last_seen_at = last_seen_at - 120000")
+            .execute(&mut conn)
+            .unwrap();
+    }
     let read_only = Immutable::set(&[&path, &wal]);
 
     // Several at once: connections opened before (their writes fail with EPERM,
@@ -336,6 +346,17 @@ async fn a_file_made_read_only_under_a_running_server_gives_clear_503s_and_recov
         200,
         "ready: the database answers reads"
     );
+    let sessions = admin
+        .browser
+        .get(server.url("/preferences/sessions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions.status(),
+        200,
+        "a page is a read: a failed \"last seen\" write does not fail it"
+    );
     let page = admin.generate_on_the_page(&server).await;
     assert_friendly_page(page, "The database is read-only").await;
 
@@ -361,7 +382,11 @@ async fn a_file_made_read_only_under_a_running_server_gives_clear_503s_and_recov
     secrets.extend(new.iter().map(|(_, value)| value.as_str()));
     assert_log(
         &log,
-        &["the database is read-only", "Operation not permitted"],
+        &[
+            "the database is read-only",
+            "Operation not permitted",
+            "the session's last use could not be recorded",
+        ],
         &secrets,
     );
 }

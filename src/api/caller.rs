@@ -115,7 +115,7 @@ impl FromRequest for ApiCaller {
             match presented? {
                 Presented::Bearer(value) => bearer_caller(&state, &value, addr).await,
                 Presented::Basic { username, password } => {
-                    let (principal, _) = auth::sign_in(
+                    let signed = auth::sign_in(
                         &state.pool,
                         &state.throttle,
                         username,
@@ -124,8 +124,13 @@ impl FromRequest for ApiCaller {
                         workspace,
                     )
                     .await?;
+                    if signed.password_must_change {
+                        return Err(ApiError::AccessDenied(
+                            "An administrator set this password: sign in on the web page and change it first.".into(),
+                        ));
+                    }
                     Ok(ApiCaller {
-                        principal,
+                        principal: signed.principal,
                         credential: Credential::Password,
                         address: addr,
                     })

@@ -68,8 +68,22 @@ pub enum SignInError {
     Db(#[from] DbError),
 }
 
+/// A username and password accepted.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub principal: Principal,
+    /// The user's session epoch now, for a session that signs in.
+    pub epoch: i64,
+    /// An admin set the password: the user must choose their own before anything
+    /// but Change Password (pages) and before any API call (Basic).
+    pub password_must_change: bool,
+}
+
 /// Checks a username and password, off the async executor, throttled per user
-/// and per address. An unknown user costs the same time as a wrong password.
+/// and per address. An unknown user costs the same time as a wrong password. The
+/// attempt is reserved with the throttle before the password is checked (see
+/// `throttle`), so racing attempts cannot check more wrong passwords than the
+/// limit.
 pub async fn sign_in(
     pool: &DbPool,
     throttle: &LoginThrottle,
@@ -77,15 +91,17 @@ pub async fn sign_in(
     password: Password,
     addr: Option<IpAddr>,
     workspace: Option<String>,
-) -> Result<(Principal, i64), SignInError> {
-    if let Err(retry_after) = throttle.check(&username, addr) {
-        return Err(SignInError::Throttled { retry_after });
-    }
+) -> Result<SignedIn, SignInError> {
+    let reservation = throttle
+        .reserve(&username, addr)
+        .await
+        .map_err(|retry_after| SignInError::Throttled { retry_after })?;
     let lookup = username.clone();
     let found = db::run(pool, move |conn| {
         let Some(user) = models::user::find_by_username(conn, &lookup)? else {
             return Ok(None);
         };
+        let must_change = models::user::password_must_change(conn, user.id)?;
         let membership = match &workspace {
             None => models::workspace::memberships_of(conn, user.id)?
                 .into_iter()
@@ -98,25 +114,29 @@ pub async fn sign_in(
                 None => Err(Some(name.clone())),
             },
         };
-        Ok(Some((user, membership)))
+        Ok(Some((user, must_change, membership)))
     })
     .await?;
-    let hash = found.as_ref().map(|(u, _)| u.password_hash.clone());
+    let hash = found.as_ref().map(|(u, _, _)| u.password_hash.clone());
     let verified = password::off_executor(move || password::verify(hash.as_deref(), &password))
         .await
         .map_err(|_| DbError::Cancelled)?;
     match found {
-        Some((user, membership)) if verified && user.is_active() => {
-            throttle.record_success(&username);
+        Some((user, must_change, membership)) if verified && user.is_active() => {
+            reservation.succeeded();
             match membership {
-                Ok(m) => Ok((Principal::new(&user, m), user.session_epoch)),
+                Ok(m) => Ok(SignedIn {
+                    principal: Principal::new(&user, m),
+                    epoch: user.session_epoch,
+                    password_must_change: must_change,
+                }),
                 // Said only to who knows the password.
                 Err(Some(name)) => Err(SignInError::NotAMember(name)),
                 Err(None) => Err(SignInError::InvalidCredentials),
             }
         }
         _ => {
-            throttle.record_failure(&username, addr);
+            reservation.failed();
             Err(SignInError::InvalidCredentials)
         }
     }

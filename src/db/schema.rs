@@ -9,6 +9,7 @@ diesel::table! {
         deactivated_at -> Nullable<BigInt>,
         session_epoch -> BigInt,
         instance_admin -> Bool,
+        password_must_change -> Bool,
     }
 }
 
@@ -125,6 +126,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_refresh_tokens,
     signing_keys,
     revoked_access_tokens,
+    sessions,
     membership_invitations
 );
 
@@ -194,6 +196,22 @@ diesel::table! {
         workspace_id -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        secret_digest -> Binary,
+        user_id -> Text,
+        workspace_id -> Nullable<Text>,
+        epoch -> BigInt,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
 
 diesel::table! {
     revoked_grants (grant_id) {

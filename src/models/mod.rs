@@ -8,6 +8,7 @@ pub mod oauth;
 pub mod reveal;
 pub mod revoked_access_token;
 pub mod revoked_grant;
+pub mod session;
 pub mod setting;
 pub mod signing_key;
 pub mod token;

@@ -243,14 +243,16 @@ pub fn delete_invitee(conn: &mut Conn, id: UserId) -> QueryResult<bool> {
     }
 }
 
-/// Replaces a user's password hash and ends their other sessions (a new epoch);
-/// returns the new epoch, `None` when there is no such user.
+/// Replaces a user's password hash with one they chose themselves (so an admin's
+/// "must change" is lifted) and ends their other sessions (a new epoch); returns
+/// the new epoch, `None` when there is no such user.
 pub fn change_password(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<Option<i64>> {
     conn.transaction(|conn| {
         let n = diesel::update(users::table.find(id.to_string()))
             .set((
                 users::password_hash.eq(hash),
                 users::session_epoch.eq(users::session_epoch + 1),
+                users::password_must_change.eq(false),
             ))
             .execute(conn)?;
         if n != 1 {
@@ -265,13 +267,20 @@ pub fn change_password(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<O
     })
 }
 
-/// Deactivates (`true`) or reactivates a user; `false` when there is no such user.
+/// Deactivates (`active` false) or reactivates a user; `false` when there is no
+/// such user. Deactivation also deletes every session of the user, so their
+/// signed-in pages end at once whichever path deactivates them.
 pub fn set_active(conn: &mut Conn, id: UserId, active: bool) -> QueryResult<bool> {
-    let at = (!active).then(|| Timestamp::now().millis());
-    let n = diesel::update(users::table.find(id.to_string()))
-        .set(users::deactivated_at.eq(at))
-        .execute(conn)?;
-    Ok(n == 1)
+    conn.transaction(|conn| {
+        let at = (!active).then(|| Timestamp::now().millis());
+        let n = diesel::update(users::table.find(id.to_string()))
+            .set(users::deactivated_at.eq(at))
+            .execute(conn)?;
+        if n == 1 && !active {
+            super::session::delete_for_user(conn, id)?;
+        }
+        Ok(n == 1)
+    })
 }
 
 /// Sets the first password of an invited user (or replaces one), ending any
@@ -359,4 +368,22 @@ pub fn find_account(conn: &mut Conn, id: UserId) -> QueryResult<Option<Account>>
                 created_at: Timestamp::from_millis(created),
             })
         })
+}
+
+/// Whether an admin set the user's password, so they must choose their own at
+/// their next sign-in.
+pub fn password_must_change(conn: &mut Conn, id: UserId) -> QueryResult<bool> {
+    users::table
+        .find(id.to_string())
+        .select(users::password_must_change)
+        .first(conn)
+}
+
+/// Marks (or unmarks) the user's password as set by an admin: the admin paths
+/// that choose someone else's password call this with `true`.
+pub fn set_password_must_change(conn: &mut Conn, id: UserId, must: bool) -> QueryResult<bool> {
+    let n = diesel::update(users::table.find(id.to_string()))
+        .set(users::password_must_change.eq(must))
+        .execute(conn)?;
+    Ok(n == 1)
 }

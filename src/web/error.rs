@@ -13,6 +13,10 @@ pub enum PageError {
     /// Not signed in: a redirect to the sign-in page.
     #[error("sign-in required")]
     SignInRequired,
+    /// Signed in with a password an admin set: a redirect to Change Password,
+    /// which says why.
+    #[error("the password must be changed first")]
+    PasswordMustChange,
     /// A form without this session's CSRF token.
     #[error("the form's security token did not match")]
     Csrf,
@@ -44,6 +48,10 @@ impl PageError {
     fn text(&self) -> (&'static str, String) {
         match self {
             PageError::SignInRequired => ("Sign in required", "Please sign in.".into()),
+            PageError::PasswordMustChange => (
+                "Choose your password",
+                "An administrator set your password: choose your own first.".into(),
+            ),
             PageError::Csrf => (
                 "Form expired",
                 "This form has expired or was not sent from this site. Go back, reload the page and try again.".into(),
@@ -74,7 +82,7 @@ impl PageError {
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
-            PageError::SignInRequired => StatusCode::SEE_OTHER,
+            PageError::SignInRequired | PageError::PasswordMustChange => StatusCode::SEE_OTHER,
             PageError::Csrf => StatusCode::FORBIDDEN,
             PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::NotFound => StatusCode::NOT_FOUND,
@@ -90,6 +98,11 @@ impl ResponseError for PageError {
         if let PageError::SignInRequired = self {
             return HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, "/login"))
+                .finish();
+        }
+        if let PageError::PasswordMustChange = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, super::PASSWORD_PAGE))
                 .finish();
         }
         let (title, message) = self.text();

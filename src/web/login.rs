@@ -55,7 +55,7 @@ pub async fn form(
     session: TypedSession,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    if session.user_id().is_some() {
+    if super::signed_in(&state, &session).await?.is_some() {
         return Ok(see_other(super::home(&state)));
     }
     page(&session, StatusCode::OK, String::new(), None)
@@ -87,8 +87,19 @@ pub async fn submit(
     )
     .await;
     match outcome {
-        Ok((principal, epoch)) => {
-            session.sign_in(principal.user_id, epoch, principal.workspace_id)?;
+        Ok(signed) => {
+            let principal = &signed.principal;
+            session
+                .sign_in(
+                    &state.pool,
+                    principal.user_id,
+                    signed.epoch,
+                    principal.workspace_id,
+                )
+                .await?;
+            if signed.password_must_change {
+                return Ok(see_other(super::PASSWORD_PAGE));
+            }
             Ok(see_other(super::home(&state)))
         }
         Err(SignInError::InvalidCredentials) => page(
@@ -126,11 +137,14 @@ pub async fn submit(
     }
 }
 
+/// Signs out: the session's row is deleted at once, so a copy of the cookie saved
+/// before is worth nothing, on any instance.
 pub async fn logout(
     session: TypedSession,
+    state: web::Data<AppState>,
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&session, &form.csrf_token)?;
-    session.sign_out();
+    session.sign_out(&state.pool).await?;
     Ok(see_other("/login"))
 }

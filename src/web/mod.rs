@@ -12,6 +12,7 @@ mod login;
 mod oauth_tokens;
 mod people;
 mod preferences;
+mod sessions;
 mod tokens;
 mod workspace_settings;
 
@@ -23,6 +24,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::auth::{self, Principal, TypedSession};
 use crate::db;
+use crate::models::session::SessionRow;
 use crate::models::workspace::Membership;
 use crate::startup::AppState;
 
@@ -64,6 +66,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
         web::post().to(invitations::answer),
     )
     .route("/workspace", web::post().to(preferences::switch_workspace))
+    .route("/preferences/sessions", web::get().to(sessions::list))
+    .route(
+        "/preferences/sessions/sign-out-others",
+        web::post().to(sessions::sign_out_others),
+    )
+    .route(
+        "/preferences/sessions/{sessionId}/sign-out",
+        web::post().to(sessions::sign_out_one),
+    )
     .service(
         web::resource("/admin/workspace-settings")
             .route(web::get().to(workspace_settings::show))
@@ -199,12 +210,15 @@ fn admin_tokens_routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// `/`: the user's home page when signed in, the sign-in page otherwise.
-async fn index(session: TypedSession, state: web::Data<AppState>) -> HttpResponse {
-    if session.user_id().is_some() {
+async fn index(
+    session: TypedSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    Ok(if signed_in(&state, &session).await?.is_some() {
         see_other(home(&state))
     } else {
         see_other("/login")
-    }
+    })
 }
 
 /// Where a signed-in user lands: Preferences > Access Tokens, or, with the token
@@ -251,6 +265,8 @@ pub async fn not_found() -> Result<HttpResponse, PageError> {
 /// once. Taking it makes a page require sign-in.
 pub struct CurrentUser {
     pub principal: Principal,
+    /// An admin set the password: the user must choose their own first.
+    pub password_must_change: bool,
     pub session: TypedSession,
     /// Every workspace the user belongs to, for the switcher.
     pub memberships: Vec<Membership>,
@@ -277,31 +293,62 @@ impl FromRequest for CurrentUser {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let address = crate::client_address::of(req);
         let session = TypedSession::from_request(req, payload).into_inner();
+        // Until they choose their own password, a user whose password an admin
+        // set may see only the page that changes it.
+        let may_wait = req.path() == PASSWORD_PAGE;
         Box::pin(async move {
             let state = state.ok_or(PageError::Internal)?;
             let session = session.map_err(|_| PageError::Internal)?;
-            let user_id = session.user_id().ok_or(PageError::SignInRequired)?;
-            let (epoch, wanted) = (session.epoch(), session.workspace());
-            let loaded = db::run(&state.pool, move |conn| {
-                auth::load_session_principal(conn, user_id, epoch, wanted)
-            })
-            .await?;
-            match loaded {
-                Some((principal, memberships, instance_admin)) => Ok(CurrentUser {
-                    principal,
-                    session,
-                    memberships,
-                    instance_admin,
-                    api_access_tokens: state.api_access_tokens,
-                    address,
-                }),
-                None => {
-                    session.sign_out();
-                    Err(PageError::SignInRequired)
-                }
+            let (row, principal, memberships, instance_admin) = signed_in(&state, &session)
+                .await?
+                .ok_or(PageError::SignInRequired)?;
+            if row.password_must_change && !may_wait {
+                return Err(PageError::PasswordMustChange);
             }
+            Ok(CurrentUser {
+                principal,
+                password_must_change: row.password_must_change,
+                session,
+                memberships,
+                instance_admin,
+                api_access_tokens: state.api_access_tokens,
+                address,
+            })
         })
     }
+}
+
+/// Change Password, the one page a user whose password must change may see.
+pub const PASSWORD_PAGE: &str = "/preferences/password";
+
+/// The session's row and principal when this browser is signed in: the session
+/// row exists and has not ended, and its user is active, in a workspace, and has
+/// not changed their password since (the session epoch). A session that fails is
+/// left alone (its row ends by itself): removing its cookie here could sign out
+/// the very browser that just signed in again in another tab.
+async fn signed_in(
+    state: &AppState,
+    session: &TypedSession,
+) -> Result<Option<(SessionRow, Principal, Vec<Membership>, bool)>, PageError> {
+    let Some(digest) = session.digest() else {
+        return Ok(None);
+    };
+    let loaded = db::run(&state.pool, move |conn| {
+        let Some(row) = auth::session::load(conn, &digest)? else {
+            return Ok(None);
+        };
+        Ok(
+            auth::load_session_principal(conn, row.user_id, row.epoch, row.workspace_id)?
+                .map(|(principal, memberships, instance_admin)| {
+                    (row, principal, memberships, instance_admin)
+                }),
+        )
+    })
+    .await?;
+    if let Some((row, _, _, _)) = &loaded {
+        session.found(row);
+    }
+    Ok(loaded)
 }
 
 /// What the shared layout (`base.html`) shows: the user menu and a flash message.

@@ -304,7 +304,7 @@ pub async fn add(
                              after accepting, under Preferences > Workspace Invitations."
                         )
                     } else {
-                        format!("Added {name}. Give them their initial password.")
+                        format!("Added {name}. Give them their initial password: they choose their own at their first sign-in.")
                     };
                     user.session.set_flash(&message)?;
                     Ok(see_other(PAGE))
@@ -501,11 +501,14 @@ pub async fn accept_invite(
     }
     let address = crate::client_address::of(&req);
     let accepted = people::accept_invitation(&state.pool, &code, password, address).await?;
-    session.sign_in(
-        accepted.user_id,
-        accepted.session_epoch,
-        accepted.workspace_id,
-    )?;
+    session
+        .sign_in(
+            &state.pool,
+            accepted.user_id,
+            accepted.session_epoch,
+            accepted.workspace_id,
+        )
+        .await?;
     session.set_flash("Your password is set. Welcome!")?;
     Ok(see_other(home(&state)))
 }

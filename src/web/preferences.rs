@@ -16,6 +16,8 @@ use super::{check_csrf, home, render, see_other, CurrentUser, Layout, PageError}
 struct PasswordPage {
     layout: Layout,
     error: Option<String>,
+    /// An admin set the password: say why this page comes first.
+    must_change: bool,
 }
 
 #[derive(Deserialize)]
@@ -51,6 +53,7 @@ pub async fn password_form(user: CurrentUser) -> Result<HttpResponse, PageError>
         &PasswordPage {
             layout,
             error: None,
+            must_change: user.password_must_change,
         },
     )
 }
@@ -71,6 +74,7 @@ pub async fn change_password(
             &PasswordPage {
                 layout,
                 error: Some(message.to_owned()),
+                must_change: user.password_must_change,
             },
         )
     };
@@ -98,7 +102,9 @@ pub async fn change_password(
                 return refuse(&user, StatusCode::UNPROCESSABLE_ENTITY, &why)
             }
         };
-    user.session.set_epoch(epoch)?;
+    user.session
+        .keep_after_password_change(&state.pool, user.principal.user_id, epoch)
+        .await?;
     user.session.set_flash(
         "Your password has been changed. Your other browser sessions have been signed out; your access tokens keep working.",
     )?;
@@ -115,6 +121,6 @@ pub async fn switch_workspace(
     let target = WorkspaceId::parse(input.workspace.trim())
         .filter(|w| user.memberships.iter().any(|m| m.workspace_id == *w))
         .ok_or_else(|| PageError::BadRequest("You are not a member of that workspace.".into()))?;
-    user.session.set_workspace(target)?;
+    user.session.set_workspace(&state.pool, target).await?;
     Ok(see_other(home(&state)))
 }

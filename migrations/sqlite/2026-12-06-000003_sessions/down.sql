@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN password_must_change;
+DROP TABLE sessions;
