@@ -15,6 +15,7 @@ use std::net::IpAddr;
 use diesel::Connection;
 
 use crate::audit::{self, Action, Event};
+use crate::auth::authority::ActingAdmin;
 use crate::auth::{password, Principal};
 use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::invite::{InviteCode, INVITE_DAYS};
@@ -28,8 +29,6 @@ use crate::oauth::revocations;
 /// Why a people operation was refused or failed; the messages are shown as is.
 #[derive(Debug, thiserror::Error)]
 pub enum PeopleError {
-    #[error("Only workspace admins can manage people.")]
-    NotAdmin,
     #[error("There is no such person in this workspace.")]
     NotFound,
     #[error("{0} is already a member of this workspace.")]
@@ -93,14 +92,6 @@ pub struct Added {
     pub existing_user: bool,
 }
 
-fn require_admin(who: &Principal) -> Result<(), PeopleError> {
-    if who.is_admin() {
-        Ok(())
-    } else {
-        Err(PeopleError::NotAdmin)
-    }
-}
-
 /// `id`'s membership of `ws`, suspended or not.
 fn member(conn: &mut Conn, ws: WorkspaceId, id: UserId) -> Result<Option<Member>, PeopleError> {
     Ok(workspace::members(conn, ws)?
@@ -142,8 +133,7 @@ pub fn invite_url(base: &str, code: &InviteCode) -> String {
 
 /// Everyone in the admin's workspace, with the accounts invited to it (status
 /// invited), by name.
-pub async fn list(pool: &DbPool, admin: &Principal) -> Result<Vec<Member>, PeopleError> {
-    require_admin(admin)?;
+pub async fn list(pool: &DbPool, admin: &ActingAdmin) -> Result<Vec<Member>, PeopleError> {
     let ws = admin.workspace_id;
     Ok(db::run(pool, move |conn| {
         let mut all = workspace::members(conn, ws)?;
@@ -161,14 +151,13 @@ pub async fn list(pool: &DbPool, admin: &Principal) -> Result<Vec<Member>, Peopl
 /// account is invited and joins when it accepts; its password is never touched.
 pub async fn add(
     pool: &DbPool,
-    admin: &Principal,
+    admin: &ActingAdmin,
     address: Option<IpAddr>,
     username: Username,
     role: Role,
     onboarding: Onboarding,
     invite_existing: bool,
 ) -> Result<Added, PeopleError> {
-    require_admin(admin)?;
     // Hashing is slow: done before the transaction, off the executor.
     let (hash, how) = match onboarding {
         Onboarding::Password(p) => {
@@ -248,12 +237,11 @@ pub async fn add(
 /// Makes a member an admin or an admin a member.
 pub async fn set_role(
     pool: &DbPool,
-    admin: &Principal,
+    admin: &ActingAdmin,
     address: Option<IpAddr>,
     target: UserId,
     role: Role,
 ) -> Result<Member, PeopleError> {
-    require_admin(admin)?;
     let (ws, actor) = (admin.workspace_id, admin.clone());
     db::run(pool, move |conn| {
         Ok(conn.transaction(|conn| {
@@ -292,11 +280,10 @@ pub enum Removed {
 /// joined, withdraws the invitation.
 pub async fn remove(
     pool: &DbPool,
-    admin: &Principal,
+    admin: &ActingAdmin,
     address: Option<IpAddr>,
     target: UserId,
 ) -> Result<Removed, PeopleError> {
-    require_admin(admin)?;
     let (ws, actor) = (admin.workspace_id, admin.clone());
     db::run(pool, move |conn| {
         Ok(conn.transaction(|conn| {
@@ -406,12 +393,11 @@ fn withdraw_in(
 /// the account is untouched and nothing is deleted.
 pub async fn set_suspended(
     pool: &DbPool,
-    admin: &Principal,
+    admin: &ActingAdmin,
     address: Option<IpAddr>,
     target: UserId,
     suspended: bool,
 ) -> Result<Member, PeopleError> {
-    require_admin(admin)?;
     if suspended && target == admin.user_id {
         return Err(PeopleError::Yourself);
     }

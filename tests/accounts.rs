@@ -425,7 +425,8 @@ async fn an_instance_admin_sets_another_accounts_password_on_the_page_and_the_ap
     .await;
     assert_eq!(done.status(), 303);
     assert_eq!(basic_status(&app, CAROL, PASSWORD).await, 401);
-    assert_eq!(basic_status(&app, CAROL, NEW_PASSWORD).await, 200);
+    // Someone else chose it: it opens only Change Password until carol picks her own.
+    assert_eq!(basic_status(&app, CAROL, NEW_PASSWORD).await, 403);
     let page = carols_browser
         .get(app.url("/preferences/password"))
         .send()
@@ -435,13 +436,13 @@ async fn an_instance_admin_sets_another_accounts_password_on_the_page_and_the_ap
 
     let (status, body) = patch_account(&app, ROOT, CAROL, json!({"password": PASSWORD})).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(basic_status(&app, CAROL, PASSWORD).await, 200);
+    assert_eq!(basic_status(&app, CAROL, PASSWORD).await, 403);
     for weak in ["", "abc", "carolcarol123"] {
         let (status, body) = patch_account(&app, ROOT, CAROL, json!({"password": weak})).await;
         assert_eq!(status, 400, "{weak:?}: {body}");
         assert_eq!(body["exception"]["details"]["field"], "password");
     }
-    assert_eq!(basic_status(&app, CAROL, PASSWORD).await, 200, "unchanged");
+    assert_eq!(basic_status(&app, CAROL, PASSWORD).await, 403, "unchanged");
     let (status, body) = patch_account(&app, ROOT, CAROL, json!({})).await;
     assert_eq!(status, 400, "{body}");
 }

@@ -286,6 +286,12 @@ impl FromRequest for MintingCaller {
     }
 }
 
+impl auth::authority::Caller for MintingCaller {
+    fn principal(&self) -> &Principal {
+        &self.0.principal
+    }
+}
+
 /// Refuses (403) an OAuth access token whose grant is stopped; a database error
 /// while asking is 503, not a pass.
 pub async fn may_mint(state: &AppState, caller: &ApiCaller) -> Result<(), ApiError> {

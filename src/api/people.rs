@@ -13,6 +13,7 @@ use crate::startup::AppState;
 
 use super::caller::Credential;
 use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
+use crate::auth::authority::{People, WorkspaceAdmin};
 
 /// A person in the workspace.
 #[derive(Debug, Serialize, ToSchema)]
@@ -108,7 +109,6 @@ pub struct UpdateMemberRequest {
 impl From<PeopleError> for ApiError {
     fn from(e: PeopleError) -> Self {
         match e {
-            PeopleError::NotAdmin => ApiError::AccessDenied(e.to_string()),
             PeopleError::NotFound | PeopleError::NoInvitation => ApiError::NotFound(e.to_string()),
             e if e.is_existing_user() => ApiError::ConflictWith {
                 details: serde_json::json!({
@@ -140,8 +140,11 @@ fn parse_user(raw: &str) -> Result<UserId, ApiError> {
     responses((status = 200, description = "Everyone in the workspace, by name", body = WorkspaceMemberList)),
     security(("bearer" = []), ("basic" = []))
 )]
-pub async fn list(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let members = people::list(&state.pool, &caller.principal).await?;
+pub async fn list(
+    WorkspaceAdmin { admin, .. }: WorkspaceAdmin<ApiCaller, People>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let members = people::list(&state.pool, &admin).await?;
     let data: Vec<WorkspaceMember> = members.iter().map(WorkspaceMember::from).collect();
     Ok(HttpResponse::Ok().json(WorkspaceMemberList {
         count: data.len(),
@@ -171,14 +174,11 @@ pub async fn list(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpR
 pub async fn add(
     req: HttpRequest,
     // Adding makes a credential (an initial password or an invitation link).
-    caller: MintingCaller,
+    WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<MintingCaller, People>,
     state: web::Data<AppState>,
     // A `Result`, so that credentials are judged before the body.
     body: Result<web::Json<super::Object<AddMemberRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    if !caller.principal.is_admin() {
-        return Err(ApiError::from(PeopleError::NotAdmin).into());
-    }
     let body = body?.into_inner().0;
     let username = Username::parse(&body.username)
         .map_err(|e| ApiError::invalid_field("username", e.to_string()))?;
@@ -204,7 +204,7 @@ pub async fn add(
     };
     let added = people::add(
         &state.pool,
-        &caller.principal,
+        &admin,
         caller.address,
         username,
         role,
@@ -244,35 +244,32 @@ pub async fn add(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn update(
-    caller: ApiCaller,
+    WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, People>,
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: Result<web::Json<super::Object<UpdateMemberRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    if !caller.principal.is_admin() {
-        return Err(ApiError::from(PeopleError::NotAdmin).into());
-    }
     let id = parse_user(&path)?;
     let body = body?.into_inner().0;
     let role = body.role.as_deref().map(parse_role).transpose()?;
     let mut member = None;
     if let Some(role) = role {
         member = Some(
-            people::set_role(&state.pool, &caller.principal, caller.address, id, role)
+            people::set_role(&state.pool, &admin, caller.address, id, role)
                 .await
                 .map_err(ApiError::from)?,
         );
     }
     if let Some(active) = body.active {
         member = Some(
-            people::set_suspended(&state.pool, &caller.principal, caller.address, id, !active)
+            people::set_suspended(&state.pool, &admin, caller.address, id, !active)
                 .await
                 .map_err(ApiError::from)?,
         );
     }
     let member = match member {
         Some(m) => m,
-        None => people::list(&state.pool, &caller.principal)
+        None => people::list(&state.pool, &admin)
             .await
             .map_err(ApiError::from)?
             .into_iter()
@@ -300,15 +297,12 @@ pub async fn update(
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn remove(
-    caller: ApiCaller,
+    WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, People>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if !caller.principal.is_admin() {
-        return Err(PeopleError::NotAdmin.into());
-    }
     let id = parse_user(&path)?;
-    people::remove(&state.pool, &caller.principal, caller.address, id).await?;
+    people::remove(&state.pool, &admin, caller.address, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

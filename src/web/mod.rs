@@ -338,10 +338,11 @@ async fn signed_in(
             return Ok(None);
         };
         Ok(
-            auth::load_session_principal(conn, row.user_id, row.epoch, row.workspace_id)?
-                .map(|(principal, memberships, instance_admin)| {
+            auth::load_session_principal(conn, row.user_id, row.epoch, row.workspace_id)?.map(
+                |(principal, memberships, instance_admin)| {
                     (row, principal, memberships, instance_admin)
-                }),
+                },
+            ),
         )
     })
     .await?;

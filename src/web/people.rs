@@ -15,6 +15,10 @@ use crate::people::{self, Onboarding, PeopleError};
 use crate::startup::AppState;
 
 use super::{check_csrf, home, render, see_other, CurrentUser, Layout, PageError};
+use crate::auth::authority::{People, WorkspaceAdmin};
+
+/// A workspace admin on Admin > People: the extractor refuses everyone else.
+type PeopleAdmin = WorkspaceAdmin<CurrentUser, People>;
 
 const PAGE: &str = "/admin/people";
 
@@ -153,7 +157,6 @@ enum Outcome {
 impl From<PeopleError> for Outcome {
     fn from(e: PeopleError) -> Self {
         match e {
-            PeopleError::NotAdmin => Outcome::Failed(PageError::Forbidden(e.to_string())),
             // Someone of another workspace, or no one: nothing of this workspace's.
             PeopleError::NotFound => Outcome::Failed(PageError::NotFound),
             PeopleError::Db(e) => Outcome::Failed(e.into()),
@@ -165,7 +168,6 @@ impl From<PeopleError> for Outcome {
 impl From<PeopleError> for PageError {
     fn from(e: PeopleError) -> Self {
         match e {
-            PeopleError::NotAdmin => PageError::Forbidden(e.to_string()),
             PeopleError::NotFound => PageError::NotFound,
             PeopleError::Db(e) => e.into(),
             other => PageError::BadRequest(other.to_string()),
@@ -174,7 +176,7 @@ impl From<PeopleError> for PageError {
 }
 
 async fn page(
-    user: &CurrentUser,
+    user: &PeopleAdmin,
     state: &AppState,
     status: StatusCode,
     form: AddForm,
@@ -185,7 +187,7 @@ async fn page(
 }
 
 async fn page_with(
-    user: &CurrentUser,
+    user: &PeopleAdmin,
     state: &AppState,
     status: StatusCode,
     form: AddForm,
@@ -193,7 +195,7 @@ async fn page_with(
     invite: Option<InviteShown>,
     existing: Option<ExistingOffer>,
 ) -> Result<HttpResponse, PageError> {
-    let members = people::list(&state.pool, &user.principal).await?;
+    let members = people::list(&state.pool, &user.admin).await?;
     let me = user.principal.user_id;
     render(
         status,
@@ -211,7 +213,7 @@ async fn page_with(
 }
 
 pub async fn list(
-    user: CurrentUser,
+    user: PeopleAdmin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     page(
@@ -228,7 +230,7 @@ pub async fn list(
 /// Adds someone; shows the invitation link once, in this response only.
 pub async fn add(
     req: HttpRequest,
-    user: CurrentUser,
+    user: PeopleAdmin,
     state: web::Data<AppState>,
     input: web::Form<AddInput>,
 ) -> Result<HttpResponse, PageError> {
@@ -269,7 +271,7 @@ pub async fn add(
     };
     match people::add(
         &state.pool,
-        &user.principal,
+        &user.admin,
         user.address,
         username,
         role,
@@ -342,7 +344,7 @@ fn target(raw: &str) -> Result<UserId, PageError> {
 
 /// Runs a change and comes back to the list with its outcome.
 async fn after(
-    user: &CurrentUser,
+    user: &PeopleAdmin,
     state: &AppState,
     result: Result<String, PeopleError>,
 ) -> Result<HttpResponse, PageError> {
@@ -369,7 +371,7 @@ async fn after(
 }
 
 pub async fn set_role(
-    user: CurrentUser,
+    user: PeopleAdmin,
     state: web::Data<AppState>,
     path: web::Path<String>,
     input: web::Form<RoleInput>,
@@ -378,7 +380,7 @@ pub async fn set_role(
     let id = target(&path)?;
     let role = Role::parse(&input.role)
         .ok_or_else(|| PageError::BadRequest("The role must be admin or member.".into()))?;
-    let result = people::set_role(&state.pool, &user.principal, user.address, id, role)
+    let result = people::set_role(&state.pool, &user.admin, user.address, id, role)
         .await
         .map(|m| {
             let role = if m.role == Role::Admin {
@@ -392,7 +394,7 @@ pub async fn set_role(
 }
 
 pub async fn set_active(
-    user: CurrentUser,
+    user: PeopleAdmin,
     state: web::Data<AppState>,
     path: web::Path<String>,
     input: web::Form<ActiveInput>,
@@ -408,7 +410,7 @@ pub async fn set_active(
             ))
         }
     };
-    let result = people::set_suspended(&state.pool, &user.principal, user.address, id, !active)
+    let result = people::set_suspended(&state.pool, &user.admin, user.address, id, !active)
         .await
         .map(|m| {
             if active {
@@ -424,7 +426,7 @@ pub async fn set_active(
 }
 
 pub async fn remove(
-    user: CurrentUser,
+    user: PeopleAdmin,
     state: web::Data<AppState>,
     path: web::Path<String>,
     input: web::Form<CsrfInput>,
@@ -432,7 +434,7 @@ pub async fn remove(
     check_csrf(&user.session, &input.csrf_token)?;
     let id = target(&path)?;
     let removing_self = id == user.principal.user_id;
-    let result = people::remove(&state.pool, &user.principal, user.address, id)
+    let result = people::remove(&state.pool, &user.admin, user.address, id)
         .await
         .map(|removed| match removed {
             people::Removed::Member => {
