@@ -38,6 +38,13 @@ pub enum AccountError {
     Yourself,
     #[error("There is no open invitation of this account to that workspace.")]
     NoInvitation,
+    /// A name reserved by an open invitation is not an account yet: changing it
+    /// would turn the reservation into one behind the invitee's back.
+    #[error(
+        "{0} is a name reserved by an open invitation, not an account yet: withdraw the \
+         invitation instead."
+    )]
+    Reserved(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -227,6 +234,9 @@ pub fn apply(
         // admins are (see the model), so the count below is the truth.
         user::lock_active_instance_admins(conn)?;
         let account = user::find_account(conn, id)?.ok_or(AccountError::NotFound)?;
+        if account.user.password_hash.is_empty() {
+            return Err(AccountError::Reserved(account.user.username));
+        }
         let (was_active, was_admin) = (account.user.is_active(), account.user.instance_admin);
         let (will_active, will_admin) = (
             active.unwrap_or(was_active),

@@ -897,6 +897,24 @@ async fn an_instance_admin_withdraws_an_invitation_of_any_workspace_and_no_one_e
     assert_eq!(account(CAROL)["invitations"][0]["workspaceName"], "wsb");
     assert_eq!(account(CAROL)["workspaces"][0]["name"], "default");
 
+    // A reserved name is not an account yet: no one may set its password, make it
+    // an instance admin or deactivate it (that would take the name from the invitee).
+    for change in [
+        json!({"password": "violet anchor mosaic drift 42"}),
+        json!({"instanceAdmin": true}),
+        json!({"active": false}),
+    ] {
+        let (status, body) = patch_account(&app, ROOT, "newhire", change.clone()).await;
+        assert_eq!(status, 409, "{change}: {body}");
+        assert_eq!(body["exception"]["name"], "ConflictException");
+    }
+    let reserved = models::user::find_by_username(&mut conn(&app), "newhire")
+        .unwrap()
+        .unwrap();
+    assert!(reserved.password_hash.is_empty() && !reserved.instance_admin);
+    let opened = app.api_client().get(&link).send().await.unwrap();
+    assert_eq!(opened.status(), 200, "the link still works");
+
     // Nobody else, not even the admin of default.
     let path = format!("{ACCOUNTS}/{newhire}/invitations/{wsb}");
     let (status, body) = api(&app, OLGA, reqwest::Method::DELETE, &path, None).await;

@@ -110,9 +110,9 @@ impl From<AccountError> for ApiError {
             AccountError::NotFound | AccountError::NoInvitation => {
                 ApiError::NotFound(e.to_string())
             }
-            AccountError::LastInstanceAdmin | AccountError::Yourself => {
-                ApiError::Conflict(e.to_string())
-            }
+            AccountError::LastInstanceAdmin
+            | AccountError::Yourself
+            | AccountError::Reserved(_) => ApiError::Conflict(e.to_string()),
             AccountError::Db(e) => e.into(),
         }
     }

@@ -185,7 +185,10 @@ pub struct PasswordInput {
 fn refused(user: &CurrentUser, e: AccountError) -> Result<HttpResponse, PageError> {
     match e {
         AccountError::NotFound => Err(PageError::NotFound),
-        AccountError::LastInstanceAdmin | AccountError::Yourself | AccountError::NoInvitation => {
+        AccountError::LastInstanceAdmin
+        | AccountError::Yourself
+        | AccountError::NoInvitation
+        | AccountError::Reserved(_) => {
             user.session.set_flash(&e.to_string())?;
             Ok(see_other(PAGE))
         }
