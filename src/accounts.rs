@@ -284,10 +284,10 @@ pub fn apply(
         }
         if let Some(hash) = hash {
             user::set_password_by_id(conn, id, hash)?;
-            // Someone else chose it: the account's sessions end, and its owner must
+            // The account's sessions end; when someone else chose it, its owner must
             // choose their own at the next sign-in (the operator's CLI is trusted).
             session::delete_for_user(conn, id)?;
-            if let Actor::Admin(..) = actor {
+            if matches!(actor, Actor::Admin(who, _) if who.user_id != id) {
                 user::set_password_must_change(conn, id, true)?;
             }
             audit::record(
