@@ -101,8 +101,9 @@ impl OAuthTokenInfo {
     }
 }
 
-/// A new OAuth API token: both values, shown this once.
-#[derive(Debug, Serialize, ToSchema)]
+/// A new OAuth API token: both values, shown this once. `Debug` leaves both values
+/// out, so that no log line or panic message can carry them.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedOAuthToken {
     /// A signed access token (JWT), valid one hour; send it as `Authorization: Bearer`.
@@ -112,6 +113,17 @@ pub struct CreatedOAuthToken {
     #[schema(example = 3600)]
     pub expires_in: i64,
     pub token_info: OAuthTokenInfo,
+}
+
+impl std::fmt::Debug for CreatedOAuthToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedOAuthToken")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("token_info", &self.token_info)
+            .finish()
+    }
 }
 
 /// The caller's OAuth API tokens, newest first.
@@ -426,4 +438,31 @@ pub(super) async fn act_on_many(
         }
     };
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_a_new_oauth_token_shows_neither_value() {
+        let created = CreatedOAuthToken {
+            access_token: "eyJ.secret-access.sig".into(),
+            refresh_token: "art_x.secret-refresh".into(),
+            expires_in: 3600,
+            token_info: OAuthTokenInfo {
+                token_id: "00000000-0000-0000-0000-000000000000".into(),
+                name: "nightly".into(),
+                status: "Active".into(),
+                created_at: "2026-12-06T00:00:00.000Z".into(),
+                expires_at: "2027-03-06T00:00:00.000Z".into(),
+                disabled_at: None,
+                last_used: None,
+            },
+        };
+        let shown = format!("{created:?}");
+        assert!(!shown.contains("secret-access"), "{shown}");
+        assert!(!shown.contains("secret-refresh"), "{shown}");
+        assert!(shown.contains("[redacted]") && shown.contains("nightly"));
+    }
 }

@@ -177,13 +177,23 @@ impl From<&ApiToken> for TokenInfo {
     }
 }
 
-/// A new token: its value, shown this once, and its info.
-#[derive(Debug, Serialize, ToSchema)]
+/// A new token: its value, shown this once, and its info. `Debug` leaves the value
+/// out, so that no log line or panic message can carry it.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedToken {
     /// The token itself: keep it, it cannot be retrieved again.
     pub token_value: String,
     pub token_info: TokenInfo,
+}
+
+impl std::fmt::Debug for CreatedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedToken")
+            .field("token_value", &"[redacted]")
+            .field("token_info", &self.token_info)
+            .finish()
+    }
 }
 
 /// The caller's tokens, newest first.
@@ -341,6 +351,23 @@ fn not_found(id: TokenId) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_of_a_new_token_leaves_its_value_out() {
+        let created = CreatedToken {
+            token_value: "eyJzZWNyZXQiOiJ0aGUtc2VjcmV0In0".into(),
+            token_info: TokenInfo {
+                token_id: "bab908f7-dcc2-4962-85bd-c1e96d0cacbd".into(),
+                description: Some("nightly export".into()),
+                expired_at: None,
+                last_used: None,
+                created_at: "2026-12-06T00:00:00.000Z".into(),
+            },
+        };
+        let shown = format!("{created:?}");
+        assert!(!shown.contains("eyJzZWNyZXQ"), "{shown}");
+        assert!(shown.contains("[redacted]") && shown.contains("nightly export"));
+    }
 
     fn lifetime_of(body: &str) -> Result<i64, serde_json::Error> {
         serde_json::from_str::<CreateTokenRequest>(body).map(|r| r.lifetime_seconds)
