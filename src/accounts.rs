@@ -11,8 +11,6 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use diesel::Connection;
-
 use crate::audit::{self, Action, Event};
 use crate::auth::authority::InstanceAdminProof;
 use crate::auth::{password, Principal};
@@ -229,7 +227,7 @@ pub fn apply(
     instance_admin: Option<bool>,
     hash: Option<&str>,
 ) -> Result<AccountView, AccountError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         // A write first: it serialises every change to who the active instance
         // admins are (see the model), so the count below is the truth.
         user::lock_active_instance_admins(conn)?;

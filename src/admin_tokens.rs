@@ -5,8 +5,6 @@
 
 use std::net::IpAddr;
 
-use diesel::Connection;
-
 use crate::audit;
 use crate::auth::authority::ActingAdmin;
 use crate::db::{self, DbError, DbPool};
@@ -52,7 +50,7 @@ pub async fn delete(
     }
     let (ws, actor) = (caller.workspace_id, (**caller).clone());
     db::run(pool, move |conn| {
-        Ok(conn.transaction(|conn| {
+        Ok(crate::db::write_transaction(conn, |conn| {
             let deleted = token::delete_in_workspace(conn, ws, &ids)?;
             for gone in &deleted {
                 let by = if gone.owner_id == actor.user_id {

@@ -5,8 +5,8 @@ use std::io::Read;
 use std::num::NonZeroU32;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use diesel::Connection;
 
 use crate::accounts::{self, AccountError};
 use crate::auth::password;
@@ -263,8 +263,12 @@ fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let path = settings.database.clone();
         let pool = tokio::task::spawn_blocking(move || db::open(&path)).await??;
-        create_first_admin(&pool).await?;
-        let app = Application::build_with_pool(settings.clone(), pool).await?;
+        create_first_admin(&pool)
+            .await
+            .context("creating the first admin")?;
+        let app = Application::build_with_pool(settings.clone(), pool)
+            .await
+            .context("starting")?;
         tracing::info!(
             bind = %settings.bind,
             port = app.port(),
@@ -289,7 +293,7 @@ async fn create_first_admin(pool: &DbPool) -> anyhow::Result<()> {
         let password = Password::generate();
         let name = Username::parse("admin").expect("a valid user name");
         let hash = password::hash(&password);
-        let created = conn.transaction(|conn| {
+        let created = db::write_transaction(&mut conn, |conn| {
             let admin = user::create(conn, &name, &hash, Role::Admin)?;
             user::set_instance_admin(conn, admin.id, true)?;
             Ok::<_, CreateUserError>(admin)
@@ -331,7 +335,7 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
             let password = read_password_from_stdin(name.as_str())?;
             let role = if admin { Role::Admin } else { Role::Member };
             let hash = password::hash(&password);
-            conn.transaction(|conn| {
+            db::write_transaction(&mut conn, |conn| {
                 let created = user::create_in(conn, &name, &hash, ws, role)?;
                 if instance_admin {
                     user::set_instance_admin(conn, created.id, true)?;

@@ -12,8 +12,6 @@
 
 use std::net::IpAddr;
 
-use diesel::Connection;
-
 use crate::audit::{self, Action, Event};
 use crate::auth::authority::ActingAdmin;
 use crate::auth::{password, Principal};
@@ -173,7 +171,7 @@ pub async fn add(
     let invite_id = invite_code.as_ref().map(|c| c.id.to_string());
     let (ws, actor) = (admin.workspace_id, admin.clone());
     let outcome = db::run(pool, move |conn| {
-        let result = conn.transaction(|conn| {
+        let result = crate::db::write_transaction(conn, |conn| {
             let now = Timestamp::now();
             let expires = now.plus_seconds(INVITE_DAYS * 86_400);
             user::delete_lapsed_invitees(conn, Some(username.as_str()), now)?;
@@ -244,7 +242,7 @@ pub async fn set_role(
 ) -> Result<Member, PeopleError> {
     let (ws, actor) = (admin.workspace_id, admin.clone());
     db::run(pool, move |conn| {
-        Ok(conn.transaction(|conn| {
+        Ok(crate::db::write_transaction(conn, |conn| {
             let member = find_member(conn, ws, target)?;
             if member.role == role {
                 return Ok(member);
@@ -286,7 +284,7 @@ pub async fn remove(
 ) -> Result<Removed, PeopleError> {
     let (ws, actor) = (admin.workspace_id, admin.clone());
     db::run(pool, move |conn| {
-        Ok(conn.transaction(|conn| {
+        Ok(crate::db::write_transaction(conn, |conn| {
             let Some(member) = member(conn, ws, target)? else {
                 withdraw_in(conn, &actor, address, ws, target)?;
                 return Ok(Removed::Invitation);
@@ -353,7 +351,9 @@ pub async fn withdraw_invitation(
 ) -> Result<(), PeopleError> {
     let actor = actor.clone();
     db::run(pool, move |conn| {
-        Ok(conn.transaction(|conn| withdraw_in(conn, &actor, address, workspace, target)))
+        Ok(crate::db::write_transaction(conn, |conn| {
+            withdraw_in(conn, &actor, address, workspace, target)
+        }))
     })
     .await?
 }
@@ -403,7 +403,7 @@ pub async fn set_suspended(
     }
     let (ws, actor) = (admin.workspace_id, admin.clone());
     db::run(pool, move |conn| {
-        Ok(conn.transaction(|conn| {
+        Ok(crate::db::write_transaction(conn, |conn| {
             let member = find_member(conn, ws, target)?;
             if member.suspended_at.is_some() == suspended {
                 return Ok(member);
@@ -452,7 +452,7 @@ pub async fn answer_invitation(
 ) -> Result<Pending, PeopleError> {
     let who = who.clone();
     db::run(pool, move |conn| {
-        Ok(conn.transaction(|conn| {
+        Ok(crate::db::write_transaction(conn, |conn| {
             let now = Timestamp::now();
             let pending = membership_invitation::find_open(conn, workspace, who.user_id, now)?
                 .ok_or(PeopleError::NoInvitation)?;
@@ -484,7 +484,7 @@ pub async fn answer_invitation(
 /// link lapsed (their names are free again); returns how many of each.
 pub async fn purge_lapsed_invitations(pool: &DbPool) -> Result<(usize, usize), DbError> {
     db::run(pool, |conn| {
-        Ok(conn.transaction(|conn| {
+        Ok(crate::db::write_transaction(conn, |conn| {
             let now = Timestamp::now();
             let links = user::delete_lapsed_invitees(conn, None, now)?;
             let others = membership_invitation::purge_lapsed(conn, now)?;
@@ -534,7 +534,7 @@ pub async fn accept_invitation(
         .map_err(|_| DbError::Cancelled)?;
     let (id, presented) = (code.id.to_string(), code.secret.digest());
     db::run(pool, move |conn| {
-        Ok(conn.transaction(|conn| {
+        Ok(crate::db::write_transaction(conn, |conn| {
             let now = Timestamp::now();
             let open = invite::find_open(conn, &id, now)?.ok_or(PeopleError::InvalidInvite)?;
             if !open.digest.is_some_and(|d| d.matches(&presented))

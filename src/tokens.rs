@@ -3,8 +3,6 @@
 
 use std::net::IpAddr;
 
-use diesel::Connection;
-
 use crate::audit;
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
@@ -49,7 +47,7 @@ pub async fn create(
             Lifetime::Never => "never expires".to_owned(),
             Lifetime::Seconds(s) => format!("lifetime {s} seconds"),
         };
-        Ok(Ok(conn.transaction(|conn| {
+        Ok(Ok(crate::db::write_transaction(conn, |conn| {
             let stored = token::insert(
                 conn,
                 NewToken {
@@ -110,7 +108,7 @@ pub async fn delete_own(
     let (user, ws) = (owner.user_id, owner.workspace_id);
     let actor = owner.clone();
     db::run(pool, move |conn| {
-        Ok(conn.transaction(|conn| {
+        Ok(crate::db::write_transaction(conn, |conn| {
             let deleted = token::delete_for_owner(conn, id, ws, user)?;
             if deleted {
                 audit::record(

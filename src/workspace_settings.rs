@@ -5,8 +5,6 @@
 
 use std::net::IpAddr;
 
-use diesel::Connection;
-
 use crate::audit;
 use crate::auth::authority::ActingAdmin;
 use crate::db::{self, DbError, DbPool};
@@ -54,7 +52,7 @@ pub async fn update(
 ) -> Result<SettingsView, DbError> {
     let (ws, actor) = (admin.workspace_id, (**admin).clone());
     db::run(pool, move |conn| {
-        Ok(conn.transaction(|conn| {
+        Ok(crate::db::write_transaction(conn, |conn| {
             let old = workspace::policy(conn, ws)?;
             workspace::set_policy(conn, ws, &new)?;
             if let Some(changes) = describe_changes(&old, &new) {
@@ -83,7 +81,7 @@ pub async fn delete_violating(
 ) -> Result<usize, DbError> {
     let (ws, actor) = (admin.workspace_id, (**admin).clone());
     db::run(pool, move |conn| {
-        Ok(conn.transaction(|conn| {
+        Ok(crate::db::write_transaction(conn, |conn| {
             let policy = workspace::policy(conn, ws)?;
             let ids = violating_ids(conn, &policy, ws)?;
             let deleted = token::delete_in_workspace(conn, ws, &ids)?;

@@ -184,8 +184,7 @@ pub async fn change_password<E: Send + 'static>(
     };
     let who = who.clone();
     db::run(pool, move |conn| {
-        use diesel::Connection;
-        Ok(conn.transaction(|conn| {
+        Ok(crate::db::write_transaction(conn, |conn| {
             let epoch = models::user::change_password(conn, who.user_id, &hash)?;
             audit::record(
                 conn,

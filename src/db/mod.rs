@@ -514,6 +514,41 @@ fn migrate(conn: &mut Conn) -> Result<(), DbError> {
     }
 }
 
+/// Runs `f` in a transaction that may write. On SQLite the outermost one begins
+/// with `BEGIN IMMEDIATE`, taking the write lock at once and waiting out the busy
+/// timeout: a deferred transaction that reads before it writes fails with
+/// "database is locked", without waiting, when another connection (or another
+/// instance) wrote since its read. Nested calls are savepoints, and PostgreSQL gets
+/// an ordinary transaction.
+pub fn write_transaction<T, E, F>(conn: &mut Conn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut Conn) -> Result<T, E>,
+    E: From<QueryError>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let Conn::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    let outermost = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()?
+        .is_none();
+    if !outermost {
+        return conn.transaction(f);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    type Manager = <Conn as Connection>::TransactionManager;
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            Manager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
 /// Is the database answering? A connection from the pool and a trivial query.
 pub async fn ping(pool: &DbPool) -> Result<(), DbError> {
     run(pool, |conn| Ok(conn.ping()?)).await

@@ -73,7 +73,7 @@ pub fn insert(
     .execute(conn)?;
     // A savepoint, so that on PostgreSQL a duplicate does not abort the caller's
     // transaction.
-    let inserted = conn.transaction(|conn| {
+    let inserted = crate::db::write_transaction(conn, |conn| {
         diesel::insert_into(membership_invitations::table)
             .values((
                 membership_invitations::workspace_id.eq(workspace.to_string()),

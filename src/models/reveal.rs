@@ -45,7 +45,7 @@ pub fn insert(
 /// finds it claimed.
 pub fn take(conn: &mut Conn, id: &str, user: UserId) -> QueryResult<Option<SealedReveal>> {
     const CLAIMED: i64 = -1;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let claimed = diesel::update(pending_reveals::table.find(id))
             .filter(pending_reveals::user_id.eq(user.to_string()))
             .filter(pending_reveals::expires_at.ge(Timestamp::now().millis()))
@@ -92,7 +92,7 @@ pub fn insert_oauth(
 /// gets the sealed values. `token_id` holds the grant's id.
 pub fn take_oauth(conn: &mut Conn, id: &str, user: UserId) -> QueryResult<Option<SealedReveal>> {
     const CLAIMED: i64 = -1;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let claimed = diesel::update(pending_oauth_reveals::table.find(id))
             .filter(pending_oauth_reveals::user_id.eq(user.to_string()))
             .filter(pending_oauth_reveals::expires_at.ge(Timestamp::now().millis()))

@@ -188,7 +188,7 @@ pub fn delete_others(
     keep: &str,
     epoch: Option<i64>,
 ) -> QueryResult<usize> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         // The write first: on SQLite the transaction then holds the write lock.
         if let Some(epoch) = epoch {
             diesel::update(

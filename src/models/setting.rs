@@ -26,7 +26,7 @@ pub fn get_or_insert_with(
     }
     // A savepoint, so that on PostgreSQL a lost race does not abort an enclosing
     // transaction.
-    let inserted = conn.transaction(|conn| {
+    let inserted = crate::db::write_transaction(conn, |conn| {
         diesel::insert_into(settings::table)
             .values((settings::name.eq(name), settings::value.eq(make())))
             .execute(conn)

@@ -256,7 +256,7 @@ pub fn touch(conn: &mut Conn, id: TokenId, at: Timestamp) -> QueryResult<()> {
 /// Records uses of tokens, in one transaction. A use never moves a token's "last
 /// used" backwards: another instance may have recorded a later one.
 pub fn touch_many(conn: &mut Conn, uses: &[(TokenId, Timestamp)]) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         for (id, at) in uses {
             diesel::update(
                 api_tokens::table.find(id.to_string()).filter(
@@ -393,7 +393,7 @@ pub fn delete_in_workspace(
     ids: &[TokenId],
 ) -> QueryResult<Vec<DeletedToken>> {
     let ids: Vec<String> = ids.iter().map(TokenId::to_string).collect();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut found: Vec<(String, String, String)> = Vec::new();
         // Bounded IN lists: SQLite's variable limit, PostgreSQL's plan size.
         for chunk in ids.chunks(500) {

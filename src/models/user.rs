@@ -120,10 +120,7 @@ pub fn create_in(
     workspace: Option<WorkspaceId>,
     role: Role,
 ) -> Result<User, CreateUserError> {
-    // The insert comes first: on SQLite a transaction that writes before it reads
-    // takes the write lock at once (waiting out the busy timeout), instead of
-    // failing with "database is locked" when a read lock cannot be upgraded.
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         // A name held by an invitation that lapsed is free again.
         delete_lapsed_invitees(conn, Some(username.as_str()), Timestamp::now())?;
         let id = UserId::new_random();
@@ -170,7 +167,7 @@ pub fn set_password_hash(conn: &mut Conn, username: &str, hash: &str) -> QueryRe
         return Ok(false);
     };
     let id = UserId::parse(&id).expect("user ids are stored as UUIDs");
-    conn.transaction(|conn| set_password_by_id(conn, id, hash))
+    crate::db::write_transaction(conn, |conn| set_password_by_id(conn, id, hash))
 }
 
 /// Every path that sets a password comes through here or [`change_password`]: a
@@ -247,7 +244,7 @@ pub fn delete_invitee(conn: &mut Conn, id: UserId) -> QueryResult<bool> {
 /// "must change" is lifted) and ends their other sessions (a new epoch); returns
 /// the new epoch, `None` when there is no such user.
 pub fn change_password(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<Option<i64>> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let n = diesel::update(users::table.find(id.to_string()))
             .set((
                 users::password_hash.eq(hash),
@@ -271,7 +268,7 @@ pub fn change_password(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<O
 /// such user. Deactivation also deletes every session of the user, so their
 /// signed-in pages end at once whichever path deactivates them.
 pub fn set_active(conn: &mut Conn, id: UserId, active: bool) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let at = (!active).then(|| Timestamp::now().millis());
         let n = diesel::update(users::table.find(id.to_string()))
             .set(users::deactivated_at.eq(at))

@@ -24,7 +24,7 @@ pub fn ensure_default(conn: &mut Conn) -> QueryResult<WorkspaceId> {
     }
     // A savepoint, so that on PostgreSQL a lost race (another instance creating
     // it at the same moment) does not abort the enclosing transaction.
-    let inserted = conn.transaction(|conn| {
+    let inserted = crate::db::write_transaction(conn, |conn| {
         diesel::insert_into(workspaces::table)
             .values((
                 workspaces::id.eq(WorkspaceId::new_random().to_string()),
@@ -172,7 +172,7 @@ pub fn find_by_name(conn: &mut Conn, name: &str) -> QueryResult<Option<Workspace
 /// Creates a workspace; `None` when the name is taken.
 pub fn create(conn: &mut Conn, name: &str) -> QueryResult<Option<WorkspaceId>> {
     let id = WorkspaceId::new_random();
-    let inserted = conn.transaction(|conn| {
+    let inserted = crate::db::write_transaction(conn, |conn| {
         diesel::insert_into(workspaces::table)
             .values((
                 workspaces::id.eq(id.to_string()),

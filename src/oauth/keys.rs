@@ -12,7 +12,6 @@ use std::sync::{Arc, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use diesel::Connection;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use ring::signature::{Ed25519KeyPair, KeyPair};
@@ -135,7 +134,7 @@ impl KeySet {
                 Ok(k) => k,
                 Err(e) => return Ok(Err(e)),
             };
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 signing_key::insert(conn, &new)?;
                 signing_key::retire_older_than(conn, new.created_at, now)
             })?;

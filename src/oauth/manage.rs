@@ -10,8 +10,6 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use diesel::Connection;
-
 use crate::audit;
 use crate::auth::authority::ActingAdmin;
 use crate::auth::Principal;
@@ -134,7 +132,7 @@ impl OAuth {
     ) -> Result<BulkOutcome, DbError> {
         let (actor, now) = (caller.clone(), self.clock.now());
         db::run(pool, move |conn| {
-            Ok(conn.transaction(|conn| {
+            Ok(crate::db::write_transaction(conn, |conn| {
                 let ids = ids.as_slice();
                 store::lock_in_scope(conn, scope, ids)?;
                 let (found, not_found) = in_order(ids, store::find_in_scope(conn, scope, ids)?);
@@ -173,7 +171,7 @@ impl OAuth {
     ) -> Result<BulkOutcome, DbError> {
         let actor = caller.clone();
         db::run(pool, move |conn| {
-            Ok(conn.transaction(|conn| {
+            Ok(crate::db::write_transaction(conn, |conn| {
                 let ids = ids.as_slice();
                 store::lock_in_scope(conn, scope, ids)?;
                 let (done, not_found) = in_order(ids, store::find_in_scope(conn, scope, ids)?);

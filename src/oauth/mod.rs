@@ -19,8 +19,6 @@ pub mod revocations;
 
 use std::net::IpAddr;
 
-use diesel::Connection;
-
 use crate::audit;
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
@@ -154,7 +152,7 @@ impl OAuth {
             if let Err(v) = policy.check_generate(actor.role, as_lifetime) {
                 return Ok(Err(v));
             }
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 store::insert(conn, &stored, &digest)?;
                 audit::record(
                     conn,
@@ -186,7 +184,7 @@ impl OAuth {
         let next = RefreshToken::generate(grant);
         let next_digest = next.digest();
         let outcome = db::run(pool, move |conn| {
-            let result = conn.transaction(|conn| {
+            let result = crate::db::write_transaction(conn, |conn| {
                 if store::rotate(conn, grant, &digest, now)? {
                     let Some(found) = store::find_for_refresh(conn, grant)? else {
                         return Err(Tx::Refused);

@@ -8,8 +8,6 @@
 
 use std::net::IpAddr;
 
-use diesel::Connection;
-
 use crate::audit;
 use crate::auth::{bearer, TokenChecks};
 use crate::db::{self, is_unique_violation, DbError, DbPool};
@@ -116,7 +114,7 @@ impl OAuth {
     ) -> Result<Revoked, DbError> {
         let (id, digest, now) = (token.grant(), token.digest(), self.clock.now());
         db::run(pool, move |conn| {
-            Ok(conn.transaction(|conn| {
+            Ok(crate::db::write_transaction(conn, |conn| {
                 if !grants::was_issued(conn, id, &digest)? {
                     return Ok(Revoked::Nothing);
                 }
@@ -166,7 +164,7 @@ impl OAuth {
             revoked_at: self.clock.now(),
         };
         let stored = db::run(pool, move |conn| {
-            let written = conn.transaction(|conn| {
+            let written = crate::db::write_transaction(conn, |conn| {
                 // The write first: on SQLite the transaction takes the write lock
                 // at once, and a concurrent revocation of the same token fails here.
                 revoked::insert(conn, &new)?;
@@ -297,7 +295,7 @@ async fn revoke_legacy(
     address: Option<IpAddr>,
 ) -> Result<Revoked, DbError> {
     db::run(pool, move |conn| {
-        Ok(conn.transaction(|conn| {
+        Ok(crate::db::write_transaction(conn, |conn| {
             let Some(found) = tokens::find_for_verification(conn, id)? else {
                 return Ok(Revoked::Nothing);
             };
