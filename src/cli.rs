@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::accounts::{self, AccountError};
 use crate::auth::password;
 use crate::config::{SessionKey, Settings, DEFAULT_BIND, DEFAULT_DATABASE};
 use crate::db::{self, DatabaseUrl, DbPool};
@@ -16,6 +15,7 @@ use crate::domain::password::PasswordError;
 use crate::domain::{Password, Role, Username, WorkspaceName};
 use crate::models::user::{self, CreateUserError};
 use crate::models::workspace;
+use crate::services::accounts::{self, AccountError};
 use crate::startup::Application;
 use crate::telemetry::LogFormat;
 

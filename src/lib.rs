@@ -14,27 +14,16 @@
 //!   links to this site start (forwarding headers only from a trusted proxy).
 //! - [`startup`]: the app factory and the bound server; [`cli`]: the command line.
 
-pub mod accounts;
-pub mod admin_tokens;
 pub mod api;
-pub mod audit;
-pub mod audit_log;
 pub mod auth;
 pub mod cli;
-pub mod client_address;
 pub mod config;
 pub mod db;
 pub mod domain;
-pub mod forward_auth;
 pub mod metrics;
 pub mod models;
-pub mod oauth;
-pub mod people;
-pub mod public_url;
-pub mod reveal;
-pub mod sessions;
+pub mod services;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
-pub mod tokens;
 pub mod web;
-pub mod workspace_settings;

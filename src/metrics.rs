@@ -20,7 +20,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::db::DbPool;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The path Prometheus scrapes.
 pub const PATH: &str = "/metrics";

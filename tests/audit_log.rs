@@ -7,7 +7,7 @@ mod common;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use access_tokens::audit::{self, Action, Event};
+use access_tokens::models::audit::{self, Action, Event};
 use access_tokens::auth::Principal;
 use access_tokens::domain::Role;
 use access_tokens::models;

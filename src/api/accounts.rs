@@ -5,10 +5,10 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::accounts::{self, AccountError, AccountUpdate, AccountView};
 use crate::auth::authority::InstanceAdmin;
 use crate::domain::{Password, UserId, WorkspaceId};
-use crate::startup::AppState;
+use crate::services::accounts::{self, AccountError, AccountUpdate, AccountView};
+use crate::state::AppState;
 
 use super::{ApiCaller, ApiError, ErrorEnvelope};
 

@@ -6,13 +6,13 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::admin_tokens;
 use crate::auth::authority::{Tokens, WorkspaceAdmin};
 use crate::domain::token::TokenIdError;
 use crate::domain::token_query::{QueryError, RawTokenQuery, TokenQuery, MAX_BULK_DELETE};
 use crate::domain::TokenId;
 use crate::models::token::OwnedToken;
-use crate::startup::AppState;
+use crate::services::admin_tokens;
+use crate::state::AppState;
 
 use super::tokens::TokenInfo;
 use super::{ApiCaller, ApiError, ErrorEnvelope};

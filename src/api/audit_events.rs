@@ -5,11 +5,11 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit_log::{self, FilterError, FilterInput, LogScope, MAX_PAGE_SIZE};
 use crate::auth::authority::{self, InstanceAdmin, WorkspaceAdmin};
 use crate::domain::Timestamp;
 use crate::models::audit::AuditRow;
-use crate::startup::AppState;
+use crate::services::audit_log::{self, FilterError, FilterInput, LogScope, MAX_PAGE_SIZE};
+use crate::state::AppState;
 
 use super::{ApiCaller, ApiError, ErrorEnvelope};
 

@@ -3,8 +3,9 @@
 pub mod accounts;
 pub mod admin_tokens;
 pub mod audit_events;
-mod caller;
 mod error;
+mod extract;
+pub mod forward_auth;
 pub mod oauth;
 pub mod oauth_tokens;
 pub mod openapi;
@@ -18,10 +19,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-pub use caller::{bearer_caller, may_mint, ApiCaller, Credential, MintingCaller};
 pub use error::{
     ApiError, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE, CHALLENGE_INVALID_TOKEN,
 };
+pub use extract::{ApiCaller, Credential, MintingCaller, WORKSPACE_HEADER};
 
 /// The largest request body the API reads.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

@@ -10,13 +10,13 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::auth::keys::JWKS_MAX_AGE_SECONDS;
 use crate::db::DbError;
 use crate::domain::oauth::ACCESS_TOKEN_SECONDS;
 use crate::domain::Timestamp;
-use crate::oauth::keys::JWKS_MAX_AGE_SECONDS;
-use crate::oauth::protocol::{ActiveToken, RevokeError, TokenUse};
-use crate::oauth::{Issued, KeyError, RefreshError};
-use crate::startup::AppState;
+use crate::services::oauth::protocol::{ActiveToken, RevokeError, TokenUse};
+use crate::services::oauth::{Issued, KeyError, RefreshError};
+use crate::state::AppState;
 
 use super::{ApiCaller, ApiError, CHALLENGE_INVALID_TOKEN};
 
@@ -261,7 +261,7 @@ pub async fn token(
     let presented = single(&form, "refresh_token")?.ok_or_else(|| {
         OAuthError::InvalidRequest("The parameter refresh_token is missing.".into())
     })?;
-    let address = crate::client_address::of(&req);
+    let address = crate::auth::client_address::of(&req);
     let issued = state.oauth.refresh(&state.pool, presented, address).await?;
     let mut response = HttpResponse::Ok();
     no_store(&mut response);
@@ -293,7 +293,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, OAuthError> {
     let form = form.into_inner();
     let token = presented_token(&form)?;
-    let address = crate::client_address::of(&req);
+    let address = crate::auth::client_address::of(&req);
     state.oauth.revoke(&state.pool, token, address).await?;
     let mut response = HttpResponse::Ok();
     no_store(&mut response);

@@ -10,8 +10,8 @@ use crate::domain::grant_query::{GrantIds, GrantIdsError};
 use crate::domain::oauth::{GrantId, GrantLifetime, GrantStatus, ACCESS_TOKEN_SECONDS};
 use crate::domain::Timestamp;
 use crate::models::oauth::{Grant, OwnedGrant};
-use crate::oauth::{BulkOutcome, GenerateError, Scope};
-use crate::startup::AppState;
+use crate::services::oauth::{BulkOutcome, GenerateError, Scope};
+use crate::state::AppState;
 
 use super::admin_tokens::MAX_BULK_BODY_BYTES;
 use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};

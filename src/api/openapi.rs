@@ -16,7 +16,6 @@ use super::admin_tokens::{
     BulkDeleteRequest, BulkDeleteResult, TokenOwner, WorkspaceTokenInfo, WorkspaceTokenList,
 };
 use super::audit_events::{AuditActor, AuditEvent, AuditEventList};
-use super::caller::WORKSPACE_HEADER;
 use super::oauth_tokens::{
     CreateOAuthTokenRequest, CreatedOAuthToken, OAuthBulkDeleteResult, OAuthBulkDisableResult,
     OAuthTokenIdsRequest, OAuthTokenInfo, OAuthTokenList,
@@ -28,6 +27,7 @@ use super::people::{
 use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
 use super::workspace_oauth_tokens::{WorkspaceOAuthTokenInfo, WorkspaceOAuthTokenList};
 use super::workspace_settings::{DeletedCount, WorkspaceSettings, WorkspaceSettingsUpdate};
+use super::WORKSPACE_HEADER;
 use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
 
 #[derive(OpenApi)]

@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 use crate::domain::{Password, Role, UserId, Username, WorkspaceId};
 use crate::models::membership_invitation::Pending;
 use crate::models::workspace::Member;
-use crate::people::{self, Onboarding, PeopleError};
-use crate::startup::AppState;
+use crate::services::people::{self, Onboarding, PeopleError};
+use crate::state::AppState;
 
-use super::caller::Credential;
+use super::Credential;
 use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
 use crate::auth::authority::{People, WorkspaceAdmin};
 
@@ -213,7 +213,7 @@ pub async fn add(
     )
     .await
     .map_err(ApiError::from)?;
-    let base = crate::public_url::base_of(&req);
+    let base = crate::auth::public_url::base_of(&req);
     let invite_url = added.invite.map(|code| people::invite_url(&base, &code));
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))

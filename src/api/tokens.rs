@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 
 use crate::domain::{description, lifetime, Description, Lifetime, TokenId};
 use crate::models::token::ApiToken;
-use crate::startup::AppState;
-use crate::tokens;
+use crate::services::tokens;
+use crate::state::AppState;
 
 use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
 

@@ -11,8 +11,8 @@ use crate::domain::grant_query::{GrantIds, GrantQuery, RawGrantQuery};
 use crate::domain::oauth::GrantId;
 use crate::domain::Timestamp;
 use crate::models::oauth::OwnedGrant;
-use crate::oauth::Scope;
-use crate::startup::AppState;
+use crate::services::oauth::Scope;
+use crate::state::AppState;
 
 use super::admin_tokens::{query_config, TokenOwner, MAX_BULK_BODY_BYTES};
 use super::oauth_tokens::{

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 use crate::auth::authority::{Settings, WorkspaceAdmin};
 use crate::domain::lifetime::MAX_DAYS;
 use crate::domain::policy::{MaxLifetime, TokenPolicy};
-use crate::startup::AppState;
-use crate::workspace_settings::{self, SettingsView};
+use crate::services::workspace_settings::{self, SettingsView};
+use crate::state::AppState;
 
 use super::{ApiCaller, ApiError, ErrorEnvelope};
 

@@ -20,7 +20,7 @@ use super::Principal;
 use crate::db::{self, DbError};
 use crate::domain::Role;
 use crate::models;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Whoever calls a page (`web::CurrentUser`) or the API (`api::ApiCaller`).
 pub trait Caller: FromRequest + 'static {

@@ -1,24 +1,30 @@
 //! Who is calling: password hashing, sign-in throttling, the browser session, and
 //! the extractors that put the caller in a handler's signature.
 
+pub mod access_check;
 pub mod authority;
 pub mod bearer;
 pub mod cache;
+pub mod caller;
 pub mod changes;
+pub mod client_address;
 pub mod invalid_tokens;
+pub mod keys;
 pub mod last_used;
 pub mod password;
+pub mod public_url;
 pub mod refusals;
+pub mod revocations;
 pub mod session;
 pub mod throttle;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::audit;
 use crate::db::{self, DbError, DbPool};
-use crate::domain::{Password, Role, UserId, WorkspaceId};
+use crate::domain::{Password, UserId, WorkspaceId};
 use crate::models;
+use crate::models::audit;
 use crate::models::user::User;
 use crate::models::workspace::Membership;
 
@@ -27,21 +33,11 @@ pub use refusals::RefusalLimiter;
 pub use session::TypedSession;
 pub use throttle::LoginThrottle;
 
-/// A signed-in user and the workspace they act in, with their role there.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub user_id: UserId,
-    pub username: String,
-    pub workspace_id: WorkspaceId,
-    pub workspace_name: String,
-    pub role: Role,
-}
+pub use crate::domain::Principal;
 
+/// The principal a signed-in user is, acting in one of their workspaces. (An
+/// inherent impl here, as only sign-in makes one from stored rows.)
 impl Principal {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-
     fn new(user: &User, membership: Membership) -> Self {
         Principal {
             user_id: user.id,

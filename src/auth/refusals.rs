@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-use crate::audit::{self, Action, Event};
 use crate::db::{self, DbPool};
 use crate::domain::oauth::GrantId;
 use crate::domain::standing::NotInStanding;
 use crate::domain::{TokenId, WorkspaceId};
+use crate::models::audit::{self, Action, Event};
 
 /// One key records at most one event per this window.
 pub const WINDOW: Duration = Duration::from_secs(60);

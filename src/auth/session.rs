@@ -151,7 +151,7 @@ pub async fn carry<B: MessageBody>(
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     let secret = req.cookie(SESSION_COOKIE).and_then(|c| config.open(c));
-    let address = crate::client_address::of(req.request()).map(|a| a.to_string());
+    let address = crate::auth::client_address::of(req.request()).map(|a| a.to_string());
     let user_agent = req
         .headers()
         .get(actix_web::http::header::USER_AGENT)
@@ -361,7 +361,7 @@ impl TypedSession {
     }
 
     /// The ticket under which a new token's value waits, sealed, to be shown once
-    /// (see `crate::reveal`). Only the ticket is in the (encrypted) state cookie,
+    /// (see `crate::services::reveal`). Only the ticket is in the (encrypted) state cookie,
     /// never the value, and never in the database: the database alone cannot
     /// reveal a value.
     pub fn set_reveal_ticket(&self, ticket: &str) -> Result<(), SessionInsertError> {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use super::Timestamp;
+use super::time::Timestamp;
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + fmt::Debug {

@@ -18,7 +18,7 @@ pub struct User {
     pub deactivated_at: Option<Timestamp>,
     /// Sessions signed in under an older epoch have ended (password changed).
     pub session_epoch: i64,
-    /// May manage every account of the instance (see `crate::accounts`).
+    /// May manage every account of the instance (see `crate::services::accounts`).
     pub instance_admin: bool,
 }
 

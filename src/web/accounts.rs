@@ -7,10 +7,10 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::{self, AccountError, AccountUpdate, AccountView};
 use crate::auth::authority::InstanceAdmin;
 use crate::domain::{Password, UserId, WorkspaceId};
-use crate::startup::AppState;
+use crate::services::accounts::{self, AccountError, AccountUpdate, AccountView};
+use crate::state::AppState;
 
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 

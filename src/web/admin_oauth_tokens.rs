@@ -11,8 +11,8 @@ use crate::auth::authority::{ActingAdmin, Tokens, WorkspaceAdmin};
 use crate::domain::grant_query::{status_value, GrantIds, GrantQuery, RawGrantQuery};
 use crate::domain::oauth::{GrantId, GrantStatus};
 use crate::domain::token_query::{SortKey, SortOrder};
-use crate::oauth::manage::Scope;
-use crate::startup::AppState;
+use crate::services::oauth::manage::Scope;
+use crate::state::AppState;
 
 use super::admin_tokens::{
     order_choices, percent_encode, showing, sort_choices, sort_heading, Choice, SortHeading,

@@ -7,14 +7,14 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::admin_tokens;
 use crate::auth::authority::{Tokens, WorkspaceAdmin};
 use crate::domain::token_query::{
     self, RawTokenQuery, SortKey, SortOrder, StatusFilter, TokenQuery, MAX_BULK_DELETE,
 };
 use crate::domain::{Timestamp, TokenId, TokenStatus};
 use crate::models::token::OwnedToken;
-use crate::startup::AppState;
+use crate::services::admin_tokens;
+use crate::state::AppState;
 
 use super::{check_csrf, render, see_other, BackPath, CurrentUser, Layout, PageError};
 

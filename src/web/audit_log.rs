@@ -7,12 +7,12 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::Action;
-use crate::audit_log::{self, FilterInput, LogScope};
 use crate::auth::authority::{self, InstanceAdmin, WorkspaceAdmin};
 use crate::domain::Timestamp;
+use crate::models::audit::Action;
 use crate::models::audit::AuditRow;
-use crate::startup::AppState;
+use crate::services::audit_log::{self, FilterInput, LogScope};
+use crate::state::AppState;
 
 use super::{render, CurrentUser, Layout, PageError};
 

@@ -7,8 +7,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::WorkspaceId;
-use crate::people::{self, PeopleError};
-use crate::startup::AppState;
+use crate::services::people::{self, PeopleError};
+use crate::state::AppState;
 
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::auth::{self, SignInError, TypedSession};
 use crate::domain::Password;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::{check_csrf, render, see_other, Layout, PageError};
 
@@ -76,7 +76,7 @@ pub async fn submit(
         let message = "Your sign-in form expired. Please sign in again.";
         return page(&session, StatusCode::FORBIDDEN, username, Some(message));
     }
-    let addr = crate::client_address::of(&req);
+    let addr = crate::auth::client_address::of(&req);
     let outcome = auth::sign_in(
         &state.pool,
         &state.throttle,

@@ -26,7 +26,7 @@ use crate::auth::{self, Principal, TypedSession};
 use crate::db;
 use crate::models::session::SessionRow;
 use crate::models::workspace::Membership;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub use back::BackPath;
 pub use error::PageError;
@@ -291,7 +291,7 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let address = crate::client_address::of(req);
+        let address = crate::auth::client_address::of(req);
         let session = TypedSession::from_request(req, payload).into_inner();
         // Until they choose their own password, a user whose password an admin
         // set may see only the page that changes it.

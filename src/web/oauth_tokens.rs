@@ -15,11 +15,11 @@ use crate::domain::oauth::{
 use crate::domain::policy::TokenPolicy;
 use crate::domain::Timestamp;
 use crate::models::oauth::{Grant, OwnedGrant};
-use crate::oauth::manage::Scope;
-use crate::oauth::GenerateError;
-use crate::reveal::{self, RevealTicket};
-use crate::startup::AppState;
-use crate::tokens;
+use crate::services::oauth::manage::Scope;
+use crate::services::oauth::GenerateError;
+use crate::services::reveal::{self, RevealTicket};
+use crate::services::tokens;
+use crate::state::AppState;
 
 use super::{check_csrf, render, see_other, BackPath, CurrentUser, Layout, PageError};
 

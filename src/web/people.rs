@@ -11,8 +11,8 @@ use crate::auth::TypedSession;
 use crate::domain::invite::{InviteCode, INVITE_DAYS};
 use crate::domain::{Password, Role, UserId, Username};
 use crate::models::workspace::Member;
-use crate::people::{self, Onboarding, PeopleError};
-use crate::startup::AppState;
+use crate::services::people::{self, Onboarding, PeopleError};
+use crate::state::AppState;
 
 use super::{check_csrf, home, render, see_other, CurrentUser, Layout, PageError};
 use crate::auth::authority::{People, WorkspaceAdmin};
@@ -284,7 +284,7 @@ pub async fn add(
             let name = added.member.username.clone();
             match added.invite {
                 Some(code) => {
-                    let url = people::invite_url(&crate::public_url::base_of(&req), &code);
+                    let url = people::invite_url(&crate::auth::public_url::base_of(&req), &code);
                     let shown = InviteShown {
                         username: name,
                         url,
@@ -501,7 +501,7 @@ pub async fn accept_invite(
     if input.new_password != input.confirm_password {
         return refuse("The new password and its confirmation do not match.".into());
     }
-    let address = crate::client_address::of(&req);
+    let address = crate::auth::client_address::of(&req);
     let accepted = people::accept_invitation(&state.pool, &code, password, address).await?;
     session
         .sign_in(

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::auth::{self, PasswordChange};
 use crate::domain::{Password, WorkspaceId};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::{check_csrf, home, render, see_other, CurrentUser, Layout, PageError};
 

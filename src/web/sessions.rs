@@ -6,8 +6,8 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::sessions;
-use crate::startup::AppState;
+use crate::services::sessions;
+use crate::state::AppState;
 
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 

@@ -11,9 +11,9 @@ use crate::domain::policy::TokenPolicy;
 use crate::domain::token_query;
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
 use crate::models::token::ApiToken;
-use crate::reveal::{self, RevealTicket};
-use crate::startup::AppState;
-use crate::tokens::{self, CreateError};
+use crate::services::reveal::{self, RevealTicket};
+use crate::services::tokens::{self, CreateError};
+use crate::state::AppState;
 
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 

@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use crate::auth::authority::{Settings, WorkspaceAdmin};
 use crate::domain::policy::{MaxLifetime, TokenPolicy};
-use crate::startup::AppState;
-use crate::workspace_settings;
+use crate::services::workspace_settings;
+use crate::state::AppState;
 
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 

@@ -12,10 +12,11 @@ use std::time::Instant;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
-use crate::api::{bearer_caller, ApiCaller, ApiError, Credential};
+use crate::api::{ApiCaller, ApiError, Credential};
+use crate::auth::caller::{bearer_caller, CallerError};
 use crate::domain::oauth::looks_like_jwt;
 use crate::metrics::{TokenKind, VerifyResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The path proxies call.
 pub const PATH: &str = "/auth/verify";
@@ -63,7 +64,7 @@ async fn verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         }
         Bearer::Value(value) => value,
     };
-    let address = crate::client_address::of(&req);
+    let address = crate::auth::client_address::of(&req);
     let outcome = bearer_caller(&state, &value, address).await;
     let presented_kind = || {
         if looks_like_jwt(&value) {
@@ -86,14 +87,12 @@ async fn verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         // closed on the last two.
         Err(e) => {
             let result = match &e {
-                ApiError::Unauthenticated { .. } => VerifyResult::Invalid,
-                ApiError::TokensThrottled { .. } | ApiError::Throttled { .. } => {
-                    VerifyResult::Throttled
-                }
+                CallerError::Unauthenticated { .. } => VerifyResult::Invalid,
+                CallerError::TokensThrottled { .. } => VerifyResult::Throttled,
                 _ => VerifyResult::Error,
             };
             count(presented_kind(), result);
-            e.error_response()
+            ApiError::from(e).error_response()
         }
     }
 }

@@ -10,10 +10,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::audit::Action;
 use crate::auth::authority::{ActingAdmin, InstanceAdminProof};
 use crate::db::{self, DbError, DbPool};
 use crate::domain::Timestamp;
+use crate::models::audit::Action;
 use crate::models::audit::{self, AuditFilter, AuditRow, AuditScope};
 
 /// The most rows one CSV export holds; narrow the filters for more.

@@ -3,11 +3,11 @@
 
 use std::net::IpAddr;
 
-use crate::audit;
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::policy::{PolicyViolation, TokenPolicy};
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenSecret, TokenValue};
+use crate::models::audit;
 use crate::models::token::{self, ApiToken, NewToken};
 use crate::models::workspace;
 

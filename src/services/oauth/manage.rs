@@ -10,13 +10,13 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::audit;
 use crate::auth::authority::ActingAdmin;
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::grant_query::{GrantIds, GrantQuery};
 use crate::domain::oauth::GrantId;
 use crate::domain::Timestamp;
+use crate::models::audit;
 use crate::models::oauth::{self as store, GrantScope, OwnedGrant};
 
 use super::OAuth;

@@ -17,7 +17,7 @@ use crate::db::{self, DbError, DbPool};
 use crate::domain::oauth::{looks_like_jwt, GrantId, RefreshToken};
 use crate::domain::{Timestamp, TokenId, TokenValue, UserId};
 use crate::models::reveal;
-use crate::oauth::Issued;
+use crate::services::oauth::Issued;
 
 /// How long a value waits for the redirect that shows it.
 pub const TTL: Duration = Duration::from_secs(5 * 60);

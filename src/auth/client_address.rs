@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use actix_web::{web, HttpRequest};
 use ipnet::IpNet;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The proxies whose `X-Forwarded-For` is believed. Empty by default.
 #[derive(Debug, Clone, Default)]

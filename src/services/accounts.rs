@@ -11,16 +11,16 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::audit::{self, Action, Event};
 use crate::auth::authority::InstanceAdminProof;
 use crate::auth::{password, Principal};
 use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::{Password, Timestamp, UserId, WorkspaceId};
+use crate::models::audit::{self, Action, Event};
 use crate::models::membership_invitation::{self, Pending};
 use crate::models::session;
 use crate::models::user::{self, Account};
 use crate::models::workspace::{self, Membership};
-use crate::people::{self, PeopleError};
+use crate::services::people::{self, PeopleError};
 
 /// Why an account operation was refused or failed; the messages are shown as is.
 #[derive(Debug, thiserror::Error)]

@@ -12,17 +12,17 @@
 
 use std::net::IpAddr;
 
-use crate::audit::{self, Action, Event};
 use crate::auth::authority::ActingAdmin;
+use crate::auth::revocations;
 use crate::auth::{password, Principal};
 use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::invite::{InviteCode, INVITE_DAYS};
 use crate::domain::{Password, Role, Timestamp, UserId, Username, WorkspaceId};
+use crate::models::audit::{self, Action, Event};
 use crate::models::membership_invitation::{self, Pending};
 use crate::models::user::CreateUserError;
 use crate::models::workspace::Member;
 use crate::models::{invite, oauth, revoked_grant, token, user, workspace};
-use crate::oauth::revocations;
 
 /// Why a people operation was refused or failed; the messages are shown as is.
 #[derive(Debug, thiserror::Error)]

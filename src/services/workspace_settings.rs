@@ -5,11 +5,11 @@
 
 use std::net::IpAddr;
 
-use crate::audit;
 use crate::auth::authority::ActingAdmin;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::policy::TokenPolicy;
 use crate::domain::Timestamp;
+use crate::models::audit;
 use crate::models::{token, workspace};
 
 /// The workspace's policy, and how many of its live tokens break it.

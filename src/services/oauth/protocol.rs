@@ -8,11 +8,11 @@
 
 use std::net::IpAddr;
 
-use crate::audit;
 use crate::auth::{bearer, TokenChecks};
 use crate::db::{self, is_unique_violation, DbError, DbPool};
 use crate::domain::oauth::{looks_like_jwt, GrantId, GrantStatus, RefreshToken, ISSUER};
 use crate::domain::{SecretDigest, Timestamp, TokenId, TokenValue, UserId, WorkspaceId};
+use crate::models::audit;
 use crate::models::oauth as grants;
 use crate::models::revoked_access_token::{self as revoked, NewRevocation};
 use crate::models::token as tokens;

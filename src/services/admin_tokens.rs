@@ -5,11 +5,11 @@
 
 use std::net::IpAddr;
 
-use crate::audit;
 use crate::auth::authority::ActingAdmin;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::token_query::TokenQuery;
 use crate::domain::{Timestamp, TokenId};
+use crate::models::audit;
 use crate::models::token::{self, DeletedToken, OwnedToken};
 
 /// One page of the workspace's tokens and how many match in all.
