@@ -22,6 +22,7 @@ pub mod db;
 pub mod domain;
 pub mod metrics;
 pub mod models;
+pub mod routes;
 pub mod services;
 pub mod startup;
 pub mod state;

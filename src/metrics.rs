@@ -300,13 +300,9 @@ impl Metrics {
     }
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(PATH, web::get().to(scrape));
-}
-
 /// `GET /metrics`, without authentication, like `/healthz`: it must not be
 /// reachable from outside (see docs/OPERATIONS.md). The gauges are read now.
-async fn scrape(state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn scrape(state: web::Data<AppState>) -> HttpResponse {
     state.metrics.set_pool(&state.pool);
     state.metrics.set_cache_entries(state.tokens.cache.len());
     match state.metrics.encode() {

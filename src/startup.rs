@@ -25,7 +25,7 @@ use crate::db::{self, DbPool};
 use crate::metrics::Metrics;
 use crate::services::oauth::{KeySet, OAuth, Revocations};
 pub use crate::state::AppState;
-use crate::{api, models, web as pages};
+use crate::{api, models};
 
 /// The name of the session cookie.
 pub use crate::auth::session::SESSION_COOKIE;
@@ -71,12 +71,7 @@ pub fn app(
         .app_data(state)
         .app_data(api::json_config())
         .app_data(api::path_config())
-        .configure(|cfg| api::oauth::routes(cfg, config.api_access_tokens))
-        .configure(crate::api::forward_auth::routes)
-        .configure(crate::metrics::routes)
-        .service(api::scope(config.api_access_tokens))
-        .configure(|cfg| pages::routes(cfg, config.api_access_tokens))
-        .default_service(web::to(pages::not_found))
+        .configure(|cfg| crate::routes::configure(cfg, config.api_access_tokens))
         .wrap(from_fn(read_feed_after_changes))
         .wrap(session)
         .wrap(from_fn(move |req, next| {

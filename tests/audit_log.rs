@@ -7,10 +7,10 @@ mod common;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use access_tokens::models::audit::{self, Action, Event};
 use access_tokens::auth::Principal;
 use access_tokens::domain::Role;
 use access_tokens::models;
+use access_tokens::models::audit::{self, Action, Event};
 use base64::Engine;
 use common::{spawn_app_as_shipped, TestApp, PASSWORD};
 use serde_json::{json, Value};

@@ -122,26 +122,6 @@ fn parse_user(raw: &str) -> Result<UserId, ApiError> {
     UserId::parse(raw).ok_or_else(|| ApiError::invalid_field("userId", "userId must be a UUID."))
 }
 
-/// `/v4/accounts` and `/v4/accounts/{userId}`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/accounts")
-            .route(web::get().to(list))
-            .default_service(web::to(super::route_not_found)),
-    )
-    .service(
-        web::resource("/accounts/{userId}")
-            .route(web::get().to(get))
-            .route(web::patch().to(update))
-            .default_service(web::to(super::route_not_found)),
-    )
-    .service(
-        web::resource("/accounts/{userId}/invitations/{workspaceId}")
-            .route(web::delete().to(withdraw_invitation))
-            .default_service(web::to(super::route_not_found)),
-    );
-}
-
 /// List every account of the instance, by name (instance admins only).
 #[utoipa::path(
     get,

@@ -43,14 +43,10 @@ pub const ROLE: &str = "x-auth-role";
 /// as their own failure.
 const CHALLENGE_INVALID_REQUEST: &str = r#"Bearer realm="access-tokens", error="invalid_request", error_description="Send the token as Authorization: Bearer <token>.""#;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(PATH, web::route().to(verify));
-}
-
 /// 204 with the caller's identity for a valid Bearer token; 401 with an RFC 6750
 /// challenge otherwise; 429 when this address sent too many invalid tokens; 503
 /// when the token cannot be checked right now. Each answer is counted and timed.
-async fn verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let started = Instant::now();
     let count = |kind, result| state.metrics.verification(kind, result, started.elapsed());
     let value = match bearer_value(&req) {

@@ -24,30 +24,7 @@ use super::{ApiCaller, ApiError, CHALLENGE_INVALID_TOKEN};
 /// presented: both ways an API caller may authenticate.
 const CHALLENGE_ANY: &str = r#"Bearer realm="access-tokens", Basic realm="access-tokens""#;
 
-/// The OAuth routes; none when the instance has API tokens turned off.
-pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
-    if !api_access_tokens {
-        return;
-    }
-    cfg.service(
-        web::resource("/oauth2/token")
-            .app_data(form_config())
-            .route(web::post().to(token)),
-    )
-    .service(
-        web::resource("/oauth2/revoke")
-            .app_data(form_config())
-            .route(web::post().to(revoke)),
-    )
-    .service(
-        web::resource("/oauth2/introspect")
-            .app_data(form_config())
-            .route(web::post().to(introspect)),
-    )
-    .service(web::resource("/.well-known/jwks.json").route(web::get().to(jwks)));
-}
-
-fn form_config() -> web::FormConfig {
+pub(crate) fn form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(super::MAX_BODY_BYTES)
         .error_handler(|err, _req| {

@@ -13,42 +13,8 @@ use crate::models::oauth::{Grant, OwnedGrant};
 use crate::services::oauth::{BulkOutcome, GenerateError, Scope};
 use crate::state::AppState;
 
-use super::admin_tokens::MAX_BULK_BODY_BYTES;
+pub(crate) use super::admin_tokens::MAX_BULK_BODY_BYTES;
 use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
-
-/// The routes, inside `/v4`. The literal paths come before `{tokenId}`: actix
-/// gives a request to the first resource whose path matches.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let not_found = || web::to(super::route_not_found);
-    cfg.service(
-        web::resource("/oauthTokens")
-            .route(web::post().to(create))
-            .route(web::get().to(list))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/oauthTokens/disable")
-            .app_data(super::json_config().limit(MAX_BULK_BODY_BYTES))
-            .route(web::post().to(disable_many))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/oauthTokens/delete")
-            .app_data(super::json_config().limit(MAX_BULK_BODY_BYTES))
-            .route(web::post().to(delete_many))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/oauthTokens/{tokenId}")
-            .route(web::delete().to(delete))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/oauthTokens/{tokenId}/disable")
-            .route(web::post().to(disable))
-            .default_service(not_found()),
-    );
-}
 
 /// The body of a generate request.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -14,46 +14,12 @@ use crate::models::oauth::OwnedGrant;
 use crate::services::oauth::Scope;
 use crate::state::AppState;
 
-use super::admin_tokens::{query_config, TokenOwner, MAX_BULK_BODY_BYTES};
+pub(crate) use super::admin_tokens::{query_config, TokenOwner, MAX_BULK_BODY_BYTES};
 use super::oauth_tokens::{
     act_on_many, parse_id, Bulk, OAuthBulkDeleteResult, OAuthBulkDisableResult,
     OAuthTokenIdsRequest, OAuthTokenInfo,
 };
 use super::{ApiCaller, ApiError, ErrorEnvelope};
-
-/// The routes, inside `/v4`. The literal paths come before `{tokenId}`: actix
-/// gives a request to the first resource whose path matches.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let not_found = || web::to(super::route_not_found);
-    cfg.service(
-        web::resource("/workspaceOAuthTokens")
-            .app_data(query_config())
-            .route(web::get().to(list))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/workspaceOAuthTokens/disable")
-            .app_data(super::json_config().limit(MAX_BULK_BODY_BYTES))
-            .route(web::post().to(disable_many))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/workspaceOAuthTokens/delete")
-            .app_data(super::json_config().limit(MAX_BULK_BODY_BYTES))
-            .route(web::post().to(delete_many))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/workspaceOAuthTokens/{tokenId}")
-            .route(web::delete().to(delete))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/workspaceOAuthTokens/{tokenId}/disable")
-            .route(web::post().to(disable))
-            .default_service(not_found()),
-    );
-}
 
 /// An OAuth API token of the workspace, with its owner.
 #[derive(Debug, Serialize, ToSchema)]
