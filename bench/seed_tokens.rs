@@ -15,7 +15,7 @@ use anyhow::{ensure, Context};
 use clap::Parser;
 use diesel::Connection;
 
-use access_tokens::audit;
+use access_tokens::models::audit;
 use access_tokens::auth::{password, Principal};
 use access_tokens::db::{self, Conn, DatabaseUrl};
 use access_tokens::domain::policy::TokenPolicy;
