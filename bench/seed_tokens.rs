@@ -15,13 +15,13 @@ use anyhow::{ensure, Context};
 use clap::Parser;
 use diesel::Connection;
 
-use access_tokens::models::audit;
 use access_tokens::auth::{password, Principal};
 use access_tokens::db::{self, Conn, DatabaseUrl};
 use access_tokens::domain::policy::TokenPolicy;
 use access_tokens::domain::{
     Description, Lifetime, Password, Role, Timestamp, TokenId, TokenSecret, TokenValue, Username,
 };
+use access_tokens::models::audit;
 use access_tokens::models::token::{self, NewToken};
 use access_tokens::models::{user, workspace};
 

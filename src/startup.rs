@@ -14,14 +14,16 @@ use tracing_actix_web::TracingLogger;
 
 use crate::telemetry::RedactingRootSpan;
 
+use crate::auth::bearer::TokenChecks;
 use crate::auth::cache::TokenCache;
 use crate::auth::changes::ChangeFeed;
-use crate::auth::client_address::TrustedProxies;
 use crate::auth::invalid_tokens::InvalidTokenThrottle;
 use crate::auth::last_used::LastUsed;
-use crate::auth::{LoginThrottle, RefusalLimiter, TokenChecks};
+use crate::auth::refusals::RefusalLimiter;
+use crate::auth::throttle::LoginThrottle;
 use crate::config::{SessionKey, Settings};
 use crate::db::{self, DbPool};
+use crate::domain::trusted_proxies::TrustedProxies;
 use crate::metrics::Metrics;
 use crate::services::oauth::{KeySet, OAuth, Revocations};
 pub use crate::state::AppState;
@@ -68,6 +70,7 @@ pub fn app(
         .cookie_content_security(CookieContentSecurity::Private)
         .build();
     App::new()
+        .app_data(web::Data::new(state.metrics.clone()))
         .app_data(state)
         .app_data(api::json_config())
         .app_data(api::path_config())
@@ -151,6 +154,14 @@ impl Application {
                 clock: settings.clock.clone(),
             },
             metrics,
+        });
+        // A weak reference: the state holds the metrics, which must not keep it.
+        let weak = std::sync::Arc::downgrade(&state.clone().into_inner());
+        state.metrics.read_gauges_with(move |metrics| {
+            if let Some(state) = weak.upgrade() {
+                metrics.set_pool(&state.pool);
+                metrics.set_cache_entries(state.tokens.cache.len());
+            }
         });
         spawn_key_reloads(state.clone());
         spawn_revocation_polls(state.clone());

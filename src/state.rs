@@ -2,9 +2,10 @@
 //! `startup` and shared by every worker.
 
 use crate::auth::access_check::OAuth;
-use crate::auth::client_address::TrustedProxies;
-use crate::auth::{LoginThrottle, TokenChecks};
+use crate::auth::bearer::TokenChecks;
+use crate::auth::throttle::LoginThrottle;
 use crate::db::DbPool;
+use crate::domain::trusted_proxies::TrustedProxies;
 use crate::metrics::Metrics;
 
 /// What every request handler can reach.

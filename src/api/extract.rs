@@ -8,7 +8,7 @@ use futures_util::future::LocalBoxFuture;
 use crate::auth::caller::{self, CallerError};
 use crate::state::AppState;
 
-use super::ApiError;
+use super::error::ApiError;
 
 pub use crate::auth::caller::{ApiCaller, Credential, MintingCaller, WORKSPACE_HEADER};
 

@@ -16,8 +16,8 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
-use super::Principal;
 use crate::db::{self, DbError};
+use crate::domain::Principal;
 use crate::domain::Role;
 use crate::models;
 use crate::state::AppState;

@@ -22,7 +22,7 @@ use super::changes::ChangeFeed;
 use super::invalid_tokens::InvalidTokenThrottle;
 use super::last_used::LastUsed;
 use super::refusals::{self, Refusal, RefusalLimiter, RefusalReason};
-use super::Principal;
+use crate::domain::Principal;
 
 /// Why a presented token was refused.
 #[derive(Debug, thiserror::Error)]

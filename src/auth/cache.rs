@@ -27,7 +27,7 @@ use crate::domain::standing::NotInStanding;
 use crate::domain::{Role, SecretDigest, Timestamp, TokenId, UserId, WorkspaceId};
 use crate::models::auth_change::Stale;
 
-use super::Principal;
+use crate::domain::Principal;
 
 /// How many verified tokens each instance keeps, unless configured otherwise. An
 /// entry is a few hundred bytes, so the default costs a few MiB at most.

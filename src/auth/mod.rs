@@ -27,11 +27,7 @@ use crate::models;
 use crate::models::audit;
 use crate::models::user::User;
 use crate::models::workspace::Membership;
-
-pub use bearer::TokenChecks;
-pub use refusals::RefusalLimiter;
-pub use session::TypedSession;
-pub use throttle::LoginThrottle;
+use throttle::LoginThrottle;
 
 pub use crate::domain::Principal;
 

@@ -14,6 +14,7 @@ pub mod standing;
 pub mod time;
 pub mod token;
 pub mod token_query;
+pub mod trusted_proxies;
 pub mod username;
 pub mod workspace_name;
 

@@ -5,7 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{self, SignInError, TypedSession};
+use crate::auth::session::TypedSession;
+use crate::auth::{self, SignInError};
 use crate::domain::Password;
 use crate::state::AppState;
 

@@ -22,14 +22,15 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::{self, Principal, TypedSession};
+use crate::auth::session::TypedSession;
+use crate::auth::{self, Principal};
 use crate::db;
 use crate::models::session::SessionRow;
 use crate::models::workspace::Membership;
 use crate::state::AppState;
 
 pub use back::BackPath;
-pub use error::PageError;
+pub use error::{PageError, PASSWORD_PAGE};
 
 /// The largest form body the pages read.
 pub(crate) const MAX_FORM_BYTES: usize = 16 * 1024;
@@ -142,9 +143,6 @@ impl FromRequest for CurrentUser {
         })
     }
 }
-
-/// Change Password, the one page a user whose password must change may see.
-pub const PASSWORD_PAGE: &str = "/preferences/password";
 
 /// The session's row and principal when this browser is signed in: the session
 /// row exists and has not ended, and its user is active, in a workspace, and has

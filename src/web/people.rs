@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::TypedSession;
+use crate::auth::session::TypedSession;
 use crate::domain::invite::{InviteCode, INVITE_DAYS};
 use crate::domain::{Password, Role, UserId, Username};
 use crate::models::workspace::Member;

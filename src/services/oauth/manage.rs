@@ -19,7 +19,7 @@ use crate::domain::Timestamp;
 use crate::models::audit;
 use crate::models::oauth::{self as store, GrantScope, OwnedGrant};
 
-use super::OAuth;
+use crate::auth::access_check::OAuth;
 
 /// Whose grants an action may reach, always within the caller's workspace.
 #[derive(Debug, Clone, Copy)]

@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 
-use crate::auth::{bearer, TokenChecks};
+use crate::auth::bearer::{self, TokenChecks};
 use crate::db::{self, is_unique_violation, DbError, DbPool};
 use crate::domain::oauth::{looks_like_jwt, GrantId, GrantStatus, RefreshToken, ISSUER};
 use crate::domain::{SecretDigest, Timestamp, TokenId, TokenValue, UserId, WorkspaceId};
