@@ -12,7 +12,7 @@ use crate::auth::password;
 use crate::config::{SessionKey, Settings, DEFAULT_BIND, DEFAULT_DATABASE};
 use crate::db::{self, DatabaseUrl, DbPool};
 use crate::domain::password::PasswordError;
-use crate::domain::{Password, Role, Username, WorkspaceName};
+use crate::domain::{Password, Role, Timestamp, Username, WorkspaceName};
 use crate::models::user::{self, CreateUserError};
 use crate::models::workspace;
 use crate::services::accounts::{self, AccountError};
@@ -263,7 +263,7 @@ fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let path = settings.database.clone();
         let pool = tokio::task::spawn_blocking(move || db::open(&path)).await??;
-        create_first_admin(&pool)
+        create_first_admin(&pool, settings.clock.now())
             .await
             .context("creating the first admin")?;
         let app = Application::build_with_pool(settings.clone(), pool)
@@ -283,7 +283,7 @@ fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
 /// On a database with no users, creates `admin`, an instance admin and an admin of
 /// the default workspace, with a random password, and prints it once to the
 /// terminal (not to the log).
-async fn create_first_admin(pool: &DbPool) -> anyhow::Result<()> {
+async fn create_first_admin(pool: &DbPool, now: Timestamp) -> anyhow::Result<()> {
     let pool = pool.clone();
     let created = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Password>> {
         let mut conn = pool.get()?;
@@ -294,7 +294,7 @@ async fn create_first_admin(pool: &DbPool) -> anyhow::Result<()> {
         let name = Username::parse("admin").expect("a valid user name");
         let hash = password::hash(&password);
         let created = db::write_transaction(&mut conn, |conn| {
-            let admin = user::create(conn, &name, &hash, Role::Admin)?;
+            let admin = user::create(conn, &name, &hash, Role::Admin, now)?;
             user::set_instance_admin(conn, admin.id, true)?;
             Ok::<_, CreateUserError>(admin)
         });
@@ -316,6 +316,8 @@ async fn create_first_admin(pool: &DbPool) -> anyhow::Result<()> {
 fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<()> {
     let pool = db::open(&database)?;
     let mut conn = pool.get()?;
+    // The command line runs on the real clock; the server's may be a test's.
+    let now = crate::domain::clock::system().now();
     match command {
         UserCommand::Add {
             name,
@@ -336,7 +338,7 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
             let role = if admin { Role::Admin } else { Role::Member };
             let hash = password::hash(&password);
             db::write_transaction(&mut conn, |conn| {
-                let created = user::create_in(conn, &name, &hash, ws, role)?;
+                let created = user::create_in(conn, &name, &hash, ws, role, now)?;
                 if instance_admin {
                     user::set_instance_admin(conn, created.id, true)?;
                 }
@@ -363,7 +365,7 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
         }
         UserCommand::Passwd { name, .. } => {
             let password = read_password_from_stdin(&name)?;
-            if !user::set_password_hash(&mut conn, &name, &password::hash(&password))? {
+            if !user::set_password_hash(&mut conn, &name, &password::hash(&password), now)? {
                 anyhow::bail!("no user named {name}");
             }
             // The new epoch already ends their sessions; deleting the rows makes
@@ -384,6 +386,7 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
                 None,
                 Some(grant),
                 None,
+                now,
             );
             match result {
                 Ok(_) if grant => println!("{name} is now an instance admin."),
@@ -399,15 +402,16 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
 fn workspace_command(database: DatabaseUrl, command: WorkspaceCommand) -> anyhow::Result<()> {
     let pool = db::open(&database)?;
     let mut conn = pool.get()?;
+    let now = crate::domain::clock::system().now();
     match command {
         WorkspaceCommand::Add { name, admin } => {
             let name = WorkspaceName::parse(&name)?;
             let admin_user = user::find_by_username(&mut conn, &admin)?
                 .ok_or_else(|| anyhow::anyhow!("no user named {admin}"))?;
-            workspace::ensure_default(&mut conn)?;
-            let ws = workspace::create(&mut conn, name.as_str())?
+            workspace::ensure_default(&mut conn, now)?;
+            let ws = workspace::create(&mut conn, name.as_str(), now)?
                 .ok_or_else(|| anyhow::anyhow!("a workspace named {name} already exists"))?;
-            workspace::add_member(&mut conn, ws, admin_user.id, Role::Admin)?;
+            workspace::add_member(&mut conn, ws, admin_user.id, Role::Admin, now)?;
             println!("Created the workspace {name} with {admin} as its admin.");
         }
         WorkspaceCommand::List => {

@@ -138,7 +138,7 @@ pub async fn list(
     admin: InstanceAdmin<ApiCaller>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let all = accounts::list(&state.pool, &admin.admin).await?;
+    let all = accounts::list(&state.pool, &admin.admin, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(AccountList {
         count: all.len(),
         data: all.into_iter().map(Account::from).collect(),
@@ -166,7 +166,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_user(&path)?;
-    let account = accounts::get(&state.pool, &admin.admin, id).await?;
+    let account = accounts::get(&state.pool, &admin.admin, id, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(Account::from(account)))
 }
 
@@ -211,7 +211,7 @@ pub async fn update(
         None => None,
         // The rule reads the account's own name, as everywhere a password is set.
         Some(raw) => {
-            let account = accounts::get(&state.pool, &admin.admin, id)
+            let account = accounts::get(&state.pool, &admin.admin, id, state.clock.now())
                 .await
                 .map_err(ApiError::from)?;
             Some(
@@ -225,9 +225,16 @@ pub async fn update(
         instance_admin: body.instance_admin,
         password,
     };
-    let account = accounts::update(&state.pool, &admin.admin, admin.address, id, change)
-        .await
-        .map_err(ApiError::from)?;
+    let account = accounts::update(
+        &state.pool,
+        &admin.admin,
+        admin.address,
+        id,
+        change,
+        state.clock.now(),
+    )
+    .await
+    .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(Account::from(account)))
 }
 
@@ -260,6 +267,14 @@ pub async fn withdraw_invitation(
     let id = parse_user(&user)?;
     let workspace = WorkspaceId::parse(&workspace)
         .ok_or_else(|| ApiError::invalid_field("workspaceId", "workspaceId must be a UUID."))?;
-    accounts::withdraw_invitation(&state.pool, &admin.admin, admin.address, id, workspace).await?;
+    accounts::withdraw_invitation(
+        &state.pool,
+        &admin.admin,
+        admin.address,
+        id,
+        workspace,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -144,7 +144,7 @@ pub async fn list(
     WorkspaceAdmin { admin, .. }: WorkspaceAdmin<ApiCaller, People>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let members = people::list(&state.pool, &admin).await?;
+    let members = people::list(&state.pool, &admin, state.clock.now()).await?;
     let data: Vec<WorkspaceMember> = members.iter().map(WorkspaceMember::from).collect();
     Ok(HttpResponse::Ok().json(WorkspaceMemberList {
         count: data.len(),
@@ -210,6 +210,7 @@ pub async fn add(
         role,
         onboarding,
         invite_existing,
+        state.clock.now(),
     )
     .await
     .map_err(ApiError::from)?;
@@ -255,21 +256,35 @@ pub async fn update(
     let mut member = None;
     if let Some(role) = role {
         member = Some(
-            people::set_role(&state.pool, &admin, caller.address, id, role)
-                .await
-                .map_err(ApiError::from)?,
+            people::set_role(
+                &state.pool,
+                &admin,
+                caller.address,
+                id,
+                role,
+                state.clock.now(),
+            )
+            .await
+            .map_err(ApiError::from)?,
         );
     }
     if let Some(active) = body.active {
         member = Some(
-            people::set_suspended(&state.pool, &admin, caller.address, id, !active)
-                .await
-                .map_err(ApiError::from)?,
+            people::set_suspended(
+                &state.pool,
+                &admin,
+                caller.address,
+                id,
+                !active,
+                state.clock.now(),
+            )
+            .await
+            .map_err(ApiError::from)?,
         );
     }
     let member = match member {
         Some(m) => m,
-        None => people::list(&state.pool, &admin)
+        None => people::list(&state.pool, &admin, state.clock.now())
             .await
             .map_err(ApiError::from)?
             .into_iter()
@@ -302,7 +317,7 @@ pub async fn remove(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_user(&path)?;
-    people::remove(&state.pool, &admin, caller.address, id).await?;
+    people::remove(&state.pool, &admin, caller.address, id, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -363,7 +378,7 @@ pub async fn my_invitations(
     caller: ApiCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let pending = people::my_invitations(&state.pool, &caller.principal).await?;
+    let pending = people::my_invitations(&state.pool, &caller.principal, state.clock.now()).await?;
     let data: Vec<WorkspaceInvitation> = pending.iter().map(WorkspaceInvitation::from).collect();
     Ok(HttpResponse::Ok().json(WorkspaceInvitationList {
         count: data.len(),
@@ -380,9 +395,15 @@ async fn answer(
     require_password(&caller)?;
     let ws = WorkspaceId::parse(&path)
         .ok_or_else(|| ApiError::invalid_field("workspaceId", "workspaceId must be a UUID."))?;
-    let pending =
-        people::answer_invitation(&state.pool, &caller.principal, caller.address, ws, accept)
-            .await?;
+    let pending = people::answer_invitation(
+        &state.pool,
+        &caller.principal,
+        caller.address,
+        ws,
+        accept,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(WorkspaceInvitation::from(&pending)))
 }
 

@@ -131,11 +131,15 @@ pub fn invite_url(base: &str, code: &InviteCode) -> String {
 
 /// Everyone in the admin's workspace, with the accounts invited to it (status
 /// invited), by name.
-pub async fn list(pool: &DbPool, admin: &ActingAdmin) -> Result<Vec<Member>, PeopleError> {
+pub async fn list(
+    pool: &DbPool,
+    admin: &ActingAdmin,
+    now: Timestamp,
+) -> Result<Vec<Member>, PeopleError> {
     let ws = admin.workspace_id;
     Ok(db::run(pool, move |conn| {
         let mut all = workspace::members(conn, ws)?;
-        let pending = membership_invitation::open_in_workspace(conn, ws, Timestamp::now())?;
+        let pending = membership_invitation::open_in_workspace(conn, ws, now)?;
         all.extend(pending.iter().map(as_member));
         all.sort_by(|a, b| a.username.cmp(&b.username));
         Ok(all)
@@ -155,6 +159,7 @@ pub async fn add(
     role: Role,
     onboarding: Onboarding,
     invite_existing: bool,
+    now: Timestamp,
 ) -> Result<Added, PeopleError> {
     // Hashing is slow: done before the transaction, off the executor.
     let (hash, how) = match onboarding {
@@ -172,7 +177,6 @@ pub async fn add(
     let (ws, actor) = (admin.workspace_id, admin.clone());
     let outcome = db::run(pool, move |conn| {
         let result = crate::db::write_transaction(conn, |conn| {
-            let now = Timestamp::now();
             let expires = now.plus_seconds(INVITE_DAYS * 86_400);
             user::delete_lapsed_invitees(conn, Some(username.as_str()), now)?;
             if let Some(existing) = user::find_by_username(conn, username.as_str())? {
@@ -191,6 +195,7 @@ pub async fn add(
                 }
                 audit::record(
                     conn,
+                    now,
                     Event::by(&actor, address, Action::MemberInvited)
                         .target_user(existing.id, &existing.username)
                         .detail(format!("role {}; existing account", role.as_str())),
@@ -199,21 +204,23 @@ pub async fn add(
                     .ok_or(PeopleError::NotFound)?;
                 return Ok((as_member(&pending), true));
             }
-            let created =
-                user::create_in(conn, &username, &hash, Some(ws), role).map_err(|e| match e {
+            let created = user::create_in(conn, &username, &hash, Some(ws), role, now).map_err(
+                |e| match e {
                     CreateUserError::Duplicate(name) => PeopleError::ExistingUser(name),
                     CreateUserError::Query(e) => e.into(),
-                })?;
+                },
+            )?;
             if !hash.is_empty() {
                 // The admin chose this password: the person chooses their own at
                 // the first sign-in.
                 user::set_password_must_change(conn, created.id, true)?;
             }
             if let (Some(id), Some(digest)) = (&invite_id, &digest) {
-                invite::insert(conn, id, ws, created.id, digest, expires)?;
+                invite::insert(conn, id, ws, created.id, digest, now, expires)?;
             }
             audit::record(
                 conn,
+                now,
                 Event::by(&actor, address, Action::MemberAdded)
                     .target_user(created.id, username.as_str())
                     .detail(format!("role {}; {how}", role.as_str())),
@@ -239,6 +246,7 @@ pub async fn set_role(
     address: Option<IpAddr>,
     target: UserId,
     role: Role,
+    now: Timestamp,
 ) -> Result<Member, PeopleError> {
     let (ws, actor) = (admin.workspace_id, admin.clone());
     db::run(pool, move |conn| {
@@ -253,6 +261,7 @@ pub async fn set_role(
             workspace::set_role(conn, ws, target, role)?;
             audit::record(
                 conn,
+                now,
                 Event::by(&actor, address, Action::RoleChanged)
                     .target_user(target, &member.username)
                     .detail(format!("{} -> {}", member.role.as_str(), role.as_str())),
@@ -281,16 +290,17 @@ pub async fn remove(
     admin: &ActingAdmin,
     address: Option<IpAddr>,
     target: UserId,
+    now: Timestamp,
 ) -> Result<Removed, PeopleError> {
     let (ws, actor) = (admin.workspace_id, admin.clone());
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
             let Some(member) = member(conn, ws, target)? else {
-                withdraw_in(conn, &actor, address, ws, target)?;
+                withdraw_in(conn, &actor, address, ws, target, now)?;
                 return Ok(Removed::Invitation);
             };
             if member.invited {
-                withdraw_in(conn, &actor, address, ws, target)?;
+                withdraw_in(conn, &actor, address, ws, target, now)?;
                 return Ok(Removed::Invitation);
             }
             if is_last_admin(conn, ws, &member)? {
@@ -300,6 +310,7 @@ pub async fn remove(
             for id in token::delete_all_of_member(conn, ws, target)? {
                 audit::record(
                     conn,
+                    now,
                     Event::by(&actor, address, Action::TokenDeleted)
                         .target_token(id)
                         .detail(owner.clone()),
@@ -311,13 +322,13 @@ pub async fn remove(
             // Their access tokens are refused while they are not a member; revoking
             // them with the grant keeps them refused if they are added again within
             // the hour, so that adding them again really starts clean.
-            let now = Timestamp::now();
             for g in &grants {
                 revoked_grant::insert(conn, &revocations::of_grant(g.id, ws, now))?;
             }
             for g in &grants {
                 audit::record(
                     conn,
+                    now,
                     Event::by(&actor, address, Action::OAuthTokenDeleted)
                         .target(g.id.to_string(), &g.name)
                         .detail(owner.clone()),
@@ -326,6 +337,7 @@ pub async fn remove(
             workspace::remove_member(conn, ws, target)?;
             audit::record(
                 conn,
+                now,
                 Event::by(&actor, address, Action::MemberRemoved)
                     .target_user(target, &member.username)
                     .detail(format!("was {}", member.role.as_str())),
@@ -348,11 +360,12 @@ pub async fn withdraw_invitation(
     address: Option<IpAddr>,
     workspace: WorkspaceId,
     target: UserId,
+    now: Timestamp,
 ) -> Result<(), PeopleError> {
     let actor = actor.clone();
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
-            withdraw_in(conn, &actor, address, workspace, target)
+            withdraw_in(conn, &actor, address, workspace, target, now)
         }))
     })
     .await?
@@ -364,8 +377,8 @@ fn withdraw_in(
     address: Option<IpAddr>,
     ws: WorkspaceId,
     target: UserId,
+    now: Timestamp,
 ) -> Result<(), PeopleError> {
-    let now = Timestamp::now();
     let (name, what) = match member(conn, ws, target)? {
         Some(m) if m.invited && user::delete_invitee(conn, target)? => {
             (m.username, "invitation link; name freed")
@@ -380,6 +393,7 @@ fn withdraw_in(
     };
     audit::record(
         conn,
+        now,
         Event::by(actor, address, Action::InvitationWithdrawn)
             .in_workspace(ws)
             .target_user(target, &name)
@@ -397,6 +411,7 @@ pub async fn set_suspended(
     address: Option<IpAddr>,
     target: UserId,
     suspended: bool,
+    now: Timestamp,
 ) -> Result<Member, PeopleError> {
     if suspended && target == admin.user_id {
         return Err(PeopleError::Yourself);
@@ -411,7 +426,7 @@ pub async fn set_suspended(
             if suspended && is_last_admin(conn, ws, &member)? {
                 return Err(PeopleError::LastAdmin);
             }
-            workspace::set_suspended(conn, ws, target, suspended, Timestamp::now())?;
+            workspace::set_suspended(conn, ws, target, suspended, now)?;
             let action = if suspended {
                 Action::MemberSuspended
             } else {
@@ -419,6 +434,7 @@ pub async fn set_suspended(
             };
             audit::record(
                 conn,
+                now,
                 Event::by(&actor, address, action).target_user(target, &member.username),
             )?;
             find_member(conn, ws, target)
@@ -428,14 +444,14 @@ pub async fn set_suspended(
 }
 
 /// The open invitations of `who`'s account to workspaces, oldest first.
-pub async fn my_invitations(pool: &DbPool, who: &Principal) -> Result<Vec<Pending>, PeopleError> {
+pub async fn my_invitations(
+    pool: &DbPool,
+    who: &Principal,
+    now: Timestamp,
+) -> Result<Vec<Pending>, PeopleError> {
     let user = who.user_id;
     Ok(db::run(pool, move |conn| {
-        Ok(membership_invitation::open_for_user(
-            conn,
-            user,
-            Timestamp::now(),
-        )?)
+        Ok(membership_invitation::open_for_user(conn, user, now)?)
     })
     .await?)
 }
@@ -449,17 +465,17 @@ pub async fn answer_invitation(
     address: Option<IpAddr>,
     workspace: WorkspaceId,
     accept: bool,
+    now: Timestamp,
 ) -> Result<Pending, PeopleError> {
     let who = who.clone();
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
-            let now = Timestamp::now();
             let pending = membership_invitation::find_open(conn, workspace, who.user_id, now)?
                 .ok_or(PeopleError::NoInvitation)?;
             membership_invitation::delete(conn, workspace, who.user_id)?;
             let event = if accept {
                 if member(conn, workspace, who.user_id)?.is_none() {
-                    workspace::add_member(conn, workspace, who.user_id, pending.role)?;
+                    workspace::add_member(conn, workspace, who.user_id, pending.role, now)?;
                 }
                 Event::by(&who, address, Action::MemberAdded).detail(format!(
                     "role {}; invitation accepted",
@@ -470,6 +486,7 @@ pub async fn answer_invitation(
             };
             audit::record(
                 conn,
+                now,
                 event
                     .in_workspace(workspace)
                     .target_user(who.user_id, &who.username),
@@ -482,10 +499,12 @@ pub async fn answer_invitation(
 
 /// Deletes invitations that lapsed, and the placeholder accounts of new names whose
 /// link lapsed (their names are free again); returns how many of each.
-pub async fn purge_lapsed_invitations(pool: &DbPool) -> Result<(usize, usize), DbError> {
-    db::run(pool, |conn| {
+pub async fn purge_lapsed_invitations(
+    pool: &DbPool,
+    now: Timestamp,
+) -> Result<(usize, usize), DbError> {
+    db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
-            let now = Timestamp::now();
             let links = user::delete_lapsed_invitees(conn, None, now)?;
             let others = membership_invitation::purge_lapsed(conn, now)?;
             Ok::<_, diesel::result::Error>((links, others))
@@ -495,10 +514,14 @@ pub async fn purge_lapsed_invitations(pool: &DbPool) -> Result<(usize, usize), D
 }
 
 /// The user name an open invitation is for, to greet them.
-pub async fn invitation(pool: &DbPool, code: &InviteCode) -> Result<String, PeopleError> {
+pub async fn invitation(
+    pool: &DbPool,
+    code: &InviteCode,
+    now: Timestamp,
+) -> Result<String, PeopleError> {
     let (id, presented) = (code.id.to_string(), code.secret.digest());
     db::run(pool, move |conn| {
-        let Some(open) = invite::find_open(conn, &id, Timestamp::now())? else {
+        let Some(open) = invite::find_open(conn, &id, now)? else {
             return Ok(Err(PeopleError::InvalidInvite));
         };
         if !open.digest.is_some_and(|d| d.matches(&presented)) {
@@ -526,16 +549,16 @@ pub async fn accept_invitation(
     code: &InviteCode,
     new_password: Password,
     address: Option<IpAddr>,
+    now: Timestamp,
 ) -> Result<Accepted, PeopleError> {
     // Checked before the slow hash, so a wrong code costs nothing.
-    invitation(pool, code).await?;
+    invitation(pool, code, now).await?;
     let hash = password::off_executor(move || password::hash(&new_password))
         .await
         .map_err(|_| DbError::Cancelled)?;
     let (id, presented) = (code.id.to_string(), code.secret.digest());
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
-            let now = Timestamp::now();
             let open = invite::find_open(conn, &id, now)?.ok_or(PeopleError::InvalidInvite)?;
             if !open.digest.is_some_and(|d| d.matches(&presented))
                 || !invite::mark_used(conn, &id, now)?
@@ -547,10 +570,11 @@ pub async fn accept_invitation(
                 // A link never sets the password of an account that has one.
                 return Err(PeopleError::InvalidInvite);
             }
-            user::set_password_by_id(conn, open.user_id, &hash)?;
+            user::set_password_by_id(conn, open.user_id, &hash, now)?;
             let person = user::find(conn, open.user_id)?.ok_or(PeopleError::InvalidInvite)?;
             audit::record(
                 conn,
+                now,
                 Event::anonymous(Some(open.workspace_id), address, Action::PasswordChanged)
                     .target_user(person.id, &person.username)
                     .detail("invitation accepted"),

@@ -116,6 +116,7 @@ impl OAuth {
                 store::insert(conn, &stored, &digest)?;
                 audit::record(
                     conn,
+                    now,
                     audit::Event::by(&actor, address, audit::Action::OAuthTokenCreated)
                         .target(stored.id.to_string(), &stored.name)
                         .detail(format!("lifetime {} days", lifetime.days())),
@@ -180,6 +181,7 @@ impl OAuth {
                 if store::disable(conn, grant, now)? {
                     audit::record(
                         conn,
+                        now,
                         audit::Event::anonymous(
                             Some(g.workspace_id),
                             address,
@@ -193,6 +195,7 @@ impl OAuth {
                 if revoked_grants::insert(conn, &revocation)? {
                     audit::record(
                         conn,
+                        now,
                         audit::Event::anonymous(
                             Some(g.workspace_id),
                             address,
