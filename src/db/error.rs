@@ -3,8 +3,8 @@
 
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
 
+use super::conn::Conn;
 use super::sqlite::{check_writable, sqlite_file};
-use super::Conn;
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,7 @@
 //! of the ID newtypes, and the one helper that runs blocking queries off the async
 //! executor.
 
+mod conn;
 mod database_url;
 mod error;
 mod migrate;
@@ -11,23 +12,14 @@ pub mod schema;
 mod sqlite;
 mod types;
 
-use diesel::pg::PgConnection;
 use diesel::r2d2::R2D2Connection;
 use diesel::result::Error as QueryError;
-use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 
+pub use conn::Conn;
 pub use database_url::DatabaseUrl;
 pub use error::{is_unique_violation, DbError};
 pub use pool::{open, DbPool, Manager, PooledConn};
-
-/// The connection every query takes: one code base, two backends. Queries use the
-/// SQL both understand (no `ON CONFLICT`, no `RETURNING`).
-#[derive(diesel::MultiConnection)]
-pub enum Conn {
-    Postgres(PgConnection),
-    Sqlite(SqliteConnection),
-}
 
 /// Runs `f` in a transaction that may write. On SQLite the outermost one begins
 /// with `BEGIN IMMEDIATE`, taking the write lock at once and waiting out the busy

@@ -7,9 +7,11 @@ use diesel::pg::PgConnection;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::Connection;
 
+use super::conn::Conn;
+use super::database_url::DatabaseUrl;
+use super::error::DbError;
 use super::migrate::migrate;
 use super::sqlite::{self, check_writable, keep_private, sqlite_file};
-use super::{Conn, DatabaseUrl, DbError};
 
 /// A shared pool of connections.
 pub type DbPool = Pool<Manager>;

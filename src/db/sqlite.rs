@@ -9,7 +9,7 @@ use diesel::result::Error as QueryError;
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 
-use super::Conn;
+use super::conn::Conn;
 
 /// How long a writer waits for another writer before SQLite reports "busy".
 /// Long enough that bursts of concurrent writes queue instead of failing.

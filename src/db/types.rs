@@ -15,7 +15,7 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
 
-use super::MultiBackend;
+use super::conn::MultiBackend;
 use crate::domain::oauth::GrantId;
 use crate::domain::{TokenId, UserId, WorkspaceId};
 
@@ -83,9 +83,11 @@ mod tests {
     use diesel::sql_types::Nullable;
 
     use super::*;
-    use crate::db::{open, Conn, DatabaseUrl};
+    use crate::db::conn::Conn;
+    use crate::db::database_url::DatabaseUrl;
+    use crate::db::pool::{open, PooledConn};
 
-    fn conn() -> (tempfile::TempDir, crate::db::PooledConn) {
+    fn conn() -> (tempfile::TempDir, PooledConn) {
         let dir = tempfile::tempdir().unwrap();
         let url = DatabaseUrl::Sqlite(dir.path().join("t.db"));
         let pool = open(&url).unwrap();
@@ -112,7 +114,13 @@ mod tests {
         let (_dir, mut conn) = conn();
         let conn: &mut Conn = &mut conn;
         let read = diesel::select("not-a-uuid".into_sql::<Text>()).get_result::<GrantId>(conn);
-        let error = read.unwrap_err().to_string();
-        assert!(error.contains("grant id is not a UUID"), "{error}");
+        let error = read.unwrap_err();
+        let mut why = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            why = format!("{why}: {cause}");
+            source = cause.source();
+        }
+        assert!(why.contains("a stored grant id is not a UUID"), "{why}");
     }
 }

@@ -156,7 +156,7 @@ pub fn delete_all_of_member(
     let owned = api_tokens::table
         .filter(api_tokens::workspace_id.eq(workspace))
         .filter(api_tokens::user_id.eq(user));
-    let ids: Vec<TokenId> = owned.clone().select(api_tokens::id).load(conn)?;
+    let ids: Vec<TokenId> = owned.select(api_tokens::id).load(conn)?;
     diesel::delete(owned).execute(conn)?;
     Ok(ids)
 }
