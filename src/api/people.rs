@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::domain::{Password, Role, UserId, Username, WorkspaceId};
 use crate::models::membership_invitation::Pending;
 use crate::models::workspace::Member;
+use crate::services::invitations;
 use crate::services::people::{self, Onboarding, PeopleError};
 use crate::state::AppState;
 
@@ -214,7 +215,9 @@ pub async fn add(
     .await
     .map_err(ApiError::from)?;
     let base = crate::auth::public_url::base_of(&req);
-    let invite_url = added.invite.map(|code| people::invite_url(&base, &code));
+    let invite_url = added
+        .invite
+        .map(|code| invitations::invite_url(&base, &code));
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(AddedMember {
@@ -363,7 +366,7 @@ pub async fn my_invitations(
     caller: ApiCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let pending = people::my_invitations(&state.pool, &caller.principal).await?;
+    let pending = invitations::my_invitations(&state.pool, &caller.principal).await?;
     let data: Vec<WorkspaceInvitation> = pending.iter().map(WorkspaceInvitation::from).collect();
     Ok(HttpResponse::Ok().json(WorkspaceInvitationList {
         count: data.len(),
@@ -381,7 +384,7 @@ async fn answer(
     let ws = WorkspaceId::parse(&path)
         .ok_or_else(|| ApiError::invalid_field("workspaceId", "workspaceId must be a UUID."))?;
     let pending =
-        people::answer_invitation(&state.pool, &caller.principal, caller.address, ws, accept)
+        invitations::answer_invitation(&state.pool, &caller.principal, caller.address, ws, accept)
             .await?;
     Ok(HttpResponse::Ok().json(WorkspaceInvitation::from(&pending)))
 }

@@ -11,6 +11,7 @@ use crate::auth::session::TypedSession;
 use crate::domain::invite::{InviteCode, INVITE_DAYS};
 use crate::domain::{Password, Role, UserId, Username};
 use crate::models::workspace::Member;
+use crate::services::invitations;
 use crate::services::people::{self, Onboarding, PeopleError};
 use crate::state::AppState;
 
@@ -284,7 +285,8 @@ pub async fn add(
             let name = added.member.username.clone();
             match added.invite {
                 Some(code) => {
-                    let url = people::invite_url(&crate::auth::public_url::base_of(&req), &code);
+                    let url =
+                        invitations::invite_url(&crate::auth::public_url::base_of(&req), &code);
                     let shown = InviteShown {
                         username: name,
                         url,
@@ -462,7 +464,7 @@ pub async fn invite_form(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let code = invite_code(&path)?;
-    let username = people::invitation(&state.pool, &code).await?;
+    let username = invitations::invitation(&state.pool, &code).await?;
     render(
         StatusCode::OK,
         &InvitePage {
@@ -483,7 +485,7 @@ pub async fn accept_invite(
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&session, &input.csrf_token)?;
     let code = invite_code(&path)?;
-    let username = people::invitation(&state.pool, &code).await?;
+    let username = invitations::invitation(&state.pool, &code).await?;
     let refuse = |message: String| -> Result<HttpResponse, PageError> {
         render(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -502,7 +504,7 @@ pub async fn accept_invite(
         return refuse("The new password and its confirmation do not match.".into());
     }
     let address = crate::auth::client_address::of(&req);
-    let accepted = people::accept_invitation(&state.pool, &code, password, address).await?;
+    let accepted = invitations::accept_invitation(&state.pool, &code, password, address).await?;
     session
         .sign_in(
             &state.pool,
