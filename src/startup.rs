@@ -244,7 +244,7 @@ fn spawn_revocation_polls(state: web::Data<AppState>) {
                     tracing::warn!(error = %e, "expired revocations could not be purged");
                 }
                 // Lapsed invitations free their names, with no account left behind.
-                if let Err(e) = crate::services::people::purge_lapsed_invitations(
+                if let Err(e) = crate::services::invitations::purge_lapsed_invitations(
                     &state.pool,
                     state.clock.now(),
                 )

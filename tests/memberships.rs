@@ -976,7 +976,7 @@ async fn an_expired_invitation_frees_its_name_with_no_account_left() {
     assert_eq!(status_of(&list, "newhire"), None, "not bob's");
     // And the periodic purge leaves no placeholder behind.
     assert!(user_id(&app, "later").is_some());
-    access_tokens::services::people::purge_lapsed_invitations(
+    access_tokens::services::invitations::purge_lapsed_invitations(
         &app.pool,
         access_tokens::domain::Timestamp::now(),
     )

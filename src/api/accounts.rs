@@ -198,7 +198,7 @@ pub async fn update(
     // A `Result`, so that credentials and role are judged before the body.
     body: Result<web::Json<super::Object<UpdateAccountRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let id = parse_user(&path)?;
+    let (id, now) = (parse_user(&path)?, state.clock.now());
     let body = body?.into_inner().0;
     if body.active.is_none() && body.instance_admin.is_none() && body.password.is_none() {
         return Err(ApiError::invalid_field(
@@ -211,7 +211,7 @@ pub async fn update(
         None => None,
         // The rule reads the account's own name, as everywhere a password is set.
         Some(raw) => {
-            let account = accounts::get(&state.pool, &admin.admin, id, state.clock.now())
+            let account = accounts::get(&state.pool, &admin.admin, id, now)
                 .await
                 .map_err(ApiError::from)?;
             Some(
@@ -225,16 +225,9 @@ pub async fn update(
         instance_admin: body.instance_admin,
         password,
     };
-    let account = accounts::update(
-        &state.pool,
-        &admin.admin,
-        admin.address,
-        id,
-        change,
-        state.clock.now(),
-    )
-    .await
-    .map_err(ApiError::from)?;
+    let account = accounts::update(&state.pool, &admin.admin, admin.address, id, change, now)
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(Account::from(account)))
 }
 

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::domain::{Password, Role, UserId, Username, WorkspaceId};
 use crate::models::membership_invitation::Pending;
 use crate::models::workspace::Member;
+use crate::services::invitations;
 use crate::services::people::{self, Onboarding, PeopleError};
 use crate::state::AppState;
 
@@ -215,7 +216,9 @@ pub async fn add(
     .await
     .map_err(ApiError::from)?;
     let base = crate::auth::public_url::base_of(&req);
-    let invite_url = added.invite.map(|code| people::invite_url(&base, &code));
+    let invite_url = added
+        .invite
+        .map(|code| invitations::invite_url(&base, &code));
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(AddedMember {
@@ -250,41 +253,27 @@ pub async fn update(
     path: web::Path<String>,
     body: Result<web::Json<super::Object<UpdateMemberRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let id = parse_user(&path)?;
+    let (id, now) = (parse_user(&path)?, state.clock.now());
     let body = body?.into_inner().0;
     let role = body.role.as_deref().map(parse_role).transpose()?;
     let mut member = None;
     if let Some(role) = role {
         member = Some(
-            people::set_role(
-                &state.pool,
-                &admin,
-                caller.address,
-                id,
-                role,
-                state.clock.now(),
-            )
-            .await
-            .map_err(ApiError::from)?,
+            people::set_role(&state.pool, &admin, caller.address, id, role, now)
+                .await
+                .map_err(ApiError::from)?,
         );
     }
     if let Some(active) = body.active {
         member = Some(
-            people::set_suspended(
-                &state.pool,
-                &admin,
-                caller.address,
-                id,
-                !active,
-                state.clock.now(),
-            )
-            .await
-            .map_err(ApiError::from)?,
+            people::set_suspended(&state.pool, &admin, caller.address, id, !active, now)
+                .await
+                .map_err(ApiError::from)?,
         );
     }
     let member = match member {
         Some(m) => m,
-        None => people::list(&state.pool, &admin, state.clock.now())
+        None => people::list(&state.pool, &admin, now)
             .await
             .map_err(ApiError::from)?
             .into_iter()
@@ -378,7 +367,8 @@ pub async fn my_invitations(
     caller: ApiCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let pending = people::my_invitations(&state.pool, &caller.principal, state.clock.now()).await?;
+    let pending =
+        invitations::my_invitations(&state.pool, &caller.principal, state.clock.now()).await?;
     let data: Vec<WorkspaceInvitation> = pending.iter().map(WorkspaceInvitation::from).collect();
     Ok(HttpResponse::Ok().json(WorkspaceInvitationList {
         count: data.len(),
@@ -395,7 +385,7 @@ async fn answer(
     require_password(&caller)?;
     let ws = WorkspaceId::parse(&path)
         .ok_or_else(|| ApiError::invalid_field("workspaceId", "workspaceId must be a UUID."))?;
-    let pending = people::answer_invitation(
+    let pending = invitations::answer_invitation(
         &state.pool,
         &caller.principal,
         caller.address,

@@ -130,7 +130,8 @@ pub async fn update(
     // A `Result`, so that credentials and role are judged before the body.
     change: Result<web::Json<super::Object<WorkspaceSettingsUpdate>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let current = workspace_settings::get(&state.pool, &admin, state.clock.now())
+    let now = state.clock.now();
+    let current = workspace_settings::get(&state.pool, &admin, now)
         .await
         .map_err(ApiError::from)?;
     let change = change?.into_inner().0;
@@ -157,15 +158,9 @@ pub async fn update(
             .allow_legacy_access_tokens
             .unwrap_or(p.allow_legacy_tokens),
     };
-    let view = workspace_settings::update(
-        &state.pool,
-        &admin,
-        caller.address,
-        policy,
-        state.clock.now(),
-    )
-    .await
-    .map_err(ApiError::from)?;
+    let view = workspace_settings::update(&state.pool, &admin, caller.address, policy, now)
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(body(&caller, view)))
 }
 

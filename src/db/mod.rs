@@ -16,7 +16,7 @@ use diesel::r2d2::R2D2Connection;
 use diesel::result::Error as QueryError;
 use diesel::Connection;
 
-pub use conn::Conn;
+pub use conn::{Conn, MultiBackend};
 pub use database_url::DatabaseUrl;
 pub use error::{is_unique_violation, DbError};
 pub use pool::{open, DbPool, Manager, PooledConn};

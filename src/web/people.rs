@@ -11,6 +11,7 @@ use crate::auth::session::TypedSession;
 use crate::domain::invite::{InviteCode, INVITE_DAYS};
 use crate::domain::{Password, Role, UserId, Username};
 use crate::models::workspace::Member;
+use crate::services::invitations;
 use crate::services::people::{self, Onboarding, PeopleError};
 use crate::state::AppState;
 
@@ -285,7 +286,8 @@ pub async fn add(
             let name = added.member.username.clone();
             match added.invite {
                 Some(code) => {
-                    let url = people::invite_url(&crate::auth::public_url::base_of(&req), &code);
+                    let url =
+                        invitations::invite_url(&crate::auth::public_url::base_of(&req), &code);
                     let shown = InviteShown {
                         username: name,
                         url,
@@ -483,7 +485,7 @@ pub async fn invite_form(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let code = invite_code(&path)?;
-    let username = people::invitation(&state.pool, &code, state.clock.now()).await?;
+    let username = invitations::invitation(&state.pool, &code, state.clock.now()).await?;
     render(
         StatusCode::OK,
         &InvitePage {
@@ -503,8 +505,8 @@ pub async fn accept_invite(
     input: web::Form<PasswordInput>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&session, &input.csrf_token)?;
-    let code = invite_code(&path)?;
-    let username = people::invitation(&state.pool, &code, state.clock.now()).await?;
+    let (code, now) = (invite_code(&path)?, state.clock.now());
+    let username = invitations::invitation(&state.pool, &code, now).await?;
     let refuse = |message: String| -> Result<HttpResponse, PageError> {
         render(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -524,16 +526,13 @@ pub async fn accept_invite(
     }
     let address = crate::auth::client_address::of(&req);
     let accepted =
-        people::accept_invitation(&state.pool, &code, password, address, state.clock.now()).await?;
-    session
-        .sign_in(
-            &state.pool,
-            accepted.user_id,
-            accepted.session_epoch,
-            accepted.workspace_id,
-            state.clock.now(),
-        )
-        .await?;
+        invitations::accept_invitation(&state.pool, &code, password, address, now).await?;
+    let (user, epoch, ws) = (
+        accepted.user_id,
+        accepted.session_epoch,
+        accepted.workspace_id,
+    );
+    session.sign_in(&state.pool, user, epoch, ws, now).await?;
     session.set_flash("Your password is set. Welcome!")?;
     Ok(see_other(home(&state)))
 }
