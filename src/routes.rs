@@ -296,13 +296,13 @@ fn v4(api_access_tokens: bool) -> actix_web::Scope {
 fn v4_admin_tokens(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/workspaceAccessTokens")
-            .app_data(api::admin_tokens::query_config())
+            .app_data(api::list_query::query_config())
             .route(web::get().to(api::admin_tokens::list))
             .default_service(web::to(api::route_not_found)),
     )
     .service(
         web::resource("/workspaceAccessTokens/delete")
-            .app_data(api::json_config().limit(api::admin_tokens::MAX_BULK_BODY_BYTES))
+            .app_data(api::json_config().limit(api::bulk::MAX_BULK_BODY_BYTES))
             .route(web::post().to(api::admin_tokens::delete_many))
             .default_service(web::to(api::route_not_found)),
     )
@@ -325,13 +325,13 @@ fn v4_oauth_tokens(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/oauthTokens/disable")
-            .app_data(api::json_config().limit(api::oauth_tokens::MAX_BULK_BODY_BYTES))
+            .app_data(api::json_config().limit(api::bulk::MAX_BULK_BODY_BYTES))
             .route(web::post().to(api::oauth_tokens::disable_many))
             .default_service(not_found()),
     )
     .service(
         web::resource("/oauthTokens/delete")
-            .app_data(api::json_config().limit(api::oauth_tokens::MAX_BULK_BODY_BYTES))
+            .app_data(api::json_config().limit(api::bulk::MAX_BULK_BODY_BYTES))
             .route(web::post().to(api::oauth_tokens::delete_many))
             .default_service(not_found()),
     )
@@ -353,19 +353,19 @@ fn v4_workspace_oauth_tokens(cfg: &mut web::ServiceConfig) {
     let not_found = || web::to(api::route_not_found);
     cfg.service(
         web::resource("/workspaceOAuthTokens")
-            .app_data(api::workspace_oauth_tokens::query_config())
+            .app_data(api::list_query::query_config())
             .route(web::get().to(api::workspace_oauth_tokens::list))
             .default_service(not_found()),
     )
     .service(
         web::resource("/workspaceOAuthTokens/disable")
-            .app_data(api::json_config().limit(api::workspace_oauth_tokens::MAX_BULK_BODY_BYTES))
+            .app_data(api::json_config().limit(api::bulk::MAX_BULK_BODY_BYTES))
             .route(web::post().to(api::workspace_oauth_tokens::disable_many))
             .default_service(not_found()),
     )
     .service(
         web::resource("/workspaceOAuthTokens/delete")
-            .app_data(api::json_config().limit(api::workspace_oauth_tokens::MAX_BULK_BODY_BYTES))
+            .app_data(api::json_config().limit(api::bulk::MAX_BULK_BODY_BYTES))
             .route(web::post().to(api::workspace_oauth_tokens::delete_many))
             .default_service(not_found()),
     )

@@ -10,6 +10,7 @@ use crate::domain::{Password, UserId, WorkspaceId};
 use crate::services::accounts::{self, AccountError, AccountUpdate, AccountView};
 use crate::state::AppState;
 
+use super::responses::BodyRefused;
 use super::{ApiCaller, ApiError, ErrorEnvelope};
 
 /// A workspace an account is in, with its role there.
@@ -182,12 +183,10 @@ pub async fn get(
     request_body = UpdateAccountRequest,
     responses(
         (status = 200, description = "The account as now", body = Account),
-        (status = 400, description = "Invalid request", body = ErrorEnvelope),
         (status = 403, description = "Not an instance admin", body = ErrorEnvelope),
         (status = 404, description = "No such account", body = ErrorEnvelope),
         (status = 409, description = "The last active instance admin, or deactivating oneself", body = ErrorEnvelope),
-        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+        BodyRefused,
     ),
     security(("bearer" = []), ("basic" = []))
 )]

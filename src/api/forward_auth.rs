@@ -13,8 +13,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use crate::api::{ApiCaller, ApiError, Credential};
-use crate::auth::caller::{bearer_caller, CallerError};
-use crate::domain::oauth::looks_like_jwt;
+use crate::auth::caller::{self, BearerKind, CallerError, Presented};
 use crate::metrics::{TokenKind, VerifyResult};
 use crate::state::AppState;
 
@@ -49,32 +48,26 @@ const CHALLENGE_INVALID_REQUEST: &str = r#"Bearer realm="access-tokens", error="
 pub(crate) async fn verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let started = Instant::now();
     let count = |kind, result| state.metrics.verification(kind, result, started.elapsed());
-    let value = match bearer_value(&req) {
-        Bearer::Missing => {
+    // Only one Bearer token in the one `Authorization` header is a request to check
+    // (RFC 6750 section 3.1): Basic credentials and other schemes are malformed here.
+    let token = match caller::presented(&req) {
+        Presented::Missing => {
             count(TokenKind::None, VerifyResult::Missing);
             return missing().error_response();
         }
-        Bearer::Malformed => {
+        Presented::Bearer(token) if token.well_formed => token,
+        _ => {
             count(TokenKind::None, VerifyResult::Malformed);
             return malformed();
         }
-        Bearer::Value(value) => value,
+    };
+    let kind = match token.kind {
+        BearerKind::OAuth => TokenKind::OAuth,
+        BearerKind::Legacy => TokenKind::Legacy,
     };
     let address = crate::auth::client_address::of(&req);
-    let outcome = bearer_caller(&state, &value, address).await;
-    let presented_kind = || {
-        if looks_like_jwt(&value) {
-            TokenKind::OAuth
-        } else {
-            TokenKind::Legacy
-        }
-    };
-    match outcome {
+    match caller::bearer_caller(&state, &token, address).await {
         Ok(caller) => {
-            let kind = match caller.credential {
-                Credential::OAuthAccessToken(_) => TokenKind::OAuth,
-                _ => TokenKind::Legacy,
-            };
             count(kind, VerifyResult::Valid);
             accepted(&caller)
         }
@@ -82,14 +75,18 @@ pub(crate) async fn verify(req: HttpRequest, state: web::Data<AppState>) -> Http
         // API's JSON error body. A proxy that knows only 2xx, 401 and 403 fails
         // closed on the last two.
         Err(e) => {
-            let result = match &e {
-                CallerError::Unauthenticated { .. } => VerifyResult::Invalid,
-                CallerError::TokensThrottled { .. } => VerifyResult::Throttled,
-                _ => VerifyResult::Error,
-            };
-            count(presented_kind(), result);
+            count(kind, refused(&e));
             ApiError::from(e).error_response()
         }
+    }
+}
+
+/// How a refused token is counted.
+fn refused(e: &CallerError) -> VerifyResult {
+    match e {
+        CallerError::Unauthenticated { .. } => VerifyResult::Invalid,
+        CallerError::TokensThrottled { .. } => VerifyResult::Throttled,
+        _ => VerifyResult::Error,
     }
 }
 
@@ -111,38 +108,6 @@ fn malformed() -> HttpResponse {
         HeaderValue::from_static(CHALLENGE_INVALID_REQUEST),
     );
     response
-}
-
-enum Bearer {
-    Missing,
-    Malformed,
-    Value(String),
-}
-
-/// The Bearer token of the `Authorization` header. Another scheme, or more than one
-/// `Authorization` header, is a malformed request (RFC 6750 section 3.1).
-fn bearer_value(req: &HttpRequest) -> Bearer {
-    let mut values = req.headers().get_all(header::AUTHORIZATION);
-    let Some(value) = values.next() else {
-        return Bearer::Missing;
-    };
-    if values.next().is_some() {
-        return Bearer::Malformed;
-    }
-    let Ok(value) = value.to_str() else {
-        return Bearer::Malformed;
-    };
-    match value.trim().split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
-            let token = token.trim();
-            if token.is_empty() || token.contains(char::is_whitespace) {
-                Bearer::Malformed
-            } else {
-                Bearer::Value(token.to_owned())
-            }
-        }
-        _ => Bearer::Malformed,
-    }
 }
 
 fn accepted(caller: &ApiCaller) -> HttpResponse {

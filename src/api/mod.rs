@@ -3,13 +3,16 @@
 pub mod accounts;
 pub mod admin_tokens;
 pub mod audit_events;
+pub mod bulk;
 mod error;
 mod extract;
 pub mod forward_auth;
+pub mod list_query;
 pub mod oauth;
 pub mod oauth_tokens;
 pub mod openapi;
 pub mod people;
+mod responses;
 pub mod tokens;
 pub mod workspace_oauth_tokens;
 pub mod workspace_settings;

@@ -6,12 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::{Password, Role, UserId, Username, WorkspaceId};
-use crate::models::membership_invitation::Pending;
-use crate::models::workspace::Member;
 use crate::services::invitations;
-use crate::services::people::{self, Onboarding, PeopleError};
+use crate::services::people::{self, Member, Onboarding, Pending, PeopleError};
 use crate::state::AppState;
 
+use super::responses::BodyRefused;
 use super::Credential;
 use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
 use crate::auth::authority::{People, WorkspaceAdmin};
@@ -83,6 +82,46 @@ pub struct AddMemberRequest {
     /// `true`: if the name is an existing account, invite it (it joins when it
     /// accepts, signed in as itself) instead of answering 409.
     pub invite: Option<bool>,
+}
+
+/// An add request, checked.
+struct NewMember {
+    username: Username,
+    role: Role,
+    onboarding: Onboarding,
+    invite_existing: bool,
+}
+
+impl AddMemberRequest {
+    fn checked(self) -> Result<NewMember, ApiError> {
+        let username = Username::parse(&self.username)
+            .map_err(|e| ApiError::invalid_field("username", e.to_string()))?;
+        let role = match self.role.as_deref() {
+            None => Role::Member,
+            Some(r) => parse_role(r)?,
+        };
+        let invite_existing = self.invite.unwrap_or(false);
+        let onboarding = match self.password {
+            // An invitation never sets or touches an existing account's password.
+            Some(_) if invite_existing => {
+                return Err(ApiError::invalid_field(
+                    "password",
+                    "password cannot go with invite: an invited account keeps its own.",
+                ))
+            }
+            None => Onboarding::Invite,
+            Some(p) => Onboarding::Password(
+                Password::parse_new(p, username.as_str())
+                    .map_err(|e| ApiError::invalid_field("password", e.to_string()))?,
+            ),
+        };
+        Ok(NewMember {
+            username,
+            role,
+            onboarding,
+            invite_existing,
+        })
+    }
 }
 
 /// The person added; `inviteUrl` (shown only here) when they were invited.
@@ -165,10 +204,8 @@ pub async fn list(
     request_body = AddMemberRequest,
     responses(
         (status = 201, description = "Added", body = AddedMember),
-        (status = 400, description = "Invalid request", body = ErrorEnvelope),
         (status = 409, description = "Already a member or invited; the name exists or is reserved (`details.existingUser`)", body = ErrorEnvelope),
-        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+        BodyRefused,
     ),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -180,37 +217,15 @@ pub async fn add(
     // A `Result`, so that credentials are judged before the body.
     body: Result<web::Json<super::Object<AddMemberRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let body = body?.into_inner().0;
-    let username = Username::parse(&body.username)
-        .map_err(|e| ApiError::invalid_field("username", e.to_string()))?;
-    let role = match body.role.as_deref() {
-        None => Role::Member,
-        Some(r) => parse_role(r)?,
-    };
-    let invite_existing = body.invite.unwrap_or(false);
-    let onboarding = match body.password {
-        // An invitation never sets or touches an existing account's password.
-        Some(_) if invite_existing => {
-            return Err(ApiError::invalid_field(
-                "password",
-                "password cannot go with invite: an invited account keeps its own.",
-            )
-            .into())
-        }
-        None => Onboarding::Invite,
-        Some(p) => Onboarding::Password(
-            Password::parse_new(p, username.as_str())
-                .map_err(|e| ApiError::invalid_field("password", e.to_string()))?,
-        ),
-    };
+    let new = body?.into_inner().0.checked()?;
     let added = people::add(
         &state.pool,
         &admin,
         caller.address,
-        username,
-        role,
-        onboarding,
-        invite_existing,
+        new.username,
+        new.role,
+        new.onboarding,
+        new.invite_existing,
         state.clock.now(),
     )
     .await
@@ -239,11 +254,9 @@ pub async fn add(
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, description = "The member as now", body = WorkspaceMember),
-        (status = 400, description = "Invalid request", body = ErrorEnvelope),
         (status = 404, description = "No such member of the workspace", body = ErrorEnvelope),
         (status = 409, description = "The last admin, or suspending oneself", body = ErrorEnvelope),
-        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+        BodyRefused,
     ),
     security(("bearer" = []), ("basic" = []))
 )]

@@ -13,10 +13,10 @@ use utoipa::openapi::schema::{
 use utoipa::ToSchema;
 
 use crate::domain::{description, lifetime, Description, Lifetime, TokenId};
-use crate::models::token::ApiToken;
-use crate::services::tokens;
+use crate::services::tokens::{self, ApiToken};
 use crate::state::AppState;
 
+use super::responses::BodyRefused;
 use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
 
 /// The body of a create request.
@@ -230,9 +230,7 @@ fn parse_token_id(raw: &str) -> Result<TokenId, ApiError> {
             body = CreatedToken,
             headers(("Location" = String, description = "The new token's path: `/v4/apiAccessTokens/{tokenId}`")),
         ),
-        (status = 400, description = "Invalid request", body = ErrorEnvelope),
-        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+        BodyRefused,
     ),
     security(("bearer" = []), ("basic" = []))
 )]

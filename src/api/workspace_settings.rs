@@ -13,7 +13,8 @@ use crate::domain::policy::{MaxLifetime, TokenPolicy};
 use crate::services::workspace_settings::{self, SettingsView};
 use crate::state::AppState;
 
-use super::{ApiCaller, ApiError, ErrorEnvelope};
+use super::responses::BodyRefused;
+use super::{ApiCaller, ApiError};
 
 /// The Workspace Settings of the caller's workspace.
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,9 +119,7 @@ pub async fn get(
     request_body = WorkspaceSettingsUpdate,
     responses(
         (status = 200, description = "The settings as saved", body = WorkspaceSettings),
-        (status = 400, description = "Invalid request", body = ErrorEnvelope),
-        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+        BodyRefused,
     ),
     security(("bearer" = []), ("basic" = []))
 )]

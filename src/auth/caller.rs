@@ -67,47 +67,88 @@ pub struct ApiCaller {
     pub address: Option<std::net::IpAddr>,
 }
 
-enum Presented {
-    Bearer(String),
+/// What a request's `Authorization` header presents. It is read here once, for the
+/// v4 API and for forward authentication, which answer the odd cases each in their
+/// own way: the API reads the first header and takes any Bearer value (a wrong one
+/// is an invalid token), forward authentication holds to RFC 6750 (one header, one
+/// token) and calls anything else a malformed request.
+#[derive(Debug)]
+pub enum Presented {
+    /// No `Authorization` header.
+    Missing,
+    /// `Bearer <token>`.
+    Bearer(BearerToken),
+    /// `Basic` with `username:password` in base64.
     Basic { username: String, password: String },
+    /// `Basic` with a value that is not base64 of `username:password`.
+    MalformedBasic,
+    /// Another scheme, a scheme without a value, or a value that is not text.
+    Unreadable,
 }
 
-fn unauthenticated(message: &str, token_presented: bool) -> CallerError {
-    CallerError::Unauthenticated {
-        message: message.to_owned(),
-        token_presented,
+/// Which kind of token a Bearer value is, decided once from its form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerKind {
+    /// A legacy access token.
+    Legacy,
+    /// An OAuth access token (a signed JWT).
+    OAuth,
+}
+
+/// A Bearer token as the request presents it.
+pub struct BearerToken {
+    value: String,
+    pub kind: BearerKind,
+    /// In RFC 6750's form: the request's only `Authorization` header, holding one
+    /// token without white space.
+    pub well_formed: bool,
+}
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BearerToken")
+            .field("value", &"(sensitive)")
+            .field("kind", &self.kind)
+            .field("well_formed", &self.well_formed)
+            .finish()
     }
 }
 
-fn presented(req: &HttpRequest) -> Result<Presented, CallerError> {
-    let missing = || {
-        unauthenticated(
-            "Authentication required: send Authorization: Bearer <tokenValue>, or Basic credentials.",
-            false,
-        )
+/// Reads the `Authorization` header of `req` (the first, if there are several).
+pub fn presented(req: &HttpRequest) -> Presented {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Presented::Missing;
     };
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(missing)?
-        .to_str()
-        .map_err(|_| missing())?;
-    let (scheme, rest) = value.split_once(' ').ok_or_else(missing)?;
+    let only_one = values.next().is_none();
+    let Some((scheme, rest)) = value.to_str().ok().and_then(|v| v.trim().split_once(' ')) else {
+        return Presented::Unreadable;
+    };
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
-        return Ok(Presented::Bearer(rest.to_owned()));
-    }
-    if scheme.eq_ignore_ascii_case("basic") {
-        let bad = || unauthenticated("Malformed Basic credentials.", false);
-        let decoded = STANDARD.decode(rest).map_err(|_| bad())?;
-        let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
-        let (username, password) = decoded.split_once(':').ok_or_else(bad)?;
-        return Ok(Presented::Basic {
-            username: username.to_owned(),
-            password: password.to_owned(),
+        return Presented::Bearer(BearerToken {
+            kind: if looks_like_jwt(rest) {
+                BearerKind::OAuth
+            } else {
+                BearerKind::Legacy
+            },
+            well_formed: only_one && !rest.contains(char::is_whitespace),
+            value: rest.to_owned(),
         });
     }
-    Err(missing())
+    if scheme.eq_ignore_ascii_case("basic") {
+        return basic(rest).unwrap_or(Presented::MalformedBasic);
+    }
+    Presented::Unreadable
+}
+
+fn basic(value: &str) -> Option<Presented> {
+    let decoded = String::from_utf8(STANDARD.decode(value).ok()?).ok()?;
+    let (username, password) = decoded.split_once(':')?;
+    Some(Presented::Basic {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    })
 }
 
 /// The header with which a Basic-auth call names the workspace it acts in; without
@@ -129,11 +170,23 @@ impl auth::authority::Caller for ApiCaller {
     }
 }
 
+fn unauthenticated(message: &str, token_presented: bool) -> CallerError {
+    CallerError::Unauthenticated {
+        message: message.to_owned(),
+        token_presented,
+    }
+}
+
 /// The caller of `req`, by the credentials it presents.
 pub async fn of_request(req: &HttpRequest, state: &AppState) -> Result<ApiCaller, CallerError> {
     let addr = crate::auth::client_address::of(req);
-    match presented(req)? {
-        Presented::Bearer(value) => bearer_caller(state, &value, addr).await,
+    match presented(req) {
+        Presented::Missing | Presented::Unreadable => Err(unauthenticated(
+            "Authentication required: send Authorization: Bearer <tokenValue>, or Basic credentials.",
+            false,
+        )),
+        Presented::MalformedBasic => Err(unauthenticated("Malformed Basic credentials.", false)),
+        Presented::Bearer(token) => bearer_caller(state, &token, addr).await,
         Presented::Basic { username, password } => {
             let signed = auth::sign_in(
                 &state.pool,
@@ -164,7 +217,7 @@ pub async fn of_request(req: &HttpRequest, state: &AppState) -> Result<ApiCaller
 /// 503: a token that cannot be checked is never let through.
 pub async fn bearer_caller(
     state: &AppState,
-    value: &str,
+    token: &BearerToken,
     addr: Option<std::net::IpAddr>,
 ) -> Result<ApiCaller, CallerError> {
     if !state.api_access_tokens {
@@ -173,10 +226,10 @@ pub async fn bearer_caller(
             true,
         ));
     }
-    if looks_like_jwt(value) {
-        return oauth_caller(state, value, addr).await;
+    if token.kind == BearerKind::OAuth {
+        return oauth_caller(state, &token.value, addr).await;
     }
-    let (principal, id) = bearer::verify(&state.pool, &state.tokens, value, addr)
+    let (principal, id) = bearer::verify(&state.pool, &state.tokens, &token.value, addr)
         .await
         .map_err(|e| match e {
             bearer::BearerError::Db(e) => CallerError::CheckFailed(e),

@@ -10,7 +10,10 @@ use crate::db::{self, DbError, DbPool};
 use crate::domain::token_query::TokenQuery;
 use crate::domain::{Timestamp, TokenId};
 use crate::models::audit;
-use crate::models::token::{self, DeletedToken, OwnedToken};
+use crate::models::token::{self, DeletedToken};
+
+/// A token with its owner's name, as the lists show it.
+pub use crate::models::token::OwnedToken;
 
 /// One page of the workspace's tokens and how many match in all.
 #[derive(Debug)]

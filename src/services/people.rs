@@ -19,10 +19,14 @@ use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::invite::{InviteCode, INVITE_DAYS};
 use crate::domain::{Password, Role, Timestamp, UserId, Username, WorkspaceId};
 use crate::models::audit::{self, Action, Event};
-use crate::models::membership_invitation::{self, Pending};
+use crate::models::membership_invitation;
 use crate::models::user::CreateUserError;
-use crate::models::workspace::Member;
 use crate::models::{invite, oauth, revoked_grant, token, user, workspace};
+
+/// A member as the lists show them, and an open invitation of an account: the
+/// handlers name them from here.
+pub use crate::models::membership_invitation::Pending;
+pub use crate::models::workspace::Member;
 
 /// Why a people operation was refused or failed; the messages are shown as is.
 #[derive(Debug, thiserror::Error)]

@@ -8,8 +8,11 @@ use crate::db::{self, DbError, DbPool};
 use crate::domain::policy::{PolicyViolation, TokenPolicy};
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenSecret, TokenValue};
 use crate::models::audit;
-use crate::models::token::{self, ApiToken, NewToken};
+use crate::models::token::{self, NewToken};
 use crate::models::workspace;
+
+/// The row a caller's token is read as; handlers name it from here, not from `models`.
+pub use crate::models::token::ApiToken;
 
 /// Why a token was not created.
 #[derive(Debug, thiserror::Error)]
