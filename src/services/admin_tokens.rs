@@ -10,7 +10,9 @@ use crate::db::{self, DbError, DbPool};
 use crate::domain::token_query::TokenQuery;
 use crate::domain::{Timestamp, TokenId};
 use crate::models::audit;
-use crate::models::token::{self, DeletedToken, OwnedToken};
+use crate::models::token::{self, DeletedToken};
+
+pub use crate::models::token::OwnedToken;
 
 /// One page of the workspace's tokens and how many match in all.
 #[derive(Debug)]

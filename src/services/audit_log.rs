@@ -13,8 +13,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::auth::authority::{ActingAdmin, InstanceAdminProof};
 use crate::db::{self, DbError, DbPool};
 use crate::domain::Timestamp;
-use crate::models::audit::Action;
-use crate::models::audit::{self, AuditFilter, AuditRow, AuditScope};
+use crate::models::audit::{self, AuditFilter, AuditScope};
+
+pub use crate::models::audit::{Action, AuditRow};
 
 /// The most rows one CSV export holds; narrow the filters for more.
 pub const MAX_EXPORT_ROWS: i64 = 100_000;

@@ -17,11 +17,13 @@ use crate::auth::revocations;
 use crate::auth::{password, Principal};
 use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::invite::{InviteCode, INVITE_DAYS};
+use crate::domain::member_status::MemberStatus;
 use crate::domain::{Password, Role, Timestamp, UserId, Username, WorkspaceId};
 use crate::models::audit::{self, Action, Event};
 use crate::models::membership_invitation::{self, Pending};
 use crate::models::user::CreateUserError;
-use crate::models::workspace::Member;
+
+pub use crate::models::workspace::Member;
 use crate::models::{invite, oauth, revoked_grant, token, user, workspace};
 
 /// Why a people operation was refused or failed; the messages are shown as is.
@@ -121,6 +123,15 @@ fn as_member(p: &Pending) -> Member {
         suspended_at: None,
         invited: true,
     }
+}
+
+/// How `m` stands in the workspace.
+pub fn status(m: &Member) -> MemberStatus {
+    MemberStatus::of(
+        m.deactivated_at.is_some(),
+        m.suspended_at.is_some(),
+        m.invited,
+    )
 }
 
 /// The link an invitation is sent as: `base` (where people reach this site, see

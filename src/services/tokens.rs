@@ -8,7 +8,9 @@ use crate::db::{self, DbError, DbPool};
 use crate::domain::policy::{PolicyViolation, TokenPolicy};
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenSecret, TokenValue};
 use crate::models::audit;
-use crate::models::token::{self, ApiToken, NewToken};
+use crate::models::token::{self, NewToken};
+
+pub use crate::models::token::ApiToken;
 use crate::models::workspace;
 
 /// Why a token was not created.

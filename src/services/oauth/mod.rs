@@ -28,13 +28,14 @@ use crate::domain::standing::{CredentialKind, NotInStanding, OwnerStanding};
 use crate::domain::Role;
 use crate::domain::{Description, Lifetime};
 use crate::models::audit;
-use crate::models::oauth::{self as store, Grant, GrantForRefresh, GrantScope};
+use crate::models::oauth::{self as store, GrantForRefresh, GrantScope};
 use crate::models::revoked_grant::{self as revoked_grants, GrantRevocation};
 use crate::models::workspace;
 
 pub use crate::auth::access_check::{AccessRefusal, AccessRefused, OAuth};
 pub use crate::auth::keys::{Checked, KeyError, KeySet};
 pub use crate::auth::revocations::Revocations;
+pub use crate::models::oauth::{Grant, OwnedGrant};
 pub use manage::{BulkOutcome, GrantPage, Scope};
 
 /// A new access token and the refresh token that goes with it. Shown once.
