@@ -95,8 +95,8 @@ fn pages(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
     )
     .service(
         web::resource("/invite/{code}")
-            .route(web::get().to(pages::people::invite_form))
-            .route(web::post().to(pages::people::accept_invite)),
+            .route(web::get().to(pages::invite::form))
+            .route(web::post().to(pages::invite::accept)),
     )
     .route("/admin/audit-log", web::get().to(pages::audit_log::show))
     .route(

@@ -32,27 +32,13 @@ pub struct WorkspaceMember {
     pub joined_at: String,
 }
 
-/// How a member stands, in the words the API and the page use.
-pub fn status(m: &Member) -> &'static str {
-    if m.deactivated_at.is_some() {
-        "deactivated"
-    } else if m.suspended_at.is_some() {
-        "suspended"
-    } else if m.invited {
-        "invited"
-    } else {
-        "active"
-    }
-}
-
 impl From<&Member> for WorkspaceMember {
     fn from(m: &Member) -> Self {
-        let status = status(m);
         WorkspaceMember {
             user_id: m.user_id.to_string(),
             username: m.username.clone(),
             role: m.role.as_str().to_owned(),
-            status: status.to_owned(),
+            status: people::status(m).as_str().to_owned(),
             joined_at: m.joined_at.to_iso8601(),
         }
     }

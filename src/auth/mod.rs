@@ -26,7 +26,7 @@ use crate::domain::{Password, Timestamp, UserId, WorkspaceId};
 use crate::models;
 use crate::models::audit;
 use crate::models::user::User;
-use crate::models::workspace::Membership;
+pub use crate::models::workspace::Membership;
 use throttle::LoginThrottle;
 
 pub use crate::domain::Principal;

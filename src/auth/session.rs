@@ -28,7 +28,9 @@ use uuid::Uuid;
 
 use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::{Timestamp, UserId, WorkspaceId};
-use crate::models::session::{self as rows, NewSession, SessionRow};
+use crate::models::session::{self as rows, NewSession};
+
+pub use crate::models::session::SessionRow;
 
 /// The cookie that carries the session's secret (and nothing else).
 pub const SESSION_COOKIE: &str = "access_tokens_session";

@@ -6,6 +6,7 @@ pub mod grant_query;
 pub mod ids;
 pub mod invite;
 pub mod lifetime;
+pub mod member_status;
 pub mod oauth;
 pub mod password;
 pub mod policy;

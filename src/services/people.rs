@@ -17,6 +17,7 @@ use crate::auth::revocations;
 use crate::auth::{password, Principal};
 use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::invite::{InviteCode, INVITE_DAYS};
+use crate::domain::member_status::MemberStatus;
 use crate::domain::{Password, Role, Timestamp, UserId, Username, WorkspaceId};
 use crate::models::audit::{self, Action, Event};
 use crate::models::membership_invitation;
@@ -129,6 +130,15 @@ fn as_member(p: &Pending) -> Member {
         suspended_at: None,
         invited: true,
     }
+}
+
+/// How `m` stands in the workspace.
+pub fn status(m: &Member) -> MemberStatus {
+    MemberStatus::of(
+        m.deactivated_at.is_some(),
+        m.suspended_at.is_some(),
+        m.invited,
+    )
 }
 
 /// Everyone in the admin's workspace, with the accounts invited to it (status

@@ -4,13 +4,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 
 use crate::domain::WorkspaceId;
 use crate::services::invitations;
 use crate::services::people::PeopleError;
 use crate::state::AppState;
 
+use super::forms::CsrfOnly;
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 
 const PAGE: &str = "/preferences/invitations";
@@ -27,12 +27,6 @@ struct InvitationRow {
 struct InvitationsPage {
     layout: Layout,
     invitations: Vec<InvitationRow>,
-}
-
-#[derive(Deserialize)]
-pub struct CsrfInput {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 /// The list, with Accept and Decline for each.
@@ -69,7 +63,7 @@ pub async fn answer(
     user: CurrentUser,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    input: web::Form<CsrfInput>,
+    input: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &input.csrf_token)?;
     let (raw, action) = path.into_inner();

@@ -7,8 +7,12 @@ pub mod assets;
 pub mod audit_log;
 pub mod back;
 pub mod error;
+pub mod forms;
 pub mod invitations;
+pub mod invite;
+pub mod list;
 pub mod login;
+pub mod oauth_actions;
 pub mod oauth_tokens;
 pub mod people;
 pub mod preferences;
@@ -22,11 +26,9 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::session::TypedSession;
-use crate::auth::{self, Principal};
+use crate::auth::session::{SessionRow, TypedSession};
+use crate::auth::{self, Membership, Principal};
 use crate::db;
-use crate::models::session::SessionRow;
-use crate::models::workspace::Membership;
 use crate::state::AppState;
 
 pub use back::BackPath;
