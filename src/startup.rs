@@ -146,6 +146,7 @@ impl Application {
                 ),
                 refusals: RefusalLimiter::new(),
                 metrics: metrics.clone(),
+                clock: settings.clock.clone(),
             },
             api_access_tokens: settings.api_access_tokens,
             oauth: OAuth {
@@ -153,6 +154,7 @@ impl Application {
                 revocations,
                 clock: settings.clock.clone(),
             },
+            clock: settings.clock.clone(),
             metrics,
         });
         // A weak reference: the state holds the metrics, which must not keep it.
@@ -242,7 +244,11 @@ fn spawn_revocation_polls(state: web::Data<AppState>) {
                     tracing::warn!(error = %e, "expired revocations could not be purged");
                 }
                 // Lapsed invitations free their names, with no account left behind.
-                if let Err(e) = crate::services::people::purge_lapsed_invitations(&state.pool).await
+                if let Err(e) = crate::services::invitations::purge_lapsed_invitations(
+                    &state.pool,
+                    state.clock.now(),
+                )
+                .await
                 {
                     tracing::warn!(error = %e, "lapsed invitations could not be purged");
                 }

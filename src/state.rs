@@ -6,6 +6,7 @@ use crate::auth::bearer::TokenChecks;
 use crate::auth::throttle::LoginThrottle;
 use crate::db::DbPool;
 use crate::domain::trusted_proxies::TrustedProxies;
+use crate::domain::SharedClock;
 use crate::metrics::Metrics;
 
 /// What every request handler can reach.
@@ -23,9 +24,12 @@ pub struct AppState {
     pub public_url: Option<crate::config::PublicUrl>,
     /// The instance switch for the whole token feature (see `Settings`).
     pub api_access_tokens: bool,
-    /// OAuth 2.0 API tokens: the signing keys and revoked access tokens in memory,
-    /// and the clock.
+    /// OAuth 2.0 API tokens: the signing keys and revoked access tokens in memory
+    /// (with the app's clock, for expiry).
     pub oauth: OAuth,
+    /// Where every "now" comes from: the system clock, or one a test moves
+    /// (`Settings::clock`). Handlers pass `clock.now()` to the use cases.
+    pub clock: SharedClock,
     /// The Prometheus metrics `/metrics` exposes.
     pub metrics: Metrics,
 }

@@ -72,7 +72,9 @@ async fn instance() -> TestApp {
     make_instance_admin(&app, ROOT);
     {
         let mut c = conn(&app);
-        let wsb = models::workspace::create(&mut c, "wsb").unwrap().unwrap();
+        let wsb = models::workspace::create(&mut c, "wsb", access_tokens::domain::Timestamp::now())
+            .unwrap()
+            .unwrap();
         let hash = password::hash(&Password::offered(PASSWORD.to_owned()));
         models::user::create_in(
             &mut c,
@@ -80,6 +82,7 @@ async fn instance() -> TestApp {
             &hash,
             Some(wsb),
             Role::Admin,
+            access_tokens::domain::Timestamp::now(),
         )
         .unwrap();
     }

@@ -194,7 +194,7 @@ fn user_id(app: &TestApp, name: &str) -> UserId {
 
 fn default_workspace(app: &TestApp) -> WorkspaceId {
     let mut conn = app.pool.get().unwrap();
-    models::workspace::ensure_default(&mut conn).unwrap()
+    models::workspace::ensure_default(&mut conn, access_tokens::domain::Timestamp::now()).unwrap()
 }
 
 /// Stores a token straight in the database (no value anyone holds), created
@@ -753,10 +753,21 @@ async fn a_token_of_another_workspace_cannot_be_deleted() {
     let app = app_with_people().await;
     let other = {
         let mut conn = app.pool.get().unwrap();
-        let ws = models::workspace::create(&mut conn, "elsewhere")
-            .unwrap()
-            .unwrap();
-        models::workspace::add_member(&mut conn, ws, user_id(&app, ALICE), Role::Member).unwrap();
+        let ws = models::workspace::create(
+            &mut conn,
+            "elsewhere",
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap()
+        .unwrap();
+        models::workspace::add_member(
+            &mut conn,
+            ws,
+            user_id(&app, ALICE),
+            Role::Member,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
         ws
     };
     let foreign = insert_token(&app, ALICE, other, 0, Some(30), None);

@@ -134,7 +134,8 @@ fn admin_principal(app: &TestApp) -> Principal {
     let user = models::user::find_by_username(&mut conn, ADMIN)
         .unwrap()
         .unwrap();
-    let ws = models::workspace::ensure_default(&mut conn).unwrap();
+    let ws = models::workspace::ensure_default(&mut conn, access_tokens::domain::Timestamp::now())
+        .unwrap();
     Principal {
         user_id: user.id,
         username: user.username,
@@ -151,6 +152,7 @@ fn record_many(app: &TestApp, n: usize) {
     for i in 0..n {
         audit::record(
             &mut conn,
+            access_tokens::domain::Timestamp::now(),
             Event::by(&who, from, Action::SettingsChanged).detail(format!("change {i}")),
         )
         .unwrap();
@@ -466,6 +468,7 @@ async fn the_csv_quotes_cells_and_defuses_spreadsheet_formulas() {
         let mut conn = app.pool.get().unwrap();
         audit::record(
             &mut conn,
+            access_tokens::domain::Timestamp::now(),
             Event::by(&who, None, Action::RoleChanged)
                 .target_user(who.user_id, "@evil")
                 .detail(r#"=HYPERLINK("http://x.example","click"), then "more""#),
@@ -493,13 +496,24 @@ async fn refusals_of_no_workspace_are_shown_to_instance_admins_only() {
     let app = workspace().await;
     {
         let mut conn = app.pool.get().unwrap();
-        let ws = models::workspace::create(&mut conn, "research")
-            .unwrap()
-            .unwrap();
+        let ws = models::workspace::create(
+            &mut conn,
+            "research",
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap()
+        .unwrap();
         let admin = models::user::find_by_username(&mut conn, ADMIN)
             .unwrap()
             .unwrap();
-        models::workspace::add_member(&mut conn, ws, admin.id, Role::Admin).unwrap();
+        models::workspace::add_member(
+            &mut conn,
+            ws,
+            admin.id,
+            Role::Admin,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
     }
     assert_eq!(bearer_status(&app, "garbage").await, 401);
     wait_for_refusals(&app, 1).await;

@@ -36,7 +36,7 @@ async fn instance() -> TestApp {
         .unwrap()
         .unwrap();
     models::user::set_instance_admin(&mut conn, iris.id, true).unwrap();
-    let wsb = models::workspace::create(&mut conn, "wsb")
+    let wsb = models::workspace::create(&mut conn, "wsb", access_tokens::domain::Timestamp::now())
         .unwrap()
         .unwrap();
     let hash = password::hash(&Password::offered(PASSWORD.to_owned()));
@@ -46,10 +46,18 @@ async fn instance() -> TestApp {
         &hash,
         Some(wsb),
         Role::Admin,
+        access_tokens::domain::Timestamp::now(),
     )
     .unwrap();
     // Iris is also a member of wsb: an instance admin is no workspace admin there.
-    models::workspace::add_member(&mut conn, wsb, iris.id, Role::Member).unwrap();
+    models::workspace::add_member(
+        &mut conn,
+        wsb,
+        iris.id,
+        Role::Member,
+        access_tokens::domain::Timestamp::now(),
+    )
+    .unwrap();
     drop(conn);
     app
 }

@@ -155,7 +155,13 @@ async fn deactivate(app: &TestApp, user: &str, access: &str) {
     {
         let mut conn = app.pool.get().unwrap();
         let id = access_tokens::domain::UserId::parse(&user_id(app, user)).unwrap();
-        assert!(models::user::set_active(&mut conn, id, false).unwrap());
+        assert!(models::user::set_active(
+            &mut conn,
+            id,
+            false,
+            access_tokens::domain::Timestamp::now()
+        )
+        .unwrap());
     }
     let start = Instant::now();
     while api_status(app, access).await != 401 {

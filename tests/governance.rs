@@ -452,13 +452,24 @@ async fn a_token_acts_only_in_its_workspace_and_only_for_an_active_member() {
     let app = workspace().await;
     let other = {
         let mut conn = app.pool.get().unwrap();
-        let ws = models::workspace::create(&mut conn, "research")
-            .unwrap()
-            .unwrap();
+        let ws = models::workspace::create(
+            &mut conn,
+            "research",
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap()
+        .unwrap();
         let admin = models::user::find_by_username(&mut conn, ADMIN)
             .unwrap()
             .unwrap();
-        models::workspace::add_member(&mut conn, ws, admin.id, Role::Admin).unwrap();
+        models::workspace::add_member(
+            &mut conn,
+            ws,
+            admin.id,
+            Role::Admin,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
         ws
     };
     // Basic callers pick the workspace with X-Workspace.
@@ -548,7 +559,13 @@ async fn a_token_acts_only_in_its_workspace_and_only_for_an_active_member() {
         let admin = models::user::find_by_username(&mut conn, ADMIN)
             .unwrap()
             .unwrap();
-        models::user::set_active(&mut conn, admin.id, false).unwrap();
+        models::user::set_active(
+            &mut conn,
+            admin.id,
+            false,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
     }
     assert_eq!(
         bearer_status_after_a_change(&app, default_value, 401).await,

@@ -8,8 +8,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use access_tokens::domain::clock::{Clock, ManualClock};
 use access_tokens::domain::Role;
-use common::{csrf_token, spawn_app, TestApp, PASSWORD};
+use common::{csrf_token, spawn_app, spawn_app_with, TestApp, PASSWORD};
 use serde_json::{json, Value};
 
 const ADMIN: &str = "olga";
@@ -452,4 +453,53 @@ async fn the_open_api_spec_describes_the_setting() {
     let change = &schemas["WorkspaceSettingsUpdate"]["properties"]["allowLegacyAccessTokens"];
     assert!(change.is_object(), "{change}");
     assert!(spec["paths"][TOKENS]["post"]["responses"]["403"].is_object());
+}
+
+/// One clock for every "now": a legacy token is made on the app's clock (its times
+/// are that clock's) and expires when that clock passes its lifetime, at once and
+/// with no waiting, whether the check is served from the cache or the database.
+#[actix_web::test]
+async fn a_legacy_token_expires_when_the_apps_clock_passes_its_lifetime() {
+    let clock = ManualClock::starting_now();
+    let shared = clock.clone();
+    let app = spawn_app_with(move |s| s.clock = shared).await;
+    app.create_user(MEMBER, PASSWORD, Role::Member);
+    let created = app
+        .create_token(MEMBER, PASSWORD, json!({"lifetimeSeconds": 3600}))
+        .await;
+    let millis = |field: &str| {
+        chrono::DateTime::parse_from_rfc3339(created["tokenInfo"][field].as_str().unwrap())
+            .unwrap()
+            .timestamp_millis()
+    };
+    assert_eq!(
+        millis("createdAt"),
+        clock.now().millis(),
+        "made at the app's time"
+    );
+    assert_eq!(millis("expiredAt"), clock.now().plus_seconds(3600).millis());
+    let value = created["tokenValue"].as_str().unwrap().to_owned();
+    assert_eq!(bearer_status(&app, &value).await, 200);
+
+    clock.advance(3599);
+    assert_eq!(bearer_status(&app, &value).await, 200, "a second left");
+    clock.advance(1);
+    assert_eq!(
+        bearer_status(&app, &value).await,
+        401,
+        "expired on the app's clock, from the cache"
+    );
+
+    // The same judgement from the database: a server that never saw the token.
+    let shared = clock.clone();
+    let other = app.spawn_instance(move |s| s.clock = shared).await;
+    let status = app
+        .api_client()
+        .get(format!("{other}{TOKENS}"))
+        .bearer_auth(&value)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401, "and from the database");
 }

@@ -63,6 +63,7 @@ fn create_in_wsb(app: &TestApp, name: &str, role: Role) -> String {
         &hash,
         Some(ws),
         role,
+        access_tokens::domain::Timestamp::now(),
     )
     .unwrap()
     .id
@@ -386,7 +387,13 @@ async fn a_deactivated_account_cannot_be_brought_back_from_another_workspace() {
     {
         let mut conn = app.pool.get().unwrap();
         let id = access_tokens::domain::UserId::parse(&carol).unwrap();
-        models::user::set_active(&mut conn, id, false).unwrap();
+        models::user::set_active(
+            &mut conn,
+            id,
+            false,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
     }
     assert_eq!(
         bearer_status_within_a_second(&app, &carols_token, 401).await,
@@ -522,7 +529,13 @@ async fn setting_a_password_ends_the_accounts_open_invitation_links() {
         let mut conn = app.pool.get().unwrap();
         let id = UserId::parse(&id_of(&app, "second")).unwrap();
         let hash = password::hash(&Password::offered("changed on the page".into()));
-        models::user::change_password(&mut conn, id, &hash).unwrap();
+        models::user::change_password(
+            &mut conn,
+            id,
+            &hash,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
     }
     assert_eq!(accept_link(&app, &link, "bob chose this one").await, 400);
 }
@@ -963,9 +976,12 @@ async fn an_expired_invitation_frees_its_name_with_no_account_left() {
     assert_eq!(status_of(&list, "newhire"), None, "not bob's");
     // And the periodic purge leaves no placeholder behind.
     assert!(user_id(&app, "later").is_some());
-    access_tokens::services::people::purge_lapsed_invitations(&app.pool)
-        .await
-        .unwrap();
+    access_tokens::services::invitations::purge_lapsed_invitations(
+        &app.pool,
+        access_tokens::domain::Timestamp::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(user_id(&app, "later"), None);
 }
 
@@ -1146,7 +1162,13 @@ async fn only_the_admin_of_this_workspace_manages_its_memberships_on_the_page_an
     {
         let mut conn = app.pool.get().unwrap();
         let id = access_tokens::domain::UserId::parse(&gus).unwrap();
-        models::user::set_active(&mut conn, id, false).unwrap();
+        models::user::set_active(
+            &mut conn,
+            id,
+            false,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
     }
     let api_targets = targets(&app, "a").await;
     let page_targets = targets(&app, "p").await;

@@ -374,13 +374,21 @@ async fn a_token_acts_only_in_the_workspace_it_was_made_in() {
     let (app, _clock) = app_with_clock().await;
     {
         let mut conn = app.pool.get().unwrap();
-        let beta = models::workspace::create(&mut conn, "beta")
-            .unwrap()
-            .unwrap();
+        let beta =
+            models::workspace::create(&mut conn, "beta", access_tokens::domain::Timestamp::now())
+                .unwrap()
+                .unwrap();
         let olga = models::user::find_by_username(&mut conn, ADMIN)
             .unwrap()
             .unwrap();
-        models::workspace::add_member(&mut conn, beta, olga.id, Role::Admin).unwrap();
+        models::workspace::add_member(
+            &mut conn,
+            beta,
+            olga.id,
+            Role::Admin,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
     }
     let in_default = s(&generate(&app, ADMIN, 30).await["accessToken"]);
     let response = app

@@ -211,13 +211,21 @@ async fn audit(app: &TestApp, action: &str) -> Vec<(String, String, String, Stri
 /// A second workspace, `beta`, where `ADMIN` is an admin too.
 fn beta_workspace(app: &TestApp) {
     let mut conn = app.pool.get().unwrap();
-    let beta = models::workspace::create(&mut conn, "beta")
-        .unwrap()
-        .unwrap();
+    let beta =
+        models::workspace::create(&mut conn, "beta", access_tokens::domain::Timestamp::now())
+            .unwrap()
+            .unwrap();
     let olga = models::user::find_by_username(&mut conn, ADMIN)
         .unwrap()
         .unwrap();
-    models::workspace::add_member(&mut conn, beta, olga.id, Role::Admin).unwrap();
+    models::workspace::add_member(
+        &mut conn,
+        beta,
+        olga.id,
+        Role::Admin,
+        access_tokens::domain::Timestamp::now(),
+    )
+    .unwrap();
 }
 
 fn assert_validation_failed(status: u16, body: &Value, field: Option<&str>, what: &str) {

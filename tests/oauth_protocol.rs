@@ -638,13 +638,21 @@ async fn introspection_sees_only_the_callers_workspace() {
     let (app, _clock) = app_with_clock().await;
     {
         let mut conn = app.pool.get().unwrap();
-        let beta = models::workspace::create(&mut conn, "beta")
-            .unwrap()
-            .unwrap();
+        let beta =
+            models::workspace::create(&mut conn, "beta", access_tokens::domain::Timestamp::now())
+                .unwrap()
+                .unwrap();
         let olga = models::user::find_by_username(&mut conn, ADMIN)
             .unwrap()
             .unwrap();
-        models::workspace::add_member(&mut conn, beta, olga.id, Role::Admin).unwrap();
+        models::workspace::add_member(
+            &mut conn,
+            beta,
+            olga.id,
+            Role::Admin,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
     }
     let (access, refresh, _) = generate_at(&app.address, ADMIN, Some("beta")).await;
     let legacy = {

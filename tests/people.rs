@@ -384,13 +384,24 @@ async fn someone_from_another_workspace_joins_with_their_account_once_they_accep
     let app = workspace().await;
     {
         let mut conn = app.pool.get().unwrap();
-        let ws = models::workspace::create(&mut conn, "research")
-            .unwrap()
-            .unwrap();
+        let ws = models::workspace::create(
+            &mut conn,
+            "research",
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap()
+        .unwrap();
         let olga = models::user::find_by_username(&mut conn, ADMIN)
             .unwrap()
             .unwrap();
-        models::workspace::add_member(&mut conn, ws, olga.id, Role::Admin).unwrap();
+        models::workspace::add_member(
+            &mut conn,
+            ws,
+            olga.id,
+            Role::Admin,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
     }
     // An existing name is refused (issue 11) unless the account is invited...
     let refused = app

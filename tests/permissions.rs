@@ -92,9 +92,10 @@ async fn world() -> World {
         let hash = access_tokens::auth::password::hash(&access_tokens::domain::Password::offered(
             PASSWORD.to_owned(),
         ));
-        let beta = models::workspace::create(&mut conn, "beta")
-            .unwrap()
-            .unwrap();
+        let beta =
+            models::workspace::create(&mut conn, "beta", access_tokens::domain::Timestamp::now())
+                .unwrap()
+                .unwrap();
         for (name, role) in [("bea", Role::Admin), ("ben", Role::Member)] {
             models::user::create_in(
                 &mut conn,
@@ -102,10 +103,15 @@ async fn world() -> World {
                 &hash,
                 Some(beta),
                 role,
+                access_tokens::domain::Timestamp::now(),
             )
             .unwrap();
         }
-        for ws in [models::workspace::ensure_default(&mut conn).unwrap(), beta] {
+        for ws in [
+            models::workspace::ensure_default(&mut conn, access_tokens::domain::Timestamp::now())
+                .unwrap(),
+            beta,
+        ] {
             let mut policy = models::workspace::policy(&mut conn, ws).unwrap();
             policy.members_may_generate = true;
             models::workspace::set_policy(&mut conn, ws, &policy).unwrap();
@@ -131,7 +137,13 @@ async fn world() -> World {
         let dan = models::user::find_by_username(&mut conn, "dan")
             .unwrap()
             .unwrap();
-        models::user::set_active(&mut conn, dan.id, false).unwrap();
+        models::user::set_active(
+            &mut conn,
+            dan.id,
+            false,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
     }
     World {
         app,

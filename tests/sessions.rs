@@ -183,7 +183,13 @@ async fn deactivating_an_account_ends_all_its_sessions() {
 
     let id = user_id(&app, ALICE);
     let mut conn = app.pool.get().unwrap();
-    assert!(models::user::set_active(&mut conn, id, false).unwrap());
+    assert!(models::user::set_active(
+        &mut conn,
+        id,
+        false,
+        access_tokens::domain::Timestamp::now()
+    )
+    .unwrap());
     drop(conn);
 
     assert!(sessions_of(&app, ALICE).is_empty(), "every row is gone");

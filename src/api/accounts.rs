@@ -139,7 +139,7 @@ pub async fn list(
     admin: InstanceAdmin<ApiCaller>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let all = accounts::list(&state.pool, &admin.admin).await?;
+    let all = accounts::list(&state.pool, &admin.admin, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(AccountList {
         count: all.len(),
         data: all.into_iter().map(Account::from).collect(),
@@ -167,7 +167,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_user(&path)?;
-    let account = accounts::get(&state.pool, &admin.admin, id).await?;
+    let account = accounts::get(&state.pool, &admin.admin, id, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(Account::from(account)))
 }
 
@@ -197,7 +197,7 @@ pub async fn update(
     // A `Result`, so that credentials and role are judged before the body.
     body: Result<web::Json<super::Object<UpdateAccountRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let id = parse_user(&path)?;
+    let (id, now) = (parse_user(&path)?, state.clock.now());
     let body = body?.into_inner().0;
     if body.active.is_none() && body.instance_admin.is_none() && body.password.is_none() {
         return Err(ApiError::invalid_field(
@@ -210,7 +210,7 @@ pub async fn update(
         None => None,
         // The rule reads the account's own name, as everywhere a password is set.
         Some(raw) => {
-            let account = accounts::get(&state.pool, &admin.admin, id)
+            let account = accounts::get(&state.pool, &admin.admin, id, now)
                 .await
                 .map_err(ApiError::from)?;
             Some(
@@ -224,7 +224,7 @@ pub async fn update(
         instance_admin: body.instance_admin,
         password,
     };
-    let account = accounts::update(&state.pool, &admin.admin, admin.address, id, change)
+    let account = accounts::update(&state.pool, &admin.admin, admin.address, id, change, now)
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(Account::from(account)))
@@ -259,6 +259,14 @@ pub async fn withdraw_invitation(
     let id = parse_user(&user)?;
     let workspace = WorkspaceId::parse(&workspace)
         .ok_or_else(|| ApiError::invalid_field("workspaceId", "workspaceId must be a UUID."))?;
-    accounts::withdraw_invitation(&state.pool, &admin.admin, admin.address, id, workspace).await?;
+    accounts::withdraw_invitation(
+        &state.pool,
+        &admin.admin,
+        admin.address,
+        id,
+        workspace,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -134,7 +134,7 @@ pub async fn list(
         order: params.order.as_deref(),
     })?
     .with_limit_offset(params.limit.as_deref(), params.offset.as_deref())?;
-    let page = admin_tokens::list(&state.pool, &admin, query).await?;
+    let page = admin_tokens::list(&state.pool, &admin, query, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(WorkspaceTokenList {
         data: page.tokens.iter().map(WorkspaceTokenInfo::from).collect(),
         count: page.total,
@@ -164,7 +164,14 @@ pub async fn delete(
     let id: TokenId = path
         .parse()
         .map_err(|e: TokenIdError| ApiError::invalid_field("tokenId", e.to_string()))?;
-    let deleted = admin_tokens::delete(&state.pool, &admin, caller.address, vec![id]).await?;
+    let deleted = admin_tokens::delete(
+        &state.pool,
+        &admin,
+        caller.address,
+        vec![id],
+        state.clock.now(),
+    )
+    .await?;
     if deleted.is_empty() {
         return Err(ApiError::NotFound(format!(
             "No access token with ID {id} exists in this workspace."
@@ -189,7 +196,7 @@ pub async fn delete_many(
     body: Body<BulkDeleteRequest>,
 ) -> actix_web::Result<HttpResponse> {
     let ids = body?.into_inner().0.ids()?;
-    let deleted = admin_tokens::delete(&state.pool, &admin, caller.address, ids)
+    let deleted = admin_tokens::delete(&state.pool, &admin, caller.address, ids, state.clock.now())
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(BulkDeleteResult {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::{Password, Role, UserId, Username, WorkspaceId};
+use crate::services::invitations;
 use crate::services::people::{self, Member, Onboarding, Pending, PeopleError};
 use crate::state::AppState;
 
@@ -183,7 +184,7 @@ pub async fn list(
     WorkspaceAdmin { admin, .. }: WorkspaceAdmin<ApiCaller, People>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let members = people::list(&state.pool, &admin).await?;
+    let members = people::list(&state.pool, &admin, state.clock.now()).await?;
     let data: Vec<WorkspaceMember> = members.iter().map(WorkspaceMember::from).collect();
     Ok(HttpResponse::Ok().json(WorkspaceMemberList {
         count: data.len(),
@@ -225,11 +226,14 @@ pub async fn add(
         new.role,
         new.onboarding,
         new.invite_existing,
+        state.clock.now(),
     )
     .await
     .map_err(ApiError::from)?;
     let base = crate::auth::public_url::base_of(&req);
-    let invite_url = added.invite.map(|code| people::invite_url(&base, &code));
+    let invite_url = added
+        .invite
+        .map(|code| invitations::invite_url(&base, &code));
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(AddedMember {
@@ -262,27 +266,27 @@ pub async fn update(
     path: web::Path<String>,
     body: Result<web::Json<super::Object<UpdateMemberRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let id = parse_user(&path)?;
+    let (id, now) = (parse_user(&path)?, state.clock.now());
     let body = body?.into_inner().0;
     let role = body.role.as_deref().map(parse_role).transpose()?;
     let mut member = None;
     if let Some(role) = role {
         member = Some(
-            people::set_role(&state.pool, &admin, caller.address, id, role)
+            people::set_role(&state.pool, &admin, caller.address, id, role, now)
                 .await
                 .map_err(ApiError::from)?,
         );
     }
     if let Some(active) = body.active {
         member = Some(
-            people::set_suspended(&state.pool, &admin, caller.address, id, !active)
+            people::set_suspended(&state.pool, &admin, caller.address, id, !active, now)
                 .await
                 .map_err(ApiError::from)?,
         );
     }
     let member = match member {
         Some(m) => m,
-        None => people::list(&state.pool, &admin)
+        None => people::list(&state.pool, &admin, now)
             .await
             .map_err(ApiError::from)?
             .into_iter()
@@ -315,7 +319,7 @@ pub async fn remove(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_user(&path)?;
-    people::remove(&state.pool, &admin, caller.address, id).await?;
+    people::remove(&state.pool, &admin, caller.address, id, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -376,7 +380,8 @@ pub async fn my_invitations(
     caller: ApiCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let pending = people::my_invitations(&state.pool, &caller.principal).await?;
+    let pending =
+        invitations::my_invitations(&state.pool, &caller.principal, state.clock.now()).await?;
     let data: Vec<WorkspaceInvitation> = pending.iter().map(WorkspaceInvitation::from).collect();
     Ok(HttpResponse::Ok().json(WorkspaceInvitationList {
         count: data.len(),
@@ -393,9 +398,15 @@ async fn answer(
     require_password(&caller)?;
     let ws = WorkspaceId::parse(&path)
         .ok_or_else(|| ApiError::invalid_field("workspaceId", "workspaceId must be a UUID."))?;
-    let pending =
-        people::answer_invitation(&state.pool, &caller.principal, caller.address, ws, accept)
-            .await?;
+    let pending = invitations::answer_invitation(
+        &state.pool,
+        &caller.principal,
+        caller.address,
+        ws,
+        accept,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(WorkspaceInvitation::from(&pending)))
 }
 

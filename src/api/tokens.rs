@@ -253,6 +253,7 @@ pub async fn create(
         caller.address,
         lifetime,
         description,
+        state.clock.now(),
     )
     .await
     .map_err(ApiError::from)?;
@@ -334,7 +335,15 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_token_id(&path)?;
-    if !tokens::delete_own(&state.pool, &caller.principal, caller.address, id).await? {
+    if !tokens::delete_own(
+        &state.pool,
+        &caller.principal,
+        caller.address,
+        id,
+        state.clock.now(),
+    )
+    .await?
+    {
         return Err(not_found(id));
     }
     Ok(HttpResponse::NoContent().finish())

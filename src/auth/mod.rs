@@ -22,7 +22,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::db::{self, DbError, DbPool};
-use crate::domain::{Password, UserId, WorkspaceId};
+use crate::domain::{Password, Timestamp, UserId, WorkspaceId};
 use crate::models;
 use crate::models::audit;
 use crate::models::user::User;
@@ -155,6 +155,7 @@ pub async fn change_password<E: Send + 'static>(
     address: Option<IpAddr>,
     current: Password,
     new: Result<Password, E>,
+    now: Timestamp,
 ) -> Result<PasswordChange<E>, DbError> {
     let user_id = who.user_id;
     let stored = db::run(pool, move |conn| {
@@ -177,9 +178,10 @@ pub async fn change_password<E: Send + 'static>(
     let who = who.clone();
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
-            let epoch = models::user::change_password(conn, who.user_id, &hash)?;
+            let epoch = models::user::change_password(conn, who.user_id, &hash, now)?;
             audit::record(
                 conn,
+                now,
                 audit::Event::by(&who, address, audit::Action::PasswordChanged)
                     .target_user(who.user_id, &who.username),
             )?;

@@ -223,6 +223,7 @@ impl TypedSession {
         user: UserId,
         epoch: i64,
         workspace: WorkspaceId,
+        now: Timestamp,
     ) -> Result<(), DbError> {
         let secret = SessionSecret::generate();
         let digest = secret.digest();
@@ -237,7 +238,6 @@ impl TypedSession {
             if let Some(previous) = previous {
                 rows::delete_by_digest(conn, &previous)?;
             }
-            let now = Timestamp::now();
             rows::insert(
                 conn,
                 &NewSession {
@@ -386,13 +386,16 @@ impl TypedSession {
 }
 
 /// The session stored under `digest` if it is signed in and has not ended (too
-/// old, or idle too long). "Last seen" is moved on here, at most once a minute; a
-/// failed write (a read-only database) is logged and the request goes on.
-pub fn load(conn: &mut Conn, digest: &[u8; 32]) -> Result<Option<SessionRow>, DbError> {
+/// old, or idle too long) at `now`. "Last seen" is moved on here, at most once a
+/// minute; a failed write (a read-only database) is logged and the request goes on.
+pub fn load(
+    conn: &mut Conn,
+    digest: &[u8; 32],
+    now: Timestamp,
+) -> Result<Option<SessionRow>, DbError> {
     let Some(row) = rows::find_by_digest(conn, digest)? else {
         return Ok(None);
     };
-    let now = Timestamp::now();
     if ended(&row, now) {
         return Ok(None);
     }

@@ -1,5 +1,6 @@
-//! Where "now" comes from for the OAuth code: the system clock in production, a
+//! Where "now" comes from, for every use case: the system clock in production, a
 //! clock the tests move by hand (so expiry is tested without sleeping an hour).
+//! `Timestamp::now()` is read here and nowhere else in the app.
 
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -313,14 +313,15 @@ impl Event {
     }
 }
 
-/// Records `event` on `conn`, inside the caller's transaction.
-pub fn record(conn: &mut Conn, event: Event) -> diesel::QueryResult<()> {
+/// Records `event`, which happened at `now`, on `conn`, inside the caller's
+/// transaction.
+pub fn record(conn: &mut Conn, now: Timestamp, event: Event) -> diesel::QueryResult<()> {
     insert(
         conn,
         &NewAuditRow {
             id: Uuid::new_v4().to_string(),
             workspace_id: event.workspace.map(|w| w.to_string()),
-            occurred_at: Timestamp::now().millis(),
+            occurred_at: now.millis(),
             actor_id: event.actor.as_ref().map(|(id, _)| id.to_string()),
             actor_name: event.actor.as_ref().map(|(_, name)| name.as_str()),
             action: event.action.as_str(),

@@ -29,9 +29,9 @@ pub async fn list(
     pool: &DbPool,
     caller: &ActingAdmin,
     query: TokenQuery,
+    now: Timestamp,
 ) -> Result<TokenPage, DbError> {
     let ws = caller.workspace_id;
-    let now = Timestamp::now();
     let (tokens, total) = db::run(pool, move |conn| {
         Ok(token::list_in_workspace(conn, ws, &query, now)?)
     })
@@ -47,6 +47,7 @@ pub async fn delete(
     caller: &ActingAdmin,
     address: Option<IpAddr>,
     ids: Vec<TokenId>,
+    now: Timestamp,
 ) -> Result<Vec<DeletedToken>, DbError> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -63,6 +64,7 @@ pub async fn delete(
                 };
                 audit::record(
                     conn,
+                    now,
                     audit::Event::by(&actor, address, audit::Action::TokenDeleted)
                         .target_token(gone.id)
                         .detail(by),

@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod admin_tokens;
 pub mod audit_log;
+pub mod invitations;
 pub mod oauth;
+pub mod operator;
 pub mod people;
 pub mod reveal;
 pub mod sessions;

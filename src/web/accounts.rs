@@ -206,7 +206,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let me = admin.principal.user_id;
-    let all = match accounts::list(&state.pool, &admin.admin).await {
+    let all = match accounts::list(&state.pool, &admin.admin, state.clock.now()).await {
         Ok(all) => all,
         Err(e) => return refused(&admin.caller, e),
     };
@@ -226,7 +226,7 @@ pub async fn confirm(
     let (raw_id, raw_act) = path.into_inner();
     let act = Act::parse(&raw_act).ok_or(PageError::NotFound)?;
     let id = user_id(&raw_id)?;
-    let account = match accounts::get(&state.pool, &admin.admin, id).await {
+    let account = match accounts::get(&state.pool, &admin.admin, id, state.clock.now()).await {
         Ok(a) => a,
         Err(e) => return refused(&admin.caller, e),
     };
@@ -254,7 +254,16 @@ pub async fn act(
     let act = Act::parse(&raw_act).ok_or(PageError::NotFound)?;
     let id = user_id(&raw_id)?;
     let address = admin.address;
-    match accounts::update(&state.pool, &admin.admin, address, id, act.update()).await {
+    match accounts::update(
+        &state.pool,
+        &admin.admin,
+        address,
+        id,
+        act.update(),
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(account) => {
             admin.session.set_flash(&act.done(&account.username))?;
             Ok(see_other(PAGE))
@@ -270,7 +279,7 @@ pub async fn password_form(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id = user_id(&path)?;
-    let account = match accounts::get(&state.pool, &admin.admin, id).await {
+    let account = match accounts::get(&state.pool, &admin.admin, id, state.clock.now()).await {
         Ok(a) => a,
         Err(e) => return refused(&admin.caller, e),
     };
@@ -293,7 +302,7 @@ pub async fn set_password(
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&admin.session, &input.csrf_token)?;
     let id = user_id(&path)?;
-    let account = match accounts::get(&state.pool, &admin.admin, id).await {
+    let account = match accounts::get(&state.pool, &admin.admin, id, state.clock.now()).await {
         Ok(a) => a,
         Err(e) => return refused(&admin.caller, e),
     };
@@ -320,7 +329,16 @@ pub async fn set_password(
         password: Some(password),
         ..AccountUpdate::default()
     };
-    match accounts::update(&state.pool, &admin.admin, admin.address, id, change).await {
+    match accounts::update(
+        &state.pool,
+        &admin.admin,
+        admin.address,
+        id,
+        change,
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(account) => {
             admin.session.set_flash(&format!(
                 "The password of {} has been set. Their browser sessions have been signed out.",
@@ -341,7 +359,7 @@ pub async fn confirm_withdraw(
     let (raw_id, raw_ws) = path.into_inner();
     let id = user_id(&raw_id)?;
     let ws = WorkspaceId::parse(&raw_ws).ok_or(PageError::NotFound)?;
-    let account = match accounts::get(&state.pool, &admin.admin, id).await {
+    let account = match accounts::get(&state.pool, &admin.admin, id, state.clock.now()).await {
         Ok(a) => a,
         Err(e) => return refused(&admin.caller, e),
     };
@@ -376,7 +394,16 @@ pub async fn withdraw(
     let id = user_id(&raw_id)?;
     let ws = WorkspaceId::parse(&raw_ws).ok_or(PageError::NotFound)?;
     let address = admin.address;
-    match accounts::withdraw_invitation(&state.pool, &admin.admin, address, id, ws).await {
+    match accounts::withdraw_invitation(
+        &state.pool,
+        &admin.admin,
+        address,
+        id,
+        ws,
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(()) => {
             admin
                 .session

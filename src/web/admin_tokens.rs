@@ -146,7 +146,7 @@ pub async fn list(
     })
     .map_err(|e| PageError::BadRequest(e.to_string()))?
     .with_page(query.page.as_deref());
-    let found = admin_tokens::list(&state.pool, &admin, parsed.clone()).await?;
+    let found = admin_tokens::list(&state.pool, &admin, parsed.clone(), state.clock.now()).await?;
     let rows = found
         .tokens
         .iter()
@@ -171,7 +171,7 @@ pub async fn confirm_delete_one(
     if found.is_empty() {
         return Err(PageError::NotFound);
     }
-    confirm_page(&user, &found, PAGE.to_owned())
+    confirm_page(&user, &found, PAGE.to_owned(), state.clock.now())
 }
 
 /// Deletes one token of the workspace, whoever owns it.
@@ -187,7 +187,14 @@ pub async fn delete_one(
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &form.csrf_token)?;
     let id: TokenId = path.parse().map_err(|_| PageError::NotFound)?;
-    let deleted = admin_tokens::delete(&state.pool, &admin, user.address, vec![id]).await?;
+    let deleted = admin_tokens::delete(
+        &state.pool,
+        &admin,
+        user.address,
+        vec![id],
+        state.clock.now(),
+    )
+    .await?;
     if deleted.is_empty() {
         return Err(PageError::NotFound);
     }
@@ -221,9 +228,10 @@ pub async fn delete_selected(
     }
     if field("confirmed") != "yes" {
         let found = admin_tokens::find(&state.pool, &admin, ids).await?;
-        return confirm_page(&user, &found, back);
+        return confirm_page(&user, &found, back, state.clock.now());
     }
-    let deleted = admin_tokens::delete(&state.pool, &admin, user.address, ids).await?;
+    let deleted =
+        admin_tokens::delete(&state.pool, &admin, user.address, ids, state.clock.now()).await?;
     user.session.set_flash(&match deleted.len() {
         1 => "Deleted 1 token.".to_owned(),
         n => format!("Deleted {n} tokens."),
@@ -256,8 +264,8 @@ fn confirm_page(
     user: &CurrentUser,
     found: &[OwnedToken],
     back: String,
+    now: Timestamp,
 ) -> Result<HttpResponse, PageError> {
-    let now = Timestamp::now();
     let page = ConfirmPage {
         layout: Layout::for_user(user)?,
         question: delete_question(found.len()),

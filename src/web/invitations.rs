@@ -7,7 +7,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::WorkspaceId;
-use crate::services::people::{self, PeopleError};
+use crate::services::invitations;
+use crate::services::people::PeopleError;
 use crate::state::AppState;
 
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
@@ -39,7 +40,8 @@ pub async fn show(
     user: CurrentUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let pending = people::my_invitations(&state.pool, &user.principal).await?;
+    let pending =
+        invitations::my_invitations(&state.pool, &user.principal, state.clock.now()).await?;
     let invitations = pending
         .iter()
         .map(|p| InvitationRow {
@@ -77,8 +79,15 @@ pub async fn answer(
         _ => return Err(PageError::NotFound),
     };
     let ws = WorkspaceId::parse(&raw).ok_or(PageError::NotFound)?;
-    let answered =
-        people::answer_invitation(&state.pool, &user.principal, user.address, ws, accept).await;
+    let answered = invitations::answer_invitation(
+        &state.pool,
+        &user.principal,
+        user.address,
+        ws,
+        accept,
+        state.clock.now(),
+    )
+    .await;
     let message = match answered {
         Ok(p) if accept => format!(
             "You joined the workspace {}: switch to it with the workspace menu.",

@@ -96,6 +96,7 @@ pub async fn submit(
                     principal.user_id,
                     signed.epoch,
                     principal.workspace_id,
+                    state.clock.now(),
                 )
                 .await?;
             if signed.password_must_change {

@@ -156,8 +156,9 @@ async fn signed_in(
     let Some(digest) = session.digest() else {
         return Ok(None);
     };
+    let now = state.clock.now();
     let loaded = db::run(&state.pool, move |conn| {
-        let Some(row) = auth::session::load(conn, &digest)? else {
+        let Some(row) = auth::session::load(conn, &digest, now)? else {
             return Ok(None);
         };
         Ok(

@@ -284,7 +284,15 @@ pub async fn list(
         .as_deref()
         .and_then(RevealTicket::from_session_value)
     {
-        Some(ticket) => reveal::take_oauth(&state.pool, ticket, user.principal.user_id).await?,
+        Some(ticket) => {
+            reveal::take_oauth(
+                &state.pool,
+                ticket,
+                user.principal.user_id,
+                state.clock.now(),
+            )
+            .await?
+        }
         None => None,
     };
     let grants = state.oauth.list_own(&state.pool, &user.principal).await?;
@@ -389,7 +397,14 @@ pub async fn create(
             return Err(PageError::Internal);
         }
     };
-    let ticket = reveal::put_oauth(&state.pool, user.principal.user_id, grant.id, &issued).await?;
+    let ticket = reveal::put_oauth(
+        &state.pool,
+        user.principal.user_id,
+        grant.id,
+        &issued,
+        state.clock.now(),
+    )
+    .await?;
     user.session
         .set_oauth_reveal_ticket(&ticket.to_session_value())?;
     Ok(see_other(PAGE))

@@ -11,6 +11,7 @@ use crate::auth::session::TypedSession;
 use crate::domain::invite::{InviteCode, INVITE_DAYS};
 use crate::domain::{Password, Role, UserId, Username};
 use crate::models::workspace::Member;
+use crate::services::invitations;
 use crate::services::people::{self, Onboarding, PeopleError};
 use crate::state::AppState;
 
@@ -195,7 +196,7 @@ async fn page_with(
     invite: Option<InviteShown>,
     existing: Option<ExistingOffer>,
 ) -> Result<HttpResponse, PageError> {
-    let members = people::list(&state.pool, &user.admin).await?;
+    let members = people::list(&state.pool, &user.admin, state.clock.now()).await?;
     let me = user.principal.user_id;
     render(
         status,
@@ -277,6 +278,7 @@ pub async fn add(
         role,
         onboarding,
         invite_existing,
+        state.clock.now(),
     )
     .await
     {
@@ -284,7 +286,8 @@ pub async fn add(
             let name = added.member.username.clone();
             match added.invite {
                 Some(code) => {
-                    let url = people::invite_url(&crate::auth::public_url::base_of(&req), &code);
+                    let url =
+                        invitations::invite_url(&crate::auth::public_url::base_of(&req), &code);
                     let shown = InviteShown {
                         username: name,
                         url,
@@ -380,16 +383,23 @@ pub async fn set_role(
     let id = target(&path)?;
     let role = Role::parse(&input.role)
         .ok_or_else(|| PageError::BadRequest("The role must be admin or member.".into()))?;
-    let result = people::set_role(&state.pool, &user.admin, user.address, id, role)
-        .await
-        .map(|m| {
-            let role = if m.role == Role::Admin {
-                "an admin"
-            } else {
-                "a member"
-            };
-            format!("{} is now {role}.", m.username)
-        });
+    let result = people::set_role(
+        &state.pool,
+        &user.admin,
+        user.address,
+        id,
+        role,
+        state.clock.now(),
+    )
+    .await
+    .map(|m| {
+        let role = if m.role == Role::Admin {
+            "an admin"
+        } else {
+            "a member"
+        };
+        format!("{} is now {role}.", m.username)
+    });
     after(&user, &state, result).await
 }
 
@@ -410,18 +420,25 @@ pub async fn set_active(
             ))
         }
     };
-    let result = people::set_suspended(&state.pool, &user.admin, user.address, id, !active)
-        .await
-        .map(|m| {
-            if active {
-                format!("{} is restored in this workspace.", m.username)
-            } else {
-                format!(
-                    "{} is suspended in this workspace: their tokens and pages here no longer work.",
-                    m.username
-                )
-            }
-        });
+    let result = people::set_suspended(
+        &state.pool,
+        &user.admin,
+        user.address,
+        id,
+        !active,
+        state.clock.now(),
+    )
+    .await
+    .map(|m| {
+        if active {
+            format!("{} is restored in this workspace.", m.username)
+        } else {
+            format!(
+                "{} is suspended in this workspace: their tokens and pages here no longer work.",
+                m.username
+            )
+        }
+    });
     after(&user, &state, result).await
 }
 
@@ -434,14 +451,20 @@ pub async fn remove(
     check_csrf(&user.session, &input.csrf_token)?;
     let id = target(&path)?;
     let removing_self = id == user.principal.user_id;
-    let result = people::remove(&state.pool, &user.admin, user.address, id)
-        .await
-        .map(|removed| match removed {
-            people::Removed::Member => {
-                "Removed from the workspace; their access tokens here are deleted.".into()
-            }
-            people::Removed::Invitation => "Invitation withdrawn.".into(),
-        });
+    let result = people::remove(
+        &state.pool,
+        &user.admin,
+        user.address,
+        id,
+        state.clock.now(),
+    )
+    .await
+    .map(|removed| match removed {
+        people::Removed::Member => {
+            "Removed from the workspace; their access tokens here are deleted.".into()
+        }
+        people::Removed::Invitation => "Invitation withdrawn.".into(),
+    });
     if removing_self && result.is_ok() {
         // They are no longer in this workspace: back to where they still are.
         user.session.set_flash("You left the workspace.")?;
@@ -462,7 +485,7 @@ pub async fn invite_form(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let code = invite_code(&path)?;
-    let username = people::invitation(&state.pool, &code).await?;
+    let username = invitations::invitation(&state.pool, &code, state.clock.now()).await?;
     render(
         StatusCode::OK,
         &InvitePage {
@@ -482,8 +505,8 @@ pub async fn accept_invite(
     input: web::Form<PasswordInput>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&session, &input.csrf_token)?;
-    let code = invite_code(&path)?;
-    let username = people::invitation(&state.pool, &code).await?;
+    let (code, now) = (invite_code(&path)?, state.clock.now());
+    let username = invitations::invitation(&state.pool, &code, now).await?;
     let refuse = |message: String| -> Result<HttpResponse, PageError> {
         render(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -502,15 +525,14 @@ pub async fn accept_invite(
         return refuse("The new password and its confirmation do not match.".into());
     }
     let address = crate::auth::client_address::of(&req);
-    let accepted = people::accept_invitation(&state.pool, &code, password, address).await?;
-    session
-        .sign_in(
-            &state.pool,
-            accepted.user_id,
-            accepted.session_epoch,
-            accepted.workspace_id,
-        )
-        .await?;
+    let accepted =
+        invitations::accept_invitation(&state.pool, &code, password, address, now).await?;
+    let (user, epoch, ws) = (
+        accepted.user_id,
+        accepted.session_epoch,
+        accepted.workspace_id,
+    );
+    session.sign_in(&state.pool, user, epoch, ws, now).await?;
     session.set_flash("Your password is set. Welcome!")?;
     Ok(see_other(home(&state)))
 }

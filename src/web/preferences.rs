@@ -86,22 +86,28 @@ pub async fn change_password(
             .map_err(|e| e.to_string())
     };
     let current = Password::offered(input.current_password.clone());
-    let epoch =
-        match auth::change_password(&state.pool, &user.principal, user.address, current, new)
-            .await?
-        {
-            PasswordChange::Changed(epoch) => epoch,
-            PasswordChange::WrongCurrent => {
-                return refuse(
-                    &user,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "The current password is not correct.",
-                )
-            }
-            PasswordChange::Refused(why) => {
-                return refuse(&user, StatusCode::UNPROCESSABLE_ENTITY, &why)
-            }
-        };
+    let epoch = match auth::change_password(
+        &state.pool,
+        &user.principal,
+        user.address,
+        current,
+        new,
+        state.clock.now(),
+    )
+    .await?
+    {
+        PasswordChange::Changed(epoch) => epoch,
+        PasswordChange::WrongCurrent => {
+            return refuse(
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The current password is not correct.",
+            )
+        }
+        PasswordChange::Refused(why) => {
+            return refuse(&user, StatusCode::UNPROCESSABLE_ENTITY, &why)
+        }
+    };
     user.session
         .keep_after_password_change(&state.pool, user.principal.user_id, epoch)
         .await?;

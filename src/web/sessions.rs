@@ -44,7 +44,7 @@ pub async fn list(
     user: CurrentUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let rows = sessions::list(&state.pool, user.principal.user_id).await?;
+    let rows = sessions::list(&state.pool, user.principal.user_id, state.clock.now()).await?;
     let current = user.session.row_id();
     let lines: Vec<SessionLine> = rows
         .into_iter()

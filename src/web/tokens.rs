@@ -147,15 +147,20 @@ pub async fn list(
         .as_deref()
         .and_then(RevealTicket::from_session_value)
     {
-        Some(ticket) => reveal::take(&state.pool, ticket, user.principal.user_id)
-            .await?
-            .map(|(id, value)| Created {
-                token_id: id.to_string(),
-                value: value.expose().to_owned(),
-            }),
+        Some(ticket) => reveal::take(
+            &state.pool,
+            ticket,
+            user.principal.user_id,
+            state.clock.now(),
+        )
+        .await?
+        .map(|(id, value)| Created {
+            token_id: id.to_string(),
+            value: value.expose().to_owned(),
+        }),
         None => None,
     };
-    let now = Timestamp::now();
+    let now = state.clock.now();
     let tokens = tokens::list_own(&state.pool, &user.principal).await?;
     let policy = tokens::policy(&state.pool, &user.principal).await?;
     let page = TokensPage {
@@ -224,6 +229,7 @@ pub async fn create(
         user.address,
         lifetime,
         description,
+        state.clock.now(),
     )
     .await;
     let (token, value) = match created {
@@ -248,7 +254,14 @@ pub async fn create(
         }
         Err(CreateError::Db(e)) => return Err(e.into()),
     };
-    let ticket = reveal::put(&state.pool, user.principal.user_id, token.id, &value).await?;
+    let ticket = reveal::put(
+        &state.pool,
+        user.principal.user_id,
+        token.id,
+        &value,
+        state.clock.now(),
+    )
+    .await?;
     user.session.set_reveal_ticket(&ticket.to_session_value())?;
     Ok(see_other(PAGE))
 }
@@ -273,7 +286,7 @@ pub async fn confirm_delete(
     let token = own_token(&user, &state, &path).await?;
     let page = DeletePage {
         layout: Layout::for_user(&user)?,
-        token: TokenRow::new(&token, Timestamp::now()),
+        token: TokenRow::new(&token, state.clock.now()),
     };
     render(StatusCode::OK, &page)
 }
@@ -286,7 +299,15 @@ pub async fn delete(
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &form.csrf_token)?;
     let token = own_token(&user, &state, &path).await?;
-    if tokens::delete_own(&state.pool, &user.principal, user.address, token.id).await? {
+    if tokens::delete_own(
+        &state.pool,
+        &user.principal,
+        user.address,
+        token.id,
+        state.clock.now(),
+    )
+    .await?
+    {
         user.session
             .set_flash(&format!("Token {} deleted.", token.id))?;
     }

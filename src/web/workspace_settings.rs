@@ -90,7 +90,7 @@ pub async fn show(
     }: WorkspaceAdmin<CurrentUser, Settings>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let view = workspace_settings::get(&state.pool, &admin).await?;
+    let view = workspace_settings::get(&state.pool, &admin, state.clock.now()).await?;
     page(
         &user,
         StatusCode::OK,
@@ -117,7 +117,7 @@ pub async fn save(
         .and_then(MaxLifetime::from_days);
     let Some(max_lifetime) = max else {
         // Show what was typed, with the reason; the current count stays visible.
-        let current = workspace_settings::get(&state.pool, &admin).await?;
+        let current = workspace_settings::get(&state.pool, &admin, state.clock.now()).await?;
         let form = SettingsForm {
             tokens_enabled: input.tokens_enabled.is_some(),
             members_may_generate: input.members_may_generate.is_some(),
@@ -142,7 +142,9 @@ pub async fn save(
         allow_never_expires: input.allow_never_expires.is_some(),
         allow_legacy_tokens: input.allow_legacy_tokens.is_some(),
     };
-    let saved = workspace_settings::update(&state.pool, &admin, user.address, policy).await?;
+    let saved =
+        workspace_settings::update(&state.pool, &admin, user.address, policy, state.clock.now())
+            .await?;
     let message = match saved.violating {
         0 => "Workspace settings saved.".to_owned(),
         1 => "Workspace settings saved. 1 existing token breaks them.".to_owned(),
@@ -163,7 +165,9 @@ pub async fn delete_violating(
     input: web::Form<DeleteInput>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &input.csrf_token)?;
-    let deleted = workspace_settings::delete_violating(&state.pool, &admin, user.address).await?;
+    let deleted =
+        workspace_settings::delete_violating(&state.pool, &admin, user.address, state.clock.now())
+            .await?;
     let message = match deleted {
         1 => "Deleted 1 token.".to_owned(),
         n => format!("Deleted {n} tokens."),

@@ -118,6 +118,7 @@ impl OAuth {
                 store::insert(conn, &stored, &digest)?;
                 audit::record(
                     conn,
+                    now,
                     audit::Event::by(&actor, address, audit::Action::OAuthTokenCreated)
                         .target(stored.id.to_string(), &stored.name)
                         .detail(format!("lifetime {} days", lifetime.days())),
@@ -182,6 +183,7 @@ impl OAuth {
                 if store::disable(conn, grant, now)? {
                     audit::record(
                         conn,
+                        now,
                         audit::Event::anonymous(
                             Some(g.workspace_id),
                             address,
@@ -195,6 +197,7 @@ impl OAuth {
                 if revoked_grants::insert(conn, &revocation)? {
                     audit::record(
                         conn,
+                        now,
                         audit::Event::anonymous(
                             Some(g.workspace_id),
                             address,
