@@ -363,3 +363,80 @@ pub async fn may_mint(state: &AppState, caller: &ApiCaller) -> Result<(), Caller
             .into(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn read(values: &[&str]) -> Presented {
+        let mut req = TestRequest::default();
+        for v in values {
+            req = req.append_header((header::AUTHORIZATION, *v));
+        }
+        presented(&req.to_http_request())
+    }
+
+    fn bearer(values: &[&str]) -> (String, BearerKind, bool) {
+        match read(values) {
+            Presented::Bearer(t) => (t.value, t.kind, t.well_formed),
+            other => panic!("{values:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bearer_token_is_read_with_its_kind() {
+        assert_eq!(
+            bearer(&["Bearer abc"]),
+            ("abc".into(), BearerKind::Legacy, true)
+        );
+        assert_eq!(
+            bearer(&["bearer  a.b.c "]),
+            ("a.b.c".into(), BearerKind::OAuth, true)
+        );
+    }
+
+    #[test]
+    fn the_api_takes_what_forward_auth_calls_malformed() {
+        // The API reads the first of several headers and any Bearer value; forward
+        // authentication refuses both as not RFC 6750's form.
+        assert_eq!(
+            bearer(&["Bearer abc", "Bearer def"]),
+            ("abc".into(), BearerKind::Legacy, false)
+        );
+        assert_eq!(
+            bearer(&["Bearer a b"]),
+            ("a b".into(), BearerKind::Legacy, false)
+        );
+    }
+
+    #[test]
+    fn other_headers_are_told_apart() {
+        assert!(matches!(read(&[]), Presented::Missing));
+        for unreadable in ["Bearer", "Bearer\tabc", "Token abc", "abc"] {
+            assert!(
+                matches!(read(&[unreadable]), Presented::Unreadable),
+                "{unreadable}"
+            );
+        }
+        assert!(matches!(read(&["Basic !!"]), Presented::MalformedBasic));
+        assert!(matches!(
+            read(&["Basic dXNlcg=="]),
+            Presented::MalformedBasic
+        ));
+        match read(&["Basic dXNlcjpwYTpzcw=="]) {
+            Presented::Basic { username, password } => {
+                assert_eq!((username.as_str(), password.as_str()), ("user", "pa:ss"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn debug_of_a_bearer_token_leaves_its_value_out() {
+        let shown = format!("{:?}", read(&["Bearer the-secret-value"]));
+        assert!(!shown.contains("the-secret-value"), "{shown}");
+        assert!(shown.contains("(sensitive)"), "{shown}");
+    }
+}
