@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use crate::auth::authority::ActingAdmin;
 use crate::auth::Principal;
-use crate::db::{self, DbError, DbPool};
+use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::grant_query::{GrantIds, GrantQuery};
 use crate::domain::oauth::GrantId;
 use crate::domain::Timestamp;
@@ -77,6 +77,24 @@ fn by_whom(actor: &Principal, grant: &OwnedGrant) -> String {
     }
 }
 
+/// The audit event of one grant disabled or deleted in a bulk action.
+fn record(
+    conn: &mut Conn,
+    now: Timestamp,
+    actor: &Principal,
+    address: Option<IpAddr>,
+    action: audit::Action,
+    g: &OwnedGrant,
+) -> diesel::QueryResult<()> {
+    audit::record(
+        conn,
+        now,
+        audit::Event::by(actor, address, action)
+            .target(g.grant.id.to_string(), &g.grant.name)
+            .detail(by_whom(actor, g)),
+    )
+}
+
 /// Puts `found` in the order of `ids`; the ids not found go to `not_found`.
 fn in_order(ids: &[GrantId], found: Vec<OwnedGrant>) -> (Vec<OwnedGrant>, Vec<GrantId>) {
     let mut by_id: HashMap<GrantId, OwnedGrant> =
@@ -130,33 +148,29 @@ impl OAuth {
         scope: GrantScope,
         ids: GrantIds,
     ) -> Result<BulkOutcome, DbError> {
-        let (actor, now) = (caller.clone(), self.clock.now());
-        db::run(pool, move |conn| {
-            Ok(crate::db::write_transaction(conn, |conn| {
-                let ids = ids.as_slice();
-                store::lock_in_scope(conn, scope, ids)?;
-                let (found, not_found) = in_order(ids, store::find_in_scope(conn, scope, ids)?);
-                let (unchanged, mut done): (Vec<_>, Vec<_>) = found
-                    .into_iter()
-                    .partition(|g| g.grant.disabled_at.is_some());
-                let to_disable: Vec<GrantId> = done.iter().map(|g| g.grant.id).collect();
-                store::disable_ids(conn, &to_disable, now)?;
-                for g in &mut done {
-                    g.grant.disabled_at = Some(now);
-                    audit::record(
-                        conn,
-                        now,
-                        audit::Event::by(&actor, address, audit::Action::OAuthTokenDisabled)
-                            .target(g.grant.id.to_string(), &g.grant.name)
-                            .detail(by_whom(&actor, g)),
-                    )?;
-                }
-                Ok::<_, diesel::result::Error>(BulkOutcome {
-                    done,
-                    unchanged,
-                    not_found,
-                })
-            })?)
+        let actor = caller.clone();
+        self.locked(pool, scope, ids, move |conn, found, not_found, now| {
+            let (unchanged, mut done): (Vec<_>, Vec<_>) = found
+                .into_iter()
+                .partition(|g| g.grant.disabled_at.is_some());
+            let to_disable: Vec<GrantId> = done.iter().map(|g| g.grant.id).collect();
+            store::disable_ids(conn, &to_disable, now)?;
+            for g in &mut done {
+                g.grant.disabled_at = Some(now);
+                record(
+                    conn,
+                    now,
+                    &actor,
+                    address,
+                    audit::Action::OAuthTokenDisabled,
+                    g,
+                )?;
+            }
+            Ok(BulkOutcome {
+                done,
+                unchanged,
+                not_found,
+            })
         })
         .await
     }
@@ -170,28 +184,55 @@ impl OAuth {
         scope: GrantScope,
         ids: GrantIds,
     ) -> Result<BulkOutcome, DbError> {
-        let (actor, now) = (caller.clone(), self.clock.now());
+        let actor = caller.clone();
+        self.locked(pool, scope, ids, move |conn, done, not_found, now| {
+            let to_delete: Vec<GrantId> = done.iter().map(|g| g.grant.id).collect();
+            store::delete_ids(conn, &to_delete)?;
+            for g in &done {
+                record(
+                    conn,
+                    now,
+                    &actor,
+                    address,
+                    audit::Action::OAuthTokenDeleted,
+                    g,
+                )?;
+            }
+            Ok(BulkOutcome {
+                done,
+                unchanged: Vec::new(),
+                not_found,
+            })
+        })
+        .await
+    }
+
+    /// Runs `act` in one write transaction on the grants of `ids` in `scope`, locked
+    /// and found in the order asked, with those not found, at the clock's now.
+    async fn locked<F>(
+        &self,
+        pool: &DbPool,
+        scope: GrantScope,
+        ids: GrantIds,
+        act: F,
+    ) -> Result<BulkOutcome, DbError>
+    where
+        F: FnOnce(
+                &mut Conn,
+                Vec<OwnedGrant>,
+                Vec<GrantId>,
+                Timestamp,
+            ) -> diesel::QueryResult<BulkOutcome>
+            + Send
+            + 'static,
+    {
+        let now = self.clock.now();
         db::run(pool, move |conn| {
             Ok(crate::db::write_transaction(conn, |conn| {
                 let ids = ids.as_slice();
                 store::lock_in_scope(conn, scope, ids)?;
-                let (done, not_found) = in_order(ids, store::find_in_scope(conn, scope, ids)?);
-                let to_delete: Vec<GrantId> = done.iter().map(|g| g.grant.id).collect();
-                store::delete_ids(conn, &to_delete)?;
-                for g in &done {
-                    audit::record(
-                        conn,
-                        now,
-                        audit::Event::by(&actor, address, audit::Action::OAuthTokenDeleted)
-                            .target(g.grant.id.to_string(), &g.grant.name)
-                            .detail(by_whom(&actor, g)),
-                    )?;
-                }
-                Ok::<_, diesel::result::Error>(BulkOutcome {
-                    done,
-                    unchanged: Vec::new(),
-                    not_found,
-                })
+                let (found, not_found) = in_order(ids, store::find_in_scope(conn, scope, ids)?);
+                act(conn, found, not_found, now)
             })?)
         })
         .await
