@@ -6,10 +6,9 @@
 
 mod common;
 
-use access_tokens::auth::password;
-use access_tokens::domain::{Password, Role, Username};
+use access_tokens::domain::Role;
 use access_tokens::models;
-use common::{spawn_app, TestApp, PASSWORD};
+use common::{app_with, TestApp, PASSWORD};
 use serde_json::Value;
 
 /// Instance admin, and only a member of `default`.
@@ -27,30 +26,19 @@ const AUDIT: &str = "Only workspace admins can see the Audit Log.";
 const INSTANCE: &str = "Only instance admins can manage accounts and see the instance's events.";
 
 async fn instance() -> TestApp {
-    let app = spawn_app().await;
-    app.create_user(IRIS, PASSWORD, Role::Member);
-    app.create_user(OLGA, PASSWORD, Role::Admin);
-    app.create_user(MIKE, PASSWORD, Role::Member);
+    let app = app_with(&[
+        (IRIS, Role::Member),
+        (OLGA, Role::Admin),
+        (MIKE, Role::Member),
+    ])
+    .await;
     let mut conn = app.pool.get().unwrap();
-    let iris = models::user::find_by_username(&mut conn, IRIS)
-        .unwrap()
-        .unwrap();
-    models::user::set_instance_admin(&mut conn, iris.id, true).unwrap();
-    let wsb = models::workspace::create(&mut conn, "wsb")
-        .unwrap()
-        .unwrap();
-    let hash = password::hash(&Password::offered(PASSWORD.to_owned()));
-    models::user::create_in(
-        &mut conn,
-        &Username::parse(BOB).unwrap(),
-        &hash,
-        Some(wsb),
-        Role::Admin,
-    )
-    .unwrap();
-    // Iris is also a member of wsb: an instance admin is no workspace admin there.
-    models::workspace::add_member(&mut conn, wsb, iris.id, Role::Member).unwrap();
+    models::user::set_instance_admin(&mut conn, app.user_id(IRIS), true).unwrap();
     drop(conn);
+    let wsb = app.create_workspace("wsb");
+    app.create_user_in(BOB, wsb, Role::Admin);
+    // Iris is also a member of wsb: an instance admin is no workspace admin there.
+    app.add_member(wsb, IRIS, Role::Member);
     app
 }
 
