@@ -259,13 +259,9 @@ async fn a_member_is_refused_the_page_and_the_api() {
 
     let list = get(&app, &member.client, PAGE).await;
     let confirm = get(&app, &member.client, &format!("{PAGE}/{bob_token}/delete")).await;
-    let delete = post_form(
-        &app,
-        &member,
-        &format!("{PAGE}/{bob_token}/delete"),
-        &[("csrf_token", &member.csrf)],
-    )
-    .await;
+    let delete = member
+        .submit(&app, &format!("{PAGE}/{bob_token}/delete"), &[])
+        .await;
     let bulk = post_form(
         &app,
         &member,
@@ -567,13 +563,9 @@ async fn an_admin_deletes_a_members_token_from_its_row_menu_and_it_stops_working
     assert_eq!(flash(&after), format!("Token {id} deleted."));
     assert!(token_rows(&after).is_empty());
     assert!(!token_works(&app, &value).await, "refused at once");
-    let again = post_form(
-        &app,
-        &admin,
-        &format!("{PAGE}/{id}/delete"),
-        &[("csrf_token", &admin.csrf)],
-    )
-    .await;
+    let again = admin
+        .submit(&app, &format!("{PAGE}/{id}/delete"), &[])
+        .await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
 }
 
@@ -721,13 +713,9 @@ async fn a_token_of_another_workspace_cannot_be_deleted() {
     let admin = signed_in(&app, ADMIN).await;
 
     let listed = token_rows(&page(&app, &admin, PAGE).await);
-    let one = post_form(
-        &app,
-        &admin,
-        &format!("{PAGE}/{foreign}/delete"),
-        &[("csrf_token", &admin.csrf)],
-    )
-    .await;
+    let one = admin
+        .submit(&app, &format!("{PAGE}/{foreign}/delete"), &[])
+        .await;
     let asked = post_form(
         &app,
         &admin,

@@ -33,10 +33,7 @@ async fn verify(app: &TestApp, token: Option<&str>) -> reqwest::Response {
 async fn deactivate(app: &TestApp, admins: &str, user: &str) {
     let deactivated = app
         .api_client()
-        .patch(app.url(&format!(
-            "/v4/workspaceMembers/{}",
-            app.user_id(user).to_string()
-        )))
+        .patch(app.url(&format!("/v4/workspaceMembers/{}", app.user_id(user))))
         .bearer_auth(admins)
         .json(&json!({"active": false}))
         .send()

@@ -87,17 +87,13 @@ async fn as_shipped_only_admins_generate_tokens_on_the_api_and_the_page() {
     );
 
     let browser = signed_in(&app, MEMBER).await;
-    let page = app.html(&browser, "/preferences/access-tokens").await;
     let refused = browser
-        .post(app.url("/preferences/access-tokens"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("lifetime_days", "30"),
-            ("description", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/preferences/access-tokens",
+            &[("lifetime_days", "30"), ("description", "")],
+        )
+        .await;
     assert_eq!(refused.status(), 403);
     assert!(refused
         .text()
@@ -146,17 +142,13 @@ async fn an_admin_lets_members_generate_and_caps_the_lifetime_for_everyone() {
 
     // The page says the same, next to the field.
     let browser = signed_in(&app, MEMBER).await;
-    let page = app.html(&browser, "/preferences/access-tokens/new").await;
     let refused = browser
-        .post(app.url("/preferences/access-tokens"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("lifetime_days", "31"),
-            ("description", "too long"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/preferences/access-tokens",
+            &[("lifetime_days", "31"), ("description", "too long")],
+        )
+        .await;
     assert_eq!(refused.status(), 422);
     let html = refused.text().await.unwrap();
     assert!(html.contains("Lifetime can be at most 30 days in this workspace."));
@@ -293,18 +285,14 @@ async fn the_settings_page_saves_every_field_and_explains_a_bad_maximum() {
     }
     assert!(!html
         .contains(r#"id="members-may-generate" name="members_may_generate" value="on" checked"#));
-    let csrf = csrf_token(&html);
 
     let bad = browser
-        .post(app.url("/admin/workspace-settings"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("tokens_enabled", "on"),
-            ("max_lifetime_days", "0"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/admin/workspace-settings",
+            &[("tokens_enabled", "on"), ("max_lifetime_days", "0")],
+        )
+        .await;
     assert_eq!(bad.status(), 422);
     assert!(bad
         .text()
@@ -313,17 +301,17 @@ async fn the_settings_page_saves_every_field_and_explains_a_bad_maximum() {
         .contains("Enter -1 (unlimited) or a whole number of days from 1 to 3650."));
 
     let saved = browser
-        .post(app.url("/admin/workspace-settings"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("tokens_enabled", "on"),
-            ("members_may_generate", "on"),
-            ("max_lifetime_days", "90"),
-            ("allow_legacy_tokens", "on"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/admin/workspace-settings",
+            &[
+                ("tokens_enabled", "on"),
+                ("members_may_generate", "on"),
+                ("max_lifetime_days", "90"),
+                ("allow_legacy_tokens", "on"),
+            ],
+        )
+        .await;
     assert_eq!(saved.status(), 303);
     let got: Value = app.get_as(ADMIN, SETTINGS).await.1;
     assert_eq!(got["apiAccessTokensEnabled"], true);

@@ -237,15 +237,8 @@ async fn turned_off_the_page_offers_no_generate_says_why_and_still_lists_and_del
     assert_eq!(form.status(), 403);
     assert!(form.text().await.unwrap().contains(TURNED_OFF));
     let generated = member
-        .post(app.url(PAGE))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("lifetime_days", "30"),
-            ("description", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(&app, PAGE, &[("lifetime_days", "30"), ("description", "")])
+        .await;
     assert_eq!(generated.status(), 403);
     assert!(generated.text().await.unwrap().contains(TURNED_OFF));
     assert_eq!(app.token_count(), 2);

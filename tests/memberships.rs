@@ -449,16 +449,9 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
     let refresh_token = made.refresh();
     let access = made.value;
     let browser = signed_in(&app, "dave").await;
-    let page = app.html(&browser, "/preferences/password").await;
     let switched = browser
-        .post(app.url("/workspace"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("workspace", &ws),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(&app, "/workspace", &[("workspace", &ws)])
+        .await;
     assert_eq!(switched.status(), 303);
     let page = app.html(&browser, "/preferences/password").await;
     assert!(page.contains(r#"<strong id="current-workspace">wsb</strong>"#));
@@ -671,45 +664,37 @@ async fn the_last_admin_holds_against_suspend_demote_and_remove() {
 async fn the_people_page_says_a_name_exists_and_offers_to_invite_that_account() {
     let app = instance().await;
     let browser = signed_in(&app, "bob").await;
-    let page = app.html(&browser, "/preferences/password").await;
     let ws = app.workspace_id(WSB).to_string();
     browser
-        .post(app.url("/workspace"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("workspace", &ws),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let html = app.html(&browser, "/admin/people").await;
+        .submit(&app, "/workspace", &[("workspace", &ws)])
+        .await;
     let refused = browser
-        .post(app.url("/admin/people"))
-        .form(&[
-            ("csrf_token", csrf_token(&html).as_str()),
-            ("username", "carol"),
-            ("role", "member"),
-            ("onboarding", "password"),
-            ("password", "an initial secret phrase"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/admin/people",
+            &[
+                ("username", "carol"),
+                ("role", "member"),
+                ("onboarding", "password"),
+                ("password", "an initial secret phrase"),
+            ],
+        )
+        .await;
     assert_eq!(refused.status(), 409);
     let html = refused.text().await.unwrap();
     assert!(html.contains("carol already has an account"), "{html}");
     assert!(html.contains(r#"id="invite-existing-form""#));
     let invited = browser
-        .post(app.url("/admin/people"))
-        .form(&[
-            ("csrf_token", csrf_token(&html).as_str()),
-            ("username", "carol"),
-            ("role", "member"),
-            ("invite", "true"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/admin/people",
+            &[
+                ("username", "carol"),
+                ("role", "member"),
+                ("invite", "true"),
+            ],
+        )
+        .await;
     assert_eq!(invited.status(), 303);
     let html = app.html(&browser, "/admin/people").await;
     assert!(html.contains("Invited carol"), "the flash");

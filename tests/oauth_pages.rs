@@ -492,16 +492,13 @@ async fn an_admin_sees_everyones_tokens_filters_them_and_disables_or_deletes_the
         "Disable the token \u{201c}mike's export\u{201d}?"
     );
     assert!(text(&confirm, "#oauth-confirm-warning").contains("cannot be undone"));
-    let csrf = csrf_token(&confirm);
     let response = root
-        .post(app.url(&format!("{ADMIN_PAGE}/{mike_id}/disable")))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("back", "/admin/oauth-tokens?name=export"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            &format!("{ADMIN_PAGE}/{mike_id}/disable"),
+            &[("back", "/admin/oauth-tokens?name=export")],
+        )
+        .await;
     assert_eq!(response.status(), 303);
     assert_eq!(
         response.headers()["location"],
@@ -562,17 +559,13 @@ async fn an_admin_sees_everyones_tokens_filters_them_and_disables_or_deletes_the
     assert_eq!(app.refresh(&nina_refresh).await.status(), 400);
 
     // An outside address to go back to is refused before anything is done (issue 11).
-    let csrf = csrf_token(&page);
     let response = root
-        .post(app.url(&format!("{ADMIN_PAGE}/selected")))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("action", "delete"),
-            ("back", "https://evil.example/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            &format!("{ADMIN_PAGE}/selected"),
+            &[("action", "delete"), ("back", "https://evil.example/")],
+        )
+        .await;
     assert_eq!(response.status(), 400);
     assert!(response.headers().get("location").is_none());
 }

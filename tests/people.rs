@@ -24,17 +24,17 @@ async fn an_admin_adds_someone_with_an_initial_password_who_can_then_sign_in() {
     let html = people_page(&app, &browser).await;
     assert!(html.contains(MEMBER) && html.contains("Add Person"));
     let added = browser
-        .post(app.url("/admin/people"))
-        .form(&[
-            ("csrf_token", csrf_token(&html).as_str()),
-            ("username", "nina"),
-            ("role", "member"),
-            ("onboarding", "password"),
-            ("password", "nina's first password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/admin/people",
+            &[
+                ("username", "nina"),
+                ("role", "member"),
+                ("onboarding", "password"),
+                ("password", "nina's first password"),
+            ],
+        )
+        .await;
     assert_eq!(added.status(), 303);
     let html = people_page(&app, &browser).await;
     assert!(html.contains("Added nina. Give them their initial password"));
@@ -51,18 +51,17 @@ async fn an_admin_adds_someone_with_an_initial_password_who_can_then_sign_in() {
 async fn an_invitation_link_sets_a_password_once_and_signs_the_person_in() {
     let app = workspace(Generating::AdminsOnly).await;
     let browser = signed_in(&app, ADMIN).await;
-    let html = people_page(&app, &browser).await;
     let invited = browser
-        .post(app.url("/admin/people"))
-        .form(&[
-            ("csrf_token", csrf_token(&html).as_str()),
-            ("username", "ivan"),
-            ("role", "admin"),
-            ("onboarding", "invite"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/admin/people",
+            &[
+                ("username", "ivan"),
+                ("role", "admin"),
+                ("onboarding", "invite"),
+            ],
+        )
+        .await;
     assert_eq!(
         invited.status(),
         200,
