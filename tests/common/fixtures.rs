@@ -75,6 +75,15 @@ pub async fn app_with(users: &[(&str, Role)]) -> TestApp {
     app
 }
 
+/// A server where members may generate tokens, with these members.
+pub async fn app_with_members(names: &[&str]) -> TestApp {
+    let app = spawn_app().await;
+    for name in names {
+        app.create_user(name, PASSWORD, Role::Member);
+    }
+    app
+}
+
 impl TestApp {
     /// Creates each of these people with the password [`PASSWORD`].
     pub fn create_users(&self, users: &[(&str, Role)]) {
@@ -296,6 +305,20 @@ pub async fn signed_in_with(app: &TestApp, user: &str, pass: &str) -> SignedIn {
 /// GETs `path` with `client` (and its cookies); the response as it is.
 pub async fn get(app: &TestApp, client: &Client, path: &str) -> Response {
     client.get(app.url(path)).send().await.unwrap()
+}
+
+/// A CSRF token that is valid, but for another (anonymous) session.
+pub async fn someone_elses_csrf(app: &TestApp) -> String {
+    csrf_token(&app.html(&app.browser_client(), "/login").await)
+}
+
+/// Every `Set-Cookie` header, as text.
+pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
 }
 
 /// POSTs a form exactly as given (a test of CSRF leaves the token out, or sends a

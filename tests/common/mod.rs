@@ -7,11 +7,12 @@
 //! `postgres://postgres@127.0.0.1:5432/test`), so tests still run in parallel.
 //!
 //! The people, sign-ins and tokens most tests start from are in `fixtures`
-//! (re-exported here), page reading in `html`, WebDriver in `browser`, real
-//! processes in `process`.
+//! (re-exported here), v4 API calls and error envelopes in `api`, page reading in
+//! `html`, WebDriver in `browser`, real processes in `process`.
 // Each test file is its own crate and uses only part of this.
 #![allow(dead_code)]
 
+pub mod api;
 pub mod browser;
 pub mod fixtures;
 pub mod html;
