@@ -36,8 +36,7 @@ fn conn(app: &TestApp) -> impl std::ops::DerefMut<Target = Conn> + '_ {
 }
 
 fn make_instance_admin(app: &TestApp, name: &str) {
-    let id = app.user_id(name);
-    assert!(models::user::set_instance_admin(&mut conn(app), id, true).unwrap());
+    assert!(app.set_instance_admin(name, true));
 }
 
 fn is_active(app: &TestApp, name: &str) -> bool {

@@ -489,13 +489,7 @@ async fn refusals_of_no_workspace_are_shown_to_instance_admins_only() {
     };
     assert_eq!(instance(&app).await.unwrap().status(), 403);
 
-    {
-        let mut conn = app.pool.get().unwrap();
-        let admin = models::user::find_by_username(&mut conn, ADMIN)
-            .unwrap()
-            .unwrap();
-        models::user::set_instance_admin(&mut conn, admin.id, true).unwrap();
-    }
+    app.set_instance_admin(ADMIN, true);
     let response = instance(&app).await.unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();

@@ -7,7 +7,6 @@
 mod common;
 
 use access_tokens::domain::Role;
-use access_tokens::models;
 use common::{app_with, TestApp, PASSWORD};
 use serde_json::Value;
 
@@ -32,9 +31,7 @@ async fn instance() -> TestApp {
         (MIKE, Role::Member),
     ])
     .await;
-    let mut conn = app.pool.get().unwrap();
-    models::user::set_instance_admin(&mut conn, app.user_id(IRIS), true).unwrap();
-    drop(conn);
+    app.set_instance_admin(IRIS, true);
     let wsb = app.create_workspace("wsb");
     app.create_user_in(BOB, wsb, Role::Admin);
     // Iris is also a member of wsb: an instance admin is no workspace admin there.
@@ -187,17 +184,8 @@ async fn only_active_instance_admins_reach_the_instance_routes_whatever_their_wo
     }
 
     // The role is read on every request: taken away, it is gone at once.
-    {
-        let mut conn = app.pool.get().unwrap();
-        let iris = models::user::find_by_username(&mut conn, IRIS)
-            .unwrap()
-            .unwrap();
-        let olga = models::user::find_by_username(&mut conn, OLGA)
-            .unwrap()
-            .unwrap();
-        models::user::set_instance_admin(&mut conn, olga.id, true).unwrap();
-        models::user::set_instance_admin(&mut conn, iris.id, false).unwrap();
-    }
+    app.set_instance_admin(OLGA, true);
+    app.set_instance_admin(IRIS, false);
     let (status, _) = call(&app, IRIS, None, reqwest::Method::GET, "/v4/accounts").await;
     assert_eq!(status, 403);
     let (status, _) = call(&app, OLGA, None, reqwest::Method::GET, "/v4/accounts").await;

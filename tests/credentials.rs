@@ -69,11 +69,7 @@ async fn accepted_everywhere(app: &TestApp, access: &str) {
 /// or the command line does: a write the other paths hear of only through the
 /// change feed), and waits until `/v4` refuses `access`, within a second.
 async fn deactivate(app: &TestApp, user: &str, access: &str) {
-    {
-        let mut conn = app.pool.get().unwrap();
-        let id = app.user_id(user);
-        assert!(models::user::set_active(&mut conn, id, false).unwrap());
-    }
+    assert!(app.set_active(user, false));
     let start = Instant::now();
     while app.bearer_status_on(OAUTH_TOKENS, access).await != 401 {
         assert!(

@@ -6,7 +6,6 @@
 mod common;
 
 use access_tokens::domain::Role;
-use access_tokens::models;
 use common::{
     csrf_token, signed_in, spawn_app_with, workspace, Generating, TestApp, ADMIN, MEMBER, PASSWORD,
     TOKENS,
@@ -477,13 +476,7 @@ async fn a_token_acts_only_in_its_workspace_and_only_for_an_active_member() {
     assert_eq!(app.bearer_status(default_value).await, 200);
 
     // Deactivated: every token stops within a second, and the rows stay.
-    {
-        let mut conn = app.pool.get().unwrap();
-        let admin = models::user::find_by_username(&mut conn, ADMIN)
-            .unwrap()
-            .unwrap();
-        models::user::set_active(&mut conn, admin.id, false).unwrap();
-    }
+    app.set_active(ADMIN, false);
     assert_eq!(
         app.bearer_status_within_a_second(default_value, 401).await,
         401

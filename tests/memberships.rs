@@ -275,11 +275,7 @@ async fn a_deactivated_account_cannot_be_brought_back_from_another_workspace() {
     let carols_token = generate(&app, Generate::legacy("carol")).await.value;
     let carol = app.user_id("carol").to_string();
     // Deactivated by the instance's authority (the account-level path).
-    {
-        let mut conn = app.pool.get().unwrap();
-        let id = access_tokens::domain::UserId::parse(&carol).unwrap();
-        models::user::set_active(&mut conn, id, false).unwrap();
-    }
+    app.set_active("carol", false);
     assert_eq!(
         app.bearer_status_within_a_second(&carols_token, 401).await,
         401

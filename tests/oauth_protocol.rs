@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use access_tokens::domain::clock::ManualClock;
 use access_tokens::domain::{TokenSecret, TokenValue};
-use access_tokens::models;
 use access_tokens::oauth::keys::{GRACE_SECONDS, ROTATION_DAYS};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -423,14 +422,7 @@ async fn introspection_describes_each_kind_of_active_token() {
         .create_token(MEMBER, PASSWORD, json!({"lifetimeSeconds": 86400}))
         .await;
     let default_ws = app.workspace_id("default").to_string();
-    let mike = {
-        let mut conn = app.pool.get().unwrap();
-        models::user::find_by_username(&mut conn, MEMBER)
-            .unwrap()
-            .unwrap()
-            .id
-            .to_string()
-    };
+    let mike = app.user_id(MEMBER).to_string();
 
     let claims: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD

@@ -14,7 +14,6 @@
 mod common;
 
 use access_tokens::domain::Role;
-use access_tokens::models;
 use common::{csrf_token, signed_in, spawn_app_as_shipped, TestApp, PASSWORD};
 use serde_json::{json, Value};
 
@@ -108,13 +107,7 @@ async fn world() -> World {
         );
     }
     let dans_browser = signed_in(&app, "dan").await.client;
-    {
-        let mut conn = app.pool.get().unwrap();
-        let dan = models::user::find_by_username(&mut conn, "dan")
-            .unwrap()
-            .unwrap();
-        models::user::set_active(&mut conn, dan.id, false).unwrap();
-    }
+    app.set_active("dan", false);
     World {
         app,
         tokens,

@@ -190,10 +190,7 @@ async fn deactivating_an_account_ends_all_its_sessions() {
     cookie_of_sign_in(&app, &two, ALICE, PASSWORD).await;
     assert_eq!(sessions_of(&app, ALICE).len(), 2);
 
-    let id = app.user_id(ALICE);
-    let mut conn = app.pool.get().unwrap();
-    assert!(models::user::set_active(&mut conn, id, false).unwrap());
-    drop(conn);
+    assert!(app.set_active(ALICE, false));
 
     assert!(sessions_of(&app, ALICE).is_empty(), "every row is gone");
     assert_eq!(status_of(&app, &one, SIGNED_IN_PAGE).await, signed_out());

@@ -152,6 +152,20 @@ impl TestApp {
         models::workspace::set_policy(&mut conn, ws, &policy).unwrap();
     }
 
+    /// Deactivates (`false`) or reactivates the account `name` straight in the
+    /// database, as the command line and an instance admin do; whether it changed.
+    pub fn set_active(&self, name: &str, active: bool) -> bool {
+        let mut conn = self.pool.get().unwrap();
+        models::user::set_active(&mut conn, self.user_id(name), active).unwrap()
+    }
+
+    /// Makes the account `name` an instance admin, or not, straight in the
+    /// database; whether it changed.
+    pub fn set_instance_admin(&self, name: &str, admin: bool) -> bool {
+        let mut conn = self.pool.get().unwrap();
+        models::user::set_instance_admin(&mut conn, self.user_id(name), admin).unwrap()
+    }
+
     /// The id of the account `name`, or `None` when there is none.
     pub fn find_user_id(&self, name: &str) -> Option<UserId> {
         let mut conn = self.pool.get().unwrap();
