@@ -15,13 +15,13 @@ use anyhow::{ensure, Context};
 use clap::Parser;
 use diesel::Connection;
 
-use access_tokens::audit;
 use access_tokens::auth::{password, Principal};
 use access_tokens::db::{self, Conn, DatabaseUrl};
 use access_tokens::domain::policy::TokenPolicy;
 use access_tokens::domain::{
     Description, Lifetime, Password, Role, Timestamp, TokenId, TokenSecret, TokenValue, Username,
 };
+use access_tokens::models::audit;
 use access_tokens::models::token::{self, NewToken};
 use access_tokens::models::{user, workspace};
 
@@ -70,7 +70,7 @@ fn main() -> anyhow::Result<()> {
 
     // Members hold the tokens, as in a real workspace, so members must be allowed
     // to generate them: the admin's switch on Workspace Settings.
-    let ws = workspace::ensure_default(&mut conn)?;
+    let ws = workspace::ensure_default(&mut conn, Timestamp::now())?;
     let policy = TokenPolicy {
         members_may_generate: true,
         ..workspace::policy(&mut conn, ws)?
@@ -93,7 +93,7 @@ fn main() -> anyhow::Result<()> {
                 format!("seed-{i:05}")
             };
             let name = Username::parse(&name)?;
-            let u = user::create_in(conn, &name, &hash, Some(ws), Role::Member)?;
+            let u = user::create_in(conn, &name, &hash, Some(ws), Role::Member, Timestamp::now())?;
             owners.push(Principal {
                 user_id: u.id,
                 username: u.username,
@@ -164,6 +164,7 @@ fn insert_token(conn: &mut Conn, owner: &Principal, k: u32) -> diesel::QueryResu
     };
     audit::record(
         conn,
+        Timestamp::now(),
         audit::Event::by(owner, None, audit::Action::TokenCreated)
             .target_token(id)
             .detail(format!("lifetime {seconds} seconds")),

@@ -8,14 +8,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::accounts::{self, AccountError};
 use crate::auth::password;
 use crate::config::{SessionKey, Settings, DEFAULT_BIND, DEFAULT_DATABASE};
 use crate::db::{self, DatabaseUrl, DbPool};
 use crate::domain::password::PasswordError;
-use crate::domain::{Password, Role, Username, WorkspaceName};
-use crate::models::user::{self, CreateUserError};
-use crate::models::workspace;
+use crate::domain::{Password, Role, Timestamp, Username, WorkspaceName};
+use crate::services::accounts::{self, AccountError};
+use crate::services::operator;
 use crate::startup::Application;
 use crate::telemetry::LogFormat;
 
@@ -263,7 +262,7 @@ fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let path = settings.database.clone();
         let pool = tokio::task::spawn_blocking(move || db::open(&path)).await??;
-        create_first_admin(&pool)
+        create_first_admin(&pool, settings.clock.now())
             .await
             .context("creating the first admin")?;
         let app = Application::build_with_pool(settings.clone(), pool)
@@ -283,27 +282,13 @@ fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
 /// On a database with no users, creates `admin`, an instance admin and an admin of
 /// the default workspace, with a random password, and prints it once to the
 /// terminal (not to the log).
-async fn create_first_admin(pool: &DbPool) -> anyhow::Result<()> {
+async fn create_first_admin(pool: &DbPool, now: Timestamp) -> anyhow::Result<()> {
     let pool = pool.clone();
     let created = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Password>> {
-        let mut conn = pool.get()?;
-        if user::count(&mut conn)? > 0 {
-            return Ok(None);
-        }
         let password = Password::generate();
-        let name = Username::parse("admin").expect("a valid user name");
-        let hash = password::hash(&password);
-        let created = db::write_transaction(&mut conn, |conn| {
-            let admin = user::create(conn, &name, &hash, Role::Admin)?;
-            user::set_instance_admin(conn, admin.id, true)?;
-            Ok::<_, CreateUserError>(admin)
-        });
-        match created {
-            Ok(_) => Ok(Some(password)),
-            // Another instance starting on the same database won the race.
-            Err(CreateUserError::Duplicate(_)) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        let made =
+            operator::create_first_admin(&mut *pool.get()?, || password::hash(&password), now)?;
+        Ok(made.then_some(password))
     })
     .await??;
     if let Some(password) = created {
@@ -316,74 +301,46 @@ async fn create_first_admin(pool: &DbPool) -> anyhow::Result<()> {
 fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<()> {
     let pool = db::open(&database)?;
     let mut conn = pool.get()?;
+    // The command line runs on the real clock; the server's may be a test's.
+    let now = crate::domain::clock::system().now();
     match command {
         UserCommand::Add {
             name,
             admin,
             instance_admin,
-            workspace: workspace_name,
+            workspace,
             ..
         } => {
             let name = Username::parse(&name)?;
-            let ws = match &workspace_name {
-                None => None,
-                Some(w) => Some(
-                    workspace::find_by_name(&mut conn, w)?
-                        .ok_or_else(|| anyhow::anyhow!("no workspace named {w}"))?,
-                ),
-            };
             let password = read_password_from_stdin(name.as_str())?;
-            let role = if admin { Role::Admin } else { Role::Member };
-            let hash = password::hash(&password);
-            db::write_transaction(&mut conn, |conn| {
-                let created = user::create_in(conn, &name, &hash, ws, role)?;
-                if instance_admin {
-                    user::set_instance_admin(conn, created.id, true)?;
-                }
-                Ok::<_, CreateUserError>(())
-            })?;
-            let roles: Vec<&str> = [
-                admin.then_some("workspace admin"),
-                instance_admin.then_some("instance admin"),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
+            let new = operator::NewAccount {
+                name: &name,
+                hash: &password::hash(&password),
+                workspace: workspace.as_deref(),
+                role: if admin { Role::Admin } else { Role::Member },
+                instance_admin,
+            };
+            operator::add_account(&mut conn, new, now)?;
             println!(
-                "Created user {name}{}{}.",
-                if roles.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", roles.join(", "))
-                },
-                workspace_name
-                    .map(|w| format!(" in the workspace {w}"))
-                    .unwrap_or_default()
+                "{}",
+                created_message(&name, admin, instance_admin, workspace)
             );
         }
         UserCommand::Passwd { name, .. } => {
             let password = read_password_from_stdin(&name)?;
-            if !user::set_password_hash(&mut conn, &name, &password::hash(&password))? {
-                anyhow::bail!("no user named {name}");
-            }
-            // The new epoch already ends their sessions; deleting the rows makes
-            // it plain on Preferences > Sessions. The operator's password does not
-            // have to be changed at the next sign-in (see docs/DESIGN.md).
-            if let Some(u) = user::find_by_username(&mut conn, &name)? {
-                crate::models::session::delete_for_user(&mut conn, u.id)?;
-            }
+            operator::set_password(&mut conn, &name, &password::hash(&password), now)?;
             println!("Changed the password of {name}. Their access tokens keep working.");
         }
         UserCommand::InstanceAdmin { name, grant, .. } => {
-            let found = user::find_by_username(&mut conn, &name)?
-                .ok_or_else(|| anyhow::anyhow!("no user named {name}"))?;
+            let id = operator::account_id(&mut conn, &name)?;
             let result = accounts::apply(
                 &mut conn,
                 accounts::Actor::CommandLine,
-                found.id,
+                id,
                 None,
                 Some(grant),
                 None,
+                now,
             );
             match result {
                 Ok(_) if grant => println!("{name} is now an instance admin."),
@@ -396,22 +353,45 @@ fn user_command(database: DatabaseUrl, command: UserCommand) -> anyhow::Result<(
     Ok(())
 }
 
+/// "Created user carol (workspace admin, instance admin) in the workspace wsb."
+fn created_message(
+    name: &Username,
+    admin: bool,
+    instance_admin: bool,
+    workspace: Option<String>,
+) -> String {
+    let roles: Vec<&str> = [
+        admin.then_some("workspace admin"),
+        instance_admin.then_some("instance admin"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    format!(
+        "Created user {name}{}{}.",
+        if roles.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", roles.join(", "))
+        },
+        workspace
+            .map(|w| format!(" in the workspace {w}"))
+            .unwrap_or_default()
+    )
+}
+
 fn workspace_command(database: DatabaseUrl, command: WorkspaceCommand) -> anyhow::Result<()> {
     let pool = db::open(&database)?;
     let mut conn = pool.get()?;
+    let now = crate::domain::clock::system().now();
     match command {
         WorkspaceCommand::Add { name, admin } => {
             let name = WorkspaceName::parse(&name)?;
-            let admin_user = user::find_by_username(&mut conn, &admin)?
-                .ok_or_else(|| anyhow::anyhow!("no user named {admin}"))?;
-            workspace::ensure_default(&mut conn)?;
-            let ws = workspace::create(&mut conn, name.as_str())?
-                .ok_or_else(|| anyhow::anyhow!("a workspace named {name} already exists"))?;
-            workspace::add_member(&mut conn, ws, admin_user.id, Role::Admin)?;
+            operator::add_workspace(&mut conn, &name, &admin, now)?;
             println!("Created the workspace {name} with {admin} as its admin.");
         }
         WorkspaceCommand::List => {
-            for (name, members) in workspace::list_with_member_counts(&mut conn)? {
+            for (name, members) in operator::workspaces(&mut conn)? {
                 println!(
                     "{name}\t{members} member{}",
                     if members == 1 { "" } else { "s" }

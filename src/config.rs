@@ -27,7 +27,7 @@ pub struct Settings {
     /// API tokens under `/v4` is "Route doesn't exist", no token authenticates, and
     /// the pages hide tokens.
     pub api_access_tokens: bool,
-    /// Where the OAuth code reads "now": the system clock, or one the tests move.
+    /// Where the app reads "now": the system clock, or one the tests move.
     pub clock: SharedClock,
     /// How many verified tokens the cache keeps (see `auth::cache`).
     pub token_cache_size: u64,

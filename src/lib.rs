@@ -1,40 +1,37 @@
 //! access-tokens: create, list, use and delete API access tokens, in a web page and
-//! a v4 JSON API.
+//! a v4 JSON API, and check them for other services.
 //!
-//! Where things live:
-//! - [`domain`]: pure types and rules (token format, lifetime, description, names).
-//! - [`models`]: storage, one file per table; SQL lives only there. [`db`]: the pool.
-//! - [`auth`]: passwords, sign-in throttling, the session, token verification.
-//! - [`web`]: the HTML pages; [`api`]: the v4 JSON API and its OpenAPI document.
-//! - [`oauth`]: OAuth 2.0 API tokens (grants, refresh, signed access tokens, keys).
-//! - [`forward_auth`]: `/auth/verify`, the token check reverse proxies call.
+//! Where things live (dependencies go one way: `web` and `api` → `services` and
+//! `auth` → `models` → `db` → `domain`; see docs/DESIGN.md, checked by
+//! `.ci/layout-check`):
+//! - [`domain`]: pure types and rules (token format, lifetime, policy, standing,
+//!   `Principal`, the clock); no I/O.
+//! - [`db`]: the pool, the one connection type over SQLite and PostgreSQL,
+//!   migrations, the schema. [`models`]: storage, one file per table; SQL lives
+//!   only there.
+//! - [`auth`]: who is calling: passwords, sessions, throttles, Bearer checks and
+//!   their cache, the API caller, admin extractors, the client address and the
+//!   public URL.
+//! - [`services`]: the use cases, one transaction each with its audit event.
+//! - [`web`]: the HTML pages; [`api`]: the v4 JSON API, the OAuth endpoints,
+//!   forward auth (`/auth/verify`) and the OpenAPI document.
+//! - [`routes`]: the whole route table; [`state`]: what every handler can reach;
+//!   [`startup`]: the app factory, middleware, background loops and the bound
+//!   server.
 //! - [`metrics`]: Prometheus metrics and `/metrics`; [`telemetry`]: logs and the
-//!   request id.
-//! - [`client_address`] and [`public_url`]: who a request comes from, and where
-//!   links to this site start (forwarding headers only from a trusted proxy).
-//! - [`startup`]: the app factory and the bound server; [`cli`]: the command line.
+//!   request id; [`config`]: settings; [`cli`]: the command line.
 
-pub mod accounts;
-pub mod admin_tokens;
 pub mod api;
-pub mod audit;
-pub mod audit_log;
 pub mod auth;
 pub mod cli;
-pub mod client_address;
 pub mod config;
 pub mod db;
 pub mod domain;
-pub mod forward_auth;
 pub mod metrics;
 pub mod models;
-pub mod oauth;
-pub mod people;
-pub mod public_url;
-pub mod reveal;
-pub mod sessions;
+pub mod routes;
+pub mod services;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
-pub mod tokens;
 pub mod web;
-pub mod workspace_settings;

@@ -5,7 +5,7 @@
 //! route patterns, so the set of series stays small and nothing secret leaves.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
@@ -20,7 +20,6 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::db::DbPool;
-use crate::startup::AppState;
 
 /// The path Prometheus scrapes.
 pub const PATH: &str = "/metrics";
@@ -130,7 +129,12 @@ struct Inner {
     pool_connections: Family<PoolStateLabel, Gauge>,
     pool_max: Gauge,
     request_duration: HistogramFamily<RouteLabel>,
+    /// Sets the gauges (pool, cache) just before a scrape; given by the app, which
+    /// owns what they measure.
+    gauges: OnceLock<GaugeSource>,
 }
+
+type GaugeSource = Box<dyn Fn(&Metrics) + Send + Sync>;
 
 /// A verification from the cache takes microseconds, one with a database read a
 /// few milliseconds: 50 µs doubling up to about 100 ms.
@@ -236,7 +240,13 @@ impl Metrics {
             pool_connections,
             pool_max,
             request_duration,
+            gauges: OnceLock::new(),
         }))
+    }
+
+    /// What sets the gauges before each scrape (the first one given stays).
+    pub fn read_gauges_with(&self, source: impl Fn(&Metrics) + Send + Sync + 'static) {
+        let _ = self.0.gauges.set(Box::new(source));
     }
 
     /// Counts one verification and observes how long it took.
@@ -300,16 +310,13 @@ impl Metrics {
     }
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(PATH, web::get().to(scrape));
-}
-
 /// `GET /metrics`, without authentication, like `/healthz`: it must not be
 /// reachable from outside (see docs/OPERATIONS.md). The gauges are read now.
-async fn scrape(state: web::Data<AppState>) -> HttpResponse {
-    state.metrics.set_pool(&state.pool);
-    state.metrics.set_cache_entries(state.tokens.cache.len());
-    match state.metrics.encode() {
+pub(crate) async fn scrape(metrics: web::Data<Metrics>) -> HttpResponse {
+    if let Some(read_gauges) = metrics.0.gauges.get() {
+        read_gauges(&metrics);
+    }
+    match metrics.encode() {
         Ok(text) => HttpResponse::Ok().content_type(CONTENT_TYPE).body(text),
         Err(e) => {
             tracing::error!(error = %e, "the metrics could not be encoded");
@@ -325,9 +332,7 @@ pub async fn time_requests(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let route = req.match_pattern();
-    let metrics = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.metrics.clone());
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let response = next.call(req).await;
     if let Some(metrics) = metrics {
         metrics.request(route, started.elapsed());

@@ -14,44 +14,25 @@ use tracing_actix_web::TracingLogger;
 
 use crate::telemetry::RedactingRootSpan;
 
+use crate::auth::bearer::TokenChecks;
 use crate::auth::cache::TokenCache;
 use crate::auth::changes::ChangeFeed;
 use crate::auth::invalid_tokens::InvalidTokenThrottle;
 use crate::auth::last_used::LastUsed;
-use crate::auth::{LoginThrottle, RefusalLimiter, TokenChecks};
-use crate::client_address::TrustedProxies;
+use crate::auth::refusals::RefusalLimiter;
+use crate::auth::throttle::LoginThrottle;
 use crate::config::{SessionKey, Settings};
 use crate::db::{self, DbPool};
+use crate::domain::trusted_proxies::TrustedProxies;
 use crate::metrics::Metrics;
-use crate::oauth::{KeySet, OAuth, Revocations};
-use crate::{api, models, web as pages};
+use crate::services::oauth::{KeySet, OAuth, Revocations};
+pub use crate::state::AppState;
+use crate::{api, models};
 
 /// The name of the session cookie.
 pub use crate::auth::session::SESSION_COOKIE;
 /// The settings row that keeps the generated session key.
 const SESSION_KEY_SETTING: &str = "session_key";
-
-/// What every request handler can reach.
-pub struct AppState {
-    pub pool: DbPool,
-    pub throttle: LoginThrottle,
-    /// What checking a Bearer token needs: the cache of verified tokens and the
-    /// change feed that keeps it true, "last used" written behind, the throttle of
-    /// addresses presenting invalid tokens, and the limiter of refused-token events
-    /// in the audit log.
-    pub tokens: TokenChecks,
-    /// Proxies whose `X-Forwarded-For` names the client (see `client_address`).
-    pub proxies: TrustedProxies,
-    /// Where links to this site start (`--public-url`; see `public_url`).
-    pub public_url: Option<crate::config::PublicUrl>,
-    /// The instance switch for the whole token feature (see `Settings`).
-    pub api_access_tokens: bool,
-    /// OAuth 2.0 API tokens: the signing keys and revoked access tokens in memory,
-    /// and the clock.
-    pub oauth: OAuth,
-    /// The Prometheus metrics `/metrics` exposes.
-    pub metrics: Metrics,
-}
 
 /// Per-instance configuration the app factory needs besides the state.
 #[derive(Clone)]
@@ -89,15 +70,11 @@ pub fn app(
         .cookie_content_security(CookieContentSecurity::Private)
         .build();
     App::new()
+        .app_data(web::Data::new(state.metrics.clone()))
         .app_data(state)
         .app_data(api::json_config())
         .app_data(api::path_config())
-        .configure(|cfg| api::oauth::routes(cfg, config.api_access_tokens))
-        .configure(crate::forward_auth::routes)
-        .configure(crate::metrics::routes)
-        .service(api::scope(config.api_access_tokens))
-        .configure(|cfg| pages::routes(cfg, config.api_access_tokens))
-        .default_service(web::to(pages::not_found))
+        .configure(|cfg| crate::routes::configure(cfg, config.api_access_tokens))
         .wrap(from_fn(read_feed_after_changes))
         .wrap(session)
         .wrap(from_fn(move |req, next| {
@@ -169,6 +146,7 @@ impl Application {
                 ),
                 refusals: RefusalLimiter::new(),
                 metrics: metrics.clone(),
+                clock: settings.clock.clone(),
             },
             api_access_tokens: settings.api_access_tokens,
             oauth: OAuth {
@@ -176,7 +154,16 @@ impl Application {
                 revocations,
                 clock: settings.clock.clone(),
             },
+            clock: settings.clock.clone(),
             metrics,
+        });
+        // A weak reference: the state holds the metrics, which must not keep it.
+        let weak = std::sync::Arc::downgrade(&state.clone().into_inner());
+        state.metrics.read_gauges_with(move |metrics| {
+            if let Some(state) = weak.upgrade() {
+                metrics.set_pool(&state.pool);
+                metrics.set_cache_entries(state.tokens.cache.len());
+            }
         });
         spawn_key_reloads(state.clone());
         spawn_revocation_polls(state.clone());
@@ -226,7 +213,7 @@ impl Application {
 /// instances made. A failure is logged; the next round tries again.
 fn spawn_key_reloads(state: web::Data<AppState>) {
     actix_web::rt::spawn(async move {
-        let period = std::time::Duration::from_secs(crate::oauth::keys::RELOAD_SECONDS);
+        let period = std::time::Duration::from_secs(crate::auth::keys::RELOAD_SECONDS);
         loop {
             actix_web::rt::time::sleep(period).await;
             if let Err(e) = state.oauth.keys.reload(&state.pool).await {
@@ -241,7 +228,7 @@ fn spawn_key_reloads(state: web::Data<AppState>) {
 /// revocations of long-expired tokens and the invitations that lapsed. A failure is logged; the next round tries
 /// again from the last poll that worked.
 fn spawn_revocation_polls(state: web::Data<AppState>) {
-    use crate::oauth::revocations::{POLL_SECONDS, PURGE_EVERY_POLLS};
+    use crate::auth::revocations::{POLL_SECONDS, PURGE_EVERY_POLLS};
     actix_web::rt::spawn(async move {
         let period = std::time::Duration::from_secs(POLL_SECONDS);
         let revocations = &state.oauth.revocations;
@@ -257,7 +244,12 @@ fn spawn_revocation_polls(state: web::Data<AppState>) {
                     tracing::warn!(error = %e, "expired revocations could not be purged");
                 }
                 // Lapsed invitations free their names, with no account left behind.
-                if let Err(e) = crate::people::purge_lapsed_invitations(&state.pool).await {
+                if let Err(e) = crate::services::invitations::purge_lapsed_invitations(
+                    &state.pool,
+                    state.clock.now(),
+                )
+                .await
+                {
                     tracing::warn!(error = %e, "lapsed invitations could not be purged");
                 }
             }
@@ -326,7 +318,7 @@ async fn read_feed_after_changes(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let changing = !req.method().is_safe() && req.path() != crate::forward_auth::PATH;
+    let changing = !req.method().is_safe() && req.path() != crate::api::forward_auth::PATH;
     let state = changing
         .then(|| req.app_data::<web::Data<AppState>>().cloned())
         .flatten();

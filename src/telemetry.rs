@@ -153,10 +153,10 @@ impl RootSpanBuilder for RedactingRootSpan {
             .to_owned();
         // The client and host as the audit log and links see them: a `Forwarded`
         // or `X-Forwarded-*` header counts only from a trusted proxy.
-        let client_ip = crate::client_address::of(request.request())
+        let client_ip = crate::auth::client_address::of(request.request())
             .map(|ip| ip.to_string())
             .unwrap_or_default();
-        let host = crate::public_url::host_of(request.request());
+        let host = crate::auth::public_url::host_of(request.request());
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),

@@ -341,7 +341,13 @@ async fn the_old_password_is_refused_after_a_password_change() {
 fn set_password(app: &TestApp, user: &str, new_password: &str) {
     let hash = access_tokens::auth::password::hash(&Password::offered(new_password.to_owned()));
     let mut conn = app.pool.get().unwrap();
-    assert!(access_tokens::models::user::set_password_hash(&mut conn, user, &hash).unwrap());
+    assert!(access_tokens::models::user::set_password_hash(
+        &mut conn,
+        user,
+        &hash,
+        access_tokens::domain::Timestamp::now()
+    )
+    .unwrap());
 }
 
 // ---------------------------------------------------------------------------

@@ -7,10 +7,10 @@ mod common;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use access_tokens::audit::{self, Action, Event};
 use access_tokens::auth::Principal;
 use access_tokens::domain::Role;
 use access_tokens::models;
+use access_tokens::models::audit::{self, Action, Event};
 use base64::Engine;
 use common::{signed_in, workspace, Generating, TestApp, ADMIN, MEMBER, PASSWORD, TOKENS};
 use serde_json::{json, Value};
@@ -106,7 +106,8 @@ fn admin_principal(app: &TestApp) -> Principal {
     let user = models::user::find_by_username(&mut conn, ADMIN)
         .unwrap()
         .unwrap();
-    let ws = models::workspace::ensure_default(&mut conn).unwrap();
+    let ws = models::workspace::ensure_default(&mut conn, access_tokens::domain::Timestamp::now())
+        .unwrap();
     Principal {
         user_id: user.id,
         username: user.username,
@@ -123,6 +124,7 @@ fn record_many(app: &TestApp, n: usize) {
     for i in 0..n {
         audit::record(
             &mut conn,
+            access_tokens::domain::Timestamp::now(),
             Event::by(&who, from, Action::SettingsChanged).detail(format!("change {i}")),
         )
         .unwrap();
@@ -438,6 +440,7 @@ async fn the_csv_quotes_cells_and_defuses_spreadsheet_formulas() {
         let mut conn = app.pool.get().unwrap();
         audit::record(
             &mut conn,
+            access_tokens::domain::Timestamp::now(),
             Event::by(&who, None, Action::RoleChanged)
                 .target_user(who.user_id, "@evil")
                 .detail(r#"=HYPERLINK("http://x.example","click"), then "more""#),

@@ -27,6 +27,7 @@ fn database_with_alice() -> TestDatabase {
         &access_tokens::domain::Username::parse("alice").unwrap(),
         &hash,
         access_tokens::domain::Role::Member,
+        access_tokens::domain::Timestamp::now(),
     )
     .unwrap();
     db.allow_members_to_generate();

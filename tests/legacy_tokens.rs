@@ -8,9 +8,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use access_tokens::domain::clock::Clock;
 use common::{
-    csrf_token, generate, signed_in, workspace, Generate, Generating, TestApp, ADMIN, MEMBER,
-    PASSWORD, TOKENS, TOKENS_PAGE as PAGE,
+    bearer_status_at, csrf_token, generate, s, signed_in, workspace, workspace_on_clock, Generate,
+    Generating, TestApp, ADMIN, MEMBER, PASSWORD, TOKENS, TOKENS_PAGE as PAGE,
 };
 use serde_json::{json, Value};
 
@@ -389,4 +390,44 @@ async fn the_open_api_spec_describes_the_setting() {
     let change = &schemas["WorkspaceSettingsUpdate"]["properties"]["allowLegacyAccessTokens"];
     assert!(change.is_object(), "{change}");
     assert!(spec["paths"][TOKENS]["post"]["responses"]["403"].is_object());
+}
+
+/// One clock for every "now": a legacy token is made on the app's clock (its times
+/// are that clock's) and expires when that clock passes its lifetime, at once and
+/// with no waiting, whether the check is served from the cache or the database.
+#[actix_web::test]
+async fn a_legacy_token_expires_when_the_apps_clock_passes_its_lifetime() {
+    let (app, clock) = workspace_on_clock().await;
+    let created = generate(&app, Generate::legacy(MEMBER).lifetime_seconds(3600)).await;
+    let millis = |field: &str| {
+        chrono::DateTime::parse_from_rfc3339(&s(&created.body["tokenInfo"][field]))
+            .unwrap()
+            .timestamp_millis()
+    };
+    assert_eq!(
+        millis("createdAt"),
+        clock.now().millis(),
+        "made at the app's time"
+    );
+    assert_eq!(millis("expiredAt"), clock.now().plus_seconds(3600).millis());
+    let value = created.value;
+    assert_eq!(app.bearer_status(&value).await, 200);
+
+    clock.advance(3599);
+    assert_eq!(app.bearer_status(&value).await, 200, "a second left");
+    clock.advance(1);
+    assert_eq!(
+        app.bearer_status(&value).await,
+        401,
+        "expired on the app's clock, from the cache"
+    );
+
+    // The same judgement from the database: a server that never saw the token.
+    let shared = clock.clone();
+    let other = app.spawn_instance(move |s| s.clock = shared).await;
+    assert_eq!(
+        bearer_status_at(&other, TOKENS, &value).await,
+        401,
+        "and from the database"
+    );
 }

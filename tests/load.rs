@@ -120,6 +120,7 @@ async fn sixty_four_clients_lose_nothing_and_see_no_server_error() {
                 &access_tokens::domain::Username::parse(&name).unwrap(),
                 &hash,
                 access_tokens::domain::Role::Member,
+                access_tokens::domain::Timestamp::now(),
             )
             .unwrap();
         }

@@ -410,7 +410,13 @@ async fn setting_a_password_ends_the_accounts_open_invitation_links() {
         let mut conn = app.pool.get().unwrap();
         let id = app.user_id("second");
         let hash = password::hash(&Password::offered("changed on the page".into()));
-        models::user::change_password(&mut conn, id, &hash).unwrap();
+        models::user::change_password(
+            &mut conn,
+            id,
+            &hash,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
     }
     assert_eq!(accept_link(&app, &link, "bob chose this one").await, 400);
 }
@@ -852,9 +858,12 @@ async fn an_expired_invitation_frees_its_name_with_no_account_left() {
     assert_eq!(status_of(&list, "newhire"), None, "not bob's");
     // And the periodic purge leaves no placeholder behind.
     assert!(app.find_user_id("later").is_some());
-    access_tokens::people::purge_lapsed_invitations(&app.pool)
-        .await
-        .unwrap();
+    access_tokens::services::invitations::purge_lapsed_invitations(
+        &app.pool,
+        access_tokens::domain::Timestamp::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(app.find_user_id("later"), None);
 }
 
@@ -1052,7 +1061,13 @@ async fn only_the_admin_of_this_workspace_manages_its_memberships_on_the_page_an
     {
         let mut conn = app.pool.get().unwrap();
         let id = access_tokens::domain::UserId::parse(&gus).unwrap();
-        models::user::set_active(&mut conn, id, false).unwrap();
+        models::user::set_active(
+            &mut conn,
+            id,
+            false,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
     }
     let api_targets = targets(&app, "a").await;
     let page_targets = targets(&app, "p").await;

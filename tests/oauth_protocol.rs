@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use access_tokens::auth::keys::{GRACE_SECONDS, ROTATION_DAYS};
 use access_tokens::domain::clock::ManualClock;
 use access_tokens::domain::{TokenSecret, TokenValue};
-use access_tokens::oauth::keys::{GRACE_SECONDS, ROTATION_DAYS};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::{

@@ -43,7 +43,8 @@ mod common;
 use access_tokens::auth::authority::ActingAdmin;
 use access_tokens::auth::{password, Principal};
 use access_tokens::domain::{Password, Role, UserId, Username, WorkspaceId};
-use access_tokens::{models, people};
+use access_tokens::models;
+use access_tokens::services::people;
 use common::{csrf_token, spawn_app, TestApp, PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -229,9 +230,16 @@ struct World {
 
 fn create(app: &TestApp, hash: &str, name: &str, ws: Option<WorkspaceId>, role: Role) -> UserId {
     let mut conn = app.pool.get().unwrap();
-    models::user::create_in(&mut conn, &Username::parse(name).unwrap(), hash, ws, role)
-        .unwrap()
-        .id
+    models::user::create_in(
+        &mut conn,
+        &Username::parse(name).unwrap(),
+        hash,
+        ws,
+        role,
+        access_tokens::domain::Timestamp::now(),
+    )
+    .unwrap()
+    .id
 }
 
 fn acting(id: UserId, name: &str, ws: WorkspaceId, ws_name: &str) -> ActingAdmin {
@@ -250,9 +258,16 @@ async fn world() -> World {
     let hash = password::hash(&Password::offered(PASSWORD.to_owned()));
     let (default, wsb, wsc) = {
         let mut conn = app.pool.get().unwrap();
-        let default = models::workspace::ensure_default(&mut conn).unwrap();
-        let wsb = models::workspace::create(&mut conn, T).unwrap().unwrap();
-        let wsc = models::workspace::create(&mut conn, WSC).unwrap().unwrap();
+        let default =
+            models::workspace::ensure_default(&mut conn, access_tokens::domain::Timestamp::now())
+                .unwrap();
+        let wsb = models::workspace::create(&mut conn, T, access_tokens::domain::Timestamp::now())
+            .unwrap()
+            .unwrap();
+        let wsc =
+            models::workspace::create(&mut conn, WSC, access_tokens::domain::Timestamp::now())
+                .unwrap()
+                .unwrap();
         (default, wsb, wsc)
     };
     let iris = create(&app, &hash, "iris", None, Role::Member);
@@ -263,7 +278,14 @@ async fn world() -> World {
     let gus = create(&app, &hash, "gus", Some(wsb), Role::Admin);
     {
         let mut conn = app.pool.get().unwrap();
-        models::workspace::add_member(&mut conn, wsb, iris, Role::Member).unwrap();
+        models::workspace::add_member(
+            &mut conn,
+            wsb,
+            iris,
+            Role::Member,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
         models::user::set_instance_admin(&mut conn, iris, true).unwrap();
         models::user::set_instance_admin(&mut conn, gus, true).unwrap();
     }
@@ -287,9 +309,16 @@ async fn world() -> World {
         assert_eq!(page.status(), 200, "an admin of wsb before");
     }
     // bob suspends sam in wsb; iris deactivates gus: the real ways.
-    people::set_suspended(&app.pool, &bob, None, sam, true)
-        .await
-        .unwrap();
+    people::set_suspended(
+        &app.pool,
+        &bob,
+        None,
+        sam,
+        true,
+        access_tokens::domain::Timestamp::now(),
+    )
+    .await
+    .unwrap();
     let deactivated = app
         .api_client()
         .patch(app.url(&format!("/v4/accounts/{gus}")))
@@ -400,12 +429,25 @@ async fn targets(w: &World, cell: &str) -> Targets {
     let outsider = mk("out", Some(w.wsc));
     {
         let mut conn = app.pool.get().unwrap();
-        models::user::set_active(&mut conn, reactivate.id, false).unwrap();
+        models::user::set_active(
+            &mut conn,
+            reactivate.id,
+            false,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
         models::user::set_instance_admin(&mut conn, revoke.id, true).unwrap();
     }
-    people::set_suspended(&app.pool, &w.bob, None, restore.id, true)
-        .await
-        .unwrap();
+    people::set_suspended(
+        &app.pool,
+        &w.bob,
+        None,
+        restore.id,
+        true,
+        access_tokens::domain::Timestamp::now(),
+    )
+    .await
+    .unwrap();
     let invite = |admin: &ActingAdmin, what: &str| {
         let name = format!("{what}-{cell}");
         let admin = admin.clone();
@@ -418,6 +460,7 @@ async fn targets(w: &World, cell: &str) -> Targets {
                 Role::Member,
                 people::Onboarding::Invite,
                 false,
+                access_tokens::domain::Timestamp::now(),
             )
             .await
             .unwrap();

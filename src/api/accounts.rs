@@ -5,11 +5,12 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::accounts::{self, AccountError, AccountUpdate, AccountView};
 use crate::auth::authority::InstanceAdmin;
 use crate::domain::{Password, UserId, WorkspaceId};
-use crate::startup::AppState;
+use crate::services::accounts::{self, AccountError, AccountUpdate, AccountView};
+use crate::state::AppState;
 
+use super::responses::BodyRefused;
 use super::{ApiCaller, ApiError, ErrorEnvelope};
 
 /// A workspace an account is in, with its role there.
@@ -122,26 +123,6 @@ fn parse_user(raw: &str) -> Result<UserId, ApiError> {
     UserId::parse(raw).ok_or_else(|| ApiError::invalid_field("userId", "userId must be a UUID."))
 }
 
-/// `/v4/accounts` and `/v4/accounts/{userId}`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/accounts")
-            .route(web::get().to(list))
-            .default_service(web::to(super::route_not_found)),
-    )
-    .service(
-        web::resource("/accounts/{userId}")
-            .route(web::get().to(get))
-            .route(web::patch().to(update))
-            .default_service(web::to(super::route_not_found)),
-    )
-    .service(
-        web::resource("/accounts/{userId}/invitations/{workspaceId}")
-            .route(web::delete().to(withdraw_invitation))
-            .default_service(web::to(super::route_not_found)),
-    );
-}
-
 /// List every account of the instance, by name (instance admins only).
 #[utoipa::path(
     get,
@@ -158,7 +139,7 @@ pub async fn list(
     admin: InstanceAdmin<ApiCaller>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let all = accounts::list(&state.pool, &admin.admin).await?;
+    let all = accounts::list(&state.pool, &admin.admin, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(AccountList {
         count: all.len(),
         data: all.into_iter().map(Account::from).collect(),
@@ -186,7 +167,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_user(&path)?;
-    let account = accounts::get(&state.pool, &admin.admin, id).await?;
+    let account = accounts::get(&state.pool, &admin.admin, id, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(Account::from(account)))
 }
 
@@ -202,12 +183,10 @@ pub async fn get(
     request_body = UpdateAccountRequest,
     responses(
         (status = 200, description = "The account as now", body = Account),
-        (status = 400, description = "Invalid request", body = ErrorEnvelope),
         (status = 403, description = "Not an instance admin", body = ErrorEnvelope),
         (status = 404, description = "No such account", body = ErrorEnvelope),
         (status = 409, description = "The last active instance admin, or deactivating oneself", body = ErrorEnvelope),
-        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+        BodyRefused,
     ),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -218,7 +197,7 @@ pub async fn update(
     // A `Result`, so that credentials and role are judged before the body.
     body: Result<web::Json<super::Object<UpdateAccountRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let id = parse_user(&path)?;
+    let (id, now) = (parse_user(&path)?, state.clock.now());
     let body = body?.into_inner().0;
     if body.active.is_none() && body.instance_admin.is_none() && body.password.is_none() {
         return Err(ApiError::invalid_field(
@@ -231,7 +210,7 @@ pub async fn update(
         None => None,
         // The rule reads the account's own name, as everywhere a password is set.
         Some(raw) => {
-            let account = accounts::get(&state.pool, &admin.admin, id)
+            let account = accounts::get(&state.pool, &admin.admin, id, now)
                 .await
                 .map_err(ApiError::from)?;
             Some(
@@ -245,7 +224,7 @@ pub async fn update(
         instance_admin: body.instance_admin,
         password,
     };
-    let account = accounts::update(&state.pool, &admin.admin, admin.address, id, change)
+    let account = accounts::update(&state.pool, &admin.admin, admin.address, id, change, now)
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(Account::from(account)))
@@ -280,6 +259,14 @@ pub async fn withdraw_invitation(
     let id = parse_user(&user)?;
     let workspace = WorkspaceId::parse(&workspace)
         .ok_or_else(|| ApiError::invalid_field("workspaceId", "workspaceId must be a UUID."))?;
-    accounts::withdraw_invitation(&state.pool, &admin.admin, admin.address, id, workspace).await?;
+    accounts::withdraw_invitation(
+        &state.pool,
+        &admin.admin,
+        admin.address,
+        id,
+        workspace,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,14 +6,16 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::admin_tokens;
 use crate::auth::authority::{Tokens, WorkspaceAdmin};
 use crate::domain::token::TokenIdError;
-use crate::domain::token_query::{QueryError, RawTokenQuery, TokenQuery, MAX_BULK_DELETE};
+use crate::domain::token_query::{QueryError, RawTokenQuery, TokenQuery};
 use crate::domain::TokenId;
-use crate::models::token::OwnedToken;
-use crate::startup::AppState;
+use crate::services::admin_tokens::{self, OwnedToken};
+use crate::state::AppState;
 
+use super::bulk::{Body, BulkDeleteRequest, BulkDeleteResult};
+use super::list_query;
+use super::responses::TokenIdsRefused;
 use super::tokens::TokenInfo;
 use super::{ApiCaller, ApiError, ErrorEnvelope};
 
@@ -22,10 +24,6 @@ impl From<QueryError> for ApiError {
         ApiError::invalid_field(e.field, e.message)
     }
 }
-
-/// The largest bulk-delete body: room for [`MAX_BULK_DELETE`] ids (39 bytes each
-/// as JSON strings), which the API's usual 16 KiB would not hold.
-pub const MAX_BULK_BODY_BYTES: usize = 64 * 1024;
 
 /// Who owns a token.
 #[derive(Debug, Serialize, ToSchema)]
@@ -91,79 +89,23 @@ pub struct ListParams {
     offset: Option<String>,
 }
 
-/// The body of a bulk delete.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BulkDeleteRequest {
-    /// 1 to 1000 Token IDs of the workspace.
-    #[schema(min_items = 1, max_items = 1000, value_type = Vec<uuid::Uuid>)]
-    pub token_ids: Vec<String>,
-}
-
-/// What a bulk delete did.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BulkDeleteResult {
-    /// How many tokens were deleted; ids that are unknown or of another workspace
-    /// are not counted.
-    pub deleted: usize,
-    /// The Token IDs deleted.
-    pub token_ids: Vec<String>,
-}
-
 impl ListParams {
-    /// The API takes the documented values exactly: the page's form sends blanks
-    /// for "any" and the shared parser forgives them, but here a blank or padded
-    /// value is as wrong as any other the schema does not allow.
     fn check_exact(&self) -> Result<(), ApiError> {
-        let one_of = |field: &str, value: &Option<String>, allowed: &[&str]| match value {
-            Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::invalid_field(
-                field,
-                format!("{field} must be one of {}.", allowed.join(", ")),
-            )),
-            _ => Ok(()),
-        };
-        one_of(
-            "status",
-            &self.status,
-            &[
-                "active",
-                "expired",
-                "expiresSoon",
-                "neverExpires",
-                "notUsed90Days",
-            ],
-        )?;
-        one_of(
-            "sort",
-            &self.sort,
-            &["created", "expires", "lastUsed", "owner"],
-        )?;
-        one_of("order", &self.order, &["asc", "desc"])?;
-        for (field, value) in [("limit", &self.limit), ("offset", &self.offset)] {
-            if let Some(v) = value {
-                if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-                    return Err(ApiError::invalid_field(
-                        field,
-                        format!("{field} must be a whole number."),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A query string that cannot be read (a parameter given twice, ...) is a 400 in
-/// the envelope.
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::invalid_field(
-            "query",
-            format!("The query string could not be read: {err}"),
+        let statuses = [
+            "active",
+            "expired",
+            "expiresSoon",
+            "neverExpires",
+            "notUsed90Days",
+        ];
+        list_query::check_exact(
+            (self.status.as_deref(), &statuses),
+            self.sort.as_deref(),
+            self.order.as_deref(),
+            self.limit.as_deref(),
+            self.offset.as_deref(),
         )
-        .into()
-    })
+    }
 }
 
 /// List the access tokens of everyone in the caller's workspace (admins only).
@@ -192,7 +134,7 @@ pub async fn list(
         order: params.order.as_deref(),
     })?
     .with_limit_offset(params.limit.as_deref(), params.offset.as_deref())?;
-    let page = admin_tokens::list(&state.pool, &admin, query).await?;
+    let page = admin_tokens::list(&state.pool, &admin, query, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(WorkspaceTokenList {
         data: page.tokens.iter().map(WorkspaceTokenInfo::from).collect(),
         count: page.total,
@@ -222,7 +164,14 @@ pub async fn delete(
     let id: TokenId = path
         .parse()
         .map_err(|e: TokenIdError| ApiError::invalid_field("tokenId", e.to_string()))?;
-    let deleted = admin_tokens::delete(&state.pool, &admin, caller.address, vec![id]).await?;
+    let deleted = admin_tokens::delete(
+        &state.pool,
+        &admin,
+        caller.address,
+        vec![id],
+        state.clock.now(),
+    )
+    .await?;
     if deleted.is_empty() {
         return Err(ApiError::NotFound(format!(
             "No access token with ID {id} exists in this workspace."
@@ -238,46 +187,20 @@ pub async fn delete(
     operation_id = "deleteWorkspaceAccessTokens",
     tag = "workspaceAccessTokens",
     request_body = BulkDeleteRequest,
-    responses(
-        (status = 200, body = BulkDeleteResult),
-        (status = 400, description = "No ids, more than 1000, or a malformed one (`details.field`: `tokenIds`)", body = ErrorEnvelope),
-        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
-    ),
+    responses((status = 200, body = BulkDeleteResult), TokenIdsRefused),
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete_many(
     WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
-    // A `Result`, so that credentials (and the role) are judged before the body.
-    body: Result<web::Json<super::Object<BulkDeleteRequest>>, actix_web::Error>,
+    body: Body<BulkDeleteRequest>,
 ) -> actix_web::Result<HttpResponse> {
-    let ids = parse_ids(&body?.into_inner().0.token_ids)?;
-    let deleted = admin_tokens::delete(&state.pool, &admin, caller.address, ids)
+    let ids = body?.into_inner().0.ids()?;
+    let deleted = admin_tokens::delete(&state.pool, &admin, caller.address, ids, state.clock.now())
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(BulkDeleteResult {
         deleted: deleted.len(),
         token_ids: deleted.iter().map(|d| d.id.to_string()).collect(),
     }))
-}
-
-/// 1 to [`MAX_BULK_DELETE`] well-formed ids, duplicates dropped.
-fn parse_ids(raw: &[String]) -> Result<Vec<TokenId>, ApiError> {
-    if raw.is_empty() || raw.len() > MAX_BULK_DELETE {
-        return Err(ApiError::invalid_field(
-            "tokenIds",
-            format!("Give 1 to {MAX_BULK_DELETE} token IDs."),
-        ));
-    }
-    let mut ids = Vec::with_capacity(raw.len());
-    for r in raw {
-        let id: TokenId = r
-            .parse()
-            .map_err(|e: TokenIdError| ApiError::invalid_field("tokenIds", e.to_string()))?;
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    Ok(ids)
 }

@@ -5,11 +5,12 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit_log::{self, FilterError, FilterInput, LogScope, MAX_PAGE_SIZE};
 use crate::auth::authority::{self, InstanceAdmin, WorkspaceAdmin};
 use crate::domain::Timestamp;
-use crate::models::audit::AuditRow;
-use crate::startup::AppState;
+use crate::services::audit_log::{
+    self, AuditFilter, AuditRow, FilterError, FilterInput, LogScope, MAX_PAGE_SIZE,
+};
+use crate::state::AppState;
 
 use super::{ApiCaller, ApiError, ErrorEnvelope};
 
@@ -182,7 +183,7 @@ fn number(
 }
 
 /// The query's filters; in the API, `from` and `to` are ISO-8601 times only.
-fn filters(q: &AuditEventsQuery) -> Result<crate::models::audit::AuditFilter, ApiError> {
+fn filters(q: &AuditEventsQuery) -> Result<AuditFilter, ApiError> {
     for (field, value) in [("from", &q.from), ("to", &q.to)] {
         if value
             .as_deref()

@@ -14,7 +14,7 @@ use crate::auth::bearer::BearerError;
 use crate::auth::SignInError;
 use crate::db::DbError;
 use crate::domain::policy::PolicyViolation;
-use crate::tokens::CreateError;
+use crate::services::tokens::CreateError;
 
 /// The challenge sent with every 401 (RFC 6750).
 pub const CHALLENGE: &str = r#"Bearer realm="access-tokens""#;

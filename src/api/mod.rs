@@ -3,12 +3,16 @@
 pub mod accounts;
 pub mod admin_tokens;
 pub mod audit_events;
-mod caller;
+pub mod bulk;
 mod error;
+mod extract;
+pub mod forward_auth;
+pub mod list_query;
 pub mod oauth;
 pub mod oauth_tokens;
 pub mod openapi;
 pub mod people;
+mod responses;
 pub mod tokens;
 pub mod workspace_oauth_tokens;
 pub mod workspace_settings;
@@ -18,121 +22,15 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-pub use caller::{bearer_caller, may_mint, ApiCaller, Credential, MintingCaller};
 pub use error::{
     ApiError, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE, CHALLENGE_INVALID_TOKEN,
 };
+pub use extract::{ApiCaller, Credential, MintingCaller, WORKSPACE_HEADER};
 
 /// The largest request body the API reads.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Every `/v4` route. Anything else under `/v4`, including a method a path does not
-/// have (nothing modifies or extends a token), is `RouteNotFoundException`; with
-/// the instance's token feature off, so is every route of access tokens and OAuth
-/// API tokens (`/v4/apiAccessTokens`, `/v4/workspaceAccessTokens`,
-/// `/v4/oauthTokens`, `/v4/workspaceOAuthTokens`).
-pub fn scope(api_access_tokens: bool) -> actix_web::Scope {
-    let scope = web::scope("/v4");
-    let scope = if api_access_tokens {
-        scope
-            .service(
-                web::resource("/apiAccessTokens")
-                    .route(web::post().to(tokens::create))
-                    .route(web::get().to(tokens::list))
-                    .default_service(web::to(route_not_found)),
-            )
-            .service(
-                web::resource("/apiAccessTokens/{tokenId}")
-                    .route(web::get().to(tokens::get))
-                    .route(web::delete().to(tokens::delete))
-                    .default_service(web::to(route_not_found)),
-            )
-            .configure(admin_tokens_routes)
-            .configure(oauth_tokens::routes)
-            .configure(workspace_oauth_tokens::routes)
-    } else {
-        scope
-    };
-    scope
-        .service(
-            web::resource("/workspaceSettings")
-                .route(web::get().to(workspace_settings::get))
-                .route(web::patch().to(workspace_settings::update))
-                .default_service(web::to(route_not_found)),
-        )
-        .service(
-            web::resource("/workspaceMembers")
-                .route(web::get().to(people::list))
-                .route(web::post().to(people::add))
-                .default_service(web::to(route_not_found)),
-        )
-        .service(
-            web::resource("/workspaceMembers/{userId}")
-                .route(web::patch().to(people::update))
-                .route(web::delete().to(people::remove))
-                .default_service(web::to(route_not_found)),
-        )
-        .service(
-            web::resource("/workspaceInvitations")
-                .route(web::get().to(people::my_invitations))
-                .default_service(web::to(route_not_found)),
-        )
-        .service(
-            web::resource("/workspaceInvitations/{workspaceId}/accept")
-                .route(web::post().to(people::accept))
-                .default_service(web::to(route_not_found)),
-        )
-        .service(
-            web::resource("/workspaceInvitations/{workspaceId}/decline")
-                .route(web::post().to(people::decline))
-                .default_service(web::to(route_not_found)),
-        )
-        .service(
-            web::resource("/workspaceSettings/deleteViolatingTokens")
-                .route(web::post().to(workspace_settings::delete_violating))
-                .default_service(web::to(route_not_found)),
-        )
-        .service(
-            web::resource("/auditEvents")
-                .route(web::get().to(audit_events::list))
-                .default_service(web::to(route_not_found)),
-        )
-        .service(
-            web::resource("/instanceAuditEvents")
-                .route(web::get().to(audit_events::list_instance))
-                .default_service(web::to(route_not_found)),
-        )
-        .configure(accounts::routes)
-        .service(
-            web::resource("/open-api-spec")
-                .route(web::get().to(openapi::spec))
-                .default_service(web::to(route_not_found)),
-        )
-        .default_service(web::to(route_not_found))
-}
-
-/// `/v4/workspaceAccessTokens`: the admin's view of everyone's tokens.
-fn admin_tokens_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/workspaceAccessTokens")
-            .app_data(admin_tokens::query_config())
-            .route(web::get().to(admin_tokens::list))
-            .default_service(web::to(route_not_found)),
-    )
-    .service(
-        web::resource("/workspaceAccessTokens/delete")
-            .app_data(json_config().limit(admin_tokens::MAX_BULK_BODY_BYTES))
-            .route(web::post().to(admin_tokens::delete_many))
-            .default_service(web::to(route_not_found)),
-    )
-    .service(
-        web::resource("/workspaceAccessTokens/{tokenId}")
-            .route(web::delete().to(admin_tokens::delete))
-            .default_service(web::to(route_not_found)),
-    );
-}
-
-async fn route_not_found() -> Result<HttpResponse, ApiError> {
+pub(crate) async fn route_not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::RouteNotFound)
 }
 

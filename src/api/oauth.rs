@@ -10,13 +10,13 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::auth::keys::JWKS_MAX_AGE_SECONDS;
 use crate::db::DbError;
 use crate::domain::oauth::ACCESS_TOKEN_SECONDS;
 use crate::domain::Timestamp;
-use crate::oauth::keys::JWKS_MAX_AGE_SECONDS;
-use crate::oauth::protocol::{ActiveToken, RevokeError, TokenUse};
-use crate::oauth::{Issued, KeyError, RefreshError};
-use crate::startup::AppState;
+use crate::services::oauth::protocol::{ActiveToken, RevokeError, TokenUse};
+use crate::services::oauth::{Issued, KeyError, RefreshError};
+use crate::state::AppState;
 
 use super::{ApiCaller, ApiError, CHALLENGE_INVALID_TOKEN};
 
@@ -24,30 +24,7 @@ use super::{ApiCaller, ApiError, CHALLENGE_INVALID_TOKEN};
 /// presented: both ways an API caller may authenticate.
 const CHALLENGE_ANY: &str = r#"Bearer realm="access-tokens", Basic realm="access-tokens""#;
 
-/// The OAuth routes; none when the instance has API tokens turned off.
-pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
-    if !api_access_tokens {
-        return;
-    }
-    cfg.service(
-        web::resource("/oauth2/token")
-            .app_data(form_config())
-            .route(web::post().to(token)),
-    )
-    .service(
-        web::resource("/oauth2/revoke")
-            .app_data(form_config())
-            .route(web::post().to(revoke)),
-    )
-    .service(
-        web::resource("/oauth2/introspect")
-            .app_data(form_config())
-            .route(web::post().to(introspect)),
-    )
-    .service(web::resource("/.well-known/jwks.json").route(web::get().to(jwks)));
-}
-
-fn form_config() -> web::FormConfig {
+pub(crate) fn form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(super::MAX_BODY_BYTES)
         .error_handler(|err, _req| {
@@ -261,7 +238,7 @@ pub async fn token(
     let presented = single(&form, "refresh_token")?.ok_or_else(|| {
         OAuthError::InvalidRequest("The parameter refresh_token is missing.".into())
     })?;
-    let address = crate::client_address::of(&req);
+    let address = crate::auth::client_address::of(&req);
     let issued = state.oauth.refresh(&state.pool, presented, address).await?;
     let mut response = HttpResponse::Ok();
     no_store(&mut response);
@@ -293,7 +270,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, OAuthError> {
     let form = form.into_inner();
     let token = presented_token(&form)?;
-    let address = crate::client_address::of(&req);
+    let address = crate::auth::client_address::of(&req);
     state.oauth.revoke(&state.pool, token, address).await?;
     let mut response = HttpResponse::Ok();
     no_store(&mut response);

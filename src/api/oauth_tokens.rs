@@ -6,49 +6,17 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::grant_query::{GrantIds, GrantIdsError};
 use crate::domain::oauth::{GrantId, GrantLifetime, GrantStatus, ACCESS_TOKEN_SECONDS};
 use crate::domain::Timestamp;
-use crate::models::oauth::{Grant, OwnedGrant};
-use crate::oauth::{BulkOutcome, GenerateError, Scope};
-use crate::startup::AppState;
+use crate::services::oauth::{GenerateError, Grant, Scope};
+use crate::state::AppState;
 
-use super::admin_tokens::MAX_BULK_BODY_BYTES;
+use super::bulk::{
+    self, Body, Bulk, OAuthBulkDeleteResult, OAuthBulkDisableResult, OAuthTokenIdsRequest,
+};
+use super::responses::BodyRefused;
+use super::responses::GrantIdsRefused;
 use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
-
-/// The routes, inside `/v4`. The literal paths come before `{tokenId}`: actix
-/// gives a request to the first resource whose path matches.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let not_found = || web::to(super::route_not_found);
-    cfg.service(
-        web::resource("/oauthTokens")
-            .route(web::post().to(create))
-            .route(web::get().to(list))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/oauthTokens/disable")
-            .app_data(super::json_config().limit(MAX_BULK_BODY_BYTES))
-            .route(web::post().to(disable_many))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/oauthTokens/delete")
-            .app_data(super::json_config().limit(MAX_BULK_BODY_BYTES))
-            .route(web::post().to(delete_many))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/oauthTokens/{tokenId}")
-            .route(web::delete().to(delete))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/oauthTokens/{tokenId}/disable")
-            .route(web::post().to(disable))
-            .default_service(not_found()),
-    );
-}
 
 /// The body of a generate request.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -133,71 +101,6 @@ pub struct OAuthTokenList {
     pub count: usize,
 }
 
-/// The body of a bulk disable or delete.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct OAuthTokenIdsRequest {
-    /// 1 to 1000 token IDs; one given twice counts once.
-    #[schema(min_items = 1, max_items = 1000, value_type = Vec<uuid::Uuid>)]
-    pub token_ids: Vec<String>,
-}
-
-impl OAuthTokenIdsRequest {
-    /// The ids, parsed; a 400 naming `tokenIds` otherwise.
-    pub(super) fn ids(&self) -> Result<GrantIds, ApiError> {
-        GrantIds::parse(&self.token_ids)
-            .map_err(|e: GrantIdsError| ApiError::invalid_field("tokenIds", e.to_string()))
-    }
-}
-
-/// What a bulk disable did.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OAuthBulkDisableResult {
-    /// How many tokens this request disabled.
-    pub disabled: usize,
-    /// The token IDs this request disabled.
-    pub token_ids: Vec<String>,
-    /// Token IDs that were disabled already: left as they were.
-    pub already_disabled: Vec<String>,
-    /// Token IDs not found: unknown, or not the caller's to act on.
-    pub not_found: Vec<String>,
-}
-
-impl From<&BulkOutcome> for OAuthBulkDisableResult {
-    fn from(o: &BulkOutcome) -> Self {
-        let ids = |gs: &[OwnedGrant]| gs.iter().map(|g| g.grant.id.to_string()).collect();
-        OAuthBulkDisableResult {
-            disabled: o.done.len(),
-            token_ids: ids(&o.done),
-            already_disabled: ids(&o.unchanged),
-            not_found: o.not_found.iter().map(GrantId::to_string).collect(),
-        }
-    }
-}
-
-/// What a bulk delete did.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OAuthBulkDeleteResult {
-    /// How many tokens this request deleted.
-    pub deleted: usize,
-    /// The token IDs this request deleted.
-    pub token_ids: Vec<String>,
-    /// Token IDs not found: unknown, or not the caller's to act on.
-    pub not_found: Vec<String>,
-}
-
-impl From<&BulkOutcome> for OAuthBulkDeleteResult {
-    fn from(o: &BulkOutcome) -> Self {
-        OAuthBulkDeleteResult {
-            deleted: o.done.len(),
-            token_ids: o.done.iter().map(|g| g.grant.id.to_string()).collect(),
-            not_found: o.not_found.iter().map(GrantId::to_string).collect(),
-        }
-    }
-}
-
 impl From<GenerateError> for ApiError {
     fn from(e: GenerateError) -> Self {
         match e {
@@ -238,9 +141,7 @@ fn not_found(id: GrantId) -> ApiError {
     request_body = CreateOAuthTokenRequest,
     responses(
         (status = 201, description = "Created; the values are shown only in this response", body = CreatedOAuthToken),
-        (status = 400, description = "Invalid request", body = ErrorEnvelope),
-        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+        BodyRefused,
     ),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -363,21 +264,15 @@ pub async fn delete(
     operation_id = "disableOAuthTokens",
     tag = "oauthTokens",
     request_body = OAuthTokenIdsRequest,
-    responses(
-        (status = 200, body = OAuthBulkDisableResult),
-        (status = 400, description = "No ids, more than 1000, or a malformed one (`details.field`: `tokenIds`), or a body of another shape", body = ErrorEnvelope),
-        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
-    ),
+    responses((status = 200, body = OAuthBulkDisableResult), GrantIdsRefused),
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn disable_many(
     caller: ApiCaller,
     state: web::Data<AppState>,
-    // A `Result`, so that credentials are judged before the body.
-    body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
+    body: Body<OAuthTokenIdsRequest>,
 ) -> actix_web::Result<HttpResponse> {
-    act_on_many(&caller, &state, Scope::Own, body, Bulk::Disable).await
+    bulk::on_grants(&caller, &state, Scope::Own, body, Bulk::Disable).await
 }
 
 /// Delete many of the caller's OAuth API tokens at once: their refresh tokens stop
@@ -389,55 +284,15 @@ pub async fn disable_many(
     operation_id = "deleteOAuthTokens",
     tag = "oauthTokens",
     request_body = OAuthTokenIdsRequest,
-    responses(
-        (status = 200, body = OAuthBulkDeleteResult),
-        (status = 400, description = "No ids, more than 1000, or a malformed one (`details.field`: `tokenIds`), or a body of another shape", body = ErrorEnvelope),
-        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
-    ),
+    responses((status = 200, body = OAuthBulkDeleteResult), GrantIdsRefused),
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete_many(
     caller: ApiCaller,
     state: web::Data<AppState>,
-    body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
+    body: Body<OAuthTokenIdsRequest>,
 ) -> actix_web::Result<HttpResponse> {
-    act_on_many(&caller, &state, Scope::Own, body, Bulk::Delete).await
-}
-
-/// What a bulk request does to the grants it names.
-#[derive(Clone, Copy)]
-pub(super) enum Bulk {
-    Disable,
-    Delete,
-}
-
-/// A bulk disable or delete, for the owner's routes and the admin's alike: reads
-/// the ids, acts on those in `scope` in one transaction, and reports the outcome.
-/// The body is a `Result` so that the caller's credentials (and role, checked
-/// before this) are judged before it.
-pub(super) async fn act_on_many(
-    caller: &ApiCaller,
-    state: &AppState,
-    scope: Scope<'_>,
-    body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
-    action: Bulk,
-) -> actix_web::Result<HttpResponse> {
-    let ids = body?.into_inner().0.ids()?;
-    let (pool, principal, address) = (&state.pool, &caller.principal, caller.address);
-    let response = match action {
-        Bulk::Disable => {
-            let outcome = state.oauth.disable(pool, principal, address, scope, ids);
-            let outcome = outcome.await.map_err(ApiError::from)?;
-            HttpResponse::Ok().json(OAuthBulkDisableResult::from(&outcome))
-        }
-        Bulk::Delete => {
-            let outcome = state.oauth.delete(pool, principal, address, scope, ids);
-            let outcome = outcome.await.map_err(ApiError::from)?;
-            HttpResponse::Ok().json(OAuthBulkDeleteResult::from(&outcome))
-        }
-    };
-    Ok(response)
+    bulk::on_grants(&caller, &state, Scope::Own, body, Bulk::Delete).await
 }
 
 #[cfg(test)]

@@ -3,31 +3,32 @@
 use actix_web::HttpResponse;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
-use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response};
+use utoipa::openapi::{Ref, RefOr, Required, Response};
 use utoipa::{Modify, OpenApi};
 
 use super::accounts::{
     Account, AccountInvitation, AccountList, AccountWorkspace, UpdateAccountRequest,
 };
-use super::admin_tokens::{
-    BulkDeleteRequest, BulkDeleteResult, TokenOwner, WorkspaceTokenInfo, WorkspaceTokenList,
-};
+use super::admin_tokens::{TokenOwner, WorkspaceTokenInfo, WorkspaceTokenList};
 use super::audit_events::{AuditActor, AuditEvent, AuditEventList};
-use super::caller::WORKSPACE_HEADER;
+use super::bulk::{
+    BulkDeleteRequest, BulkDeleteResult, OAuthBulkDeleteResult, OAuthBulkDisableResult,
+    OAuthTokenIdsRequest,
+};
 use super::oauth_tokens::{
-    CreateOAuthTokenRequest, CreatedOAuthToken, OAuthBulkDeleteResult, OAuthBulkDisableResult,
-    OAuthTokenIdsRequest, OAuthTokenInfo, OAuthTokenList,
+    CreateOAuthTokenRequest, CreatedOAuthToken, OAuthTokenInfo, OAuthTokenList,
 };
 use super::people::{
     AddMemberRequest, AddedMember, UpdateMemberRequest, WorkspaceInvitation,
     WorkspaceInvitationList, WorkspaceMember, WorkspaceMemberList,
 };
+use super::responses::envelope_response;
 use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
 use super::workspace_oauth_tokens::{WorkspaceOAuthTokenInfo, WorkspaceOAuthTokenList};
 use super::workspace_settings::{DeletedCount, WorkspaceSettings, WorkspaceSettingsUpdate};
+use super::WORKSPACE_HEADER;
 use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
 
 #[derive(OpenApi)]
@@ -174,7 +175,7 @@ fn common_responses() -> [(&'static str, &'static str, Response); 4] {
         (
             "401",
             "Unauthorized",
-            error_response("Missing or invalid credentials")
+            envelope_response("Missing or invalid credentials")
                 .header(
                     "WWW-Authenticate",
                     HeaderBuilder::new()
@@ -190,7 +191,7 @@ fn common_responses() -> [(&'static str, &'static str, Response); 4] {
         (
             "403",
             "Forbidden",
-            error_response(
+            envelope_response(
                 "AccessControlException: authenticated, but not allowed (the workspace's \
                  policy, a workspace named in X-Workspace that the user is not in, an \
                  admin-only route, or an OAuth access token whose grant is stopped asking \
@@ -201,7 +202,7 @@ fn common_responses() -> [(&'static str, &'static str, Response); 4] {
         (
             "429",
             "TooManyRequests",
-            error_response(
+            envelope_response(
                 "Too many failed Basic sign-ins for this user name or address, or too many \
                  invalid access tokens from this address",
             )
@@ -214,7 +215,7 @@ fn common_responses() -> [(&'static str, &'static str, Response); 4] {
         (
             "503",
             "ServiceUnavailable",
-            error_response(
+            envelope_response(
                 "The database cannot answer right now, or cannot store changes because it \
                  is read-only or its disk is full (`details.reason`: `databaseReadOnly` or \
                  `diskFull`); retry after `Retry-After`",
@@ -226,16 +227,6 @@ fn common_responses() -> [(&'static str, &'static str, Response); 4] {
             .build(),
         ),
     ]
-}
-
-/// A response with the error envelope as its JSON body.
-fn error_response(description: &str) -> ResponseBuilder {
-    ResponseBuilder::new().description(description).content(
-        "application/json",
-        ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
-            .build(),
-    )
 }
 
 impl Modify for CommonResponses {

@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::{Password, Role, UserId, Username, WorkspaceId};
-use crate::models::membership_invitation::Pending;
-use crate::models::workspace::Member;
-use crate::people::{self, Onboarding, PeopleError};
-use crate::startup::AppState;
+use crate::services::invitations;
+use crate::services::people::{self, Member, Onboarding, Pending, PeopleError};
+use crate::state::AppState;
 
-use super::caller::Credential;
+use super::responses::BodyRefused;
+use super::Credential;
 use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
 use crate::auth::authority::{People, WorkspaceAdmin};
 
@@ -32,27 +32,13 @@ pub struct WorkspaceMember {
     pub joined_at: String,
 }
 
-/// How a member stands, in the words the API and the page use.
-pub fn status(m: &Member) -> &'static str {
-    if m.deactivated_at.is_some() {
-        "deactivated"
-    } else if m.suspended_at.is_some() {
-        "suspended"
-    } else if m.invited {
-        "invited"
-    } else {
-        "active"
-    }
-}
-
 impl From<&Member> for WorkspaceMember {
     fn from(m: &Member) -> Self {
-        let status = status(m);
         WorkspaceMember {
             user_id: m.user_id.to_string(),
             username: m.username.clone(),
             role: m.role.as_str().to_owned(),
-            status: status.to_owned(),
+            status: people::status(m).as_str().to_owned(),
             joined_at: m.joined_at.to_iso8601(),
         }
     }
@@ -82,6 +68,46 @@ pub struct AddMemberRequest {
     /// `true`: if the name is an existing account, invite it (it joins when it
     /// accepts, signed in as itself) instead of answering 409.
     pub invite: Option<bool>,
+}
+
+/// An add request, checked.
+struct NewMember {
+    username: Username,
+    role: Role,
+    onboarding: Onboarding,
+    invite_existing: bool,
+}
+
+impl AddMemberRequest {
+    fn checked(self) -> Result<NewMember, ApiError> {
+        let username = Username::parse(&self.username)
+            .map_err(|e| ApiError::invalid_field("username", e.to_string()))?;
+        let role = match self.role.as_deref() {
+            None => Role::Member,
+            Some(r) => parse_role(r)?,
+        };
+        let invite_existing = self.invite.unwrap_or(false);
+        let onboarding = match self.password {
+            // An invitation never sets or touches an existing account's password.
+            Some(_) if invite_existing => {
+                return Err(ApiError::invalid_field(
+                    "password",
+                    "password cannot go with invite: an invited account keeps its own.",
+                ))
+            }
+            None => Onboarding::Invite,
+            Some(p) => Onboarding::Password(
+                Password::parse_new(p, username.as_str())
+                    .map_err(|e| ApiError::invalid_field("password", e.to_string()))?,
+            ),
+        };
+        Ok(NewMember {
+            username,
+            role,
+            onboarding,
+            invite_existing,
+        })
+    }
 }
 
 /// The person added; `inviteUrl` (shown only here) when they were invited.
@@ -144,7 +170,7 @@ pub async fn list(
     WorkspaceAdmin { admin, .. }: WorkspaceAdmin<ApiCaller, People>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let members = people::list(&state.pool, &admin).await?;
+    let members = people::list(&state.pool, &admin, state.clock.now()).await?;
     let data: Vec<WorkspaceMember> = members.iter().map(WorkspaceMember::from).collect();
     Ok(HttpResponse::Ok().json(WorkspaceMemberList {
         count: data.len(),
@@ -164,10 +190,8 @@ pub async fn list(
     request_body = AddMemberRequest,
     responses(
         (status = 201, description = "Added", body = AddedMember),
-        (status = 400, description = "Invalid request", body = ErrorEnvelope),
         (status = 409, description = "Already a member or invited; the name exists or is reserved (`details.existingUser`)", body = ErrorEnvelope),
-        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+        BodyRefused,
     ),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -179,42 +203,23 @@ pub async fn add(
     // A `Result`, so that credentials are judged before the body.
     body: Result<web::Json<super::Object<AddMemberRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let body = body?.into_inner().0;
-    let username = Username::parse(&body.username)
-        .map_err(|e| ApiError::invalid_field("username", e.to_string()))?;
-    let role = match body.role.as_deref() {
-        None => Role::Member,
-        Some(r) => parse_role(r)?,
-    };
-    let invite_existing = body.invite.unwrap_or(false);
-    let onboarding = match body.password {
-        // An invitation never sets or touches an existing account's password.
-        Some(_) if invite_existing => {
-            return Err(ApiError::invalid_field(
-                "password",
-                "password cannot go with invite: an invited account keeps its own.",
-            )
-            .into())
-        }
-        None => Onboarding::Invite,
-        Some(p) => Onboarding::Password(
-            Password::parse_new(p, username.as_str())
-                .map_err(|e| ApiError::invalid_field("password", e.to_string()))?,
-        ),
-    };
+    let new = body?.into_inner().0.checked()?;
     let added = people::add(
         &state.pool,
         &admin,
         caller.address,
-        username,
-        role,
-        onboarding,
-        invite_existing,
+        new.username,
+        new.role,
+        new.onboarding,
+        new.invite_existing,
+        state.clock.now(),
     )
     .await
     .map_err(ApiError::from)?;
-    let base = crate::public_url::base_of(&req);
-    let invite_url = added.invite.map(|code| people::invite_url(&base, &code));
+    let base = crate::auth::public_url::base_of(&req);
+    let invite_url = added
+        .invite
+        .map(|code| invitations::invite_url(&base, &code));
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(AddedMember {
@@ -235,11 +240,9 @@ pub async fn add(
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, description = "The member as now", body = WorkspaceMember),
-        (status = 400, description = "Invalid request", body = ErrorEnvelope),
         (status = 404, description = "No such member of the workspace", body = ErrorEnvelope),
         (status = 409, description = "The last admin, or suspending oneself", body = ErrorEnvelope),
-        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+        BodyRefused,
     ),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -249,27 +252,27 @@ pub async fn update(
     path: web::Path<String>,
     body: Result<web::Json<super::Object<UpdateMemberRequest>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let id = parse_user(&path)?;
+    let (id, now) = (parse_user(&path)?, state.clock.now());
     let body = body?.into_inner().0;
     let role = body.role.as_deref().map(parse_role).transpose()?;
     let mut member = None;
     if let Some(role) = role {
         member = Some(
-            people::set_role(&state.pool, &admin, caller.address, id, role)
+            people::set_role(&state.pool, &admin, caller.address, id, role, now)
                 .await
                 .map_err(ApiError::from)?,
         );
     }
     if let Some(active) = body.active {
         member = Some(
-            people::set_suspended(&state.pool, &admin, caller.address, id, !active)
+            people::set_suspended(&state.pool, &admin, caller.address, id, !active, now)
                 .await
                 .map_err(ApiError::from)?,
         );
     }
     let member = match member {
         Some(m) => m,
-        None => people::list(&state.pool, &admin)
+        None => people::list(&state.pool, &admin, now)
             .await
             .map_err(ApiError::from)?
             .into_iter()
@@ -302,7 +305,7 @@ pub async fn remove(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_user(&path)?;
-    people::remove(&state.pool, &admin, caller.address, id).await?;
+    people::remove(&state.pool, &admin, caller.address, id, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -363,7 +366,8 @@ pub async fn my_invitations(
     caller: ApiCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let pending = people::my_invitations(&state.pool, &caller.principal).await?;
+    let pending =
+        invitations::my_invitations(&state.pool, &caller.principal, state.clock.now()).await?;
     let data: Vec<WorkspaceInvitation> = pending.iter().map(WorkspaceInvitation::from).collect();
     Ok(HttpResponse::Ok().json(WorkspaceInvitationList {
         count: data.len(),
@@ -380,9 +384,15 @@ async fn answer(
     require_password(&caller)?;
     let ws = WorkspaceId::parse(&path)
         .ok_or_else(|| ApiError::invalid_field("workspaceId", "workspaceId must be a UUID."))?;
-    let pending =
-        people::answer_invitation(&state.pool, &caller.principal, caller.address, ws, accept)
-            .await?;
+    let pending = invitations::answer_invitation(
+        &state.pool,
+        &caller.principal,
+        caller.address,
+        ws,
+        accept,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(WorkspaceInvitation::from(&pending)))
 }
 

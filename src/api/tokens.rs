@@ -13,10 +13,10 @@ use utoipa::openapi::schema::{
 use utoipa::ToSchema;
 
 use crate::domain::{description, lifetime, Description, Lifetime, TokenId};
-use crate::models::token::ApiToken;
-use crate::startup::AppState;
-use crate::tokens;
+use crate::services::tokens::{self, ApiToken};
+use crate::state::AppState;
 
+use super::responses::BodyRefused;
 use super::{ApiCaller, ApiError, ErrorEnvelope, MintingCaller};
 
 /// The body of a create request.
@@ -230,9 +230,7 @@ fn parse_token_id(raw: &str) -> Result<TokenId, ApiError> {
             body = CreatedToken,
             headers(("Location" = String, description = "The new token's path: `/v4/apiAccessTokens/{tokenId}`")),
         ),
-        (status = 400, description = "Invalid request", body = ErrorEnvelope),
-        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+        BodyRefused,
     ),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -255,6 +253,7 @@ pub async fn create(
         caller.address,
         lifetime,
         description,
+        state.clock.now(),
     )
     .await
     .map_err(ApiError::from)?;
@@ -336,7 +335,15 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_token_id(&path)?;
-    if !tokens::delete_own(&state.pool, &caller.principal, caller.address, id).await? {
+    if !tokens::delete_own(
+        &state.pool,
+        &caller.principal,
+        caller.address,
+        id,
+        state.clock.now(),
+    )
+    .await?
+    {
         return Err(not_found(id));
     }
     Ok(HttpResponse::NoContent().finish())

@@ -10,50 +10,17 @@ use crate::auth::authority::{Tokens, WorkspaceAdmin};
 use crate::domain::grant_query::{GrantIds, GrantQuery, RawGrantQuery};
 use crate::domain::oauth::GrantId;
 use crate::domain::Timestamp;
-use crate::models::oauth::OwnedGrant;
-use crate::oauth::Scope;
-use crate::startup::AppState;
+use crate::services::oauth::{OwnedGrant, Scope};
+use crate::state::AppState;
 
-use super::admin_tokens::{query_config, TokenOwner, MAX_BULK_BODY_BYTES};
-use super::oauth_tokens::{
-    act_on_many, parse_id, Bulk, OAuthBulkDeleteResult, OAuthBulkDisableResult,
-    OAuthTokenIdsRequest, OAuthTokenInfo,
+use super::admin_tokens::TokenOwner;
+use super::bulk::{
+    self, Body, Bulk, OAuthBulkDeleteResult, OAuthBulkDisableResult, OAuthTokenIdsRequest,
 };
+use super::list_query;
+use super::oauth_tokens::{parse_id, OAuthTokenInfo};
+use super::responses::GrantIdsRefused;
 use super::{ApiCaller, ApiError, ErrorEnvelope};
-
-/// The routes, inside `/v4`. The literal paths come before `{tokenId}`: actix
-/// gives a request to the first resource whose path matches.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let not_found = || web::to(super::route_not_found);
-    cfg.service(
-        web::resource("/workspaceOAuthTokens")
-            .app_data(query_config())
-            .route(web::get().to(list))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/workspaceOAuthTokens/disable")
-            .app_data(super::json_config().limit(MAX_BULK_BODY_BYTES))
-            .route(web::post().to(disable_many))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/workspaceOAuthTokens/delete")
-            .app_data(super::json_config().limit(MAX_BULK_BODY_BYTES))
-            .route(web::post().to(delete_many))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/workspaceOAuthTokens/{tokenId}")
-            .route(web::delete().to(delete))
-            .default_service(not_found()),
-    )
-    .service(
-        web::resource("/workspaceOAuthTokens/{tokenId}/disable")
-            .route(web::post().to(disable))
-            .default_service(not_found()),
-    );
-}
 
 /// An OAuth API token of the workspace, with its owner.
 #[derive(Debug, Serialize, ToSchema)]
@@ -114,39 +81,14 @@ pub struct ListParams {
 }
 
 impl ListParams {
-    /// The API takes the documented values exactly: the page's form sends blanks
-    /// for "any" and the shared parser forgives them, but here a blank or padded
-    /// value is as wrong as any other the schema does not allow.
-    fn check_exact(&self) -> Result<(), ApiError> {
-        let one_of = |field: &str, value: &Option<String>, allowed: &[&str]| match value {
-            Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::invalid_field(
-                field,
-                format!("{field} must be one of {}.", allowed.join(", ")),
-            )),
-            _ => Ok(()),
-        };
-        one_of("status", &self.status, &["active", "disabled", "expired"])?;
-        one_of(
-            "sort",
-            &self.sort,
-            &["created", "expires", "lastUsed", "owner"],
-        )?;
-        one_of("order", &self.order, &["asc", "desc"])?;
-        for (field, value) in [("limit", &self.limit), ("offset", &self.offset)] {
-            if let Some(v) = value {
-                if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-                    return Err(ApiError::invalid_field(
-                        field,
-                        format!("{field} must be a whole number."),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn query(&self) -> Result<GrantQuery, ApiError> {
-        self.check_exact()?;
+        list_query::check_exact(
+            (self.status.as_deref(), &["active", "disabled", "expired"]),
+            self.sort.as_deref(),
+            self.order.as_deref(),
+            self.limit.as_deref(),
+            self.offset.as_deref(),
+        )?;
         Ok(GrantQuery::parse(&RawGrantQuery {
             owner: self.owner.as_deref(),
             status: self.status.as_deref(),
@@ -284,28 +226,16 @@ pub async fn delete(
     operation_id = "disableWorkspaceOAuthTokens",
     tag = "workspaceOAuthTokens",
     request_body = OAuthTokenIdsRequest,
-    responses(
-        (status = 200, body = OAuthBulkDisableResult),
-        (status = 400, description = "No ids, more than 1000, or a malformed one (`details.field`: `tokenIds`), or a body of another shape", body = ErrorEnvelope),
-        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
-    ),
+    responses((status = 200, body = OAuthBulkDisableResult), GrantIdsRefused),
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn disable_many(
     WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
-    // A `Result`, so that credentials (and the role) are judged before the body.
-    body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
+    body: Body<OAuthTokenIdsRequest>,
 ) -> actix_web::Result<HttpResponse> {
-    act_on_many(
-        &caller,
-        &state,
-        Scope::Workspace(&admin),
-        body,
-        Bulk::Disable,
-    )
-    .await
+    let scope = Scope::Workspace(&admin);
+    bulk::on_grants(&caller, &state, scope, body, Bulk::Disable).await
 }
 
 /// Delete many OAuth API tokens of the caller's workspace at once (admins only).
@@ -316,25 +246,14 @@ pub async fn disable_many(
     operation_id = "deleteWorkspaceOAuthTokens",
     tag = "workspaceOAuthTokens",
     request_body = OAuthTokenIdsRequest,
-    responses(
-        (status = 200, body = OAuthBulkDeleteResult),
-        (status = 400, description = "No ids, more than 1000, or a malformed one (`details.field`: `tokenIds`), or a body of another shape", body = ErrorEnvelope),
-        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
-    ),
+    responses((status = 200, body = OAuthBulkDeleteResult), GrantIdsRefused),
     security(("bearer" = []), ("basic" = []))
 )]
 pub async fn delete_many(
     WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Tokens>,
     state: web::Data<AppState>,
-    body: Result<web::Json<super::Object<OAuthTokenIdsRequest>>, actix_web::Error>,
+    body: Body<OAuthTokenIdsRequest>,
 ) -> actix_web::Result<HttpResponse> {
-    act_on_many(
-        &caller,
-        &state,
-        Scope::Workspace(&admin),
-        body,
-        Bulk::Delete,
-    )
-    .await
+    let scope = Scope::Workspace(&admin);
+    bulk::on_grants(&caller, &state, scope, body, Bulk::Delete).await
 }

@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 use crate::auth::authority::{Settings, WorkspaceAdmin};
 use crate::domain::lifetime::MAX_DAYS;
 use crate::domain::policy::{MaxLifetime, TokenPolicy};
-use crate::startup::AppState;
-use crate::workspace_settings::{self, SettingsView};
+use crate::services::workspace_settings::{self, SettingsView};
+use crate::state::AppState;
 
-use super::{ApiCaller, ApiError, ErrorEnvelope};
+use super::responses::BodyRefused;
+use super::{ApiCaller, ApiError};
 
 /// The Workspace Settings of the caller's workspace.
 #[derive(Debug, Serialize, ToSchema)]
@@ -104,7 +105,7 @@ pub async fn get(
     WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Settings>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = workspace_settings::get(&state.pool, &admin).await?;
+    let view = workspace_settings::get(&state.pool, &admin, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(body(&caller, view)))
 }
 
@@ -118,9 +119,7 @@ pub async fn get(
     request_body = WorkspaceSettingsUpdate,
     responses(
         (status = 200, description = "The settings as saved", body = WorkspaceSettings),
-        (status = 400, description = "Invalid request", body = ErrorEnvelope),
-        (status = 413, description = "Body over 16 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Body is not application/json", body = ErrorEnvelope),
+        BodyRefused,
     ),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -130,7 +129,8 @@ pub async fn update(
     // A `Result`, so that credentials and role are judged before the body.
     change: Result<web::Json<super::Object<WorkspaceSettingsUpdate>>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
-    let current = workspace_settings::get(&state.pool, &admin)
+    let now = state.clock.now();
+    let current = workspace_settings::get(&state.pool, &admin, now)
         .await
         .map_err(ApiError::from)?;
     let change = change?.into_inner().0;
@@ -157,7 +157,7 @@ pub async fn update(
             .allow_legacy_access_tokens
             .unwrap_or(p.allow_legacy_tokens),
     };
-    let view = workspace_settings::update(&state.pool, &admin, caller.address, policy)
+    let view = workspace_settings::update(&state.pool, &admin, caller.address, policy, now)
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(body(&caller, view)))
@@ -177,6 +177,12 @@ pub async fn delete_violating(
     WorkspaceAdmin { caller, admin, .. }: WorkspaceAdmin<ApiCaller, Settings>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let deleted = workspace_settings::delete_violating(&state.pool, &admin, caller.address).await?;
+    let deleted = workspace_settings::delete_violating(
+        &state.pool,
+        &admin,
+        caller.address,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(DeletedCount { deleted }))
 }

@@ -16,11 +16,11 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
-use super::Principal;
 use crate::db::{self, DbError};
+use crate::domain::Principal;
 use crate::domain::Role;
 use crate::models;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Whoever calls a page (`web::CurrentUser`) or the API (`api::ApiCaller`).
 pub trait Caller: FromRequest + 'static {

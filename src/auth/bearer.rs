@@ -11,7 +11,7 @@ use crate::db::{self, DbError, DbPool};
 use crate::domain::oauth::AccessSubject;
 use crate::domain::standing::{CredentialKind, NotInStanding, OwnerStanding};
 use crate::domain::{
-    SecretDigest, Timestamp, TokenId, TokenStatus, TokenValue, UserId, WorkspaceId,
+    SecretDigest, SharedClock, Timestamp, TokenId, TokenStatus, TokenValue, UserId, WorkspaceId,
 };
 use crate::metrics::Metrics;
 use crate::models;
@@ -22,7 +22,7 @@ use super::changes::ChangeFeed;
 use super::invalid_tokens::InvalidTokenThrottle;
 use super::last_used::LastUsed;
 use super::refusals::{self, Refusal, RefusalLimiter, RefusalReason};
-use super::Principal;
+use crate::domain::Principal;
 
 /// Why a presented token was refused.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +48,8 @@ pub struct TokenChecks {
     pub refusals: RefusalLimiter,
     /// Where cache hits and misses are counted.
     pub metrics: Metrics,
+    /// The app's clock (`AppState::clock`): when a token expires and was last used.
+    pub clock: SharedClock,
 }
 
 /// Verifies a token value presented from `address` and notes its use; returns its
@@ -64,7 +66,7 @@ pub async fn verify(
     if let Some((id, secret)) = &parsed {
         if let Some(cached) = checks.cache.token(*id) {
             checks.metrics.cache_hit();
-            let now = Timestamp::now();
+            let now = checks.clock.now();
             let presented = secret.digest();
             let verdict = if !cached.digest.matches(&presented) {
                 Err(RefusalReason::WrongSecret)
@@ -116,7 +118,7 @@ pub async fn verify(
         Ok(models::token::find_for_verification(conn, id)?)
     })
     .await?;
-    let now = Timestamp::now();
+    let now = checks.clock.now();
     let Some(found) = found else {
         checks.cache.put_unknown(id);
         return Err(refuse(
@@ -241,7 +243,7 @@ pub fn refuse(
     refusal: Refusal,
 ) -> BearerError {
     checks.invalid.refused(address);
-    refusals::report(pool, &checks.refusals, address, refusal);
+    refusals::report(pool, &checks.refusals, address, refusal, checks.clock.now());
     BearerError::Invalid
 }
 
@@ -282,7 +284,11 @@ pub fn judge(
 /// Checks a token value as [`verify`] does, but from the database, noting no use
 /// and reporting no refusal: for introspection (RFC 7662), which looks at a token
 /// without using it. `None` when [`verify`] would refuse it.
-pub async fn inspect(pool: &DbPool, value: &str) -> Result<Option<(Principal, ApiToken)>, DbError> {
+pub async fn inspect(
+    pool: &DbPool,
+    value: &str,
+    now: Timestamp,
+) -> Result<Option<(Principal, ApiToken)>, DbError> {
     let Some((id, secret)) = TokenValue::parse(value) else {
         return Ok(None);
     };
@@ -291,7 +297,7 @@ pub async fn inspect(pool: &DbPool, value: &str) -> Result<Option<(Principal, Ap
         let Some(found) = models::token::find_for_verification(conn, id)? else {
             return Ok(None);
         };
-        Ok(judge(&found, &presented, Timestamp::now())
+        Ok(judge(&found, &presented, now)
             .ok()
             .map(|principal| (principal, found.token)))
     })

@@ -23,11 +23,12 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 
+use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::standing::NotInStanding;
 use crate::domain::{Role, SecretDigest, Timestamp, TokenId, UserId, WorkspaceId};
 use crate::models::auth_change::Stale;
 
-use super::Principal;
+use crate::domain::Principal;
 
 /// How many verified tokens each instance keeps, unless configured otherwise. An
 /// entry is a few hundred bytes, so the default costs a few MiB at most.
@@ -74,7 +75,8 @@ pub struct TokenCache {
     /// to remember. A script retrying with a deleted token then costs no read.
     unknown: Cache<TokenId, ()>,
     standings: Cache<(UserId, WorkspaceId), Arc<Standing>>,
-    /// When the feed was last read successfully (milliseconds, system clock).
+    /// When the feed was last read successfully (milliseconds, by the real clock
+    /// the feed is read by, see `super::changes`).
     fresh_at: AtomicI64,
     /// Counts the changes acted on, so that a database read that raced one is not
     /// cached (see [`TokenCache::put_token`]).
@@ -103,7 +105,7 @@ impl TokenCache {
                 .time_to_live(UNKNOWN_TIME_TO_LIVE)
                 .build(),
             standings: build(capacity),
-            fresh_at: AtomicI64::new(Timestamp::now().millis()),
+            fresh_at: AtomicI64::new(SystemClock.now().millis()),
             epoch: AtomicU64::new(0),
             capacity,
         }
@@ -115,7 +117,7 @@ impl TokenCache {
         if self.capacity == 0 {
             return false;
         }
-        let age = Timestamp::now().millis() - self.fresh_at.load(Ordering::Relaxed);
+        let age = SystemClock.now().millis() - self.fresh_at.load(Ordering::Relaxed);
         age <= TRUST_SECONDS * 1000
     }
 

@@ -7,11 +7,16 @@
 //! differ by up to [`OVERLAP_SECONDS`] and transactions that commit after a later
 //! one (PostgreSQL hands out `seq` before commit); a read missed (the database
 //! away) is made up by the next, which starts from the last read that worked.
+//!
+//! The rows carry the database's clock, so the feed is read by the real clock
+//! ([`SystemClock`]), never the app's: a test's clock moved by hours would look
+//! past every row.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::db::{self, DbError, DbPool};
+use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::Timestamp;
 use crate::models::auth_change as store;
 
@@ -41,7 +46,7 @@ impl ChangeFeed {
     /// Starts at the end of the feed: a new instance's cache is empty, so nothing
     /// already written concerns it.
     pub async fn start(pool: &DbPool) -> Result<Self, DbError> {
-        let now = Timestamp::now();
+        let now = SystemClock.now();
         let since = now.plus_seconds(-OVERLAP_SECONDS);
         let rows = db::run(pool, move |conn| Ok(store::since(conn, since)?)).await?;
         Ok(ChangeFeed {
@@ -58,7 +63,7 @@ impl ChangeFeed {
 
     /// Reads the rows written since the last read and drops what they make stale.
     pub async fn read(&self, pool: &DbPool, cache: &TokenCache) -> Result<(), DbError> {
-        let now = Timestamp::now();
+        let now = SystemClock.now();
         let last_read = self.seen().last_read;
         let since = last_read.plus_seconds(-OVERLAP_SECONDS);
         let rows = db::run(pool, move |conn| Ok(store::since(conn, since)?)).await?;
@@ -82,7 +87,7 @@ impl ChangeFeed {
 
     /// Deletes rows every instance has read long ago.
     pub async fn purge(&self, pool: &DbPool) -> Result<usize, DbError> {
-        let before = Timestamp::now().plus_seconds(-KEEP_SECONDS);
+        let before = SystemClock.now().plus_seconds(-KEEP_SECONDS);
         db::run(pool, move |conn| Ok(store::purge(conn, before)?)).await
     }
 }

@@ -1,47 +1,39 @@
 //! Who is calling: password hashing, sign-in throttling, the browser session, and
 //! the extractors that put the caller in a handler's signature.
 
+pub mod access_check;
 pub mod authority;
 pub mod bearer;
 pub mod cache;
+pub mod caller;
 pub mod changes;
+pub mod client_address;
 pub mod invalid_tokens;
+pub mod keys;
 pub mod last_used;
 pub mod password;
+pub mod public_url;
 pub mod refusals;
+pub mod revocations;
 pub mod session;
 pub mod throttle;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::audit;
 use crate::db::{self, DbError, DbPool};
-use crate::domain::{Password, Role, UserId, WorkspaceId};
+use crate::domain::{Password, Timestamp, UserId, WorkspaceId};
 use crate::models;
+use crate::models::audit;
 use crate::models::user::User;
-use crate::models::workspace::Membership;
+pub use crate::models::workspace::Membership;
+use throttle::LoginThrottle;
 
-pub use bearer::TokenChecks;
-pub use refusals::RefusalLimiter;
-pub use session::TypedSession;
-pub use throttle::LoginThrottle;
+pub use crate::domain::Principal;
 
-/// A signed-in user and the workspace they act in, with their role there.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub user_id: UserId,
-    pub username: String,
-    pub workspace_id: WorkspaceId,
-    pub workspace_name: String,
-    pub role: Role,
-}
-
+/// The principal a signed-in user is, acting in one of their workspaces. (An
+/// inherent impl here, as only sign-in makes one from stored rows.)
 impl Principal {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-
     fn new(user: &User, membership: Membership) -> Self {
         Principal {
             user_id: user.id,
@@ -163,6 +155,7 @@ pub async fn change_password<E: Send + 'static>(
     address: Option<IpAddr>,
     current: Password,
     new: Result<Password, E>,
+    now: Timestamp,
 ) -> Result<PasswordChange<E>, DbError> {
     let user_id = who.user_id;
     let stored = db::run(pool, move |conn| {
@@ -185,9 +178,10 @@ pub async fn change_password<E: Send + 'static>(
     let who = who.clone();
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
-            let epoch = models::user::change_password(conn, who.user_id, &hash)?;
+            let epoch = models::user::change_password(conn, who.user_id, &hash, now)?;
             audit::record(
                 conn,
+                now,
                 audit::Event::by(&who, address, audit::Action::PasswordChanged)
                     .target_user(who.user_id, &who.username),
             )?;

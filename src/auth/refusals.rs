@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-use crate::audit::{self, Action, Event};
 use crate::db::{self, DbPool};
 use crate::domain::oauth::GrantId;
 use crate::domain::standing::NotInStanding;
-use crate::domain::{TokenId, WorkspaceId};
+use crate::domain::{Timestamp, TokenId, WorkspaceId};
+use crate::models::audit::{self, Action, Event};
 
 /// One key records at most one event per this window.
 pub const WINDOW: Duration = Duration::from_secs(60);
@@ -199,7 +199,13 @@ pub fn detail(reason: RefusalReason, held_back: u64) -> String {
 /// Records `refusal` in the audit log, if the limiter lets it through, off the
 /// request path: the refusal answer never waits for it, and a failed write is only
 /// logged.
-pub fn report(pool: &DbPool, limiter: &RefusalLimiter, address: Option<IpAddr>, refusal: Refusal) {
+pub fn report(
+    pool: &DbPool,
+    limiter: &RefusalLimiter,
+    address: Option<IpAddr>,
+    refusal: Refusal,
+    now: Timestamp,
+) {
     let Some(held_back) = limiter.admit(address, &refusal) else {
         return;
     };
@@ -215,7 +221,7 @@ pub fn report(pool: &DbPool, limiter: &RefusalLimiter, address: Option<IpAddr>, 
     // In the request's span, so that a failure is logged with its request id.
     actix_web::rt::spawn(
         async move {
-            let written = db::run(&pool, move |conn| Ok(audit::record(conn, event)?)).await;
+            let written = db::run(&pool, move |conn| Ok(audit::record(conn, now, event)?)).await;
             if let Err(e) = written {
                 tracing::warn!(error = %e, "a refused token use was not recorded in the audit log");
             }

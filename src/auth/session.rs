@@ -28,7 +28,9 @@ use uuid::Uuid;
 
 use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::{Timestamp, UserId, WorkspaceId};
-use crate::models::session::{self as rows, NewSession, SessionRow};
+use crate::models::session::{self as rows, NewSession};
+
+pub use crate::models::session::SessionRow;
 
 /// The cookie that carries the session's secret (and nothing else).
 pub const SESSION_COOKIE: &str = "access_tokens_session";
@@ -151,7 +153,7 @@ pub async fn carry<B: MessageBody>(
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     let secret = req.cookie(SESSION_COOKIE).and_then(|c| config.open(c));
-    let address = crate::client_address::of(req.request()).map(|a| a.to_string());
+    let address = crate::auth::client_address::of(req.request()).map(|a| a.to_string());
     let user_agent = req
         .headers()
         .get(actix_web::http::header::USER_AGENT)
@@ -223,6 +225,7 @@ impl TypedSession {
         user: UserId,
         epoch: i64,
         workspace: WorkspaceId,
+        now: Timestamp,
     ) -> Result<(), DbError> {
         let secret = SessionSecret::generate();
         let digest = secret.digest();
@@ -237,7 +240,6 @@ impl TypedSession {
             if let Some(previous) = previous {
                 rows::delete_by_digest(conn, &previous)?;
             }
-            let now = Timestamp::now();
             rows::insert(
                 conn,
                 &NewSession {
@@ -361,7 +363,7 @@ impl TypedSession {
     }
 
     /// The ticket under which a new token's value waits, sealed, to be shown once
-    /// (see `crate::reveal`). Only the ticket is in the (encrypted) state cookie,
+    /// (see `crate::services::reveal`). Only the ticket is in the (encrypted) state cookie,
     /// never the value, and never in the database: the database alone cannot
     /// reveal a value.
     pub fn set_reveal_ticket(&self, ticket: &str) -> Result<(), SessionInsertError> {
@@ -386,13 +388,16 @@ impl TypedSession {
 }
 
 /// The session stored under `digest` if it is signed in and has not ended (too
-/// old, or idle too long). "Last seen" is moved on here, at most once a minute; a
-/// failed write (a read-only database) is logged and the request goes on.
-pub fn load(conn: &mut Conn, digest: &[u8; 32]) -> Result<Option<SessionRow>, DbError> {
+/// old, or idle too long) at `now`. "Last seen" is moved on here, at most once a
+/// minute; a failed write (a read-only database) is logged and the request goes on.
+pub fn load(
+    conn: &mut Conn,
+    digest: &[u8; 32],
+    now: Timestamp,
+) -> Result<Option<SessionRow>, DbError> {
     let Some(row) = rows::find_by_digest(conn, digest)? else {
         return Ok(None);
     };
-    let now = Timestamp::now();
     if ended(&row, now) {
         return Ok(None);
     }

@@ -1,11 +1,12 @@
-//! Where "now" comes from for the OAuth code: the system clock in production, a
+//! Where "now" comes from, for every use case: the system clock in production, a
 //! clock the tests move by hand (so expiry is tested without sleeping an hour).
+//! `Timestamp::now()` is read here and nowhere else in the app.
 
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use super::Timestamp;
+use super::time::Timestamp;
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + fmt::Debug {

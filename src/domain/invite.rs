@@ -5,7 +5,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use super::TokenSecret;
+use super::token::TokenSecret;
 
 /// How long an invitation link stays usable.
 pub const INVITE_DAYS: i64 = 7;

@@ -1,6 +1,6 @@
 //! How long a token lives: a number of seconds, or never expiring (`-1`).
 
-use super::Timestamp;
+use super::time::Timestamp;
 
 /// The longest lifetime a token may have: ten years of 365 days.
 pub const MAX_DAYS: i64 = 3650;

@@ -11,7 +11,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Description, Role, SecretDigest, Timestamp, TokenSecret, UserId, WorkspaceId};
+use super::description::Description;
+use super::ids::{Role, UserId, WorkspaceId};
+use super::time::Timestamp;
+use super::token::{SecretDigest, TokenSecret};
 
 /// How long an access token lives, in seconds (the seed: one hour).
 pub const ACCESS_TOKEN_SECONDS: i64 = 3600;

@@ -1,8 +1,9 @@
 //! A workspace's token policy (Workspace Settings) and the rule that decides whether
 //! a user may generate a token with a given lifetime. No I/O.
 
+use super::ids::Role;
+use super::lifetime::Lifetime;
 use super::lifetime::MAX_DAYS;
-use super::{Lifetime, Role};
 
 /// "Maximum lifetime for user generated access tokens (days)".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 //! find_for_refresh`). What the credential itself says (its secret, its expiry, its
 //! grant) is each kind's own business and is checked beside this.
 
-use super::Role;
+use super::ids::Role;
 
 /// What the database says of a credential's owner in the workspace the credential
 /// acts in.

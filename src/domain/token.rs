@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use super::Timestamp;
+use super::time::Timestamp;
 
 /// Token values are written padded (they never need padding: the JSON is 126 bytes)
 /// and read with or without padding.

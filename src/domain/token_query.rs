@@ -2,7 +2,7 @@
 //! which slice. Parsed once at the edge (page query string or API query string);
 //! the storage layer turns a [`TokenQuery`] into SQL.
 
-use super::Timestamp;
+use super::time::Timestamp;
 
 /// A token expiring within this many days is marked "Expires soon".
 pub const EXPIRES_SOON_DAYS: i64 = 7;

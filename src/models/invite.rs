@@ -19,15 +19,16 @@ pub fn insert(
     workspace: WorkspaceId,
     user: UserId,
     digest: &SecretDigest,
+    now: Timestamp,
     expires_at: Timestamp,
 ) -> QueryResult<()> {
     diesel::insert_into(invites::table)
         .values((
             invites::id.eq(id),
-            invites::workspace_id.eq(workspace.to_string()),
-            invites::user_id.eq(user.to_string()),
+            invites::workspace_id.eq(workspace),
+            invites::user_id.eq(user),
             invites::secret_digest.eq(digest.as_bytes()),
-            invites::created_at.eq(Timestamp::now().millis()),
+            invites::created_at.eq(now.millis()),
             invites::expires_at.eq(expires_at.millis()),
         ))
         .execute(conn)?;
@@ -36,7 +37,7 @@ pub fn insert(
 
 /// The invitation `id` if it is neither used nor expired.
 pub fn find_open(conn: &mut Conn, id: &str, now: Timestamp) -> QueryResult<Option<Invite>> {
-    let row: Option<(String, String, Vec<u8>)> = invites::table
+    let row: Option<(UserId, WorkspaceId, Vec<u8>)> = invites::table
         .find(id)
         .filter(invites::used_at.is_null())
         .filter(invites::expires_at.gt(now.millis()))
@@ -47,9 +48,9 @@ pub fn find_open(conn: &mut Conn, id: &str, now: Timestamp) -> QueryResult<Optio
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(user, ws, digest)| Invite {
-        user_id: UserId::parse(&user).expect("user ids are stored as UUIDs"),
-        workspace_id: WorkspaceId::parse(&ws).expect("workspace ids are stored as UUIDs"),
+    Ok(row.map(|(user_id, workspace_id, digest)| Invite {
+        user_id,
+        workspace_id,
         digest: SecretDigest::from_stored(&digest),
     }))
 }
@@ -66,7 +67,7 @@ pub fn mark_used(conn: &mut Conn, id: &str, now: Timestamp) -> QueryResult<bool>
 pub fn revoke_for_user(conn: &mut Conn, user: UserId, now: Timestamp) -> QueryResult<()> {
     diesel::update(
         invites::table
-            .filter(invites::user_id.eq(user.to_string()))
+            .filter(invites::user_id.eq(user))
             .filter(invites::used_at.is_null()),
     )
     .set(invites::used_at.eq(now.millis()))

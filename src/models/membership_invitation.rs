@@ -20,14 +20,14 @@ pub struct Pending {
     pub expires_at: Timestamp,
 }
 
-type Row = (String, String, String, String, String, i64, i64);
+type Row = (WorkspaceId, String, UserId, String, String, i64, i64);
 
 fn pending(row: Row) -> Pending {
-    let (ws, ws_name, user, username, role, created, expires) = row;
+    let (workspace_id, workspace_name, user_id, username, role, created, expires) = row;
     Pending {
-        workspace_id: WorkspaceId::parse(&ws).expect("workspace ids are stored as UUIDs"),
-        workspace_name: ws_name,
-        user_id: UserId::parse(&user).expect("user ids are stored as UUIDs"),
+        workspace_id,
+        workspace_name,
+        user_id,
         username,
         role: Role::parse(&role).unwrap_or(Role::Member),
         created_at: Timestamp::from_millis(created),
@@ -66,8 +66,8 @@ pub fn insert(
 ) -> QueryResult<bool> {
     diesel::delete(
         membership_invitations::table
-            .filter(membership_invitations::workspace_id.eq(workspace.to_string()))
-            .filter(membership_invitations::user_id.eq(user.to_string()))
+            .filter(membership_invitations::workspace_id.eq(workspace))
+            .filter(membership_invitations::user_id.eq(user))
             .filter(membership_invitations::expires_at.le(now.millis())),
     )
     .execute(conn)?;
@@ -76,10 +76,10 @@ pub fn insert(
     let inserted = crate::db::write_transaction(conn, |conn| {
         diesel::insert_into(membership_invitations::table)
             .values((
-                membership_invitations::workspace_id.eq(workspace.to_string()),
-                membership_invitations::user_id.eq(user.to_string()),
+                membership_invitations::workspace_id.eq(workspace),
+                membership_invitations::user_id.eq(user),
                 membership_invitations::role.eq(role.as_str()),
-                membership_invitations::invited_by.eq(Some(invited_by.to_string())),
+                membership_invitations::invited_by.eq(Some(invited_by)),
                 membership_invitations::created_at.eq(now.millis()),
                 membership_invitations::expires_at.eq(expires_at.millis()),
             ))
@@ -95,7 +95,7 @@ pub fn insert(
 /// The open invitations of `user`, oldest first.
 pub fn open_for_user(conn: &mut Conn, user: UserId, now: Timestamp) -> QueryResult<Vec<Pending>> {
     let rows: Vec<Row> = open_rows!(now)
-        .filter(membership_invitations::user_id.eq(user.to_string()))
+        .filter(membership_invitations::user_id.eq(user))
         .order(membership_invitations::created_at.asc())
         .load(conn)?;
     Ok(rows.into_iter().map(pending).collect())
@@ -116,7 +116,7 @@ pub fn open_in_workspace(
     now: Timestamp,
 ) -> QueryResult<Vec<Pending>> {
     let rows: Vec<Row> = open_rows!(now)
-        .filter(membership_invitations::workspace_id.eq(workspace.to_string()))
+        .filter(membership_invitations::workspace_id.eq(workspace))
         .order(users::username.asc())
         .load(conn)?;
     Ok(rows.into_iter().map(pending).collect())
@@ -130,8 +130,8 @@ pub fn find_open(
     now: Timestamp,
 ) -> QueryResult<Option<Pending>> {
     let row: Option<Row> = open_rows!(now)
-        .filter(membership_invitations::workspace_id.eq(workspace.to_string()))
-        .filter(membership_invitations::user_id.eq(user.to_string()))
+        .filter(membership_invitations::workspace_id.eq(workspace))
+        .filter(membership_invitations::user_id.eq(user))
         .first(conn)
         .optional()?;
     Ok(row.map(pending))
@@ -142,8 +142,8 @@ pub fn find_open(
 pub fn delete(conn: &mut Conn, workspace: WorkspaceId, user: UserId) -> QueryResult<bool> {
     let n = diesel::delete(
         membership_invitations::table
-            .filter(membership_invitations::workspace_id.eq(workspace.to_string()))
-            .filter(membership_invitations::user_id.eq(user.to_string())),
+            .filter(membership_invitations::workspace_id.eq(workspace))
+            .filter(membership_invitations::user_id.eq(user)),
     )
     .execute(conn)?;
     Ok(n == 1)

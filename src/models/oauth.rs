@@ -25,9 +25,9 @@ pub struct Grant {
 }
 
 type GrantRow = (
-    String,
-    String,
-    String,
+    GrantId,
+    UserId,
+    WorkspaceId,
     String,
     i64,
     i64,
@@ -59,9 +59,9 @@ const COLUMNS: Columns = (
 
 fn grant(r: GrantRow) -> Grant {
     Grant {
-        id: r.0.parse().expect("grant ids are stored as UUIDs"),
-        user_id: UserId::parse(&r.1).expect("user ids are stored as UUIDs"),
-        workspace_id: WorkspaceId::parse(&r.2).expect("workspace ids are stored as UUIDs"),
+        id: r.0,
+        user_id: r.1,
+        workspace_id: r.2,
         name: r.3,
         created_at: Timestamp::from_millis(r.4),
         expires_at: Timestamp::from_millis(r.5),
@@ -74,9 +74,9 @@ fn grant(r: GrantRow) -> Grant {
 pub fn insert(conn: &mut Conn, new: &Grant, refresh: &SecretDigest) -> QueryResult<()> {
     diesel::insert_into(oauth_grants::table)
         .values((
-            oauth_grants::id.eq(new.id.to_string()),
-            oauth_grants::user_id.eq(new.user_id.to_string()),
-            oauth_grants::workspace_id.eq(new.workspace_id.to_string()),
+            oauth_grants::id.eq(new.id),
+            oauth_grants::user_id.eq(new.user_id),
+            oauth_grants::workspace_id.eq(new.workspace_id),
             oauth_grants::name.eq(&new.name),
             oauth_grants::created_at.eq(new.created_at.millis()),
             oauth_grants::expires_at.eq(new.expires_at.millis()),
@@ -95,7 +95,7 @@ pub fn insert_refresh(
     diesel::insert_into(oauth_refresh_tokens::table)
         .values((
             oauth_refresh_tokens::digest.eq(digest.as_bytes()),
-            oauth_refresh_tokens::grant_id.eq(grant.to_string()),
+            oauth_refresh_tokens::grant_id.eq(grant),
             oauth_refresh_tokens::issued_at.eq(at.millis()),
         ))
         .execute(conn)?;
@@ -115,7 +115,7 @@ pub fn rotate(
     let n = diesel::update(
         oauth_refresh_tokens::table
             .find(digest.as_bytes())
-            .filter(oauth_refresh_tokens::grant_id.eq(grant.to_string()))
+            .filter(oauth_refresh_tokens::grant_id.eq(grant))
             .filter(oauth_refresh_tokens::rotated_at.is_null()),
     )
     .set(oauth_refresh_tokens::rotated_at.eq(at.millis()))
@@ -127,7 +127,7 @@ pub fn rotate(
 pub fn was_issued(conn: &mut Conn, grant: GrantId, digest: &SecretDigest) -> QueryResult<bool> {
     let n: i64 = oauth_refresh_tokens::table
         .find(digest.as_bytes())
-        .filter(oauth_refresh_tokens::grant_id.eq(grant.to_string()))
+        .filter(oauth_refresh_tokens::grant_id.eq(grant))
         .count()
         .get_result(conn)?;
     Ok(n == 1)
@@ -137,7 +137,7 @@ pub fn was_issued(conn: &mut Conn, grant: GrantId, digest: &SecretDigest) -> Que
 pub fn is_current(conn: &mut Conn, grant: GrantId, digest: &SecretDigest) -> QueryResult<bool> {
     let n: i64 = oauth_refresh_tokens::table
         .find(digest.as_bytes())
-        .filter(oauth_refresh_tokens::grant_id.eq(grant.to_string()))
+        .filter(oauth_refresh_tokens::grant_id.eq(grant))
         .filter(oauth_refresh_tokens::rotated_at.is_null())
         .count()
         .get_result(conn)?;
@@ -153,7 +153,7 @@ pub fn current_issued_at(
 ) -> QueryResult<Option<Timestamp>> {
     oauth_refresh_tokens::table
         .find(digest.as_bytes())
-        .filter(oauth_refresh_tokens::grant_id.eq(grant.to_string()))
+        .filter(oauth_refresh_tokens::grant_id.eq(grant))
         .filter(oauth_refresh_tokens::rotated_at.is_null())
         .select(oauth_refresh_tokens::issued_at)
         .first::<i64>(conn)
@@ -177,7 +177,7 @@ type RefreshRow = (GrantRow, String, Option<i64>, Option<String>, String, bool);
 /// The grant, its owner, their membership and the workspace, in one read.
 pub fn find_for_refresh(conn: &mut Conn, id: GrantId) -> QueryResult<Option<GrantForRefresh>> {
     oauth_grants::table
-        .find(id.to_string())
+        .find(id)
         .inner_join(users::table)
         .inner_join(workspaces::table)
         .left_join(
@@ -213,7 +213,7 @@ pub fn find_for_refresh(conn: &mut Conn, id: GrantId) -> QueryResult<Option<Gran
 
 /// Records a use of the grant (a refresh).
 pub fn touch(conn: &mut Conn, id: GrantId, at: Timestamp) -> QueryResult<()> {
-    diesel::update(oauth_grants::table.find(id.to_string()))
+    diesel::update(oauth_grants::table.find(id))
         .set(oauth_grants::last_used_at.eq(at.millis()))
         .execute(conn)?;
     Ok(())
@@ -223,7 +223,7 @@ pub fn touch(conn: &mut Conn, id: GrantId, at: Timestamp) -> QueryResult<()> {
 pub fn disable(conn: &mut Conn, id: GrantId, at: Timestamp) -> QueryResult<bool> {
     let n = diesel::update(
         oauth_grants::table
-            .find(id.to_string())
+            .find(id)
             .filter(oauth_grants::disabled_at.is_null()),
     )
     .set(oauth_grants::disabled_at.eq(at.millis()))
@@ -238,8 +238,8 @@ pub fn list_for_owner(
     user: UserId,
 ) -> QueryResult<Vec<Grant>> {
     oauth_grants::table
-        .filter(oauth_grants::workspace_id.eq(workspace.to_string()))
-        .filter(oauth_grants::user_id.eq(user.to_string()))
+        .filter(oauth_grants::workspace_id.eq(workspace))
+        .filter(oauth_grants::user_id.eq(user))
         .order((oauth_grants::created_at.desc(), oauth_grants::id.desc()))
         .select(COLUMNS)
         .load::<GrantRow>(conn)
@@ -249,7 +249,7 @@ pub fn list_for_owner(
 /// A grant by id, whoever owns it.
 pub fn find(conn: &mut Conn, id: GrantId) -> QueryResult<Option<Grant>> {
     oauth_grants::table
-        .find(id.to_string())
+        .find(id)
         .select(COLUMNS)
         .first::<GrantRow>(conn)
         .optional()
@@ -259,11 +259,9 @@ pub fn find(conn: &mut Conn, id: GrantId) -> QueryResult<Option<Grant>> {
 /// Deletes a grant (and its refresh tokens); `false` when there was none.
 pub fn delete(conn: &mut Conn, id: GrantId) -> QueryResult<bool> {
     // Refresh tokens first: foreign keys are not enforced everywhere alike.
-    diesel::delete(
-        oauth_refresh_tokens::table.filter(oauth_refresh_tokens::grant_id.eq(id.to_string())),
-    )
-    .execute(conn)?;
-    let n = diesel::delete(oauth_grants::table.find(id.to_string())).execute(conn)?;
+    diesel::delete(oauth_refresh_tokens::table.filter(oauth_refresh_tokens::grant_id.eq(id)))
+        .execute(conn)?;
+    let n = diesel::delete(oauth_grants::table.find(id)).execute(conn)?;
     Ok(n == 1)
 }
 
@@ -294,10 +292,6 @@ type Backend = <Conn as diesel::Connection>::Backend;
 type Joined<'a> =
     diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<oauth_grants::table, users::table>, Backend>;
 
-fn ids_text(ids: &[GrantId]) -> Vec<String> {
-    ids.iter().map(GrantId::to_string).collect()
-}
-
 fn owned((row, owner_username): (GrantRow, String)) -> OwnedGrant {
     OwnedGrant {
         grant: grant(row),
@@ -309,10 +303,10 @@ fn owned((row, owner_username): (GrantRow, String)) -> OwnedGrant {
 fn in_scope<'a>(scope: GrantScope) -> Joined<'a> {
     let mut q = oauth_grants::table
         .inner_join(users::table)
-        .filter(oauth_grants::workspace_id.eq(scope.workspace.to_string()))
+        .filter(oauth_grants::workspace_id.eq(scope.workspace))
         .into_boxed();
     if let Some(owner) = scope.owner {
-        q = q.filter(oauth_grants::user_id.eq(owner.to_string()));
+        q = q.filter(oauth_grants::user_id.eq(owner));
     }
     q
 }
@@ -325,15 +319,13 @@ fn in_scope<'a>(scope: GrantScope) -> Joined<'a> {
 pub fn lock_in_scope(conn: &mut Conn, scope: GrantScope, ids: &[GrantId]) -> QueryResult<()> {
     for chunk in ids.chunks(CHUNK) {
         let target = oauth_grants::table
-            .filter(oauth_grants::workspace_id.eq(scope.workspace.to_string()))
-            .filter(oauth_grants::id.eq_any(ids_text(chunk)));
+            .filter(oauth_grants::workspace_id.eq(scope.workspace))
+            .filter(oauth_grants::id.eq_any(chunk));
         let same = oauth_grants::disabled_at.eq(oauth_grants::disabled_at);
         match scope.owner {
-            Some(owner) => {
-                diesel::update(target.filter(oauth_grants::user_id.eq(owner.to_string())))
-                    .set(same)
-                    .execute(conn)?
-            }
+            Some(owner) => diesel::update(target.filter(oauth_grants::user_id.eq(owner)))
+                .set(same)
+                .execute(conn)?,
             None => diesel::update(target).set(same).execute(conn)?,
         };
     }
@@ -349,7 +341,7 @@ pub fn find_in_scope(
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
         let rows = in_scope(scope)
-            .filter(oauth_grants::id.eq_any(ids_text(chunk)))
+            .filter(oauth_grants::id.eq_any(chunk))
             .select((COLUMNS, users::username))
             .load::<(GrantRow, String)>(conn)?;
         found.extend(rows.into_iter().map(owned));
@@ -363,7 +355,7 @@ pub fn disable_ids(conn: &mut Conn, ids: &[GrantId], at: Timestamp) -> QueryResu
     for chunk in ids.chunks(CHUNK) {
         n += diesel::update(
             oauth_grants::table
-                .filter(oauth_grants::id.eq_any(ids_text(chunk)))
+                .filter(oauth_grants::id.eq_any(chunk))
                 .filter(oauth_grants::disabled_at.is_null()),
         )
         .set(oauth_grants::disabled_at.eq(at.millis()))
@@ -376,13 +368,12 @@ pub fn disable_ids(conn: &mut Conn, ids: &[GrantId], at: Timestamp) -> QueryResu
 pub fn delete_ids(conn: &mut Conn, ids: &[GrantId]) -> QueryResult<usize> {
     let mut n = 0;
     for chunk in ids.chunks(CHUNK) {
-        let chunk = ids_text(chunk);
         // Refresh tokens first: foreign keys are not enforced everywhere alike.
         diesel::delete(
-            oauth_refresh_tokens::table.filter(oauth_refresh_tokens::grant_id.eq_any(&chunk)),
+            oauth_refresh_tokens::table.filter(oauth_refresh_tokens::grant_id.eq_any(chunk)),
         )
         .execute(conn)?;
-        n += diesel::delete(oauth_grants::table.filter(oauth_grants::id.eq_any(&chunk)))
+        n += diesel::delete(oauth_grants::table.filter(oauth_grants::id.eq_any(chunk)))
             .execute(conn)?;
     }
     Ok(n)

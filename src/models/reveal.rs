@@ -21,16 +21,17 @@ pub fn insert(
     user: UserId,
     token: TokenId,
     sealed: &[u8],
+    now: Timestamp,
     expires_at: Timestamp,
 ) -> QueryResult<()> {
     diesel::delete(pending_reveals::table)
-        .filter(pending_reveals::expires_at.lt(Timestamp::now().millis()))
+        .filter(pending_reveals::expires_at.lt(now.millis()))
         .execute(conn)?;
     diesel::insert_into(pending_reveals::table)
         .values((
             pending_reveals::id.eq(id),
-            pending_reveals::user_id.eq(user.to_string()),
-            pending_reveals::token_id.eq(token.to_string()),
+            pending_reveals::user_id.eq(user),
+            pending_reveals::token_id.eq(token),
             pending_reveals::sealed.eq(sealed),
             pending_reveals::expires_at.eq(expires_at.millis()),
         ))
@@ -43,12 +44,17 @@ pub fn insert(
 /// racing requests serialise on it: on SQLite a transaction that read first could
 /// not upgrade to a write, and on PostgreSQL the loser re-checks the row and
 /// finds it claimed.
-pub fn take(conn: &mut Conn, id: &str, user: UserId) -> QueryResult<Option<SealedReveal>> {
+pub fn take(
+    conn: &mut Conn,
+    id: &str,
+    user: UserId,
+    now: Timestamp,
+) -> QueryResult<Option<SealedReveal>> {
     const CLAIMED: i64 = -1;
     crate::db::write_transaction(conn, |conn| {
         let claimed = diesel::update(pending_reveals::table.find(id))
-            .filter(pending_reveals::user_id.eq(user.to_string()))
-            .filter(pending_reveals::expires_at.ge(Timestamp::now().millis()))
+            .filter(pending_reveals::user_id.eq(user))
+            .filter(pending_reveals::expires_at.ge(now.millis()))
             .set(pending_reveals::expires_at.eq(CLAIMED))
             .execute(conn)?;
         if claimed != 1 {
@@ -71,16 +77,17 @@ pub fn insert_oauth(
     user: UserId,
     grant: GrantId,
     sealed: &[u8],
+    now: Timestamp,
     expires_at: Timestamp,
 ) -> QueryResult<()> {
     diesel::delete(pending_oauth_reveals::table)
-        .filter(pending_oauth_reveals::expires_at.lt(Timestamp::now().millis()))
+        .filter(pending_oauth_reveals::expires_at.lt(now.millis()))
         .execute(conn)?;
     diesel::insert_into(pending_oauth_reveals::table)
         .values((
             pending_oauth_reveals::id.eq(id),
-            pending_oauth_reveals::user_id.eq(user.to_string()),
-            pending_oauth_reveals::grant_id.eq(grant.to_string()),
+            pending_oauth_reveals::user_id.eq(user),
+            pending_oauth_reveals::grant_id.eq(grant),
             pending_oauth_reveals::sealed.eq(sealed),
             pending_oauth_reveals::expires_at.eq(expires_at.millis()),
         ))
@@ -90,12 +97,17 @@ pub fn insert_oauth(
 
 /// [`take`] for OAuth API tokens: the same claim-by-write, so exactly one caller
 /// gets the sealed values. `token_id` holds the grant's id.
-pub fn take_oauth(conn: &mut Conn, id: &str, user: UserId) -> QueryResult<Option<SealedReveal>> {
+pub fn take_oauth(
+    conn: &mut Conn,
+    id: &str,
+    user: UserId,
+    now: Timestamp,
+) -> QueryResult<Option<SealedReveal>> {
     const CLAIMED: i64 = -1;
     crate::db::write_transaction(conn, |conn| {
         let claimed = diesel::update(pending_oauth_reveals::table.find(id))
-            .filter(pending_oauth_reveals::user_id.eq(user.to_string()))
-            .filter(pending_oauth_reveals::expires_at.ge(Timestamp::now().millis()))
+            .filter(pending_oauth_reveals::user_id.eq(user))
+            .filter(pending_oauth_reveals::expires_at.ge(now.millis()))
             .set(pending_oauth_reveals::expires_at.eq(CLAIMED))
             .execute(conn)?;
         if claimed != 1 {

@@ -32,8 +32,8 @@ pub fn insert(conn: &mut Conn, new: &NewRevocation) -> QueryResult<()> {
     diesel::insert_into(revoked::table)
         .values((
             revoked::jti.eq(&new.jti),
-            revoked::grant_id.eq(new.grant.to_string()),
-            revoked::workspace_id.eq(new.workspace.to_string()),
+            revoked::grant_id.eq(new.grant),
+            revoked::workspace_id.eq(new.workspace),
             revoked::expires_at.eq(new.expires_at.millis()),
             revoked::revoked_at.eq(new.revoked_at.millis()),
         ))

@@ -21,15 +21,15 @@ pub struct GrantRevocation {
 /// Stores a revocation, unless the grant's access tokens are already revoked;
 /// whether it stored one.
 pub fn insert(conn: &mut Conn, new: &GrantRevocation) -> QueryResult<bool> {
-    let grant = new.grant.to_string();
-    let there: i64 = revoked::table.find(&grant).count().get_result(conn)?;
+    let grant = new.grant;
+    let there: i64 = revoked::table.find(grant).count().get_result(conn)?;
     if there > 0 {
         return Ok(false);
     }
     diesel::insert_into(revoked::table)
         .values((
-            revoked::grant_id.eq(&grant),
-            revoked::workspace_id.eq(new.workspace.to_string()),
+            revoked::grant_id.eq(grant),
+            revoked::workspace_id.eq(new.workspace),
             revoked::expires_at.eq(new.expires_at.millis()),
             revoked::revoked_at.eq(new.revoked_at.millis()),
         ))
@@ -45,14 +45,14 @@ pub fn revoked_since(
     since: Timestamp,
     alive_at: Timestamp,
 ) -> QueryResult<Vec<(GrantId, Timestamp)>> {
-    let rows: Vec<(String, i64)> = revoked::table
+    let rows: Vec<(GrantId, i64)> = revoked::table
         .filter(revoked::revoked_at.ge(since.millis()))
         .filter(revoked::expires_at.gt(alive_at.millis()))
         .select((revoked::grant_id, revoked::expires_at))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(grant, expires)| Some((grant.parse().ok()?, Timestamp::from_millis(expires))))
+        .map(|(grant, expires)| (grant, Timestamp::from_millis(expires)))
         .collect())
 }
 
@@ -60,7 +60,7 @@ pub fn revoked_since(
 /// tokens are revoked: one read by primary key.
 pub fn find(conn: &mut Conn, grant: GrantId) -> QueryResult<Option<Timestamp>> {
     revoked::table
-        .find(grant.to_string())
+        .find(grant)
         .select(revoked::expires_at)
         .first::<i64>(conn)
         .optional()

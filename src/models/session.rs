@@ -25,8 +25,8 @@ pub struct SessionRow {
 
 type Row = (
     String,
-    String,
-    Option<String>,
+    UserId,
+    Option<WorkspaceId>,
     i64,
     i64,
     i64,
@@ -38,8 +38,8 @@ type Row = (
 fn from_row(r: Row) -> SessionRow {
     SessionRow {
         id: r.0,
-        user_id: UserId::parse(&r.1).expect("user ids are stored as UUIDs"),
-        workspace_id: r.2.as_deref().and_then(WorkspaceId::parse),
+        user_id: r.1,
+        workspace_id: r.2,
         epoch: r.3,
         created_at: Timestamp::from_millis(r.4),
         last_seen_at: Timestamp::from_millis(r.5),
@@ -80,8 +80,8 @@ pub fn insert(
         .values((
             sessions::id.eq(new.id),
             sessions::secret_digest.eq(new.secret_digest),
-            sessions::user_id.eq(new.user_id.to_string()),
-            sessions::workspace_id.eq(Some(new.workspace_id.to_string())),
+            sessions::user_id.eq(new.user_id),
+            sessions::workspace_id.eq(Some(new.workspace_id)),
             sessions::epoch.eq(new.epoch),
             sessions::created_at.eq(new.now.millis()),
             sessions::last_seen_at.eq(new.now.millis()),
@@ -129,7 +129,7 @@ pub fn find_by_digest(conn: &mut Conn, digest: &[u8]) -> QueryResult<Option<Sess
 pub fn list_for_user(conn: &mut Conn, user: UserId) -> QueryResult<Vec<SessionRow>> {
     sessions::table
         .inner_join(users::table)
-        .filter(sessions::user_id.eq(user.to_string()))
+        .filter(sessions::user_id.eq(user))
         .order((sessions::created_at.desc(), sessions::id.asc()))
         .select(COLUMNS)
         .load::<Row>(conn)
@@ -154,7 +154,7 @@ pub fn touch(
 /// The workspace the session's pages act in.
 pub fn set_workspace(conn: &mut Conn, id: &str, workspace: WorkspaceId) -> QueryResult<()> {
     diesel::update(sessions::table.find(id))
-        .set(sessions::workspace_id.eq(Some(workspace.to_string())))
+        .set(sessions::workspace_id.eq(Some(workspace)))
         .execute(conn)?;
     Ok(())
 }
@@ -169,14 +169,14 @@ pub fn delete_one(conn: &mut Conn, user: UserId, id: &str) -> QueryResult<usize>
     diesel::delete(
         sessions::table
             .filter(sessions::id.eq(id))
-            .filter(sessions::user_id.eq(user.to_string())),
+            .filter(sessions::user_id.eq(user)),
     )
     .execute(conn)
 }
 
 /// Ends every session of `user` (deactivation).
 pub fn delete_for_user(conn: &mut Conn, user: UserId) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::user_id.eq(user.to_string()))).execute(conn)
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user))).execute(conn)
 }
 
 /// Ends every session of `user` but `keep` (a password change, "sign out all other
@@ -194,14 +194,14 @@ pub fn delete_others(
             diesel::update(
                 sessions::table
                     .filter(sessions::id.eq(keep))
-                    .filter(sessions::user_id.eq(user.to_string())),
+                    .filter(sessions::user_id.eq(user)),
             )
             .set(sessions::epoch.eq(epoch))
             .execute(conn)?;
         }
         diesel::delete(
             sessions::table
-                .filter(sessions::user_id.eq(user.to_string()))
+                .filter(sessions::user_id.eq(user))
                 .filter(sessions::id.ne(keep)),
         )
         .execute(conn)

@@ -21,9 +21,9 @@ pub struct ApiToken {
 
 #[derive(Queryable)]
 struct TokenRow {
-    id: String,
-    user_id: String,
-    workspace_id: String,
+    id: TokenId,
+    user_id: UserId,
+    workspace_id: WorkspaceId,
     description: Option<String>,
     created_at: i64,
     expires_at: Option<i64>,
@@ -53,10 +53,9 @@ const COLUMNS: Columns = (
 impl From<TokenRow> for ApiToken {
     fn from(r: TokenRow) -> Self {
         ApiToken {
-            id: r.id.parse().expect("token ids are stored as UUIDs"),
-            user_id: UserId::parse(&r.user_id).expect("user ids are stored as UUIDs"),
-            workspace_id: WorkspaceId::parse(&r.workspace_id)
-                .expect("workspace ids are stored as UUIDs"),
+            id: r.id,
+            user_id: r.user_id,
+            workspace_id: r.workspace_id,
             description: r.description.map(Description::from_stored),
             created_at: Timestamp::from_millis(r.created_at),
             expires_at: r.expires_at.map(Timestamp::from_millis),
@@ -79,9 +78,9 @@ pub struct NewToken<'a> {
 pub fn insert(conn: &mut Conn, new: NewToken<'_>) -> QueryResult<ApiToken> {
     diesel::insert_into(api_tokens::table)
         .values((
-            api_tokens::id.eq(new.id.to_string()),
-            api_tokens::user_id.eq(new.user_id.to_string()),
-            api_tokens::workspace_id.eq(new.workspace_id.to_string()),
+            api_tokens::id.eq(new.id),
+            api_tokens::user_id.eq(new.user_id),
+            api_tokens::workspace_id.eq(new.workspace_id),
             api_tokens::description.eq(new.description.map(Description::as_str)),
             api_tokens::secret_digest.eq(new.digest.as_bytes()),
             api_tokens::created_at.eq(new.created_at.millis()),
@@ -106,8 +105,8 @@ pub fn list_for_owner(
     user: UserId,
 ) -> QueryResult<Vec<ApiToken>> {
     api_tokens::table
-        .filter(api_tokens::workspace_id.eq(workspace.to_string()))
-        .filter(api_tokens::user_id.eq(user.to_string()))
+        .filter(api_tokens::workspace_id.eq(workspace))
+        .filter(api_tokens::user_id.eq(user))
         .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
         .select(COLUMNS)
         .load::<TokenRow>(conn)
@@ -122,9 +121,9 @@ pub fn find_for_owner(
     user: UserId,
 ) -> QueryResult<Option<ApiToken>> {
     api_tokens::table
-        .find(id.to_string())
-        .filter(api_tokens::workspace_id.eq(workspace.to_string()))
-        .filter(api_tokens::user_id.eq(user.to_string()))
+        .find(id)
+        .filter(api_tokens::workspace_id.eq(workspace))
+        .filter(api_tokens::user_id.eq(user))
         .select(COLUMNS)
         .first::<TokenRow>(conn)
         .optional()
@@ -140,9 +139,9 @@ pub fn delete_for_owner(
 ) -> QueryResult<bool> {
     let n = diesel::delete(
         api_tokens::table
-            .find(id.to_string())
-            .filter(api_tokens::workspace_id.eq(workspace.to_string()))
-            .filter(api_tokens::user_id.eq(user.to_string())),
+            .find(id)
+            .filter(api_tokens::workspace_id.eq(workspace))
+            .filter(api_tokens::user_id.eq(user)),
     )
     .execute(conn)?;
     Ok(n == 1)
@@ -155,14 +154,11 @@ pub fn delete_all_of_member(
     user: UserId,
 ) -> QueryResult<Vec<TokenId>> {
     let owned = api_tokens::table
-        .filter(api_tokens::workspace_id.eq(workspace.to_string()))
-        .filter(api_tokens::user_id.eq(user.to_string()));
-    let ids: Vec<String> = owned.clone().select(api_tokens::id).load(conn)?;
+        .filter(api_tokens::workspace_id.eq(workspace))
+        .filter(api_tokens::user_id.eq(user));
+    let ids: Vec<TokenId> = owned.select(api_tokens::id).load(conn)?;
     diesel::delete(owned).execute(conn)?;
-    Ok(ids
-        .into_iter()
-        .map(|id| id.parse().expect("token ids are stored as UUIDs"))
-        .collect())
+    Ok(ids)
 }
 
 /// Everything checking a presented token needs, in one read: the token with its
@@ -198,7 +194,7 @@ pub fn find_for_verification(
 ) -> QueryResult<Option<TokenForVerification>> {
     use crate::db::schema::workspaces;
     api_tokens::table
-        .find(id.to_string())
+        .find(id)
         .inner_join(users::table)
         .inner_join(workspaces::table)
         .left_join(
@@ -247,7 +243,7 @@ pub fn find_for_verification(
 
 /// Sets the token's "last used".
 pub fn touch(conn: &mut Conn, id: TokenId, at: Timestamp) -> QueryResult<()> {
-    diesel::update(api_tokens::table.find(id.to_string()))
+    diesel::update(api_tokens::table.find(id))
         .set(api_tokens::last_used_at.eq(at.millis()))
         .execute(conn)?;
     Ok(())
@@ -259,7 +255,7 @@ pub fn touch_many(conn: &mut Conn, uses: &[(TokenId, Timestamp)]) -> QueryResult
     crate::db::write_transaction(conn, |conn| {
         for (id, at) in uses {
             diesel::update(
-                api_tokens::table.find(id.to_string()).filter(
+                api_tokens::table.find(id).filter(
                     api_tokens::last_used_at
                         .is_null()
                         .or(api_tokens::last_used_at.lt(at.millis())),
@@ -299,7 +295,7 @@ type Filtered<'a> =
 fn filtered<'a>(workspace: WorkspaceId, query: &'a TokenQuery, now: Timestamp) -> Filtered<'a> {
     let mut q = api_tokens::table
         .inner_join(users::table)
-        .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+        .filter(api_tokens::workspace_id.eq(workspace))
         .into_boxed();
     if let Some(owner) = &query.owner {
         q = q.filter(users::username.eq(owner));
@@ -392,21 +388,20 @@ pub fn delete_in_workspace(
     workspace: WorkspaceId,
     ids: &[TokenId],
 ) -> QueryResult<Vec<DeletedToken>> {
-    let ids: Vec<String> = ids.iter().map(TokenId::to_string).collect();
     crate::db::write_transaction(conn, |conn| {
-        let mut found: Vec<(String, String, String)> = Vec::new();
+        let mut found: Vec<(TokenId, UserId, String)> = Vec::new();
         // Bounded IN lists: SQLite's variable limit, PostgreSQL's plan size.
         for chunk in ids.chunks(500) {
-            let part: Vec<(String, String, String)> = api_tokens::table
+            let part: Vec<(TokenId, UserId, String)> = api_tokens::table
                 .inner_join(users::table)
-                .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+                .filter(api_tokens::workspace_id.eq(workspace))
                 .filter(api_tokens::id.eq_any(chunk))
                 .select((api_tokens::id, users::id, users::username))
                 .load(conn)?;
-            let part_ids: Vec<&String> = part.iter().map(|(id, _, _)| id).collect();
+            let part_ids: Vec<TokenId> = part.iter().map(|(id, _, _)| *id).collect();
             diesel::delete(
                 api_tokens::table
-                    .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+                    .filter(api_tokens::workspace_id.eq(workspace))
                     .filter(api_tokens::id.eq_any(part_ids)),
             )
             .execute(conn)?;
@@ -414,9 +409,9 @@ pub fn delete_in_workspace(
         }
         Ok(found
             .into_iter()
-            .map(|(id, owner, owner_username)| DeletedToken {
-                id: id.parse().expect("token ids are stored as UUIDs"),
-                owner_id: UserId::parse(&owner).expect("user ids are stored as UUIDs"),
+            .map(|(id, owner_id, owner_username)| DeletedToken {
+                id,
+                owner_id,
                 owner_username,
             })
             .collect())
@@ -429,11 +424,10 @@ pub fn find_in_workspace(
     workspace: WorkspaceId,
     ids: &[TokenId],
 ) -> QueryResult<Vec<OwnedToken>> {
-    let ids: Vec<String> = ids.iter().map(TokenId::to_string).collect();
     let rows = api_tokens::table
         .inner_join(users::table)
-        .filter(api_tokens::workspace_id.eq(workspace.to_string()))
-        .filter(api_tokens::id.eq_any(&ids))
+        .filter(api_tokens::workspace_id.eq(workspace))
+        .filter(api_tokens::id.eq_any(ids))
         .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
         .select((COLUMNS, users::username))
         .load::<(TokenRow, String)>(conn)?;
@@ -462,13 +456,13 @@ pub fn policy_subjects(
     workspace: WorkspaceId,
     now: Timestamp,
 ) -> QueryResult<Vec<PolicySubject>> {
-    let rows: Vec<(String, String, String, i64, Option<i64>)> = api_tokens::table
+    let rows: Vec<(TokenId, UserId, String, i64, Option<i64>)> = api_tokens::table
         .inner_join(
             memberships::table.on(memberships::workspace_id
                 .eq(api_tokens::workspace_id)
                 .and(memberships::user_id.eq(api_tokens::user_id))),
         )
-        .filter(api_tokens::workspace_id.eq(workspace.to_string()))
+        .filter(api_tokens::workspace_id.eq(workspace))
         .filter(
             api_tokens::expires_at
                 .is_null()
@@ -484,9 +478,9 @@ pub fn policy_subjects(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, user, role, created, expires)| PolicySubject {
-            id: id.parse().expect("token ids are stored as UUIDs"),
-            owner_id: UserId::parse(&user).expect("user ids are stored as UUIDs"),
+        .map(|(id, owner_id, role, created, expires)| PolicySubject {
+            id,
+            owner_id,
             owner_role: Role::parse(&role).unwrap_or(Role::Member),
             // Lifetimes are whole seconds; round up any millisecond residue.
             lifetime_seconds: expires.map(|e| (e - created + 999) / 1000),

@@ -18,7 +18,7 @@ pub struct User {
     pub deactivated_at: Option<Timestamp>,
     /// Sessions signed in under an older epoch have ended (password changed).
     pub session_epoch: i64,
-    /// May manage every account of the instance (see `crate::accounts`).
+    /// May manage every account of the instance (see `crate::services::accounts`).
     pub instance_admin: bool,
 }
 
@@ -30,7 +30,7 @@ impl User {
 
 #[derive(Queryable)]
 struct UserRow {
-    id: String,
+    id: UserId,
     username: String,
     password_hash: String,
     deactivated_at: Option<i64>,
@@ -41,7 +41,7 @@ struct UserRow {
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {
         User {
-            id: UserId::parse(&r.id).expect("user ids are stored as UUIDs"),
+            id: r.id,
             username: r.username,
             password_hash: r.password_hash,
             deactivated_at: r.deactivated_at.map(Timestamp::from_millis),
@@ -89,7 +89,7 @@ pub fn find_by_username(conn: &mut Conn, username: &str) -> QueryResult<Option<U
 
 pub fn find(conn: &mut Conn, id: UserId) -> QueryResult<Option<User>> {
     users::table
-        .find(id.to_string())
+        .find(id)
         .select(COLUMNS)
         .first::<UserRow>(conn)
         .optional()
@@ -107,8 +107,9 @@ pub fn create(
     username: &Username,
     password_hash: &str,
     role: Role,
+    now: Timestamp,
 ) -> Result<User, CreateUserError> {
-    create_in(conn, username, password_hash, None, role)
+    create_in(conn, username, password_hash, None, role, now)
 }
 
 /// As [`create`], in `workspace` (`None`: the default one). An empty hash is a user
@@ -119,17 +120,18 @@ pub fn create_in(
     password_hash: &str,
     workspace: Option<WorkspaceId>,
     role: Role,
+    now: Timestamp,
 ) -> Result<User, CreateUserError> {
     crate::db::write_transaction(conn, |conn| {
         // A name held by an invitation that lapsed is free again.
-        delete_lapsed_invitees(conn, Some(username.as_str()), Timestamp::now())?;
+        delete_lapsed_invitees(conn, Some(username.as_str()), now)?;
         let id = UserId::new_random();
         diesel::insert_into(users::table)
             .values((
-                users::id.eq(id.to_string()),
+                users::id.eq(id),
                 users::username.eq(username.as_str()),
                 users::password_hash.eq(password_hash),
-                users::created_at.eq(Timestamp::now().millis()),
+                users::created_at.eq(now.millis()),
             ))
             .execute(conn)
             .map_err(|e| {
@@ -141,9 +143,9 @@ pub fn create_in(
             })?;
         let ws = match workspace {
             Some(ws) => ws,
-            None => workspace::ensure_default(conn)?,
+            None => workspace::ensure_default(conn, now)?,
         };
-        workspace::add_member(conn, ws, id, role)?;
+        workspace::add_member(conn, ws, id, role, now)?;
         Ok(User {
             id,
             username: username.to_string(),
@@ -157,29 +159,33 @@ pub fn create_in(
 
 /// Replaces a user's password hash and ends their sessions and open invitation
 /// links; `false` when there is no such user.
-pub fn set_password_hash(conn: &mut Conn, username: &str, hash: &str) -> QueryResult<bool> {
+pub fn set_password_hash(
+    conn: &mut Conn,
+    username: &str,
+    hash: &str,
+    now: Timestamp,
+) -> QueryResult<bool> {
     let Some(id) = users::table
         .filter(users::username.eq(username))
         .select(users::id)
-        .first::<String>(conn)
+        .first::<UserId>(conn)
         .optional()?
     else {
         return Ok(false);
     };
-    let id = UserId::parse(&id).expect("user ids are stored as UUIDs");
-    crate::db::write_transaction(conn, |conn| set_password_by_id(conn, id, hash))
+    crate::db::write_transaction(conn, |conn| set_password_by_id(conn, id, hash, now))
 }
 
 /// Every path that sets a password comes through here or [`change_password`]: a
 /// password set another way ends the account's open invitation links, so a link
 /// kept by whoever invited can never take over the account afterwards.
-fn end_invitation_links(conn: &mut Conn, id: UserId) -> QueryResult<()> {
+fn end_invitation_links(conn: &mut Conn, id: UserId, now: Timestamp) -> QueryResult<()> {
     diesel::update(
         invites::table
-            .filter(invites::user_id.eq(id.to_string()))
+            .filter(invites::user_id.eq(id))
             .filter(invites::used_at.is_null()),
     )
-    .set(invites::used_at.eq(Timestamp::now().millis()))
+    .set(invites::used_at.eq(now.millis()))
     .execute(conn)?;
     Ok(())
 }
@@ -204,7 +210,7 @@ pub fn delete_lapsed_invitees(
     if let Some(name) = only {
         lapsed = lapsed.filter(users::username.eq(name));
     }
-    let ids: Vec<String> = lapsed.load(conn)?;
+    let ids: Vec<UserId> = lapsed.load(conn)?;
     if ids.is_empty() {
         return Ok(0);
     }
@@ -213,7 +219,7 @@ pub fn delete_lapsed_invitees(
 
 /// Deletes placeholder accounts with their membership and invitation links (by
 /// hand as well as by ON DELETE CASCADE, whatever a backend enforces).
-fn delete_placeholders(conn: &mut Conn, ids: &[String]) -> QueryResult<usize> {
+fn delete_placeholders(conn: &mut Conn, ids: &[UserId]) -> QueryResult<usize> {
     use crate::db::schema::memberships;
     diesel::delete(invites::table.filter(invites::user_id.eq_any(ids))).execute(conn)?;
     diesel::delete(memberships::table.filter(memberships::user_id.eq_any(ids))).execute(conn)?;
@@ -229,10 +235,10 @@ fn delete_placeholders(conn: &mut Conn, ids: &[String]) -> QueryResult<usize> {
 /// password); `false` when `id` is not one.
 pub fn delete_invitee(conn: &mut Conn, id: UserId) -> QueryResult<bool> {
     let placeholder = users::table
-        .find(id.to_string())
+        .find(id)
         .filter(users::password_hash.eq(""))
         .select(users::id)
-        .first::<String>(conn)
+        .first::<UserId>(conn)
         .optional()?;
     match placeholder {
         Some(id) => Ok(delete_placeholders(conn, &[id])? == 1),
@@ -243,9 +249,14 @@ pub fn delete_invitee(conn: &mut Conn, id: UserId) -> QueryResult<bool> {
 /// Replaces a user's password hash with one they chose themselves (so an admin's
 /// "must change" is lifted) and ends their other sessions (a new epoch); returns
 /// the new epoch, `None` when there is no such user.
-pub fn change_password(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<Option<i64>> {
+pub fn change_password(
+    conn: &mut Conn,
+    id: UserId,
+    hash: &str,
+    now: Timestamp,
+) -> QueryResult<Option<i64>> {
     crate::db::write_transaction(conn, |conn| {
-        let n = diesel::update(users::table.find(id.to_string()))
+        let n = diesel::update(users::table.find(id))
             .set((
                 users::password_hash.eq(hash),
                 users::session_epoch.eq(users::session_epoch + 1),
@@ -255,9 +266,9 @@ pub fn change_password(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<O
         if n != 1 {
             return Ok(None);
         }
-        end_invitation_links(conn, id)?;
+        end_invitation_links(conn, id, now)?;
         users::table
-            .find(id.to_string())
+            .find(id)
             .select(users::session_epoch)
             .first::<i64>(conn)
             .map(Some)
@@ -267,10 +278,10 @@ pub fn change_password(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<O
 /// Deactivates (`active` false) or reactivates a user; `false` when there is no
 /// such user. Deactivation also deletes every session of the user, so their
 /// signed-in pages end at once whichever path deactivates them.
-pub fn set_active(conn: &mut Conn, id: UserId, active: bool) -> QueryResult<bool> {
+pub fn set_active(conn: &mut Conn, id: UserId, active: bool, now: Timestamp) -> QueryResult<bool> {
     crate::db::write_transaction(conn, |conn| {
-        let at = (!active).then(|| Timestamp::now().millis());
-        let n = diesel::update(users::table.find(id.to_string()))
+        let at = (!active).then(|| now.millis());
+        let n = diesel::update(users::table.find(id))
             .set(users::deactivated_at.eq(at))
             .execute(conn)?;
         if n == 1 && !active {
@@ -282,15 +293,20 @@ pub fn set_active(conn: &mut Conn, id: UserId, active: bool) -> QueryResult<bool
 
 /// Sets the first password of an invited user (or replaces one), ending any
 /// session and every open invitation link; `false` when there is no such user.
-pub fn set_password_by_id(conn: &mut Conn, id: UserId, hash: &str) -> QueryResult<bool> {
-    let n = diesel::update(users::table.find(id.to_string()))
+pub fn set_password_by_id(
+    conn: &mut Conn,
+    id: UserId,
+    hash: &str,
+    now: Timestamp,
+) -> QueryResult<bool> {
+    let n = diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(hash),
             users::session_epoch.eq(users::session_epoch + 1),
         ))
         .execute(conn)?;
     if n == 1 {
-        end_invitation_links(conn, id)?;
+        end_invitation_links(conn, id, now)?;
     }
     Ok(n == 1)
 }
@@ -299,7 +315,7 @@ pub fn set_password_by_id(conn: &mut Conn, id: UserId, hash: &str) -> QueryResul
 /// user. Not in the change feed: no token or session depends on it, and
 /// `auth::authority::InstanceAdmin` reads it on every request.
 pub fn set_instance_admin(conn: &mut Conn, id: UserId, instance_admin: bool) -> QueryResult<bool> {
-    let n = diesel::update(users::table.find(id.to_string()))
+    let n = diesel::update(users::table.find(id))
         .set(users::instance_admin.eq(instance_admin))
         .execute(conn)?;
     Ok(n == 1)
@@ -355,7 +371,7 @@ pub fn list_accounts(conn: &mut Conn) -> QueryResult<Vec<Account>> {
 /// One account, by id.
 pub fn find_account(conn: &mut Conn, id: UserId) -> QueryResult<Option<Account>> {
     users::table
-        .find(id.to_string())
+        .find(id)
         .select((COLUMNS, users::created_at))
         .first::<(UserRow, i64)>(conn)
         .optional()
@@ -371,7 +387,7 @@ pub fn find_account(conn: &mut Conn, id: UserId) -> QueryResult<Option<Account>>
 /// their next sign-in.
 pub fn password_must_change(conn: &mut Conn, id: UserId) -> QueryResult<bool> {
     users::table
-        .find(id.to_string())
+        .find(id)
         .select(users::password_must_change)
         .first(conn)
 }
@@ -379,7 +395,7 @@ pub fn password_must_change(conn: &mut Conn, id: UserId) -> QueryResult<bool> {
 /// Marks (or unmarks) the user's password as set by an admin: the admin paths
 /// that choose someone else's password call this with `true`.
 pub fn set_password_must_change(conn: &mut Conn, id: UserId, must: bool) -> QueryResult<bool> {
-    let n = diesel::update(users::table.find(id.to_string()))
+    let n = diesel::update(users::table.find(id))
         .set(users::password_must_change.eq(must))
         .execute(conn)?;
     Ok(n == 1)

@@ -11,25 +11,25 @@ use crate::domain::{Role, Timestamp, UserId, WorkspaceId};
 pub const DEFAULT_WORKSPACE: &str = "default";
 
 /// Returns the default workspace, creating it on first use.
-pub fn ensure_default(conn: &mut Conn) -> QueryResult<WorkspaceId> {
+pub fn ensure_default(conn: &mut Conn, now: Timestamp) -> QueryResult<WorkspaceId> {
     let read = |conn: &mut Conn| {
         workspaces::table
             .filter(workspaces::name.eq(DEFAULT_WORKSPACE))
             .select(workspaces::id)
-            .first::<String>(conn)
+            .first::<WorkspaceId>(conn)
             .optional()
     };
     if let Some(id) = read(conn)? {
-        return Ok(parse_id(&id));
+        return Ok(id);
     }
     // A savepoint, so that on PostgreSQL a lost race (another instance creating
     // it at the same moment) does not abort the enclosing transaction.
     let inserted = crate::db::write_transaction(conn, |conn| {
         diesel::insert_into(workspaces::table)
             .values((
-                workspaces::id.eq(WorkspaceId::new_random().to_string()),
+                workspaces::id.eq(WorkspaceId::new_random()),
                 workspaces::name.eq(DEFAULT_WORKSPACE),
-                workspaces::created_at.eq(Timestamp::now().millis()),
+                workspaces::created_at.eq(now.millis()),
             ))
             .execute(conn)
     });
@@ -38,8 +38,7 @@ pub fn ensure_default(conn: &mut Conn) -> QueryResult<WorkspaceId> {
         Err(e) if is_unique_violation(&e) => {}
         Err(e) => return Err(e),
     }
-    let id = read(conn)?.ok_or(diesel::result::Error::NotFound)?;
-    Ok(parse_id(&id))
+    read(conn)?.ok_or(diesel::result::Error::NotFound)
 }
 
 /// Adds `user` to `workspace` with `role`.
@@ -48,13 +47,14 @@ pub fn add_member(
     workspace: WorkspaceId,
     user: UserId,
     role: Role,
+    now: Timestamp,
 ) -> QueryResult<()> {
     diesel::insert_into(memberships::table)
         .values((
-            memberships::workspace_id.eq(workspace.to_string()),
-            memberships::user_id.eq(user.to_string()),
+            memberships::workspace_id.eq(workspace),
+            memberships::user_id.eq(user),
             memberships::role.eq(role.as_str()),
-            memberships::created_at.eq(Timestamp::now().millis()),
+            memberships::created_at.eq(now.millis()),
         ))
         .execute(conn)?;
     Ok(())
@@ -65,19 +65,14 @@ pub fn primary_membership(
     conn: &mut Conn,
     user: UserId,
 ) -> QueryResult<Option<(WorkspaceId, Role)>> {
-    let row: Option<(String, String)> = memberships::table
-        .filter(memberships::user_id.eq(user.to_string()))
+    let row: Option<(WorkspaceId, String)> = memberships::table
+        .filter(memberships::user_id.eq(user))
         .filter(memberships::suspended_at.is_null())
         .order(memberships::created_at.asc())
         .select((memberships::workspace_id, memberships::role))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(ws, role)| (parse_id(&ws), Role::parse(&role).unwrap_or(Role::Member))))
-}
-
-fn parse_id(s: &str) -> WorkspaceId {
-    // Ids are written only by this module, always as UUIDs.
-    WorkspaceId::parse(s).expect("workspace ids are stored as UUIDs")
+    Ok(row.map(|(ws, role)| (ws, Role::parse(&role).unwrap_or(Role::Member))))
 }
 
 /// A workspace a user belongs to, with their role there.
@@ -91,17 +86,17 @@ pub struct Membership {
 /// Every workspace `user` belongs to, the one they joined first first. A suspended
 /// membership is no membership: sign-in and sessions never act in it.
 pub fn memberships_of(conn: &mut Conn, user: UserId) -> QueryResult<Vec<Membership>> {
-    let rows: Vec<(String, String, String)> = memberships::table
+    let rows: Vec<(WorkspaceId, String, String)> = memberships::table
         .inner_join(workspaces::table)
-        .filter(memberships::user_id.eq(user.to_string()))
+        .filter(memberships::user_id.eq(user))
         .filter(memberships::suspended_at.is_null())
         .order((memberships::created_at.asc(), workspaces::name.asc()))
         .select((workspaces::id, workspaces::name, memberships::role))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, role)| Membership {
-            workspace_id: parse_id(&id),
+        .map(|(workspace_id, name, role)| Membership {
+            workspace_id,
             workspace_name: name,
             role: Role::parse(&role).unwrap_or(Role::Member),
         })
@@ -112,7 +107,7 @@ pub fn memberships_of(conn: &mut Conn, user: UserId) -> QueryResult<Vec<Membersh
 /// Instance > Accounts, which shows each account's workspaces). Suspended ones are
 /// left out, as [`memberships_of`] leaves them out.
 pub fn all_memberships(conn: &mut Conn) -> QueryResult<Vec<(UserId, Membership)>> {
-    let rows: Vec<(String, String, String, String)> = memberships::table
+    let rows: Vec<(UserId, WorkspaceId, String, String)> = memberships::table
         .inner_join(workspaces::table)
         .filter(memberships::suspended_at.is_null())
         .order((workspaces::name.asc(), memberships::user_id.asc()))
@@ -125,15 +120,15 @@ pub fn all_memberships(conn: &mut Conn) -> QueryResult<Vec<(UserId, Membership)>
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(user, id, name, role)| {
-            Some((
-                UserId::parse(&user)?,
+        .map(|(user, workspace_id, name, role)| {
+            (
+                user,
                 Membership {
-                    workspace_id: parse_id(&id),
+                    workspace_id,
                     workspace_name: name,
                     role: Role::parse(&role).unwrap_or(Role::Member),
                 },
-            ))
+            )
         })
         .collect())
 }
@@ -144,16 +139,16 @@ pub fn membership(
     user: UserId,
     workspace: WorkspaceId,
 ) -> QueryResult<Option<Membership>> {
-    let row: Option<(String, String, String)> = memberships::table
+    let row: Option<(WorkspaceId, String, String)> = memberships::table
         .inner_join(workspaces::table)
-        .filter(memberships::user_id.eq(user.to_string()))
-        .filter(memberships::workspace_id.eq(workspace.to_string()))
+        .filter(memberships::user_id.eq(user))
+        .filter(memberships::workspace_id.eq(workspace))
         .filter(memberships::suspended_at.is_null())
         .select((workspaces::id, workspaces::name, memberships::role))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(id, name, role)| Membership {
-        workspace_id: parse_id(&id),
+    Ok(row.map(|(workspace_id, name, role)| Membership {
+        workspace_id,
         workspace_name: name,
         role: Role::parse(&role).unwrap_or(Role::Member),
     }))
@@ -161,23 +156,22 @@ pub fn membership(
 
 /// The workspace named `name`, if any.
 pub fn find_by_name(conn: &mut Conn, name: &str) -> QueryResult<Option<WorkspaceId>> {
-    let id: Option<String> = workspaces::table
+    workspaces::table
         .filter(workspaces::name.eq(name))
         .select(workspaces::id)
         .first(conn)
-        .optional()?;
-    Ok(id.map(|id| parse_id(&id)))
+        .optional()
 }
 
 /// Creates a workspace; `None` when the name is taken.
-pub fn create(conn: &mut Conn, name: &str) -> QueryResult<Option<WorkspaceId>> {
+pub fn create(conn: &mut Conn, name: &str, now: Timestamp) -> QueryResult<Option<WorkspaceId>> {
     let id = WorkspaceId::new_random();
     let inserted = crate::db::write_transaction(conn, |conn| {
         diesel::insert_into(workspaces::table)
             .values((
-                workspaces::id.eq(id.to_string()),
+                workspaces::id.eq(id),
                 workspaces::name.eq(name),
-                workspaces::created_at.eq(Timestamp::now().millis()),
+                workspaces::created_at.eq(now.millis()),
             ))
             .execute(conn)
     });
@@ -191,7 +185,7 @@ pub fn create(conn: &mut Conn, name: &str) -> QueryResult<Option<WorkspaceId>> {
 /// The workspace's token policy (its Workspace Settings).
 pub fn policy(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<TokenPolicy> {
     let row: (bool, bool, i64, bool, bool) = workspaces::table
-        .find(workspace.to_string())
+        .find(workspace)
         .select((
             workspaces::tokens_enabled,
             workspaces::members_may_generate,
@@ -217,7 +211,7 @@ pub fn set_policy(
     workspace: WorkspaceId,
     policy: &TokenPolicy,
 ) -> QueryResult<()> {
-    diesel::update(workspaces::table.find(workspace.to_string()))
+    diesel::update(workspaces::table.find(workspace))
         .set((
             workspaces::tokens_enabled.eq(policy.tokens_enabled),
             workspaces::members_may_generate.eq(policy.members_may_generate),
@@ -246,7 +240,7 @@ pub struct Member {
 /// Everyone in `workspace`, by name.
 pub fn members(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<Vec<Member>> {
     type Row = (
-        String,
+        UserId,
         String,
         String,
         i64,
@@ -256,7 +250,7 @@ pub fn members(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<Vec<Membe
     );
     let rows: Vec<Row> = memberships::table
         .inner_join(users::table)
-        .filter(memberships::workspace_id.eq(workspace.to_string()))
+        .filter(memberships::workspace_id.eq(workspace))
         .order(users::username.asc())
         .select((
             users::id,
@@ -272,7 +266,7 @@ pub fn members(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<Vec<Membe
         .into_iter()
         .map(
             |(id, username, role, joined, deactivated, suspended, hash)| Member {
-                user_id: UserId::parse(&id).expect("user ids are stored as UUIDs"),
+                user_id: id,
                 username,
                 role: Role::parse(&role).unwrap_or(Role::Member),
                 joined_at: Timestamp::from_millis(joined),
@@ -293,8 +287,8 @@ pub fn set_role(
 ) -> QueryResult<bool> {
     let n = diesel::update(
         memberships::table
-            .filter(memberships::workspace_id.eq(workspace.to_string()))
-            .filter(memberships::user_id.eq(user.to_string())),
+            .filter(memberships::workspace_id.eq(workspace))
+            .filter(memberships::user_id.eq(user)),
     )
     .set(memberships::role.eq(role.as_str()))
     .execute(conn)?;
@@ -305,8 +299,8 @@ pub fn set_role(
 pub fn remove_member(conn: &mut Conn, workspace: WorkspaceId, user: UserId) -> QueryResult<bool> {
     let n = diesel::delete(
         memberships::table
-            .filter(memberships::workspace_id.eq(workspace.to_string()))
-            .filter(memberships::user_id.eq(user.to_string())),
+            .filter(memberships::workspace_id.eq(workspace))
+            .filter(memberships::user_id.eq(user)),
     )
     .execute(conn)?;
     Ok(n == 1)
@@ -322,8 +316,8 @@ pub fn set_suspended(
 ) -> QueryResult<bool> {
     let n = diesel::update(
         memberships::table
-            .filter(memberships::workspace_id.eq(workspace.to_string()))
-            .filter(memberships::user_id.eq(user.to_string())),
+            .filter(memberships::workspace_id.eq(workspace))
+            .filter(memberships::user_id.eq(user)),
     )
     .set(memberships::suspended_at.eq(suspended.then(|| at.millis())))
     .execute(conn)?;
@@ -334,7 +328,7 @@ pub fn set_suspended(
 pub fn active_admin_count(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<i64> {
     memberships::table
         .inner_join(users::table)
-        .filter(memberships::workspace_id.eq(workspace.to_string()))
+        .filter(memberships::workspace_id.eq(workspace))
         .filter(memberships::role.eq(Role::Admin.as_str()))
         .filter(users::deactivated_at.is_null())
         .filter(memberships::suspended_at.is_null())
@@ -346,7 +340,7 @@ pub fn active_admin_count(conn: &mut Conn, workspace: WorkspaceId) -> QueryResul
 
 /// Every workspace by name, with how many members it has.
 pub fn list_with_member_counts(conn: &mut Conn) -> QueryResult<Vec<(String, i64)>> {
-    let names: Vec<(String, String)> = workspaces::table
+    let names: Vec<(WorkspaceId, String)> = workspaces::table
         .order(workspaces::name.asc())
         .select((workspaces::id, workspaces::name))
         .load(conn)?;
@@ -382,8 +376,8 @@ pub fn standing(
     let row = memberships::table
         .inner_join(users::table)
         .inner_join(workspaces::table)
-        .filter(memberships::user_id.eq(user.to_string()))
-        .filter(memberships::workspace_id.eq(workspace.to_string()))
+        .filter(memberships::user_id.eq(user))
+        .filter(memberships::workspace_id.eq(workspace))
         .filter(memberships::suspended_at.is_null())
         .select((
             users::username,

@@ -5,13 +5,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 
-use crate::accounts::{self, AccountError, AccountUpdate, AccountView};
 use crate::auth::authority::InstanceAdmin;
-use crate::domain::{Password, UserId, WorkspaceId};
-use crate::startup::AppState;
+use crate::domain::{UserId, WorkspaceId};
+use crate::services::accounts::{self, AccountError, AccountUpdate, AccountView};
+use crate::state::AppState;
 
+use super::forms::{CsrfOnly, NewPasswordInput};
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 
 const PAGE: &str = "/instance/accounts";
@@ -164,22 +164,6 @@ struct PasswordPage {
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct CsrfInput {
-    #[serde(default)]
-    csrf_token: String,
-}
-
-#[derive(Deserialize)]
-pub struct PasswordInput {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    new_password: String,
-    #[serde(default)]
-    confirm_password: String,
-}
-
 /// An account error: the unknown account is the page's 404; a refusal goes back
 /// to the list with the reason as the flash.
 fn refused(user: &CurrentUser, e: AccountError) -> Result<HttpResponse, PageError> {
@@ -206,7 +190,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let me = admin.principal.user_id;
-    let all = match accounts::list(&state.pool, &admin.admin).await {
+    let all = match accounts::list(&state.pool, &admin.admin, state.clock.now()).await {
         Ok(all) => all,
         Err(e) => return refused(&admin.caller, e),
     };
@@ -226,7 +210,7 @@ pub async fn confirm(
     let (raw_id, raw_act) = path.into_inner();
     let act = Act::parse(&raw_act).ok_or(PageError::NotFound)?;
     let id = user_id(&raw_id)?;
-    let account = match accounts::get(&state.pool, &admin.admin, id).await {
+    let account = match accounts::get(&state.pool, &admin.admin, id, state.clock.now()).await {
         Ok(a) => a,
         Err(e) => return refused(&admin.caller, e),
     };
@@ -247,14 +231,23 @@ pub async fn act(
     admin: InstanceAdmin<CurrentUser>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    input: web::Form<CsrfInput>,
+    input: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&admin.session, &input.csrf_token)?;
     let (raw_id, raw_act) = path.into_inner();
     let act = Act::parse(&raw_act).ok_or(PageError::NotFound)?;
     let id = user_id(&raw_id)?;
     let address = admin.address;
-    match accounts::update(&state.pool, &admin.admin, address, id, act.update()).await {
+    match accounts::update(
+        &state.pool,
+        &admin.admin,
+        address,
+        id,
+        act.update(),
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(account) => {
             admin.session.set_flash(&act.done(&account.username))?;
             Ok(see_other(PAGE))
@@ -270,17 +263,28 @@ pub async fn password_form(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id = user_id(&path)?;
-    let account = match accounts::get(&state.pool, &admin.admin, id).await {
+    let account = match accounts::get(&state.pool, &admin.admin, id, state.clock.now()).await {
         Ok(a) => a,
         Err(e) => return refused(&admin.caller, e),
     };
+    password_page(&admin.caller, StatusCode::OK, account.username, id, None)
+}
+
+/// The "Set password" page of `username` (`id`), with why it was refused if it was.
+fn password_page(
+    user: &CurrentUser,
+    status: StatusCode,
+    username: String,
+    id: UserId,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
     let page = PasswordPage {
-        layout: Layout::for_user(&admin.caller)?,
-        username: account.username,
+        layout: Layout::for_user(user)?,
+        username,
         action: format!("{PAGE}/{id}/password"),
-        error: None,
+        error,
     };
-    render(StatusCode::OK, &page)
+    render(status, &page)
 }
 
 /// Sets another account's password; their sessions end. A refused password is
@@ -289,38 +293,26 @@ pub async fn set_password(
     admin: InstanceAdmin<CurrentUser>,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    input: web::Form<PasswordInput>,
+    input: web::Form<NewPasswordInput>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&admin.session, &input.csrf_token)?;
-    let id = user_id(&path)?;
-    let account = match accounts::get(&state.pool, &admin.admin, id).await {
+    let (id, now) = (user_id(&path)?, state.clock.now());
+    let account = match accounts::get(&state.pool, &admin.admin, id, now).await {
         Ok(a) => a,
         Err(e) => return refused(&admin.caller, e),
     };
-    let problem = match Password::parse_new(input.new_password.clone(), &account.username) {
-        Err(e) => Err(e.to_string()),
-        Ok(_) if input.new_password != input.confirm_password => {
-            Err("The new password and its confirmation do not match.".to_owned())
-        }
-        Ok(p) => Ok(p),
-    };
-    let password = match problem {
+    let password = match input.password(&account.username) {
         Ok(p) => p,
         Err(message) => {
-            let page = PasswordPage {
-                layout: Layout::for_user(&admin.caller)?,
-                username: account.username,
-                action: format!("{PAGE}/{id}/password"),
-                error: Some(message),
-            };
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return password_page(&admin.caller, status, account.username, id, Some(message));
         }
     };
     let change = AccountUpdate {
         password: Some(password),
         ..AccountUpdate::default()
     };
-    match accounts::update(&state.pool, &admin.admin, admin.address, id, change).await {
+    match accounts::update(&state.pool, &admin.admin, admin.address, id, change, now).await {
         Ok(account) => {
             admin.session.set_flash(&format!(
                 "The password of {} has been set. Their browser sessions have been signed out.",
@@ -341,7 +333,7 @@ pub async fn confirm_withdraw(
     let (raw_id, raw_ws) = path.into_inner();
     let id = user_id(&raw_id)?;
     let ws = WorkspaceId::parse(&raw_ws).ok_or(PageError::NotFound)?;
-    let account = match accounts::get(&state.pool, &admin.admin, id).await {
+    let account = match accounts::get(&state.pool, &admin.admin, id, state.clock.now()).await {
         Ok(a) => a,
         Err(e) => return refused(&admin.caller, e),
     };
@@ -369,14 +361,23 @@ pub async fn withdraw(
     admin: InstanceAdmin<CurrentUser>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    input: web::Form<CsrfInput>,
+    input: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&admin.session, &input.csrf_token)?;
     let (raw_id, raw_ws) = path.into_inner();
     let id = user_id(&raw_id)?;
     let ws = WorkspaceId::parse(&raw_ws).ok_or(PageError::NotFound)?;
     let address = admin.address;
-    match accounts::withdraw_invitation(&state.pool, &admin.admin, address, id, ws).await {
+    match accounts::withdraw_invitation(
+        &state.pool,
+        &admin.admin,
+        address,
+        id,
+        ws,
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(()) => {
             admin
                 .session

@@ -7,13 +7,12 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::Action;
-use crate::audit_log::{self, FilterInput, LogScope};
 use crate::auth::authority::{self, InstanceAdmin, WorkspaceAdmin};
 use crate::domain::Timestamp;
-use crate::models::audit::AuditRow;
-use crate::startup::AppState;
+use crate::services::audit_log::{self, Action, AuditRow, FilterInput, LogScope};
+use crate::state::AppState;
 
+use super::list::{percent_encode, Choice};
 use super::{render, CurrentUser, Layout, PageError};
 
 /// Where each view lives.
@@ -65,6 +64,15 @@ impl AuditLogQuery {
         }
     }
 
+    /// The page asked for: the first when it is missing or not a number.
+    fn page_number(&self) -> i64 {
+        self.page
+            .trim()
+            .parse::<i64>()
+            .unwrap_or(1)
+            .clamp(1, 1_000_000)
+    }
+
     /// The query string of these filters, with `page` when given.
     fn link(&self, base: &str, page: Option<i64>) -> String {
         let mut q = url_pairs(&[
@@ -90,18 +98,6 @@ fn url_pairs(pairs: &[(&str, &String)]) -> Vec<String> {
         .iter()
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| format!("{k}={}", percent_encode(v.trim())))
-        .collect()
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
         .collect()
 }
 
@@ -135,13 +131,6 @@ impl From<AuditRow> for EventRow {
     }
 }
 
-/// An action in the filter's select.
-struct ActionChoice {
-    value: &'static str,
-    label: &'static str,
-    selected: bool,
-}
-
 #[derive(Template)]
 #[template(path = "audit_log.html")]
 struct AuditLogPage {
@@ -150,7 +139,7 @@ struct AuditLogPage {
     base: &'static str,
     /// `None` on the instance's view.
     workspace_name: Option<String>,
-    actions: Vec<ActionChoice>,
+    actions: Vec<Choice>,
     user: String,
     target: String,
     from: String,
@@ -204,50 +193,77 @@ async fn show_in(
     query: Result<web::Query<AuditLogQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, PageError> {
     let q = read_query(query)?;
-    let page_no = q
-        .page
-        .trim()
-        .parse::<i64>()
-        .unwrap_or(1)
-        .clamp(1, 1_000_000);
-    let (status, rows, total, filter_error) = match audit_log::parse_filter(&q.filter_input()) {
-        Ok(filter) => {
-            let offset = (page_no - 1) * PER_PAGE;
-            let found = audit_log::list(&state.pool, scope, filter, PER_PAGE, offset).await?;
-            (StatusCode::OK, found.rows, found.total, None)
-        }
-        Err(e) => (StatusCode::BAD_REQUEST, Vec::new(), 0, Some(e.message)),
-    };
+    let page_no = q.page_number();
+    let found = find(state, scope, &q, page_no).await?;
     let first = (page_no - 1) * PER_PAGE + 1;
-    let last = first + rows.len() as i64 - 1;
-    let selected = Action::parse(q.action.trim());
+    let last = first + found.rows.len() as i64 - 1;
     let page = AuditLogPage {
         layout: Layout::for_user(user)?,
         breadcrumb: view.breadcrumb,
         base: view.page,
         workspace_name,
-        actions: Action::ALL
-            .into_iter()
-            .map(|a| ActionChoice {
-                value: a.as_str(),
-                label: audit_log::action_label(a.as_str()),
-                selected: Some(a) == selected,
-            })
-            .collect(),
-        filter_error,
-        rows: rows.into_iter().map(EventRow::from).collect(),
+        actions: action_choices(Action::parse(q.action.trim())),
+        filter_error: found.filter_error,
+        rows: found.rows.into_iter().map(EventRow::from).collect(),
         first,
         last,
-        total,
+        total: found.total,
         prev: (page_no > 1).then(|| q.link(view.page, Some(page_no - 1))),
-        next: (last < total).then(|| q.link(view.page, Some(page_no + 1))),
+        next: (last < found.total).then(|| q.link(view.page, Some(page_no + 1))),
         csv: q.link(view.csv, None),
         user: q.user,
         target: q.target,
         from: q.from,
         to: q.to,
     };
-    render(status, &page)
+    render(found.status, &page)
+}
+
+/// The events a page shows, or why its filters were refused (400, no events).
+struct Found {
+    status: StatusCode,
+    rows: Vec<AuditRow>,
+    total: i64,
+    filter_error: Option<String>,
+}
+
+/// The events of page `page_no` that `q`'s filters select in `scope`.
+async fn find(
+    state: &AppState,
+    scope: LogScope<'_>,
+    q: &AuditLogQuery,
+    page_no: i64,
+) -> Result<Found, PageError> {
+    Ok(match audit_log::parse_filter(&q.filter_input()) {
+        Ok(filter) => {
+            let offset = (page_no - 1) * PER_PAGE;
+            let found = audit_log::list(&state.pool, scope, filter, PER_PAGE, offset).await?;
+            Found {
+                status: StatusCode::OK,
+                rows: found.rows,
+                total: found.total,
+                filter_error: None,
+            }
+        }
+        Err(e) => Found {
+            status: StatusCode::BAD_REQUEST,
+            rows: Vec::new(),
+            total: 0,
+            filter_error: Some(e.message),
+        },
+    })
+}
+
+/// The action filter's options, `selected` selected.
+fn action_choices(selected: Option<Action>) -> Vec<Choice> {
+    Action::ALL
+        .into_iter()
+        .map(|a| Choice {
+            value: a.as_str(),
+            label: audit_log::action_label(a.as_str()),
+            selected: Some(a) == selected,
+        })
+        .collect()
 }
 
 /// The matching events of the workspace as a CSV file (at most

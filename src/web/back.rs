@@ -4,7 +4,7 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::{Deserialize, Deserializer};
 
-use super::PageError;
+use super::error::PageError;
 
 /// The longest way back accepted, in bytes as sent (a page address with its filters
 /// is far shorter).

@@ -7,6 +7,9 @@ use askama::Template;
 use crate::auth::authority::{InstanceAdminError, NotWorkspaceAdmin};
 use crate::db::DbError;
 
+/// Change Password, the one page a user whose password must change may see.
+pub const PASSWORD_PAGE: &str = "/preferences/password";
+
 /// Every way a page request can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
@@ -102,7 +105,7 @@ impl ResponseError for PageError {
         }
         if let PageError::PasswordMustChange = self {
             return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, super::PASSWORD_PAGE))
+                .insert_header((header::LOCATION, PASSWORD_PAGE))
                 .finish();
         }
         let (title, message) = self.text();

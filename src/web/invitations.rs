@@ -4,12 +4,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 
 use crate::domain::WorkspaceId;
-use crate::people::{self, PeopleError};
-use crate::startup::AppState;
+use crate::services::invitations;
+use crate::services::people::PeopleError;
+use crate::state::AppState;
 
+use super::forms::CsrfOnly;
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 
 const PAGE: &str = "/preferences/invitations";
@@ -28,18 +29,13 @@ struct InvitationsPage {
     invitations: Vec<InvitationRow>,
 }
 
-#[derive(Deserialize)]
-pub struct CsrfInput {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 /// The list, with Accept and Decline for each.
 pub async fn show(
     user: CurrentUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let pending = people::my_invitations(&state.pool, &user.principal).await?;
+    let pending =
+        invitations::my_invitations(&state.pool, &user.principal, state.clock.now()).await?;
     let invitations = pending
         .iter()
         .map(|p| InvitationRow {
@@ -67,7 +63,7 @@ pub async fn answer(
     user: CurrentUser,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    input: web::Form<CsrfInput>,
+    input: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &input.csrf_token)?;
     let (raw, action) = path.into_inner();
@@ -77,8 +73,15 @@ pub async fn answer(
         _ => return Err(PageError::NotFound),
     };
     let ws = WorkspaceId::parse(&raw).ok_or(PageError::NotFound)?;
-    let answered =
-        people::answer_invitation(&state.pool, &user.principal, user.address, ws, accept).await;
+    let answered = invitations::answer_invitation(
+        &state.pool,
+        &user.principal,
+        user.address,
+        ws,
+        accept,
+        state.clock.now(),
+    )
+    .await;
     let message = match answered {
         Ok(p) if accept => format!(
             "You joined the workspace {}: switch to it with the workspace menu.",

@@ -5,10 +5,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{self, SignInError, TypedSession};
+use crate::auth::session::TypedSession;
+use crate::auth::{self, SignInError, SignedIn};
 use crate::domain::Password;
-use crate::startup::AppState;
+use crate::state::AppState;
 
+use super::forms::CsrfOnly;
 use super::{check_csrf, render, see_other, Layout, PageError};
 
 #[derive(Template)]
@@ -27,12 +29,6 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
-}
-
-#[derive(Deserialize)]
-pub struct LogoutForm {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 fn page(
@@ -76,7 +72,7 @@ pub async fn submit(
         let message = "Your sign-in form expired. Please sign in again.";
         return page(&session, StatusCode::FORBIDDEN, username, Some(message));
     }
-    let addr = crate::client_address::of(&req);
+    let addr = crate::auth::client_address::of(&req);
     let outcome = auth::sign_in(
         &state.pool,
         &state.throttle,
@@ -87,35 +83,57 @@ pub async fn submit(
     )
     .await;
     match outcome {
-        Ok(signed) => {
-            let principal = &signed.principal;
-            session
-                .sign_in(
-                    &state.pool,
-                    principal.user_id,
-                    signed.epoch,
-                    principal.workspace_id,
-                )
-                .await?;
-            if signed.password_must_change {
-                return Ok(see_other(super::PASSWORD_PAGE));
-            }
-            Ok(see_other(super::home(&state)))
-        }
-        Err(SignInError::InvalidCredentials) => page(
-            &session,
+        Ok(signed) => start_session(&state, &session, signed).await,
+        Err(e) => refused(&session, username, e),
+    }
+}
+
+/// Starts the session of a sign-in that worked; the password page first when an
+/// admin set the password.
+async fn start_session(
+    state: &AppState,
+    session: &TypedSession,
+    signed: SignedIn,
+) -> Result<HttpResponse, PageError> {
+    let principal = &signed.principal;
+    session
+        .sign_in(
+            &state.pool,
+            principal.user_id,
+            signed.epoch,
+            principal.workspace_id,
+            state.clock.now(),
+        )
+        .await?;
+    if signed.password_must_change {
+        return Ok(see_other(super::PASSWORD_PAGE));
+    }
+    Ok(see_other(super::home(state)))
+}
+
+/// The sign-in page again, saying why the sign-in was refused.
+fn refused(
+    session: &TypedSession,
+    username: String,
+    e: SignInError,
+) -> Result<HttpResponse, PageError> {
+    match e {
+        // The page names no workspace, so `NotAMember` cannot happen; refused all
+        // the same.
+        SignInError::InvalidCredentials | SignInError::NotAMember(_) => page(
+            session,
             StatusCode::UNAUTHORIZED,
             username,
             Some("Invalid username or password."),
         ),
-        Err(SignInError::Throttled { retry_after }) => {
+        SignInError::Throttled { retry_after } => {
             let minutes = retry_after.as_secs().div_ceil(60);
             let message = format!(
                 "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
                 if minutes == 1 { "" } else { "s" }
             );
             let mut response = page(
-                &session,
+                session,
                 StatusCode::TOO_MANY_REQUESTS,
                 username,
                 Some(&message),
@@ -126,14 +144,7 @@ pub async fn submit(
             );
             Ok(response)
         }
-        // The page names no workspace, so this cannot happen; refused all the same.
-        Err(SignInError::NotAMember(_)) => page(
-            &session,
-            StatusCode::UNAUTHORIZED,
-            username,
-            Some("Invalid username or password."),
-        ),
-        Err(SignInError::Db(e)) => Err(e.into()),
+        SignInError::Db(e) => Err(e.into()),
     }
 }
 
@@ -142,7 +153,7 @@ pub async fn submit(
 pub async fn logout(
     session: TypedSession,
     state: web::Data<AppState>,
-    form: web::Form<LogoutForm>,
+    form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&session, &form.csrf_token)?;
     session.sign_out(&state.pool).await?;

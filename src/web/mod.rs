@@ -1,20 +1,24 @@
 //! The HTML pages: routes, the signed-in-user extractor, the shared layout, rendering.
 
-mod accounts;
-mod admin_oauth_tokens;
-mod admin_tokens;
-mod assets;
-mod audit_log;
-mod back;
-mod error;
-mod invitations;
-mod login;
-mod oauth_tokens;
-mod people;
-mod preferences;
-mod sessions;
-mod tokens;
-mod workspace_settings;
+pub mod accounts;
+pub mod admin_oauth_tokens;
+pub mod admin_tokens;
+pub mod assets;
+pub mod audit_log;
+pub mod back;
+pub mod error;
+pub mod forms;
+pub mod invitations;
+pub mod invite;
+pub mod list;
+pub mod login;
+pub mod oauth_actions;
+pub mod oauth_tokens;
+pub mod people;
+pub mod preferences;
+pub mod sessions;
+pub mod tokens;
+pub mod workspace_settings;
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
@@ -22,195 +26,19 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::{self, Principal, TypedSession};
+use crate::auth::session::{SessionRow, TypedSession};
+use crate::auth::{self, Membership, Principal};
 use crate::db;
-use crate::models::session::SessionRow;
-use crate::models::workspace::Membership;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub use back::BackPath;
-pub use error::PageError;
+pub use error::{PageError, PASSWORD_PAGE};
 
 /// The largest form body the pages read.
-const MAX_FORM_BYTES: usize = 16 * 1024;
-
-/// Every page route; the Access Tokens pages only while the instance has the token
-/// feature on.
-pub fn routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
-    cfg.app_data(
-        web::FormConfig::default()
-            .limit(MAX_FORM_BYTES)
-            .error_handler(|err, _| {
-                PageError::BadRequest(format!("The form could not be read: {err}")).into()
-            }),
-    )
-    .route("/", web::get().to(index))
-    .route("/healthz", web::get().to(healthz))
-    .route("/readyz", web::get().to(readyz))
-    .route("/static/{file}", web::get().to(assets::serve))
-    .service(
-        web::resource("/login")
-            .route(web::get().to(login::form))
-            .route(web::post().to(login::submit)),
-    )
-    .route("/logout", web::post().to(login::logout))
-    .route("/preferences", web::get().to(preferences::index))
-    .service(
-        web::resource("/preferences/password")
-            .route(web::get().to(preferences::password_form))
-            .route(web::post().to(preferences::change_password)),
-    )
-    .route("/preferences/invitations", web::get().to(invitations::show))
-    .route(
-        "/preferences/invitations/{workspaceId}/{action}",
-        web::post().to(invitations::answer),
-    )
-    .route("/workspace", web::post().to(preferences::switch_workspace))
-    .route("/preferences/sessions", web::get().to(sessions::list))
-    .route(
-        "/preferences/sessions/sign-out-others",
-        web::post().to(sessions::sign_out_others),
-    )
-    .route(
-        "/preferences/sessions/{sessionId}/sign-out",
-        web::post().to(sessions::sign_out_one),
-    )
-    .service(
-        web::resource("/admin/workspace-settings")
-            .route(web::get().to(workspace_settings::show))
-            .route(web::post().to(workspace_settings::save)),
-    )
-    .route(
-        "/admin/workspace-settings/delete-violating",
-        web::post().to(workspace_settings::delete_violating),
-    )
-    .service(
-        web::resource("/admin/people")
-            .route(web::get().to(people::list))
-            .route(web::post().to(people::add)),
-    )
-    .route(
-        "/admin/people/{userId}/role",
-        web::post().to(people::set_role),
-    )
-    .route(
-        "/admin/people/{userId}/active",
-        web::post().to(people::set_active),
-    )
-    .route(
-        "/admin/people/{userId}/remove",
-        web::post().to(people::remove),
-    )
-    .service(
-        web::resource("/invite/{code}")
-            .route(web::get().to(people::invite_form))
-            .route(web::post().to(people::accept_invite)),
-    )
-    .route("/admin/audit-log", web::get().to(audit_log::show))
-    .route("/admin/audit-log.csv", web::get().to(audit_log::export))
-    .configure(instance_routes);
-    if !api_access_tokens {
-        return;
-    }
-    cfg.service(
-        web::resource("/preferences/access-tokens")
-            .route(web::get().to(tokens::list))
-            .route(web::post().to(tokens::create)),
-    )
-    .route(
-        "/preferences/access-tokens/new",
-        web::get().to(tokens::new_form),
-    )
-    .service(
-        web::resource("/preferences/access-tokens/{tokenId}/delete")
-            .route(web::get().to(tokens::confirm_delete))
-            .route(web::post().to(tokens::delete)),
-    )
-    .configure(admin_tokens_routes)
-    .configure(oauth_tokens_routes);
-}
-
-/// Preferences > OAuth 2.0 API Tokens and Admin > OAuth 2.0 API Tokens. The literal `selected` and `new` come before
-/// the `{tokenId}` paths.
-fn oauth_tokens_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/preferences/oauth-tokens")
-            .route(web::get().to(oauth_tokens::list))
-            .route(web::post().to(oauth_tokens::create)),
-    )
-    .route(
-        "/preferences/oauth-tokens/new",
-        web::get().to(oauth_tokens::new_form),
-    )
-    .route(
-        "/preferences/oauth-tokens/selected",
-        web::post().to(oauth_tokens::selected),
-    )
-    .service(
-        web::resource("/preferences/oauth-tokens/{tokenId}/{action}")
-            .route(web::get().to(oauth_tokens::confirm_one))
-            .route(web::post().to(oauth_tokens::act_one)),
-    )
-    .route(
-        "/admin/oauth-tokens",
-        web::get().to(admin_oauth_tokens::list),
-    )
-    .route(
-        "/admin/oauth-tokens/selected",
-        web::post().to(admin_oauth_tokens::selected),
-    )
-    .service(
-        web::resource("/admin/oauth-tokens/{tokenId}/{action}")
-            .route(web::get().to(admin_oauth_tokens::confirm_one))
-            .route(web::post().to(admin_oauth_tokens::act_one)),
-    );
-}
-
-/// Instance > Accounts and Instance > Audit Log, for instance admins. The literal
-/// `password` comes before the `{action}` path.
-fn instance_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/instance/accounts", web::get().to(accounts::list))
-        .service(
-            web::resource("/instance/accounts/{userId}/password")
-                .route(web::get().to(accounts::password_form))
-                .route(web::post().to(accounts::set_password)),
-        )
-        .service(
-            web::resource("/instance/accounts/{userId}/invitations/{workspaceId}/withdraw")
-                .route(web::get().to(accounts::confirm_withdraw))
-                .route(web::post().to(accounts::withdraw)),
-        )
-        .service(
-            web::resource("/instance/accounts/{userId}/{action}")
-                .route(web::get().to(accounts::confirm))
-                .route(web::post().to(accounts::act)),
-        )
-        .route(
-            "/instance/audit-log",
-            web::get().to(audit_log::show_instance),
-        )
-        .route(
-            "/instance/audit-log.csv",
-            web::get().to(audit_log::export_instance),
-        );
-}
-
-/// Admin > Access Tokens.
-fn admin_tokens_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/access-tokens", web::get().to(admin_tokens::list))
-        .route(
-            "/admin/access-tokens/delete-selected",
-            web::post().to(admin_tokens::delete_selected),
-        )
-        .service(
-            web::resource("/admin/access-tokens/{tokenId}/delete")
-                .route(web::get().to(admin_tokens::confirm_delete_one))
-                .route(web::post().to(admin_tokens::delete_one)),
-        );
-}
+pub(crate) const MAX_FORM_BYTES: usize = 16 * 1024;
 
 /// `/`: the user's home page when signed in, the sign-in page otherwise.
-async fn index(
+pub(crate) async fn index(
     session: TypedSession,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
@@ -232,7 +60,7 @@ pub fn home(state: &AppState) -> &'static str {
 }
 
 /// Liveness: the process is up and serving.
-async fn healthz() -> HttpResponse {
+pub(crate) async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body("ok")
@@ -240,7 +68,7 @@ async fn healthz() -> HttpResponse {
 
 /// Readiness: the database answers, so this instance can serve requests. A load
 /// balancer takes the instance out of rotation while this is 503.
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match db::ping(&state.pool).await {
         Ok(()) => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
@@ -291,7 +119,7 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let address = crate::client_address::of(req);
+        let address = crate::auth::client_address::of(req);
         let session = TypedSession::from_request(req, payload).into_inner();
         // Until they choose their own password, a user whose password an admin
         // set may see only the page that changes it.
@@ -318,9 +146,6 @@ impl FromRequest for CurrentUser {
     }
 }
 
-/// Change Password, the one page a user whose password must change may see.
-pub const PASSWORD_PAGE: &str = "/preferences/password";
-
 /// The session's row and principal when this browser is signed in: the session
 /// row exists and has not ended, and its user is active, in a workspace, and has
 /// not changed their password since (the session epoch). A session that fails is
@@ -333,8 +158,9 @@ async fn signed_in(
     let Some(digest) = session.digest() else {
         return Ok(None);
     };
+    let now = state.clock.now();
     let loaded = db::run(&state.pool, move |conn| {
-        let Some(row) = auth::session::load(conn, &digest)? else {
+        let Some(row) = auth::session::load(conn, &digest, now)? else {
             return Ok(None);
         };
         Ok(

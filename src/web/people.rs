@@ -1,21 +1,21 @@
-//! "Admin > People" (who is in the workspace, add or invite, role, suspend or
-//! restore, remove, withdraw an invitation) and the page where an invited person
-//! sets their password.
+//! "Admin > People": who is in the workspace, add or invite, role, suspend or
+//! restore, remove, withdraw an invitation. The page where an invited person sets
+//! their password is `invite`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::TypedSession;
-use crate::domain::invite::{InviteCode, INVITE_DAYS};
-use crate::domain::{Password, Role, UserId, Username};
-use crate::models::workspace::Member;
-use crate::people::{self, Onboarding, PeopleError};
-use crate::startup::AppState;
-
-use super::{check_csrf, home, render, see_other, CurrentUser, Layout, PageError};
 use crate::auth::authority::{People, WorkspaceAdmin};
+use crate::domain::invite::INVITE_DAYS;
+use crate::domain::{Password, Role, UserId, Username};
+use crate::services::invitations;
+use crate::services::people::{self, Added, Member, Onboarding, PeopleError};
+use crate::state::AppState;
+
+use super::forms::CsrfOnly;
+use super::{check_csrf, home, render, see_other, CurrentUser, Layout, PageError};
 
 /// A workspace admin on Admin > People: the extractor refuses everyone else.
 type PeopleAdmin = WorkspaceAdmin<CurrentUser, People>;
@@ -36,12 +36,6 @@ struct PersonRow {
 
 impl PersonRow {
     fn new(m: &Member, me: UserId) -> Self {
-        let status = match crate::api::people::status(m) {
-            "deactivated" => "Deactivated",
-            "suspended" => "Suspended",
-            "invited" => "Invited",
-            _ => "Active",
-        };
         PersonRow {
             id: m.user_id.to_string(),
             username: m.username.clone(),
@@ -51,7 +45,7 @@ impl PersonRow {
                 "Member"
             },
             is_admin: m.role == Role::Admin,
-            status,
+            status: people::status(m).label(),
             suspended: m.suspended_at.is_some(),
             invited: m.invited,
             joined: m.joined_at.to_display(),
@@ -78,6 +72,27 @@ struct ExistingOffer {
     admin: bool,
 }
 
+/// What the page shows above the list: the Add form as typed, and what the last
+/// attempt said.
+#[derive(Default)]
+struct Shown {
+    form: AddForm,
+    error: Option<String>,
+    existing: Option<ExistingOffer>,
+    invite: Option<InviteShown>,
+}
+
+impl Shown {
+    /// The form as typed, with why it was refused.
+    fn refused(form: AddForm, message: String) -> Self {
+        Shown {
+            form,
+            error: Some(message),
+            ..Shown::default()
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "people.html")]
 struct PeoplePage {
@@ -89,14 +104,6 @@ struct PeoplePage {
     existing: Option<ExistingOffer>,
     invite: Option<InviteShown>,
     invite_days: i64,
-}
-
-#[derive(Template)]
-#[template(path = "invite.html")]
-struct InvitePage {
-    layout: Layout,
-    username: String,
-    error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +123,49 @@ pub struct AddInput {
     invite: String,
 }
 
+/// Who to add and how, as read from the Add form.
+struct Addition {
+    username: Username,
+    role: Role,
+    onboarding: Onboarding,
+    invite_existing: bool,
+}
+
+impl AddInput {
+    /// The form as typed, to show again.
+    fn form(&self) -> AddForm {
+        AddForm {
+            username: self.username.clone(),
+            admin: self.role == "admin",
+            with_password: self.onboarding == "password",
+        }
+    }
+
+    /// Who to add and how, or why the name or the password is refused.
+    fn addition(&self, form: &AddForm) -> Result<Addition, String> {
+        let username = Username::parse(self.username.trim()).map_err(|e| e.to_string())?;
+        let role = if form.admin {
+            Role::Admin
+        } else {
+            Role::Member
+        };
+        let invite_existing = self.invite == "true";
+        let onboarding = if form.with_password && !invite_existing {
+            let password = Password::parse_new(self.password.clone(), username.as_str())
+                .map_err(|e| e.to_string())?;
+            Onboarding::Password(password)
+        } else {
+            Onboarding::Invite
+        };
+        Ok(Addition {
+            username,
+            role,
+            onboarding,
+            invite_existing,
+        })
+    }
+}
+
 #[derive(Deserialize)]
 pub struct RoleInput {
     #[serde(default)]
@@ -130,22 +180,6 @@ pub struct ActiveInput {
     csrf_token: String,
     #[serde(default)]
     active: String,
-}
-
-#[derive(Deserialize)]
-pub struct CsrfInput {
-    #[serde(default)]
-    csrf_token: String,
-}
-
-#[derive(Deserialize)]
-pub struct PasswordInput {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    new_password: String,
-    #[serde(default)]
-    confirm_password: String,
 }
 
 /// A refusal the admin can act on is shown on the page; the rest are errors.
@@ -179,23 +213,9 @@ async fn page(
     user: &PeopleAdmin,
     state: &AppState,
     status: StatusCode,
-    form: AddForm,
-    error: Option<String>,
-    invite: Option<InviteShown>,
+    shown: Shown,
 ) -> Result<HttpResponse, PageError> {
-    page_with(user, state, status, form, error, invite, None).await
-}
-
-async fn page_with(
-    user: &PeopleAdmin,
-    state: &AppState,
-    status: StatusCode,
-    form: AddForm,
-    error: Option<String>,
-    invite: Option<InviteShown>,
-    existing: Option<ExistingOffer>,
-) -> Result<HttpResponse, PageError> {
-    let members = people::list(&state.pool, &user.admin).await?;
+    let members = people::list(&state.pool, &user.admin, state.clock.now()).await?;
     let me = user.principal.user_id;
     render(
         status,
@@ -203,10 +223,10 @@ async fn page_with(
             layout: Layout::for_user(user)?,
             workspace_name: user.principal.workspace_name.clone(),
             people: members.iter().map(|m| PersonRow::new(m, me)).collect(),
-            form,
-            error,
-            existing,
-            invite,
+            form: shown.form,
+            error: shown.error,
+            existing: shown.existing,
+            invite: shown.invite,
             invite_days: INVITE_DAYS,
         },
     )
@@ -216,15 +236,7 @@ pub async fn list(
     user: PeopleAdmin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    page(
-        &user,
-        &state,
-        StatusCode::OK,
-        AddForm::default(),
-        None,
-        None,
-    )
-    .await
+    page(&user, &state, StatusCode::OK, Shown::default()).await
 }
 
 /// Adds someone; shows the invitation link once, in this response only.
@@ -235,106 +247,92 @@ pub async fn add(
     input: web::Form<AddInput>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &input.csrf_token)?;
-    let form = AddForm {
-        username: input.username.clone(),
-        admin: input.role == "admin",
-        with_password: input.onboarding == "password",
-    };
-    let invalid = |message: String, form| async {
-        page(
-            &user,
-            &state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            form,
-            Some(message),
-            None,
-        )
-        .await
-    };
-    let username = match Username::parse(input.username.trim()) {
-        Ok(u) => u,
-        Err(e) => return invalid(e.to_string(), form).await,
-    };
-    let role = if form.admin {
-        Role::Admin
-    } else {
-        Role::Member
-    };
-    let invite_existing = input.invite == "true";
-    let onboarding = if form.with_password && !invite_existing {
-        match Password::parse_new(input.password.clone(), username.as_str()) {
-            Ok(p) => Onboarding::Password(p),
-            Err(e) => return invalid(e.to_string(), form).await,
+    let form = input.form();
+    let a = match input.addition(&form) {
+        Ok(a) => a,
+        Err(message) => {
+            let shown = Shown::refused(form, message);
+            return page(&user, &state, StatusCode::UNPROCESSABLE_ENTITY, shown).await;
         }
-    } else {
-        Onboarding::Invite
     };
-    match people::add(
-        &state.pool,
-        &user.admin,
-        user.address,
-        username,
-        role,
-        onboarding,
-        invite_existing,
+    let (pool, admin, address) = (&state.pool, &user.admin, user.address);
+    let result = people::add(
+        pool,
+        admin,
+        address,
+        a.username,
+        a.role,
+        a.onboarding,
+        a.invite_existing,
+        state.clock.now(),
     )
-    .await
-    {
+    .await;
+    match result {
         Ok(added) => {
-            let name = added.member.username.clone();
-            match added.invite {
-                Some(code) => {
-                    let url = people::invite_url(&crate::public_url::base_of(&req), &code);
-                    let shown = InviteShown {
-                        username: name,
-                        url,
-                    };
-                    page(
-                        &user,
-                        &state,
-                        StatusCode::OK,
-                        AddForm::default(),
-                        None,
-                        Some(shown),
-                    )
-                    .await
-                }
-                None => {
-                    let message = if added.existing_user {
-                        format!(
-                            "Invited {name}'s existing account: {name} joins the workspace \
-                             after accepting, under Preferences > Workspace Invitations."
-                        )
-                    } else {
-                        format!("Added {name}. Give them their initial password: they choose their own at their first sign-in.")
-                    };
-                    user.session.set_flash(&message)?;
-                    Ok(see_other(PAGE))
-                }
-            }
+            let base = crate::auth::public_url::base_of(&req);
+            show_added(&user, &state, &base, added).await
         }
-        Err(PeopleError::ExistingUser(name)) => {
-            // Said in words, with a way to invite that account instead.
-            let message = PeopleError::ExistingUser(name.clone()).to_string();
-            let offer = ExistingOffer {
-                username: name,
-                admin: form.admin,
-            };
-            page_with(
-                &user,
-                &state,
-                StatusCode::CONFLICT,
-                form,
-                Some(message),
-                None,
-                Some(offer),
-            )
-            .await
+        Err(e) => add_refused(&user, &state, form, e).await,
+    }
+}
+
+/// After an addition: the invitation link, shown once on the page; or, for an
+/// initial password or an existing account, back to the list saying what was done.
+async fn show_added(
+    user: &PeopleAdmin,
+    state: &AppState,
+    base: &str,
+    added: Added,
+) -> Result<HttpResponse, PageError> {
+    let name = added.member.username;
+    if let Some(code) = added.invite {
+        let invite = InviteShown {
+            username: name,
+            url: invitations::invite_url(base, &code),
+        };
+        let shown = Shown {
+            invite: Some(invite),
+            ..Shown::default()
+        };
+        return page(user, state, StatusCode::OK, shown).await;
+    }
+    let message = if added.existing_user {
+        format!(
+            "Invited {name}'s existing account: {name} joins the workspace \
+             after accepting, under Preferences > Workspace Invitations."
+        )
+    } else {
+        format!("Added {name}. Give them their initial password: they choose their own at their first sign-in.")
+    };
+    user.session.set_flash(&message)?;
+    Ok(see_other(PAGE))
+}
+
+/// A refused addition, said on the page with the form as typed; a name that is
+/// an existing account comes with the offer to invite that account instead.
+async fn add_refused(
+    user: &PeopleAdmin,
+    state: &AppState,
+    form: AddForm,
+    e: PeopleError,
+) -> Result<HttpResponse, PageError> {
+    if let PeopleError::ExistingUser(name) = &e {
+        let offer = ExistingOffer {
+            username: name.clone(),
+            admin: form.admin,
+        };
+        let shown = Shown {
+            existing: Some(offer),
+            ..Shown::refused(form, e.to_string())
+        };
+        return page(user, state, StatusCode::CONFLICT, shown).await;
+    }
+    match Outcome::from(e) {
+        Outcome::Shown(message) => {
+            let shown = Shown::refused(form, message);
+            page(user, state, StatusCode::UNPROCESSABLE_ENTITY, shown).await
         }
-        Err(e) => match Outcome::from(e) {
-            Outcome::Shown(message) => invalid(message, form).await,
-            Outcome::Failed(e) => Err(e),
-        },
+        Outcome::Failed(e) => Err(e),
     }
 }
 
@@ -355,15 +353,8 @@ async fn after(
         }
         Err(e) => match Outcome::from(e) {
             Outcome::Shown(message) => {
-                page(
-                    user,
-                    state,
-                    StatusCode::CONFLICT,
-                    AddForm::default(),
-                    Some(message),
-                    None,
-                )
-                .await
+                let shown = Shown::refused(AddForm::default(), message);
+                page(user, state, StatusCode::CONFLICT, shown).await
             }
             Outcome::Failed(e) => Err(e),
         },
@@ -380,16 +371,23 @@ pub async fn set_role(
     let id = target(&path)?;
     let role = Role::parse(&input.role)
         .ok_or_else(|| PageError::BadRequest("The role must be admin or member.".into()))?;
-    let result = people::set_role(&state.pool, &user.admin, user.address, id, role)
-        .await
-        .map(|m| {
-            let role = if m.role == Role::Admin {
-                "an admin"
-            } else {
-                "a member"
-            };
-            format!("{} is now {role}.", m.username)
-        });
+    let result = people::set_role(
+        &state.pool,
+        &user.admin,
+        user.address,
+        id,
+        role,
+        state.clock.now(),
+    )
+    .await
+    .map(|m| {
+        let role = if m.role == Role::Admin {
+            "an admin"
+        } else {
+            "a member"
+        };
+        format!("{} is now {role}.", m.username)
+    });
     after(&user, &state, result).await
 }
 
@@ -410,18 +408,25 @@ pub async fn set_active(
             ))
         }
     };
-    let result = people::set_suspended(&state.pool, &user.admin, user.address, id, !active)
-        .await
-        .map(|m| {
-            if active {
-                format!("{} is restored in this workspace.", m.username)
-            } else {
-                format!(
-                    "{} is suspended in this workspace: their tokens and pages here no longer work.",
-                    m.username
-                )
-            }
-        });
+    let result = people::set_suspended(
+        &state.pool,
+        &user.admin,
+        user.address,
+        id,
+        !active,
+        state.clock.now(),
+    )
+    .await
+    .map(|m| {
+        if active {
+            format!("{} is restored in this workspace.", m.username)
+        } else {
+            format!(
+                "{} is suspended in this workspace: their tokens and pages here no longer work.",
+                m.username
+            )
+        }
+    });
     after(&user, &state, result).await
 }
 
@@ -429,88 +434,29 @@ pub async fn remove(
     user: PeopleAdmin,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    input: web::Form<CsrfInput>,
+    input: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &input.csrf_token)?;
     let id = target(&path)?;
     let removing_self = id == user.principal.user_id;
-    let result = people::remove(&state.pool, &user.admin, user.address, id)
-        .await
-        .map(|removed| match removed {
-            people::Removed::Member => {
-                "Removed from the workspace; their access tokens here are deleted.".into()
-            }
-            people::Removed::Invitation => "Invitation withdrawn.".into(),
-        });
+    let result = people::remove(
+        &state.pool,
+        &user.admin,
+        user.address,
+        id,
+        state.clock.now(),
+    )
+    .await
+    .map(|removed| match removed {
+        people::Removed::Member => {
+            "Removed from the workspace; their access tokens here are deleted.".into()
+        }
+        people::Removed::Invitation => "Invitation withdrawn.".into(),
+    });
     if removing_self && result.is_ok() {
         // They are no longer in this workspace: back to where they still are.
         user.session.set_flash("You left the workspace.")?;
         return Ok(see_other(home(&state)));
     }
     after(&user, &state, result).await
-}
-
-fn invite_code(raw: &str) -> Result<InviteCode, PageError> {
-    InviteCode::parse(raw)
-        .ok_or_else(|| PageError::BadRequest(PeopleError::InvalidInvite.to_string()))
-}
-
-/// The invited person's "Set your password" page.
-pub async fn invite_form(
-    session: TypedSession,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, PageError> {
-    let code = invite_code(&path)?;
-    let username = people::invitation(&state.pool, &code).await?;
-    render(
-        StatusCode::OK,
-        &InvitePage {
-            layout: Layout::anonymous(&session)?,
-            username,
-            error: None,
-        },
-    )
-}
-
-/// Sets the invited person's password, uses the link up and signs them in.
-pub async fn accept_invite(
-    req: HttpRequest,
-    session: TypedSession,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    input: web::Form<PasswordInput>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&session, &input.csrf_token)?;
-    let code = invite_code(&path)?;
-    let username = people::invitation(&state.pool, &code).await?;
-    let refuse = |message: String| -> Result<HttpResponse, PageError> {
-        render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &InvitePage {
-                layout: Layout::anonymous(&session)?,
-                username: username.clone(),
-                error: Some(message),
-            },
-        )
-    };
-    let password = match Password::parse_new(input.new_password.clone(), &username) {
-        Ok(p) => p,
-        Err(e) => return refuse(e.to_string()),
-    };
-    if input.new_password != input.confirm_password {
-        return refuse("The new password and its confirmation do not match.".into());
-    }
-    let address = crate::client_address::of(&req);
-    let accepted = people::accept_invitation(&state.pool, &code, password, address).await?;
-    session
-        .sign_in(
-            &state.pool,
-            accepted.user_id,
-            accepted.session_epoch,
-            accepted.workspace_id,
-        )
-        .await?;
-    session.set_flash("Your password is set. Welcome!")?;
-    Ok(see_other(home(&state)))
 }

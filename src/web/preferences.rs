@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::auth::{self, PasswordChange};
 use crate::domain::{Password, WorkspaceId};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::{check_csrf, home, render, see_other, CurrentUser, Layout, PageError};
 
@@ -47,12 +47,21 @@ pub async fn index(_user: CurrentUser, state: web::Data<AppState>) -> HttpRespon
 
 /// "Change Password".
 pub async fn password_form(user: CurrentUser) -> Result<HttpResponse, PageError> {
-    let layout = Layout::for_user(&user)?;
+    password_page(&user, StatusCode::OK, None)
+}
+
+/// The Change Password page, with why a change was refused if it was.
+fn password_page(
+    user: &CurrentUser,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Result<HttpResponse, PageError> {
+    let layout = Layout::for_user(user)?;
     render(
-        StatusCode::OK,
+        status,
         &PasswordPage {
             layout,
-            error: None,
+            error: error.map(str::to_owned),
             must_change: user.password_must_change,
         },
     )
@@ -67,17 +76,6 @@ pub async fn change_password(
     input: web::Form<PasswordInput>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &input.csrf_token)?;
-    let refuse = |user: &CurrentUser, status, message: &str| -> Result<HttpResponse, PageError> {
-        let layout = Layout::for_user(user)?;
-        render(
-            status,
-            &PasswordPage {
-                layout,
-                error: Some(message.to_owned()),
-                must_change: user.password_must_change,
-            },
-        )
-    };
     // The rule and the confirmation are told only to who knows the current password.
     let new = if input.new_password != input.confirm_password {
         Err("The new password and its confirmation do not match.".to_owned())
@@ -86,22 +84,24 @@ pub async fn change_password(
             .map_err(|e| e.to_string())
     };
     let current = Password::offered(input.current_password.clone());
-    let epoch =
-        match auth::change_password(&state.pool, &user.principal, user.address, current, new)
-            .await?
-        {
-            PasswordChange::Changed(epoch) => epoch,
-            PasswordChange::WrongCurrent => {
-                return refuse(
-                    &user,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "The current password is not correct.",
-                )
-            }
-            PasswordChange::Refused(why) => {
-                return refuse(&user, StatusCode::UNPROCESSABLE_ENTITY, &why)
-            }
-        };
+    let refused = StatusCode::UNPROCESSABLE_ENTITY;
+    let epoch = match auth::change_password(
+        &state.pool,
+        &user.principal,
+        user.address,
+        current,
+        new,
+        state.clock.now(),
+    )
+    .await?
+    {
+        PasswordChange::Changed(epoch) => epoch,
+        PasswordChange::WrongCurrent => {
+            let why = "The current password is not correct.";
+            return password_page(&user, refused, Some(why));
+        }
+        PasswordChange::Refused(why) => return password_page(&user, refused, Some(&why)),
+    };
     user.session
         .keep_after_password_change(&state.pool, user.principal.user_id, epoch)
         .await?;

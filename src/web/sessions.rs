@@ -3,12 +3,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::sessions;
-use crate::startup::AppState;
+use crate::services::sessions;
+use crate::state::AppState;
 
+use super::forms::CsrfOnly;
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 
 const PAGE: &str = "/preferences/sessions";
@@ -33,18 +33,12 @@ struct SessionsPage {
     idle_hours: u64,
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 /// The list, this browser marked.
 pub async fn list(
     user: CurrentUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let rows = sessions::list(&state.pool, user.principal.user_id).await?;
+    let rows = sessions::list(&state.pool, user.principal.user_id, state.clock.now()).await?;
     let current = user.session.row_id();
     let lines: Vec<SessionLine> = rows
         .into_iter()

@@ -10,26 +10,30 @@ use crate::domain::lifetime::DEFAULT_DAYS;
 use crate::domain::policy::TokenPolicy;
 use crate::domain::token_query;
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
-use crate::models::token::ApiToken;
-use crate::reveal::{self, RevealTicket};
-use crate::startup::AppState;
-use crate::tokens::{self, CreateError};
+use crate::services::admin_tokens::OwnedToken;
+use crate::services::reveal::{self, RevealTicket};
+use crate::services::tokens::{self, ApiToken, CreateError};
+use crate::state::AppState;
 
+use super::forms::CsrfOnly;
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 
 const PAGE: &str = "/preferences/access-tokens";
 
-/// One row of the table, formatted for display.
-struct TokenRow {
-    id: String,
-    description: String,
-    status: &'static str,
-    status_class: &'static str,
+/// One row of a table of access tokens, formatted for display (also on Admin >
+/// Access Tokens, which names owners).
+pub(super) struct TokenRow {
+    pub(super) id: String,
+    /// Only on the admin's pages.
+    pub(super) owner: String,
+    pub(super) description: String,
+    pub(super) status: &'static str,
+    pub(super) status_class: &'static str,
     /// Active, and expires within a week: the Status cell says so too.
-    expires_soon: bool,
-    created: String,
-    expires: String,
-    last_used: String,
+    pub(super) expires_soon: bool,
+    pub(super) created: String,
+    pub(super) expires: String,
+    pub(super) last_used: String,
 }
 
 impl TokenRow {
@@ -37,6 +41,7 @@ impl TokenRow {
         let status = TokenStatus::at(t.expires_at, now);
         TokenRow {
             id: t.id.to_string(),
+            owner: String::new(),
             description: t
                 .description
                 .as_ref()
@@ -55,6 +60,14 @@ impl TokenRow {
             last_used: t
                 .last_used_at
                 .map_or_else(|| "Never Used".to_owned(), Timestamp::to_display),
+        }
+    }
+
+    /// The row of a token with its owner's name.
+    pub(super) fn owned(owned: &OwnedToken, now: Timestamp) -> Self {
+        TokenRow {
+            owner: owned.owner_username.clone(),
+            ..Self::new(&owned.token, now)
         }
     }
 }
@@ -130,12 +143,6 @@ pub struct GenerateInput {
     description: String,
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 /// The Access Tokens page; shows a just-generated token's value once.
 pub async fn list(
     user: CurrentUser,
@@ -147,15 +154,20 @@ pub async fn list(
         .as_deref()
         .and_then(RevealTicket::from_session_value)
     {
-        Some(ticket) => reveal::take(&state.pool, ticket, user.principal.user_id)
-            .await?
-            .map(|(id, value)| Created {
-                token_id: id.to_string(),
-                value: value.expose().to_owned(),
-            }),
+        Some(ticket) => reveal::take(
+            &state.pool,
+            ticket,
+            user.principal.user_id,
+            state.clock.now(),
+        )
+        .await?
+        .map(|(id, value)| Created {
+            token_id: id.to_string(),
+            value: value.expose().to_owned(),
+        }),
         None => None,
     };
-    let now = Timestamp::now();
+    let now = state.clock.now();
     let tokens = tokens::list_own(&state.pool, &user.principal).await?;
     let policy = tokens::policy(&state.pool, &user.principal).await?;
     let page = TokensPage {
@@ -203,54 +215,49 @@ pub async fn create(
     let (lifetime, description) = match (lifetime, description) {
         (Ok(l), Ok(d)) => (l, d),
         (l, d) => {
-            let policy = tokens::policy(&state.pool, &user.principal).await?;
-            let form = GenerateForm {
-                lifetime_days: input.lifetime_days.clone(),
-                description: input.description.clone(),
-                lifetime_error: l.err().map(|e| e.to_string()),
-                description_error: d.err().map(|e| e.to_string()),
-                limit_hint: policy.lifetime_hint(),
-            };
-            let layout = Layout::for_user(&user)?;
-            return render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &NewTokenPage { layout, form },
-            );
+            let lifetime_error = l.err().map(|e| e.to_string());
+            let description_error = d.err().map(|e| e.to_string());
+            return refuse(&user, &state, &input, lifetime_error, description_error).await;
         }
     };
-    let created = tokens::create(
-        &state.pool,
-        &user.principal,
-        user.address,
-        lifetime,
-        description,
-    )
-    .await;
-    let (token, value) = match created {
-        Ok(created) => created,
-        Err(CreateError::Policy(v)) if v.is_access_denied() => {
-            return Err(PageError::Forbidden(v.to_string()))
-        }
-        Err(CreateError::Policy(v)) => {
-            let policy = tokens::policy(&state.pool, &user.principal).await?;
-            let form = GenerateForm {
-                lifetime_days: input.lifetime_days.clone(),
-                description: input.description.clone(),
-                lifetime_error: Some(v.to_string()),
-                description_error: None,
-                limit_hint: policy.lifetime_hint(),
-            };
-            let layout = Layout::for_user(&user)?;
-            return render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &NewTokenPage { layout, form },
-            );
-        }
-        Err(CreateError::Db(e)) => return Err(e.into()),
-    };
-    let ticket = reveal::put(&state.pool, user.principal.user_id, token.id, &value).await?;
+    let (pool, owner, now) = (&state.pool, &user.principal, state.clock.now());
+    let (token, value) =
+        match tokens::create(pool, owner, user.address, lifetime, description, now).await {
+            Ok(created) => created,
+            Err(CreateError::Policy(v)) if v.is_access_denied() => {
+                return Err(PageError::Forbidden(v.to_string()))
+            }
+            Err(CreateError::Policy(v)) => {
+                return refuse(&user, &state, &input, Some(v.to_string()), None).await
+            }
+            Err(CreateError::Db(e)) => return Err(e.into()),
+        };
+    let ticket = reveal::put(pool, owner.user_id, token.id, &value, now).await?;
     user.session.set_reveal_ticket(&ticket.to_session_value())?;
     Ok(see_other(PAGE))
+}
+
+/// The Generate Token form again, with what was typed and why it was refused (422).
+async fn refuse(
+    user: &CurrentUser,
+    state: &AppState,
+    input: &GenerateInput,
+    lifetime_error: Option<String>,
+    description_error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let policy = tokens::policy(&state.pool, &user.principal).await?;
+    let form = GenerateForm {
+        lifetime_days: input.lifetime_days.clone(),
+        description: input.description.clone(),
+        lifetime_error,
+        description_error,
+        limit_hint: policy.lifetime_hint(),
+    };
+    let layout = Layout::for_user(user)?;
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &NewTokenPage { layout, form },
+    )
 }
 
 async fn own_token(
@@ -273,7 +280,7 @@ pub async fn confirm_delete(
     let token = own_token(&user, &state, &path).await?;
     let page = DeletePage {
         layout: Layout::for_user(&user)?,
-        token: TokenRow::new(&token, Timestamp::now()),
+        token: TokenRow::new(&token, state.clock.now()),
     };
     render(StatusCode::OK, &page)
 }
@@ -286,7 +293,15 @@ pub async fn delete(
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &form.csrf_token)?;
     let token = own_token(&user, &state, &path).await?;
-    if tokens::delete_own(&state.pool, &user.principal, user.address, token.id).await? {
+    if tokens::delete_own(
+        &state.pool,
+        &user.principal,
+        user.address,
+        token.id,
+        state.clock.now(),
+    )
+    .await?
+    {
         user.session
             .set_flash(&format!("Token {} deleted.", token.id))?;
     }

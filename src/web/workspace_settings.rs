@@ -7,9 +7,10 @@ use serde::Deserialize;
 
 use crate::auth::authority::{Settings, WorkspaceAdmin};
 use crate::domain::policy::{MaxLifetime, TokenPolicy};
-use crate::startup::AppState;
-use crate::workspace_settings;
+use crate::services::workspace_settings;
+use crate::state::AppState;
 
+use super::forms::CsrfOnly;
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 
 const PAGE: &str = "/admin/workspace-settings";
@@ -37,6 +38,22 @@ impl SettingsForm {
     }
 }
 
+impl SettingsForm {
+    /// What was typed, with why the maximum lifetime was refused.
+    fn refused(input: &SettingsInput) -> Self {
+        SettingsForm {
+            tokens_enabled: input.tokens_enabled.is_some(),
+            members_may_generate: input.members_may_generate.is_some(),
+            max_lifetime_days: input.max_lifetime_days.clone(),
+            allow_never_expires: input.allow_never_expires.is_some(),
+            allow_legacy_tokens: input.allow_legacy_tokens.is_some(),
+            max_error: Some(
+                "Enter -1 (unlimited) or a whole number of days from 1 to 3650.".into(),
+            ),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "workspace_settings.html")]
 struct SettingsPage {
@@ -59,10 +76,23 @@ pub struct SettingsInput {
     allow_legacy_tokens: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct DeleteInput {
-    #[serde(default)]
-    csrf_token: String,
+impl SettingsInput {
+    /// The policy the form asks for, or `None` when its maximum lifetime is not one.
+    fn policy(&self) -> Option<TokenPolicy> {
+        let max_lifetime = self
+            .max_lifetime_days
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(MaxLifetime::from_days)?;
+        Some(TokenPolicy {
+            tokens_enabled: self.tokens_enabled.is_some(),
+            members_may_generate: self.members_may_generate.is_some(),
+            max_lifetime,
+            allow_never_expires: self.allow_never_expires.is_some(),
+            allow_legacy_tokens: self.allow_legacy_tokens.is_some(),
+        })
+    }
 }
 
 fn page(
@@ -90,7 +120,7 @@ pub async fn show(
     }: WorkspaceAdmin<CurrentUser, Settings>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let view = workspace_settings::get(&state.pool, &admin).await?;
+    let view = workspace_settings::get(&state.pool, &admin, state.clock.now()).await?;
     page(
         &user,
         StatusCode::OK,
@@ -109,25 +139,10 @@ pub async fn save(
     input: web::Form<SettingsInput>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &input.csrf_token)?;
-    let max = input
-        .max_lifetime_days
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .and_then(MaxLifetime::from_days);
-    let Some(max_lifetime) = max else {
+    let Some(policy) = input.policy() else {
         // Show what was typed, with the reason; the current count stays visible.
-        let current = workspace_settings::get(&state.pool, &admin).await?;
-        let form = SettingsForm {
-            tokens_enabled: input.tokens_enabled.is_some(),
-            members_may_generate: input.members_may_generate.is_some(),
-            max_lifetime_days: input.max_lifetime_days.clone(),
-            allow_never_expires: input.allow_never_expires.is_some(),
-            allow_legacy_tokens: input.allow_legacy_tokens.is_some(),
-            max_error: Some(
-                "Enter -1 (unlimited) or a whole number of days from 1 to 3650.".into(),
-            ),
-        };
+        let current = workspace_settings::get(&state.pool, &admin, state.clock.now()).await?;
+        let form = SettingsForm::refused(&input);
         return page(
             &user,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -135,14 +150,9 @@ pub async fn save(
             current.violating,
         );
     };
-    let policy = TokenPolicy {
-        tokens_enabled: input.tokens_enabled.is_some(),
-        members_may_generate: input.members_may_generate.is_some(),
-        max_lifetime,
-        allow_never_expires: input.allow_never_expires.is_some(),
-        allow_legacy_tokens: input.allow_legacy_tokens.is_some(),
-    };
-    let saved = workspace_settings::update(&state.pool, &admin, user.address, policy).await?;
+    let saved =
+        workspace_settings::update(&state.pool, &admin, user.address, policy, state.clock.now())
+            .await?;
     let message = match saved.violating {
         0 => "Workspace settings saved.".to_owned(),
         1 => "Workspace settings saved. 1 existing token breaks them.".to_owned(),
@@ -160,10 +170,12 @@ pub async fn delete_violating(
         ..
     }: WorkspaceAdmin<CurrentUser, Settings>,
     state: web::Data<AppState>,
-    input: web::Form<DeleteInput>,
+    input: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &input.csrf_token)?;
-    let deleted = workspace_settings::delete_violating(&state.pool, &admin, user.address).await?;
+    let deleted =
+        workspace_settings::delete_violating(&state.pool, &admin, user.address, state.clock.now())
+            .await?;
     let message = match deleted {
         1 => "Deleted 1 token.".to_owned(),
         n => format!("Deleted {n} tokens."),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use access_tokens::auth::password;
 use access_tokens::domain::clock::ManualClock;
-use access_tokens::domain::{Password, Role, UserId, Username, WorkspaceId};
+use access_tokens::domain::{Password, Role, Timestamp, UserId, Username, WorkspaceId};
 use access_tokens::models;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Response};
@@ -95,7 +95,7 @@ impl TestApp {
     /// Creates the workspace `name`, with nobody in it yet; its id.
     pub fn create_workspace(&self, name: &str) -> WorkspaceId {
         let mut conn = self.pool.get().unwrap();
-        models::workspace::create(&mut conn, name)
+        models::workspace::create(&mut conn, name, Timestamp::now())
             .unwrap()
             .unwrap_or_else(|| panic!("a new workspace {name}"))
     }
@@ -111,13 +111,14 @@ impl TestApp {
     /// Makes the account `user` a member of `ws` with `role`.
     pub fn add_member(&self, ws: WorkspaceId, user: &str, role: Role) {
         let mut conn = self.pool.get().unwrap();
-        models::workspace::add_member(&mut conn, ws, self.user_id(user), role).unwrap();
+        models::workspace::add_member(&mut conn, ws, self.user_id(user), role, Timestamp::now())
+            .unwrap();
     }
 
     /// The default workspace (made if the server has not made it yet).
     pub fn default_workspace(&self) -> WorkspaceId {
         let mut conn = self.pool.get().unwrap();
-        models::workspace::ensure_default(&mut conn).unwrap()
+        models::workspace::ensure_default(&mut conn, Timestamp::now()).unwrap()
     }
 
     /// Creates `name` (password [`PASSWORD`]) straight in the workspace `ws`, as
@@ -131,6 +132,7 @@ impl TestApp {
             &hash,
             Some(ws),
             role,
+            Timestamp::now(),
         )
         .unwrap()
         .id
@@ -156,7 +158,7 @@ impl TestApp {
     /// database, as the command line and an instance admin do; whether it changed.
     pub fn set_active(&self, name: &str, active: bool) -> bool {
         let mut conn = self.pool.get().unwrap();
-        models::user::set_active(&mut conn, self.user_id(name), active).unwrap()
+        models::user::set_active(&mut conn, self.user_id(name), active, Timestamp::now()).unwrap()
     }
 
     /// Makes the account `name` an instance admin, or not, straight in the

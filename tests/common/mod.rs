@@ -162,7 +162,9 @@ impl TestDatabase {
     pub fn allow_members_to_generate(&self) {
         let pool = self.open();
         let mut conn = pool.get().unwrap();
-        let ws = models::workspace::ensure_default(&mut conn).unwrap();
+        let ws =
+            models::workspace::ensure_default(&mut conn, access_tokens::domain::Timestamp::now())
+                .unwrap();
         let mut policy = models::workspace::policy(&mut conn, ws).unwrap();
         policy.members_may_generate = true;
         models::workspace::set_policy(&mut conn, ws, &policy).unwrap();
@@ -213,7 +215,14 @@ impl TestApp {
     pub fn create_user(&self, name: &str, pass: &str, role: Role) {
         let mut conn = self.pool.get().unwrap();
         let hash = password::hash(&Password::offered(pass.to_owned()));
-        models::user::create(&mut conn, &Username::parse(name).unwrap(), &hash, role).unwrap();
+        models::user::create(
+            &mut conn,
+            &Username::parse(name).unwrap(),
+            &hash,
+            role,
+            access_tokens::domain::Timestamp::now(),
+        )
+        .unwrap();
     }
 
     /// A client without a cookie jar that does not follow redirects (for the API).

@@ -11,16 +11,16 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::audit::{self, Action, Event};
 use crate::auth::authority::InstanceAdminProof;
 use crate::auth::{password, Principal};
 use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::{Password, Timestamp, UserId, WorkspaceId};
+use crate::models::audit::{self, Action, Event};
 use crate::models::membership_invitation::{self, Pending};
 use crate::models::session;
 use crate::models::user::{self, Account};
 use crate::models::workspace::{self, Membership};
-use crate::people::{self, PeopleError};
+use crate::services::people::{self, PeopleError};
 
 /// Why an account operation was refused or failed; the messages are shown as is.
 #[derive(Debug, thiserror::Error)]
@@ -137,14 +137,15 @@ pub enum Actor<'a> {
 pub async fn list(
     pool: &DbPool,
     _admin: &InstanceAdminProof,
+    now: Timestamp,
 ) -> Result<Vec<AccountView>, AccountError> {
-    Ok(db::run(pool, |conn| {
+    Ok(db::run(pool, move |conn| {
         let mut by_user: HashMap<UserId, Vec<Membership>> = HashMap::new();
         for (user, m) in workspace::all_memberships(conn)? {
             by_user.entry(user).or_default().push(m);
         }
         let mut pending: HashMap<UserId, Vec<Invitation>> = HashMap::new();
-        for p in membership_invitation::open_all(conn, Timestamp::now())? {
+        for p in membership_invitation::open_all(conn, now)? {
             pending.entry(p.user_id).or_default().push(invitation(p));
         }
         Ok(user::list_accounts(conn)?
@@ -164,15 +165,16 @@ pub async fn get(
     pool: &DbPool,
     _admin: &InstanceAdminProof,
     id: UserId,
+    now: Timestamp,
 ) -> Result<AccountView, AccountError> {
-    db::run(pool, move |conn| Ok(view(conn, id))).await?
+    db::run(pool, move |conn| Ok(view(conn, id, now))).await?
 }
 
-fn view(conn: &mut Conn, id: UserId) -> Result<AccountView, AccountError> {
+fn view(conn: &mut Conn, id: UserId, now: Timestamp) -> Result<AccountView, AccountError> {
     let account = user::find_account(conn, id)?.ok_or(AccountError::NotFound)?;
     let mut memberships = workspace::memberships_of(conn, id)?;
     memberships.sort_by(|a, b| a.workspace_name.cmp(&b.workspace_name));
-    let open = membership_invitation::open_for_user(conn, id, Timestamp::now())?;
+    let open = membership_invitation::open_for_user(conn, id, now)?;
     let open = open.into_iter().map(invitation).collect();
     Ok(AccountView::new(account, memberships, open))
 }
@@ -187,6 +189,7 @@ pub async fn update(
     address: Option<IpAddr>,
     id: UserId,
     update: AccountUpdate,
+    now: Timestamp,
 ) -> Result<AccountView, AccountError> {
     let AccountUpdate {
         active,
@@ -211,6 +214,7 @@ pub async fn update(
             active,
             instance_admin,
             hash.as_deref(),
+            now,
         ))
     })
     .await?
@@ -226,6 +230,7 @@ pub fn apply(
     active: Option<bool>,
     instance_admin: Option<bool>,
     hash: Option<&str>,
+    now: Timestamp,
 ) -> Result<AccountView, AccountError> {
     crate::db::write_transaction(conn, |conn| {
         // A write first: it serialises every change to who the active instance
@@ -263,13 +268,13 @@ pub fn apply(
             event.target_user(id, &name)
         };
         if will_active != was_active {
-            user::set_active(conn, id, will_active)?;
+            user::set_active(conn, id, will_active, now)?;
             let action = if will_active {
                 Action::UserReactivated
             } else {
                 Action::UserDeactivated
             };
-            audit::record(conn, event(action))?;
+            audit::record(conn, now, event(action))?;
         }
         if will_admin != was_admin {
             user::set_instance_admin(conn, id, will_admin)?;
@@ -278,10 +283,10 @@ pub fn apply(
             } else {
                 Action::InstanceAdminRevoked
             };
-            audit::record(conn, event(action))?;
+            audit::record(conn, now, event(action))?;
         }
         if let Some(hash) = hash {
-            user::set_password_by_id(conn, id, hash)?;
+            user::set_password_by_id(conn, id, hash, now)?;
             // The account's sessions end; when someone else chose it, its owner must
             // choose their own at the next sign-in (the operator's CLI is trusted).
             session::delete_for_user(conn, id)?;
@@ -290,10 +295,11 @@ pub fn apply(
             }
             audit::record(
                 conn,
+                now,
                 event(Action::PasswordChanged).detail("set by an instance admin"),
             )?;
         }
-        view(conn, id)
+        view(conn, id, now)
     })
 }
 
@@ -307,8 +313,9 @@ pub async fn withdraw_invitation(
     address: Option<IpAddr>,
     id: UserId,
     workspace: WorkspaceId,
+    now: Timestamp,
 ) -> Result<(), AccountError> {
-    match people::withdraw_invitation(pool, admin, address, workspace, id).await {
+    match people::withdraw_invitation(pool, admin, address, workspace, id, now).await {
         Ok(()) => Ok(()),
         Err(PeopleError::Db(e)) => Err(AccountError::Db(e)),
         // Withdrawing fails only when there is nothing to withdraw.

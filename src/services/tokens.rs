@@ -3,13 +3,16 @@
 
 use std::net::IpAddr;
 
-use crate::audit;
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::policy::{PolicyViolation, TokenPolicy};
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenSecret, TokenValue};
-use crate::models::token::{self, ApiToken, NewToken};
+use crate::models::audit;
+use crate::models::token::{self, NewToken};
 use crate::models::workspace;
+
+/// The row a caller's token is read as; handlers name it from here, not from `models`.
+pub use crate::models::token::ApiToken;
 
 /// Why a token was not created.
 #[derive(Debug, thiserror::Error)]
@@ -30,12 +33,13 @@ pub async fn create(
     address: Option<IpAddr>,
     lifetime: Lifetime,
     description: Option<Description>,
+    now: Timestamp,
 ) -> Result<(ApiToken, TokenValue), CreateError> {
     let id = TokenId::new_random();
     let secret = TokenSecret::generate();
     let digest = secret.digest();
     let value = TokenValue::encode(id, &secret);
-    let created_at = Timestamp::now();
+    let created_at = now;
     let (user_id, workspace_id, role) = (owner.user_id, owner.workspace_id, owner.role);
     let actor = owner.clone();
     let stored = db::run(pool, move |conn| {
@@ -62,6 +66,7 @@ pub async fn create(
             )?;
             audit::record(
                 conn,
+                now,
                 audit::Event::by(&actor, address, audit::Action::TokenCreated)
                     .target_token(id)
                     .detail(detail),
@@ -104,6 +109,7 @@ pub async fn delete_own(
     owner: &Principal,
     address: Option<IpAddr>,
     id: TokenId,
+    now: Timestamp,
 ) -> Result<bool, DbError> {
     let (user, ws) = (owner.user_id, owner.workspace_id);
     let actor = owner.clone();
@@ -113,6 +119,7 @@ pub async fn delete_own(
             if deleted {
                 audit::record(
                     conn,
+                    now,
                     audit::Event::by(&actor, address, audit::Action::TokenDeleted)
                         .target_token(id)
                         .detail("by owner"),

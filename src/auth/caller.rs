@@ -1,21 +1,49 @@
-//! The `ApiCaller` extractor: who is calling the API, by Bearer token or Basic password.
+//! Who is calling the API, by Bearer token (legacy or OAuth access token) or Basic
+//! password: the one place an `Authorization` header is read and judged, for the
+//! v4 API and for forward authentication alike. The API turns a [`CallerError`]
+//! into its JSON envelope (`api::extract`).
 
-use actix_web::dev::Payload;
+use std::time::Duration;
+
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::HttpRequest;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use futures_util::future::LocalBoxFuture;
 
+use crate::auth::access_check::{AccessRefusal, AccessRefused};
+use crate::auth::keys::KeyError;
 use crate::auth::refusals::{Refusal, RefusalReason};
-use crate::auth::{self, bearer, Principal};
+use crate::auth::{self, bearer, Principal, SignInError};
 use crate::db::DbError;
 use crate::domain::oauth::{looks_like_jwt, GrantId};
 use crate::domain::{Password, TokenId, WorkspaceId};
-use crate::oauth::{AccessRefusal, AccessRefused};
-use crate::startup::AppState;
+use crate::state::AppState;
 
-use super::ApiError;
+/// Why a caller was not let in.
+#[derive(Debug, thiserror::Error)]
+pub enum CallerError {
+    /// 401: no credentials, unreadable ones, or a token that is not valid.
+    #[error("{message}")]
+    Unauthenticated {
+        message: String,
+        token_presented: bool,
+    },
+    /// 403: who they are is known, but this they may not do.
+    #[error("{0}")]
+    Denied(String),
+    /// 429: this address presented too many invalid tokens.
+    #[error("too many invalid access tokens from this address")]
+    TokensThrottled { retry_after: Duration },
+    /// Basic credentials refused (wrong, throttled, not a member).
+    #[error(transparent)]
+    SignIn(#[from] SignInError),
+    /// The token could not be checked: 503, never a pass.
+    #[error("the credential cannot be checked now: {0}")]
+    CheckFailed(DbError),
+    /// The signing keys could not be used.
+    #[error("the signing keys cannot be used")]
+    Keys,
+}
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,47 +67,88 @@ pub struct ApiCaller {
     pub address: Option<std::net::IpAddr>,
 }
 
-enum Presented {
-    Bearer(String),
+/// What a request's `Authorization` header presents. It is read here once, for the
+/// v4 API and for forward authentication, which answer the odd cases each in their
+/// own way: the API reads the first header and takes any Bearer value (a wrong one
+/// is an invalid token), forward authentication holds to RFC 6750 (one header, one
+/// token) and calls anything else a malformed request.
+#[derive(Debug)]
+pub enum Presented {
+    /// No `Authorization` header.
+    Missing,
+    /// `Bearer <token>`.
+    Bearer(BearerToken),
+    /// `Basic` with `username:password` in base64.
     Basic { username: String, password: String },
+    /// `Basic` with a value that is not base64 of `username:password`.
+    MalformedBasic,
+    /// Another scheme, a scheme without a value, or a value that is not text.
+    Unreadable,
 }
 
-fn unauthenticated(message: &str, token_presented: bool) -> ApiError {
-    ApiError::Unauthenticated {
-        message: message.to_owned(),
-        token_presented,
+/// Which kind of token a Bearer value is, decided once from its form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerKind {
+    /// A legacy access token.
+    Legacy,
+    /// An OAuth access token (a signed JWT).
+    OAuth,
+}
+
+/// A Bearer token as the request presents it.
+pub struct BearerToken {
+    value: String,
+    pub kind: BearerKind,
+    /// In RFC 6750's form: the request's only `Authorization` header, holding one
+    /// token without white space.
+    pub well_formed: bool,
+}
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BearerToken")
+            .field("value", &"(sensitive)")
+            .field("kind", &self.kind)
+            .field("well_formed", &self.well_formed)
+            .finish()
     }
 }
 
-fn presented(req: &HttpRequest) -> Result<Presented, ApiError> {
-    let missing = || {
-        unauthenticated(
-            "Authentication required: send Authorization: Bearer <tokenValue>, or Basic credentials.",
-            false,
-        )
+/// Reads the `Authorization` header of `req` (the first, if there are several).
+pub fn presented(req: &HttpRequest) -> Presented {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Presented::Missing;
     };
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(missing)?
-        .to_str()
-        .map_err(|_| missing())?;
-    let (scheme, rest) = value.split_once(' ').ok_or_else(missing)?;
+    let only_one = values.next().is_none();
+    let Some((scheme, rest)) = value.to_str().ok().and_then(|v| v.trim().split_once(' ')) else {
+        return Presented::Unreadable;
+    };
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
-        return Ok(Presented::Bearer(rest.to_owned()));
-    }
-    if scheme.eq_ignore_ascii_case("basic") {
-        let bad = || unauthenticated("Malformed Basic credentials.", false);
-        let decoded = STANDARD.decode(rest).map_err(|_| bad())?;
-        let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
-        let (username, password) = decoded.split_once(':').ok_or_else(bad)?;
-        return Ok(Presented::Basic {
-            username: username.to_owned(),
-            password: password.to_owned(),
+        return Presented::Bearer(BearerToken {
+            kind: if looks_like_jwt(rest) {
+                BearerKind::OAuth
+            } else {
+                BearerKind::Legacy
+            },
+            well_formed: only_one && !rest.contains(char::is_whitespace),
+            value: rest.to_owned(),
         });
     }
-    Err(missing())
+    if scheme.eq_ignore_ascii_case("basic") {
+        return basic(rest).unwrap_or(Presented::MalformedBasic);
+    }
+    Presented::Unreadable
+}
+
+fn basic(value: &str) -> Option<Presented> {
+    let decoded = String::from_utf8(STANDARD.decode(value).ok()?).ok()?;
+    let (username, password) = decoded.split_once(':')?;
+    Some(Presented::Basic {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    })
 }
 
 /// The header with which a Basic-auth call names the workspace it acts in; without
@@ -101,42 +170,44 @@ impl auth::authority::Caller for ApiCaller {
     }
 }
 
-impl FromRequest for ApiCaller {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+fn unauthenticated(message: &str, token_presented: bool) -> CallerError {
+    CallerError::Unauthenticated {
+        message: message.to_owned(),
+        token_presented,
+    }
+}
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let addr = crate::client_address::of(req);
-        let presented = presented(req);
-        let workspace = requested_workspace(req);
-        Box::pin(async move {
-            let state = state.ok_or(ApiError::Internal)?;
-            match presented? {
-                Presented::Bearer(value) => bearer_caller(&state, &value, addr).await,
-                Presented::Basic { username, password } => {
-                    let signed = auth::sign_in(
-                        &state.pool,
-                        &state.throttle,
-                        username,
-                        Password::offered(password),
-                        addr,
-                        workspace,
-                    )
-                    .await?;
-                    if signed.password_must_change {
-                        return Err(ApiError::AccessDenied(
-                            "An administrator set this password: sign in on the web page and change it first.".into(),
-                        ));
-                    }
-                    Ok(ApiCaller {
-                        principal: signed.principal,
-                        credential: Credential::Password,
-                        address: addr,
-                    })
-                }
+/// The caller of `req`, by the credentials it presents.
+pub async fn of_request(req: &HttpRequest, state: &AppState) -> Result<ApiCaller, CallerError> {
+    let addr = crate::auth::client_address::of(req);
+    match presented(req) {
+        Presented::Missing | Presented::Unreadable => Err(unauthenticated(
+            "Authentication required: send Authorization: Bearer <tokenValue>, or Basic credentials.",
+            false,
+        )),
+        Presented::MalformedBasic => Err(unauthenticated("Malformed Basic credentials.", false)),
+        Presented::Bearer(token) => bearer_caller(state, &token, addr).await,
+        Presented::Basic { username, password } => {
+            let signed = auth::sign_in(
+                &state.pool,
+                &state.throttle,
+                username,
+                Password::offered(password),
+                addr,
+                requested_workspace(req),
+            )
+            .await?;
+            if signed.password_must_change {
+                return Err(CallerError::Denied(
+                    "An administrator set this password: sign in on the web page and change it first.".into(),
+                ));
             }
-        })
+            Ok(ApiCaller {
+                principal: signed.principal,
+                credential: Credential::Password,
+                address: addr,
+            })
+        }
     }
 }
 
@@ -146,39 +217,34 @@ impl FromRequest for ApiCaller {
 /// 503: a token that cannot be checked is never let through.
 pub async fn bearer_caller(
     state: &AppState,
-    value: &str,
+    token: &BearerToken,
     addr: Option<std::net::IpAddr>,
-) -> Result<ApiCaller, ApiError> {
+) -> Result<ApiCaller, CallerError> {
     if !state.api_access_tokens {
         return Err(unauthenticated(
             "API access tokens are turned off on this server.",
             true,
         ));
     }
-    if looks_like_jwt(value) {
-        return oauth_caller(state, value, addr).await;
+    if token.kind == BearerKind::OAuth {
+        return oauth_caller(state, &token.value, addr).await;
     }
-    let (principal, id) = bearer::verify(&state.pool, &state.tokens, value, addr)
+    let (principal, id) = bearer::verify(&state.pool, &state.tokens, &token.value, addr)
         .await
         .map_err(|e| match e {
-            bearer::BearerError::Db(e) => check_failed(e),
-            e => ApiError::from(e),
+            bearer::BearerError::Db(e) => CallerError::CheckFailed(e),
+            bearer::BearerError::Invalid => {
+                unauthenticated("The access token is invalid, expired or deleted.", true)
+            }
+            bearer::BearerError::Throttled(retry_after) => {
+                CallerError::TokensThrottled { retry_after }
+            }
         })?;
     Ok(ApiCaller {
         principal,
         credential: Credential::Token(id),
         address: addr,
     })
-}
-
-/// A token check that could not read the database: 503 (with the envelope's
-/// reasons for a read-only or full database), whatever the error, never a pass and
-/// never a 500 that a proxy might treat differently.
-fn check_failed(e: DbError) -> ApiError {
-    match ApiError::from(e) {
-        ApiError::Internal => ApiError::Unavailable,
-        other => other,
-    }
 }
 
 /// A caller by OAuth access token: its signature, expiry and revocation are checked
@@ -193,14 +259,14 @@ async fn oauth_caller(
     state: &AppState,
     value: &str,
     address: Option<std::net::IpAddr>,
-) -> Result<ApiCaller, ApiError> {
+) -> Result<ApiCaller, CallerError> {
     let checked = state
         .oauth
         .authenticate(&state.pool, value)
         .await
         .map_err(|e| match e {
-            crate::oauth::KeyError::Db(e) => check_failed(e),
-            _ => ApiError::Internal,
+            KeyError::Db(e) => CallerError::CheckFailed(e),
+            _ => CallerError::Keys,
         })?;
     let invalid = |refusal: Refusal| {
         // A valid access token passes even from an address held back; an invalid
@@ -208,7 +274,7 @@ async fn oauth_caller(
         let held = state.tokens.invalid.check(address);
         bearer::refuse(&state.pool, &state.tokens, address, refusal);
         match held {
-            Err(retry_after) => ApiError::TokensThrottled { retry_after },
+            Err(retry_after) => CallerError::TokensThrottled { retry_after },
             Ok(()) => unauthenticated("The access token is invalid, expired or revoked.", true),
         }
     };
@@ -218,7 +284,7 @@ async fn oauth_caller(
     };
     let principal = bearer::oauth_principal(&state.pool, &state.tokens, &subject)
         .await
-        .map_err(check_failed)?;
+        .map_err(CallerError::CheckFailed)?;
     match principal {
         Ok(principal) => Ok(ApiCaller {
             principal,
@@ -270,22 +336,6 @@ impl std::ops::Deref for MintingCaller {
     }
 }
 
-impl FromRequest for MintingCaller {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let caller = ApiCaller::from_request(req, payload);
-        Box::pin(async move {
-            let caller = caller.await?;
-            let state = state.ok_or(ApiError::Internal)?;
-            may_mint(&state, &caller).await?;
-            Ok(MintingCaller(caller))
-        })
-    }
-}
-
 impl auth::authority::Caller for MintingCaller {
     fn principal(&self) -> &Principal {
         &self.0.principal
@@ -294,7 +344,7 @@ impl auth::authority::Caller for MintingCaller {
 
 /// Refuses (403) an OAuth access token whose grant is stopped; a database error
 /// while asking is 503, not a pass.
-pub async fn may_mint(state: &AppState, caller: &ApiCaller) -> Result<(), ApiError> {
+pub async fn may_mint(state: &AppState, caller: &ApiCaller) -> Result<(), CallerError> {
     let Credential::OAuthAccessToken(grant) = caller.credential else {
         return Ok(());
     };
@@ -302,11 +352,11 @@ pub async fn may_mint(state: &AppState, caller: &ApiCaller) -> Result<(), ApiErr
         .oauth
         .grant_in_force(&state.pool, grant)
         .await
-        .map_err(check_failed)?
+        .map_err(CallerError::CheckFailed)?
     {
         return Ok(());
     }
-    Err(ApiError::AccessDenied(
+    Err(CallerError::Denied(
         "This access token's grant is stopped (its OAuth API token was disabled, deleted or \
          has expired): the access token still works until it expires, but it cannot create \
          tokens or accounts. Generate a new OAuth API token to go on."

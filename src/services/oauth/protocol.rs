@@ -8,11 +8,11 @@
 
 use std::net::IpAddr;
 
-use crate::audit;
-use crate::auth::{bearer, TokenChecks};
+use crate::auth::bearer::{self, TokenChecks};
 use crate::db::{self, is_unique_violation, DbError, DbPool};
 use crate::domain::oauth::{looks_like_jwt, GrantId, GrantStatus, RefreshToken, ISSUER};
 use crate::domain::{SecretDigest, Timestamp, TokenId, TokenValue, UserId, WorkspaceId};
+use crate::models::audit;
 use crate::models::oauth as grants;
 use crate::models::revoked_access_token::{self as revoked, NewRevocation};
 use crate::models::token as tokens;
@@ -99,7 +99,7 @@ impl OAuth {
             return self.revoke_access_token(pool, presented, address).await;
         }
         if let Some((id, secret)) = TokenValue::parse(presented) {
-            return Ok(revoke_legacy(pool, id, secret.digest(), address).await?);
+            return Ok(revoke_legacy(pool, id, secret.digest(), address, self.clock.now()).await?);
         }
         Ok(Revoked::Nothing)
     }
@@ -126,6 +126,7 @@ impl OAuth {
                 }
                 audit::record(
                     conn,
+                    now,
                     audit::Event::anonymous(
                         Some(grant.workspace_id),
                         address,
@@ -156,12 +157,13 @@ impl OAuth {
             return Ok(Revoked::Nothing);
         };
         let expires_at = Timestamp::from_millis(claims.exp.saturating_mul(1000));
+        let now = self.clock.now();
         let new = NewRevocation {
             jti: claims.jti.clone(),
             grant: subject.grant,
             workspace: subject.workspace_id,
             expires_at,
-            revoked_at: self.clock.now(),
+            revoked_at: now,
         };
         let stored = db::run(pool, move |conn| {
             let written = crate::db::write_transaction(conn, |conn| {
@@ -171,6 +173,7 @@ impl OAuth {
                 let name = grants::find(conn, new.grant)?.map(|g| g.name);
                 audit::record(
                     conn,
+                    now,
                     access_token_revoked(new.grant, name.as_deref(), new.workspace, address)
                         .detail(format!(
                             "access token {} revoked by the client (RFC 7009)",
@@ -212,7 +215,7 @@ impl OAuth {
         } else if looks_like_jwt(presented) {
             self.introspect_access(pool, checks, presented).await?
         } else if TokenValue::parse(presented).is_some() {
-            introspect_legacy(pool, presented).await?
+            introspect_legacy(pool, presented, self.clock.now()).await?
         } else {
             None
         };
@@ -293,6 +296,7 @@ async fn revoke_legacy(
     id: TokenId,
     presented: SecretDigest,
     address: Option<IpAddr>,
+    now: Timestamp,
 ) -> Result<Revoked, DbError> {
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
@@ -308,6 +312,7 @@ async fn revoke_legacy(
             }
             audit::record(
                 conn,
+                now,
                 audit::Event::anonymous(Some(t.workspace_id), address, audit::Action::TokenDeleted)
                     .target_token(id)
                     .detail(format!(
@@ -322,8 +327,12 @@ async fn revoke_legacy(
 }
 
 /// A legacy token is active when a Bearer use of it would be accepted now.
-async fn introspect_legacy(pool: &DbPool, presented: &str) -> Result<Option<ActiveToken>, DbError> {
-    Ok(bearer::inspect(pool, presented)
+async fn introspect_legacy(
+    pool: &DbPool,
+    presented: &str,
+    now: Timestamp,
+) -> Result<Option<ActiveToken>, DbError> {
+    Ok(bearer::inspect(pool, presented, now)
         .await?
         .map(|(principal, token)| ActiveToken {
             kind: TokenUse::LegacyAccessToken,

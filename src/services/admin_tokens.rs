@@ -5,12 +5,15 @@
 
 use std::net::IpAddr;
 
-use crate::audit;
 use crate::auth::authority::ActingAdmin;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::token_query::TokenQuery;
 use crate::domain::{Timestamp, TokenId};
-use crate::models::token::{self, DeletedToken, OwnedToken};
+use crate::models::audit;
+use crate::models::token::{self, DeletedToken};
+
+/// A token with its owner's name, as the lists show it.
+pub use crate::models::token::OwnedToken;
 
 /// One page of the workspace's tokens and how many match in all.
 #[derive(Debug)]
@@ -26,9 +29,9 @@ pub async fn list(
     pool: &DbPool,
     caller: &ActingAdmin,
     query: TokenQuery,
+    now: Timestamp,
 ) -> Result<TokenPage, DbError> {
     let ws = caller.workspace_id;
-    let now = Timestamp::now();
     let (tokens, total) = db::run(pool, move |conn| {
         Ok(token::list_in_workspace(conn, ws, &query, now)?)
     })
@@ -44,6 +47,7 @@ pub async fn delete(
     caller: &ActingAdmin,
     address: Option<IpAddr>,
     ids: Vec<TokenId>,
+    now: Timestamp,
 ) -> Result<Vec<DeletedToken>, DbError> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -60,6 +64,7 @@ pub async fn delete(
                 };
                 audit::record(
                     conn,
+                    now,
                     audit::Event::by(&actor, address, audit::Action::TokenDeleted)
                         .target_token(gone.id)
                         .detail(by),

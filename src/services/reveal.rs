@@ -17,7 +17,7 @@ use crate::db::{self, DbError, DbPool};
 use crate::domain::oauth::{looks_like_jwt, GrantId, RefreshToken};
 use crate::domain::{Timestamp, TokenId, TokenValue, UserId};
 use crate::models::reveal;
-use crate::oauth::Issued;
+use crate::services::oauth::Issued;
 
 /// How long a value waits for the redirect that shows it.
 pub const TTL: Duration = Duration::from_secs(5 * 60);
@@ -68,11 +68,12 @@ pub async fn put(
     user: UserId,
     token: TokenId,
     value: &TokenValue,
+    now: Timestamp,
 ) -> Result<RevealTicket, DbError> {
     let id = Uuid::new_v4();
     let key = ChaCha20Poly1305::generate_key(&mut OsRng);
     let sealed = seal(&key, &associated_data(id, user, token), value.expose());
-    let expires_at = Timestamp::now().plus_seconds(TTL.as_secs() as i64);
+    let expires_at = now.plus_seconds(TTL.as_secs() as i64);
     db::run(pool, move |conn| {
         Ok(reveal::insert(
             conn,
@@ -80,6 +81,7 @@ pub async fn put(
             user,
             token,
             &sealed,
+            now,
             expires_at,
         )?)
     })
@@ -93,10 +95,11 @@ pub async fn take(
     pool: &DbPool,
     ticket: RevealTicket,
     user: UserId,
+    now: Timestamp,
 ) -> Result<Option<(TokenId, TokenValue)>, DbError> {
     let id = ticket.id;
     let Some(row) = db::run(pool, move |conn| {
-        Ok(reveal::take(conn, &id.to_string(), user)?)
+        Ok(reveal::take(conn, &id.to_string(), user, now)?)
     })
     .await?
     else {
@@ -183,13 +186,14 @@ pub async fn put_oauth(
     user: UserId,
     grant: GrantId,
     issued: &Issued,
+    now: Timestamp,
 ) -> Result<RevealTicket, DbError> {
     let id = Uuid::new_v4();
     let key = ChaCha20Poly1305::generate_key(&mut OsRng);
     // A JWS has no line breaks, so one separates the two values.
     let text = format!("{}\n{}", issued.access_token, issued.refresh_token.expose());
     let sealed = seal(&key, &oauth_associated_data(id, user, grant), &text);
-    let expires_at = Timestamp::now().plus_seconds(TTL.as_secs() as i64);
+    let expires_at = now.plus_seconds(TTL.as_secs() as i64);
     db::run(pool, move |conn| {
         Ok(reveal::insert_oauth(
             conn,
@@ -197,6 +201,7 @@ pub async fn put_oauth(
             user,
             grant,
             &sealed,
+            now,
             expires_at,
         )?)
     })
@@ -209,10 +214,11 @@ pub async fn take_oauth(
     pool: &DbPool,
     ticket: RevealTicket,
     user: UserId,
+    now: Timestamp,
 ) -> Result<Option<OAuthReveal>, DbError> {
     let id = ticket.id;
     let Some(row) = db::run(pool, move |conn| {
-        Ok(reveal::take_oauth(conn, &id.to_string(), user)?)
+        Ok(reveal::take_oauth(conn, &id.to_string(), user, now)?)
     })
     .await?
     else {

@@ -7,8 +7,7 @@ use crate::domain::{Timestamp, UserId};
 use crate::models::session::{self as rows, SessionRow};
 
 /// The user's sessions that have not ended, newest first.
-pub async fn list(pool: &DbPool, user: UserId) -> Result<Vec<SessionRow>, DbError> {
-    let now = Timestamp::now();
+pub async fn list(pool: &DbPool, user: UserId, now: Timestamp) -> Result<Vec<SessionRow>, DbError> {
     let rows = db::run(pool, move |conn| Ok(rows::list_for_user(conn, user)?)).await?;
     Ok(rows
         .into_iter()

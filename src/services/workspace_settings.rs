@@ -5,11 +5,11 @@
 
 use std::net::IpAddr;
 
-use crate::audit;
 use crate::auth::authority::ActingAdmin;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::policy::TokenPolicy;
 use crate::domain::Timestamp;
+use crate::models::audit;
 use crate::models::{token, workspace};
 
 /// The workspace's policy, and how many of its live tokens break it.
@@ -23,8 +23,9 @@ fn violating_ids(
     conn: &mut db::Conn,
     policy: &TokenPolicy,
     ws: crate::domain::WorkspaceId,
+    now: Timestamp,
 ) -> diesel::QueryResult<Vec<crate::domain::TokenId>> {
-    Ok(token::policy_subjects(conn, ws, Timestamp::now())?
+    Ok(token::policy_subjects(conn, ws, now)?
         .into_iter()
         .filter(|t| policy.breaks(t.owner_role, t.lifetime_seconds))
         .map(|t| t.id)
@@ -32,11 +33,15 @@ fn violating_ids(
 }
 
 /// The admin's workspace settings.
-pub async fn get(pool: &DbPool, admin: &ActingAdmin) -> Result<SettingsView, DbError> {
+pub async fn get(
+    pool: &DbPool,
+    admin: &ActingAdmin,
+    now: Timestamp,
+) -> Result<SettingsView, DbError> {
     let ws = admin.workspace_id;
     db::run(pool, move |conn| {
         let policy = workspace::policy(conn, ws)?;
-        let violating = violating_ids(conn, &policy, ws)?.len();
+        let violating = violating_ids(conn, &policy, ws, now)?.len();
         Ok(SettingsView { policy, violating })
     })
     .await
@@ -49,6 +54,7 @@ pub async fn update(
     admin: &ActingAdmin,
     address: Option<IpAddr>,
     new: TokenPolicy,
+    now: Timestamp,
 ) -> Result<SettingsView, DbError> {
     let (ws, actor) = (admin.workspace_id, (**admin).clone());
     db::run(pool, move |conn| {
@@ -58,11 +64,12 @@ pub async fn update(
             if let Some(changes) = describe_changes(&old, &new) {
                 audit::record(
                     conn,
+                    now,
                     audit::Event::by(&actor, address, audit::Action::SettingsChanged)
                         .detail(changes),
                 )?;
             }
-            let violating = violating_ids(conn, &new, ws)?.len();
+            let violating = violating_ids(conn, &new, ws, now)?.len();
             Ok::<_, diesel::result::Error>(SettingsView {
                 policy: new,
                 violating,
@@ -78,16 +85,18 @@ pub async fn delete_violating(
     pool: &DbPool,
     admin: &ActingAdmin,
     address: Option<IpAddr>,
+    now: Timestamp,
 ) -> Result<usize, DbError> {
     let (ws, actor) = (admin.workspace_id, (**admin).clone());
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
             let policy = workspace::policy(conn, ws)?;
-            let ids = violating_ids(conn, &policy, ws)?;
+            let ids = violating_ids(conn, &policy, ws, now)?;
             let deleted = token::delete_in_workspace(conn, ws, &ids)?;
             for gone in &deleted {
                 audit::record(
                     conn,
+                    now,
                     audit::Event::by(&actor, address, audit::Action::TokenDeleted)
                         .target_token(gone.id)
                         .detail(format!(

@@ -10,7 +10,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The longest host name (with its port) taken from a request.
 const MAX_HOST_CHARS: usize = 255;

@@ -10,16 +10,16 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::audit;
 use crate::auth::authority::ActingAdmin;
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::grant_query::{GrantIds, GrantQuery};
 use crate::domain::oauth::GrantId;
 use crate::domain::Timestamp;
+use crate::models::audit;
 use crate::models::oauth::{self as store, GrantScope, OwnedGrant};
 
-use super::OAuth;
+use crate::auth::access_check::OAuth;
 
 /// Whose grants an action may reach, always within the caller's workspace.
 #[derive(Debug, Clone, Copy)]
@@ -145,6 +145,7 @@ impl OAuth {
                     g.grant.disabled_at = Some(now);
                     audit::record(
                         conn,
+                        now,
                         audit::Event::by(&actor, address, audit::Action::OAuthTokenDisabled)
                             .target(g.grant.id.to_string(), &g.grant.name)
                             .detail(by_whom(&actor, g)),
@@ -169,7 +170,7 @@ impl OAuth {
         scope: GrantScope,
         ids: GrantIds,
     ) -> Result<BulkOutcome, DbError> {
-        let actor = caller.clone();
+        let (actor, now) = (caller.clone(), self.clock.now());
         db::run(pool, move |conn| {
             Ok(crate::db::write_transaction(conn, |conn| {
                 let ids = ids.as_slice();
@@ -180,6 +181,7 @@ impl OAuth {
                 for g in &done {
                     audit::record(
                         conn,
+                        now,
                         audit::Event::by(&actor, address, audit::Action::OAuthTokenDeleted)
                             .target(g.grant.id.to_string(), &g.grant.name)
                             .detail(by_whom(&actor, g)),

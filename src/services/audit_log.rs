@@ -10,11 +10,14 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::audit::Action;
 use crate::auth::authority::{ActingAdmin, InstanceAdminProof};
 use crate::db::{self, DbError, DbPool};
 use crate::domain::Timestamp;
-use crate::models::audit::{self, AuditFilter, AuditRow, AuditScope};
+use crate::models::audit::{self, AuditScope};
+
+/// An event as stored, its action, and the filters of a listing: the handlers name
+/// them from here.
+pub use crate::models::audit::{Action, AuditFilter, AuditRow};
 
 /// The most rows one CSV export holds; narrow the filters for more.
 pub const MAX_EXPORT_ROWS: i64 = 100_000;

@@ -12,17 +12,22 @@
 
 use std::net::IpAddr;
 
-use crate::audit::{self, Action, Event};
 use crate::auth::authority::ActingAdmin;
+use crate::auth::revocations;
 use crate::auth::{password, Principal};
 use crate::db::{self, Conn, DbError, DbPool};
 use crate::domain::invite::{InviteCode, INVITE_DAYS};
+use crate::domain::member_status::MemberStatus;
 use crate::domain::{Password, Role, Timestamp, UserId, Username, WorkspaceId};
-use crate::models::membership_invitation::{self, Pending};
+use crate::models::audit::{self, Action, Event};
+use crate::models::membership_invitation;
 use crate::models::user::CreateUserError;
-use crate::models::workspace::Member;
 use crate::models::{invite, oauth, revoked_grant, token, user, workspace};
-use crate::oauth::revocations;
+
+/// A member as the lists show them, and an open invitation of an account: the
+/// handlers name them from here.
+pub use crate::models::membership_invitation::Pending;
+pub use crate::models::workspace::Member;
 
 /// Why a people operation was refused or failed; the messages are shown as is.
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +96,11 @@ pub struct Added {
 }
 
 /// `id`'s membership of `ws`, suspended or not.
-fn member(conn: &mut Conn, ws: WorkspaceId, id: UserId) -> Result<Option<Member>, PeopleError> {
+pub(super) fn member(
+    conn: &mut Conn,
+    ws: WorkspaceId,
+    id: UserId,
+) -> Result<Option<Member>, PeopleError> {
     Ok(workspace::members(conn, ws)?
         .into_iter()
         .find(|m| m.user_id == id))
@@ -123,19 +132,26 @@ fn as_member(p: &Pending) -> Member {
     }
 }
 
-/// The link an invitation is sent as: `base` (where people reach this site, see
-/// `public_url::base_of`) and the code.
-pub fn invite_url(base: &str, code: &InviteCode) -> String {
-    format!("{base}/invite/{}", code.expose())
+/// How `m` stands in the workspace.
+pub fn status(m: &Member) -> MemberStatus {
+    MemberStatus::of(
+        m.deactivated_at.is_some(),
+        m.suspended_at.is_some(),
+        m.invited,
+    )
 }
 
 /// Everyone in the admin's workspace, with the accounts invited to it (status
 /// invited), by name.
-pub async fn list(pool: &DbPool, admin: &ActingAdmin) -> Result<Vec<Member>, PeopleError> {
+pub async fn list(
+    pool: &DbPool,
+    admin: &ActingAdmin,
+    now: Timestamp,
+) -> Result<Vec<Member>, PeopleError> {
     let ws = admin.workspace_id;
     Ok(db::run(pool, move |conn| {
         let mut all = workspace::members(conn, ws)?;
-        let pending = membership_invitation::open_in_workspace(conn, ws, Timestamp::now())?;
+        let pending = membership_invitation::open_in_workspace(conn, ws, now)?;
         all.extend(pending.iter().map(as_member));
         all.sort_by(|a, b| a.username.cmp(&b.username));
         Ok(all)
@@ -147,6 +163,10 @@ pub async fn list(pool: &DbPool, admin: &ActingAdmin) -> Result<Vec<Member>, Peo
 /// initial password or an invitation link (which reserves the name at once). A name
 /// that exists or is reserved is refused, unless `invite_existing`: then that
 /// account is invited and joins when it accepts; its password is never touched.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "who acts, from where and when, and the form's four choices"
+)]
 pub async fn add(
     pool: &DbPool,
     admin: &ActingAdmin,
@@ -155,6 +175,7 @@ pub async fn add(
     role: Role,
     onboarding: Onboarding,
     invite_existing: bool,
+    now: Timestamp,
 ) -> Result<Added, PeopleError> {
     // Hashing is slow: done before the transaction, off the executor.
     let (hash, how) = match onboarding {
@@ -172,7 +193,6 @@ pub async fn add(
     let (ws, actor) = (admin.workspace_id, admin.clone());
     let outcome = db::run(pool, move |conn| {
         let result = crate::db::write_transaction(conn, |conn| {
-            let now = Timestamp::now();
             let expires = now.plus_seconds(INVITE_DAYS * 86_400);
             user::delete_lapsed_invitees(conn, Some(username.as_str()), now)?;
             if let Some(existing) = user::find_by_username(conn, username.as_str())? {
@@ -191,6 +211,7 @@ pub async fn add(
                 }
                 audit::record(
                     conn,
+                    now,
                     Event::by(&actor, address, Action::MemberInvited)
                         .target_user(existing.id, &existing.username)
                         .detail(format!("role {}; existing account", role.as_str())),
@@ -199,21 +220,23 @@ pub async fn add(
                     .ok_or(PeopleError::NotFound)?;
                 return Ok((as_member(&pending), true));
             }
-            let created =
-                user::create_in(conn, &username, &hash, Some(ws), role).map_err(|e| match e {
+            let created = user::create_in(conn, &username, &hash, Some(ws), role, now).map_err(
+                |e| match e {
                     CreateUserError::Duplicate(name) => PeopleError::ExistingUser(name),
                     CreateUserError::Query(e) => e.into(),
-                })?;
+                },
+            )?;
             if !hash.is_empty() {
                 // The admin chose this password: the person chooses their own at
                 // the first sign-in.
                 user::set_password_must_change(conn, created.id, true)?;
             }
             if let (Some(id), Some(digest)) = (&invite_id, &digest) {
-                invite::insert(conn, id, ws, created.id, digest, expires)?;
+                invite::insert(conn, id, ws, created.id, digest, now, expires)?;
             }
             audit::record(
                 conn,
+                now,
                 Event::by(&actor, address, Action::MemberAdded)
                     .target_user(created.id, username.as_str())
                     .detail(format!("role {}; {how}", role.as_str())),
@@ -239,6 +262,7 @@ pub async fn set_role(
     address: Option<IpAddr>,
     target: UserId,
     role: Role,
+    now: Timestamp,
 ) -> Result<Member, PeopleError> {
     let (ws, actor) = (admin.workspace_id, admin.clone());
     db::run(pool, move |conn| {
@@ -253,6 +277,7 @@ pub async fn set_role(
             workspace::set_role(conn, ws, target, role)?;
             audit::record(
                 conn,
+                now,
                 Event::by(&actor, address, Action::RoleChanged)
                     .target_user(target, &member.username)
                     .detail(format!("{} -> {}", member.role.as_str(), role.as_str())),
@@ -281,16 +306,17 @@ pub async fn remove(
     admin: &ActingAdmin,
     address: Option<IpAddr>,
     target: UserId,
+    now: Timestamp,
 ) -> Result<Removed, PeopleError> {
     let (ws, actor) = (admin.workspace_id, admin.clone());
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
             let Some(member) = member(conn, ws, target)? else {
-                withdraw_in(conn, &actor, address, ws, target)?;
+                withdraw_in(conn, &actor, address, ws, target, now)?;
                 return Ok(Removed::Invitation);
             };
             if member.invited {
-                withdraw_in(conn, &actor, address, ws, target)?;
+                withdraw_in(conn, &actor, address, ws, target, now)?;
                 return Ok(Removed::Invitation);
             }
             if is_last_admin(conn, ws, &member)? {
@@ -300,6 +326,7 @@ pub async fn remove(
             for id in token::delete_all_of_member(conn, ws, target)? {
                 audit::record(
                     conn,
+                    now,
                     Event::by(&actor, address, Action::TokenDeleted)
                         .target_token(id)
                         .detail(owner.clone()),
@@ -311,13 +338,13 @@ pub async fn remove(
             // Their access tokens are refused while they are not a member; revoking
             // them with the grant keeps them refused if they are added again within
             // the hour, so that adding them again really starts clean.
-            let now = Timestamp::now();
             for g in &grants {
                 revoked_grant::insert(conn, &revocations::of_grant(g.id, ws, now))?;
             }
             for g in &grants {
                 audit::record(
                     conn,
+                    now,
                     Event::by(&actor, address, Action::OAuthTokenDeleted)
                         .target(g.id.to_string(), &g.name)
                         .detail(owner.clone()),
@@ -326,6 +353,7 @@ pub async fn remove(
             workspace::remove_member(conn, ws, target)?;
             audit::record(
                 conn,
+                now,
                 Event::by(&actor, address, Action::MemberRemoved)
                     .target_user(target, &member.username)
                     .detail(format!("was {}", member.role.as_str())),
@@ -348,11 +376,12 @@ pub async fn withdraw_invitation(
     address: Option<IpAddr>,
     workspace: WorkspaceId,
     target: UserId,
+    now: Timestamp,
 ) -> Result<(), PeopleError> {
     let actor = actor.clone();
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
-            withdraw_in(conn, &actor, address, workspace, target)
+            withdraw_in(conn, &actor, address, workspace, target, now)
         }))
     })
     .await?
@@ -364,8 +393,8 @@ fn withdraw_in(
     address: Option<IpAddr>,
     ws: WorkspaceId,
     target: UserId,
+    now: Timestamp,
 ) -> Result<(), PeopleError> {
-    let now = Timestamp::now();
     let (name, what) = match member(conn, ws, target)? {
         Some(m) if m.invited && user::delete_invitee(conn, target)? => {
             (m.username, "invitation link; name freed")
@@ -380,6 +409,7 @@ fn withdraw_in(
     };
     audit::record(
         conn,
+        now,
         Event::by(actor, address, Action::InvitationWithdrawn)
             .in_workspace(ws)
             .target_user(target, &name)
@@ -397,6 +427,7 @@ pub async fn set_suspended(
     address: Option<IpAddr>,
     target: UserId,
     suspended: bool,
+    now: Timestamp,
 ) -> Result<Member, PeopleError> {
     if suspended && target == admin.user_id {
         return Err(PeopleError::Yourself);
@@ -411,7 +442,7 @@ pub async fn set_suspended(
             if suspended && is_last_admin(conn, ws, &member)? {
                 return Err(PeopleError::LastAdmin);
             }
-            workspace::set_suspended(conn, ws, target, suspended, Timestamp::now())?;
+            workspace::set_suspended(conn, ws, target, suspended, now)?;
             let action = if suspended {
                 Action::MemberSuspended
             } else {
@@ -419,147 +450,10 @@ pub async fn set_suspended(
             };
             audit::record(
                 conn,
+                now,
                 Event::by(&actor, address, action).target_user(target, &member.username),
             )?;
             find_member(conn, ws, target)
-        }))
-    })
-    .await?
-}
-
-/// The open invitations of `who`'s account to workspaces, oldest first.
-pub async fn my_invitations(pool: &DbPool, who: &Principal) -> Result<Vec<Pending>, PeopleError> {
-    let user = who.user_id;
-    Ok(db::run(pool, move |conn| {
-        Ok(membership_invitation::open_for_user(
-            conn,
-            user,
-            Timestamp::now(),
-        )?)
-    })
-    .await?)
-}
-
-/// Accepts (`accept`) or declines `who`'s open invitation to `workspace`; the
-/// caller is the invited account itself, signed in with its own password. On
-/// acceptance it joins with the invited role. Returns the invitation.
-pub async fn answer_invitation(
-    pool: &DbPool,
-    who: &Principal,
-    address: Option<IpAddr>,
-    workspace: WorkspaceId,
-    accept: bool,
-) -> Result<Pending, PeopleError> {
-    let who = who.clone();
-    db::run(pool, move |conn| {
-        Ok(crate::db::write_transaction(conn, |conn| {
-            let now = Timestamp::now();
-            let pending = membership_invitation::find_open(conn, workspace, who.user_id, now)?
-                .ok_or(PeopleError::NoInvitation)?;
-            membership_invitation::delete(conn, workspace, who.user_id)?;
-            let event = if accept {
-                if member(conn, workspace, who.user_id)?.is_none() {
-                    workspace::add_member(conn, workspace, who.user_id, pending.role)?;
-                }
-                Event::by(&who, address, Action::MemberAdded).detail(format!(
-                    "role {}; invitation accepted",
-                    pending.role.as_str()
-                ))
-            } else {
-                Event::by(&who, address, Action::InvitationDeclined)
-            };
-            audit::record(
-                conn,
-                event
-                    .in_workspace(workspace)
-                    .target_user(who.user_id, &who.username),
-            )?;
-            Ok(pending)
-        }))
-    })
-    .await?
-}
-
-/// Deletes invitations that lapsed, and the placeholder accounts of new names whose
-/// link lapsed (their names are free again); returns how many of each.
-pub async fn purge_lapsed_invitations(pool: &DbPool) -> Result<(usize, usize), DbError> {
-    db::run(pool, |conn| {
-        Ok(crate::db::write_transaction(conn, |conn| {
-            let now = Timestamp::now();
-            let links = user::delete_lapsed_invitees(conn, None, now)?;
-            let others = membership_invitation::purge_lapsed(conn, now)?;
-            Ok::<_, diesel::result::Error>((links, others))
-        })?)
-    })
-    .await
-}
-
-/// The user name an open invitation is for, to greet them.
-pub async fn invitation(pool: &DbPool, code: &InviteCode) -> Result<String, PeopleError> {
-    let (id, presented) = (code.id.to_string(), code.secret.digest());
-    db::run(pool, move |conn| {
-        let Some(open) = invite::find_open(conn, &id, Timestamp::now())? else {
-            return Ok(Err(PeopleError::InvalidInvite));
-        };
-        if !open.digest.is_some_and(|d| d.matches(&presented)) {
-            return Ok(Err(PeopleError::InvalidInvite));
-        }
-        // A link never sets the password of an account that has one.
-        Ok(user::find(conn, open.user_id)?
-            .filter(|u| u.password_hash.is_empty())
-            .map(|u| u.username)
-            .ok_or(PeopleError::InvalidInvite))
-    })
-    .await?
-}
-
-/// What accepting an invitation signs in as.
-pub struct Accepted {
-    pub user_id: UserId,
-    pub workspace_id: WorkspaceId,
-    pub session_epoch: i64,
-}
-
-/// Sets the invited person's password and uses the invitation up.
-pub async fn accept_invitation(
-    pool: &DbPool,
-    code: &InviteCode,
-    new_password: Password,
-    address: Option<IpAddr>,
-) -> Result<Accepted, PeopleError> {
-    // Checked before the slow hash, so a wrong code costs nothing.
-    invitation(pool, code).await?;
-    let hash = password::off_executor(move || password::hash(&new_password))
-        .await
-        .map_err(|_| DbError::Cancelled)?;
-    let (id, presented) = (code.id.to_string(), code.secret.digest());
-    db::run(pool, move |conn| {
-        Ok(crate::db::write_transaction(conn, |conn| {
-            let now = Timestamp::now();
-            let open = invite::find_open(conn, &id, now)?.ok_or(PeopleError::InvalidInvite)?;
-            if !open.digest.is_some_and(|d| d.matches(&presented))
-                || !invite::mark_used(conn, &id, now)?
-            {
-                return Err(PeopleError::InvalidInvite);
-            }
-            let invited = user::find(conn, open.user_id)?.ok_or(PeopleError::InvalidInvite)?;
-            if !invited.password_hash.is_empty() {
-                // A link never sets the password of an account that has one.
-                return Err(PeopleError::InvalidInvite);
-            }
-            user::set_password_by_id(conn, open.user_id, &hash)?;
-            let person = user::find(conn, open.user_id)?.ok_or(PeopleError::InvalidInvite)?;
-            audit::record(
-                conn,
-                Event::anonymous(Some(open.workspace_id), address, Action::PasswordChanged)
-                    .target_user(person.id, &person.username)
-                    .detail("invitation accepted"),
-            )?;
-            Ok(Accepted {
-                user_id: person.id,
-                workspace_id: open.workspace_id,
-                session_epoch: person.session_epoch,
-            })
         }))
     })
     .await?

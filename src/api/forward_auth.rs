@@ -12,10 +12,10 @@ use std::time::Instant;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
-use crate::api::{bearer_caller, ApiCaller, ApiError, Credential};
-use crate::domain::oauth::looks_like_jwt;
+use crate::api::{ApiCaller, ApiError, Credential};
+use crate::auth::caller::{self, BearerKind, CallerError, Presented};
 use crate::metrics::{TokenKind, VerifyResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The path proxies call.
 pub const PATH: &str = "/auth/verify";
@@ -42,42 +42,32 @@ pub const ROLE: &str = "x-auth-role";
 /// as their own failure.
 const CHALLENGE_INVALID_REQUEST: &str = r#"Bearer realm="access-tokens", error="invalid_request", error_description="Send the token as Authorization: Bearer <token>.""#;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(PATH, web::route().to(verify));
-}
-
 /// 204 with the caller's identity for a valid Bearer token; 401 with an RFC 6750
 /// challenge otherwise; 429 when this address sent too many invalid tokens; 503
 /// when the token cannot be checked right now. Each answer is counted and timed.
-async fn verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let started = Instant::now();
     let count = |kind, result| state.metrics.verification(kind, result, started.elapsed());
-    let value = match bearer_value(&req) {
-        Bearer::Missing => {
+    // Only one Bearer token in the one `Authorization` header is a request to check
+    // (RFC 6750 section 3.1): Basic credentials and other schemes are malformed here.
+    let token = match caller::presented(&req) {
+        Presented::Missing => {
             count(TokenKind::None, VerifyResult::Missing);
             return missing().error_response();
         }
-        Bearer::Malformed => {
+        Presented::Bearer(token) if token.well_formed => token,
+        _ => {
             count(TokenKind::None, VerifyResult::Malformed);
             return malformed();
         }
-        Bearer::Value(value) => value,
     };
-    let address = crate::client_address::of(&req);
-    let outcome = bearer_caller(&state, &value, address).await;
-    let presented_kind = || {
-        if looks_like_jwt(&value) {
-            TokenKind::OAuth
-        } else {
-            TokenKind::Legacy
-        }
+    let kind = match token.kind {
+        BearerKind::OAuth => TokenKind::OAuth,
+        BearerKind::Legacy => TokenKind::Legacy,
     };
-    match outcome {
+    let address = crate::auth::client_address::of(&req);
+    match caller::bearer_caller(&state, &token, address).await {
         Ok(caller) => {
-            let kind = match caller.credential {
-                Credential::OAuthAccessToken(_) => TokenKind::OAuth,
-                _ => TokenKind::Legacy,
-            };
             count(kind, VerifyResult::Valid);
             accepted(&caller)
         }
@@ -85,16 +75,18 @@ async fn verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         // API's JSON error body. A proxy that knows only 2xx, 401 and 403 fails
         // closed on the last two.
         Err(e) => {
-            let result = match &e {
-                ApiError::Unauthenticated { .. } => VerifyResult::Invalid,
-                ApiError::TokensThrottled { .. } | ApiError::Throttled { .. } => {
-                    VerifyResult::Throttled
-                }
-                _ => VerifyResult::Error,
-            };
-            count(presented_kind(), result);
-            e.error_response()
+            count(kind, refused(&e));
+            ApiError::from(e).error_response()
         }
+    }
+}
+
+/// How a refused token is counted.
+fn refused(e: &CallerError) -> VerifyResult {
+    match e {
+        CallerError::Unauthenticated { .. } => VerifyResult::Invalid,
+        CallerError::TokensThrottled { .. } => VerifyResult::Throttled,
+        _ => VerifyResult::Error,
     }
 }
 
@@ -116,38 +108,6 @@ fn malformed() -> HttpResponse {
         HeaderValue::from_static(CHALLENGE_INVALID_REQUEST),
     );
     response
-}
-
-enum Bearer {
-    Missing,
-    Malformed,
-    Value(String),
-}
-
-/// The Bearer token of the `Authorization` header. Another scheme, or more than one
-/// `Authorization` header, is a malformed request (RFC 6750 section 3.1).
-fn bearer_value(req: &HttpRequest) -> Bearer {
-    let mut values = req.headers().get_all(header::AUTHORIZATION);
-    let Some(value) = values.next() else {
-        return Bearer::Missing;
-    };
-    if values.next().is_some() {
-        return Bearer::Malformed;
-    }
-    let Ok(value) = value.to_str() else {
-        return Bearer::Malformed;
-    };
-    match value.trim().split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
-            let token = token.trim();
-            if token.is_empty() || token.contains(char::is_whitespace) {
-                Bearer::Malformed
-            } else {
-                Bearer::Value(token.to_owned())
-            }
-        }
-        _ => Bearer::Malformed,
-    }
 }
 
 fn accepted(caller: &ApiCaller) -> HttpResponse {
