@@ -6,15 +6,15 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
-use access_tokens::auth::password;
 use access_tokens::db::Conn;
-use access_tokens::domain::{Password, Role, UserId, Username};
+use access_tokens::domain::Role;
 use access_tokens::models;
-use common::process::{command, Server};
-use common::{csrf_token, spawn_app, TestApp, TestDatabase, PASSWORD};
+use common::process::{command, run_with_stdin, Server};
+use common::{
+    csrf_token, generate, location, signed_in, spawn_app, Generate, TestApp, TestDatabase, PASSWORD,
+};
 use serde_json::{json, Value};
 
 /// An instance admin who is also an admin of `default`.
@@ -35,16 +35,8 @@ fn conn(app: &TestApp) -> impl std::ops::DerefMut<Target = Conn> + '_ {
     app.pool.get().unwrap()
 }
 
-fn user_id(app: &TestApp, name: &str) -> UserId {
-    models::user::find_by_username(&mut conn(app), name)
-        .unwrap()
-        .unwrap_or_else(|| panic!("no user {name}"))
-        .id
-}
-
 fn make_instance_admin(app: &TestApp, name: &str) {
-    let id = user_id(app, name);
-    assert!(models::user::set_instance_admin(&mut conn(app), id, true).unwrap());
+    assert!(app.set_instance_admin(name, true));
 }
 
 fn is_active(app: &TestApp, name: &str) -> bool {
@@ -70,22 +62,8 @@ async fn instance() -> TestApp {
     app.create_user(MIKE, PASSWORD, Role::Member);
     app.create_user(CAROL, PASSWORD, Role::Member);
     make_instance_admin(&app, ROOT);
-    {
-        let mut c = conn(&app);
-        let wsb = models::workspace::create(&mut c, "wsb", access_tokens::domain::Timestamp::now())
-            .unwrap()
-            .unwrap();
-        let hash = password::hash(&Password::offered(PASSWORD.to_owned()));
-        models::user::create_in(
-            &mut c,
-            &Username::parse(BOB).unwrap(),
-            &hash,
-            Some(wsb),
-            Role::Admin,
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap();
-    }
+    let wsb = app.create_workspace("wsb");
+    app.create_user_in(BOB, wsb, Role::Admin);
     app
 }
 
@@ -110,31 +88,13 @@ async fn api(
 }
 
 async fn patch_account(app: &TestApp, who: &str, target: &str, body: Value) -> (u16, Value) {
-    let path = format!("{ACCOUNTS}/{}", user_id(app, target));
+    let path = format!("{ACCOUNTS}/{}", app.user_id(target));
     api(app, who, reqwest::Method::PATCH, &path, Some(body)).await
-}
-
-async fn signed_in(app: &TestApp, user: &str, pass: &str) -> reqwest::Client {
-    let client = app.browser_client();
-    let response = app.sign_in(&client, user, pass).await;
-    assert_eq!(response.status(), 303, "{user} signs in");
-    client
 }
 
 async fn sign_in_status(app: &TestApp, user: &str, pass: &str) -> u16 {
     let client = app.browser_client();
     app.sign_in(&client, user, pass).await.status().as_u16()
-}
-
-async fn bearer_status(app: &TestApp, token: &str) -> u16 {
-    app.api_client()
-        .get(app.url("/v4/apiAccessTokens"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
 }
 
 async fn basic_status(app: &TestApp, user: &str, pass: &str) -> u16 {
@@ -168,10 +128,6 @@ async fn post_form(
         .unwrap()
 }
 
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
-
 fn assert_access_denied(status: u16, body: &Value, what: &str) {
     assert_eq!(status, 403, "{what}: {body}");
     assert_eq!(
@@ -188,7 +144,7 @@ fn assert_access_denied(status: u16, body: &Value, what: &str) {
 async fn only_an_instance_admin_may_list_read_deactivate_reactivate_or_set_a_password_through_the_api(
 ) {
     let app = instance().await;
-    let carol = user_id(&app, CAROL);
+    let carol = app.user_id(CAROL);
     let one = format!("{ACCOUNTS}/{carol}");
     for who in [OLGA, BOB, MIKE] {
         let (status, body) = api(&app, who, reqwest::Method::GET, ACCOUNTS, None).await;
@@ -241,9 +197,9 @@ async fn only_an_instance_admin_may_list_read_deactivate_reactivate_or_set_a_pas
 #[actix_web::test]
 async fn only_an_instance_admin_may_open_instance_accounts_or_act_on_the_page() {
     let app = instance().await;
-    let carol = user_id(&app, CAROL);
+    let carol = app.user_id(CAROL);
     for who in [OLGA, BOB, MIKE] {
-        let client = signed_in(&app, who, PASSWORD).await;
+        let client = signed_in(&app, who).await;
         let menu = app.html(&client, "/preferences/password").await;
         assert!(
             !menu.contains("/instance/accounts"),
@@ -292,30 +248,18 @@ async fn only_an_instance_admin_may_open_instance_accounts_or_act_on_the_page() 
 async fn a_deactivated_account_cannot_sign_in_or_use_any_token_and_a_reactivated_one_can_again() {
     let app = instance().await;
     let token = app.token_value(CAROL, PASSWORD).await;
-    let oauth: Value = app
-        .api_client()
-        .post(app.url("/v4/oauthTokens"))
-        .basic_auth(CAROL, Some(PASSWORD))
-        .json(&json!({"name": "nightly", "lifetimeDays": 30}))
-        .send()
+    let access = generate(&app, Generate::oauth(CAROL).name("nightly"))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access = oauth["accessToken"]
-        .as_str()
-        .expect("an access token")
-        .to_owned();
-    let carols_browser = signed_in(&app, CAROL, PASSWORD).await;
-    assert_eq!(bearer_status(&app, &token).await, 200);
-    assert_eq!(bearer_status(&app, &access).await, 200);
+        .value;
+    let carols_browser = signed_in(&app, CAROL).await;
+    assert_eq!(app.bearer_status(&token).await, 200);
+    assert_eq!(app.bearer_status(&access).await, 200);
 
     let (status, body) = patch_account(&app, ROOT, CAROL, json!({"active": false})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["active"], false);
     assert_eq!(
-        bearer_status(&app, &token).await,
+        app.bearer_status(&token).await,
         401,
         "the token stops at once"
     );
@@ -333,7 +277,7 @@ async fn a_deactivated_account_cannot_sign_in_or_use_any_token_and_a_reactivated
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["active"], true);
     assert_eq!(
-        bearer_status(&app, &token).await,
+        app.bearer_status(&token).await,
         200,
         "the token works again"
     );
@@ -345,8 +289,8 @@ async fn a_deactivated_account_cannot_sign_in_or_use_any_token_and_a_reactivated
 async fn an_instance_admin_deactivates_and_reactivates_on_the_page_asked_first_without_javascript()
 {
     let app = instance().await;
-    let carol = user_id(&app, CAROL);
-    let root = signed_in(&app, ROOT, PASSWORD).await;
+    let carol = app.user_id(CAROL);
+    let root = signed_in(&app, ROOT).await;
     let menu = app.html(&root, "/preferences/password").await;
     assert!(menu.contains(r#"href="/instance/accounts""#));
     assert!(menu.contains(r#"href="/instance/audit-log""#));
@@ -395,9 +339,9 @@ async fn an_instance_admin_deactivates_and_reactivates_on_the_page_asked_first_w
 #[actix_web::test]
 async fn an_instance_admin_sets_another_accounts_password_on_the_page_and_the_api() {
     let app = instance().await;
-    let carol = user_id(&app, CAROL);
-    let carols_browser = signed_in(&app, CAROL, PASSWORD).await;
-    let root = signed_in(&app, ROOT, PASSWORD).await;
+    let carol = app.user_id(CAROL);
+    let carols_browser = signed_in(&app, CAROL).await;
+    let root = signed_in(&app, ROOT).await;
     let form = format!("/instance/accounts/{carol}/password");
 
     let mismatch = post_form(
@@ -468,7 +412,7 @@ async fn unknown_and_malformed_account_ids_are_404_and_400() {
     assert_eq!(status, 404, "{body}");
     let (status, body) = api(&app, ROOT, reqwest::Method::GET, "/v4/accounts/nope", None).await;
     assert_eq!(status, 400, "{body}");
-    let root = signed_in(&app, ROOT, PASSWORD).await;
+    let root = signed_in(&app, ROOT).await;
     let page = root
         .get(app.url(&format!(
             "/instance/accounts/{}/deactivate",
@@ -548,8 +492,8 @@ async fn two_instance_admins_demoting_each_other_at_once_leave_one() {
 #[actix_web::test]
 async fn the_last_active_instance_admin_cannot_be_demoted_on_the_page() {
     let app = instance().await;
-    let root_id = user_id(&app, ROOT);
-    let root = signed_in(&app, ROOT, PASSWORD).await;
+    let root_id = app.user_id(ROOT);
+    let root = signed_in(&app, ROOT).await;
     let revoke = format!("/instance/accounts/{root_id}/revoke-instance-admin");
     let done = post_form(&app, &root, &revoke, &revoke, &[]).await;
     assert_eq!(done.status(), 303);
@@ -563,17 +507,6 @@ async fn the_last_active_instance_admin_cannot_be_demoted_on_the_page() {
     let done = post_form(&app, &root, &deactivate, &deactivate, &[]).await;
     assert_eq!(done.status(), 303);
     assert!(is_active(&app, ROOT));
-}
-
-fn run_with_stdin(mut cmd: std::process::Command, input: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the binary");
-    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-    child.wait_with_output().expect("wait for the binary")
 }
 
 fn cli(dir: &std::path::Path, db: &TestDatabase, args: &[&str], input: &str) -> Output {
@@ -783,10 +716,10 @@ async fn account_events_show_in_the_instance_view_and_not_to_the_admins_of_defau
     }
 
     // The page and its CSV.
-    let root = signed_in(&app, ROOT, PASSWORD).await;
+    let root = signed_in(&app, ROOT).await;
     let page = app.html(&root, "/instance/audit-log").await;
     assert!(page.contains(r#"data-action="user.deactivated""#) && page.contains(CAROL));
-    let olga = signed_in(&app, OLGA, PASSWORD).await;
+    let olga = signed_in(&app, OLGA).await;
     let theirs = app.html(&olga, "/admin/audit-log").await;
     assert!(
         theirs.contains("audit-filters"),
@@ -811,7 +744,7 @@ async fn account_events_show_in_the_instance_view_and_not_to_the_admins_of_defau
 #[actix_web::test]
 async fn refusals_of_unknown_tokens_show_in_the_instance_view_only() {
     let app = instance().await;
-    assert_eq!(bearer_status(&app, "garbage").await, 401);
+    assert_eq!(app.bearer_status("garbage").await, 401);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let body = loop {
         let (_, body) = instance_events(&app, ROOT, "?action=token.refused").await;
@@ -881,7 +814,7 @@ async fn an_instance_admin_withdraws_an_invitation_of_any_workspace_and_no_one_e
             .unwrap()
             .unwrap()
     };
-    let newhire = user_id(&app, "newhire");
+    let newhire = app.user_id("newhire");
 
     let (status, body) = api(&app, ROOT, reqwest::Method::GET, ACCOUNTS, None).await;
     assert_eq!(status, 200);
@@ -937,8 +870,8 @@ async fn an_instance_admin_withdraws_an_invitation_of_any_workspace_and_no_one_e
     assert_eq!(status, 404, "{body}");
 
     // On the page, asked first, for an existing account.
-    let carol = user_id(&app, CAROL);
-    let root = signed_in(&app, ROOT, PASSWORD).await;
+    let carol = app.user_id(CAROL);
+    let root = signed_in(&app, ROOT).await;
     let list = app.html(&root, "/instance/accounts").await;
     let ask = format!("/instance/accounts/{carol}/invitations/{wsb}/withdraw");
     assert!(list.contains(&ask), "a link to ask first");

@@ -5,19 +5,18 @@ mod common;
 
 use std::collections::HashMap;
 
-use access_tokens::domain::{
-    Description, Role, Timestamp, TokenId, TokenSecret, UserId, WorkspaceId,
-};
+use access_tokens::domain::{Description, Role, Timestamp, TokenId, TokenSecret, WorkspaceId};
 use access_tokens::models;
 use access_tokens::models::token::NewToken;
-use common::{csrf_token, spawn_app, TestApp, PASSWORD};
-use reqwest::{Client, Response, StatusCode};
-use scraper::{ElementRef, Html, Selector};
+use common::html::{all, ids, page, text, token_rows};
+use common::{
+    app_with, generate, get, location, post_form, signed_in, Generate, Generated, TestApp, ADMIN,
+    ALICE, BOB, PASSWORD,
+};
+use reqwest::{Response, StatusCode};
+use scraper::Html;
 use serde_json::{json, Value};
 
-const ADMIN: &str = "root";
-const ALICE: &str = "alice";
-const BOB: &str = "bob";
 const PAGE: &str = "/admin/access-tokens";
 const API: &str = "/v4/workspaceAccessTokens";
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -26,105 +25,13 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// A server with an admin and the members alice and bob.
-async fn app_with_people() -> TestApp {
-    let app = spawn_app().await;
-    app.create_user(ADMIN, PASSWORD, Role::Admin);
-    app.create_user(ALICE, PASSWORD, Role::Member);
-    app.create_user(BOB, PASSWORD, Role::Member);
-    app
-}
-
-/// A signed-in browser and its session's CSRF token.
-struct Browser {
-    client: Client,
-    csrf: String,
-}
-
-async fn signed_in(app: &TestApp, user: &str) -> Browser {
-    let client = app.browser_client();
-    let response = app.sign_in(&client, user, PASSWORD).await;
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "signing {user} in"
-    );
-    let html = get(app, &client, "/preferences/access-tokens/new")
-        .await
-        .text()
-        .await
-        .unwrap();
-    Browser {
-        csrf: csrf_token(&html),
-        client,
-    }
-}
-
-async fn get(app: &TestApp, client: &Client, path: &str) -> Response {
-    client.get(app.url(path)).send().await.unwrap()
-}
-
-async fn post_form(app: &TestApp, b: &Browser, path: &str, form: &[(&str, &str)]) -> Response {
-    b.client
-        .post(app.url(path))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn page(app: &TestApp, b: &Browser, path: &str) -> Html {
-    let response = get(app, &b.client, path).await;
-    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
-    Html::parse_document(&response.text().await.unwrap())
-}
-
-fn all<'a>(root: ElementRef<'a>, css: &str) -> Vec<ElementRef<'a>> {
-    root.select(&Selector::parse(css).unwrap()).collect()
-}
-
-fn text(el: ElementRef) -> String {
-    el.text()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn first_text(doc: &Html, css: &str) -> String {
     let found = all(doc.root_element(), css);
     text(*found.first().unwrap_or_else(|| panic!("an element {css}")))
 }
 
-/// The rows of the tokens table: each cell by its label, plus `id`.
-fn rows(doc: &Html) -> Vec<HashMap<String, String>> {
-    all(doc.root_element(), "#tokens-table tbody tr")
-        .into_iter()
-        .map(|tr| {
-            let mut row: HashMap<String, String> = all(tr, "td[data-label]")
-                .into_iter()
-                .map(|td| (td.value().attr("data-label").unwrap().to_owned(), text(td)))
-                .collect();
-            row.insert(
-                "id".into(),
-                tr.value().attr("data-token-id").unwrap().into(),
-            );
-            row
-        })
-        .collect()
-}
-
-fn ids(rows: &[HashMap<String, String>]) -> Vec<String> {
-    rows.iter().map(|r| r["id"].clone()).collect()
-}
-
 fn flash(doc: &Html) -> String {
     first_text(doc, ".flash")
-}
-
-fn location(response: &Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
 }
 
 async fn api_get(app: &TestApp, user: &str, path_and_query: &str) -> Response {
@@ -168,33 +75,14 @@ async fn assert_error(response: Response, status: u16, name: &str) -> Value {
     body
 }
 
-/// Whether the API takes `value` as a Bearer token.
+/// Whether the API takes `value` as a Bearer token; an answer other than 200 or
+/// 401 fails the test.
 async fn token_works(app: &TestApp, value: &str) -> bool {
-    let response = app
-        .api_client()
-        .get(app.url("/v4/apiAccessTokens"))
-        .bearer_auth(value)
-        .send()
-        .await
-        .unwrap();
-    match response.status().as_u16() {
+    match app.bearer_status(value).await {
         200 => true,
         401 => false,
         other => panic!("unexpected {other}"),
     }
-}
-
-fn user_id(app: &TestApp, name: &str) -> UserId {
-    let mut conn = app.pool.get().unwrap();
-    models::user::find_by_username(&mut conn, name)
-        .unwrap()
-        .unwrap()
-        .id
-}
-
-fn default_workspace(app: &TestApp) -> WorkspaceId {
-    let mut conn = app.pool.get().unwrap();
-    models::workspace::ensure_default(&mut conn, access_tokens::domain::Timestamp::now()).unwrap()
 }
 
 /// Stores a token straight in the database (no value anyone holds), created
@@ -216,7 +104,7 @@ fn insert_token(
         &mut conn,
         NewToken {
             id,
-            user_id: user_id(app, owner),
+            user_id: app.user_id(owner),
             workspace_id: workspace,
             description: description.as_ref(),
             digest: &TokenSecret::generate().digest(),
@@ -231,17 +119,6 @@ fn insert_token(
     id.to_string()
 }
 
-/// A token of the default workspace made through the API; returns (id, value).
-async fn real_token(app: &TestApp, owner: &str) -> (String, String) {
-    let body = app
-        .create_token(owner, PASSWORD, json!({"lifetimeSeconds": 30 * 86400}))
-        .await;
-    (
-        body["tokenInfo"]["tokenId"].as_str().unwrap().to_owned(),
-        body["tokenValue"].as_str().unwrap().to_owned(),
-    )
-}
-
 /// A token of the admin's workspace in every status of the filters.
 struct Statuses {
     active: String,
@@ -254,7 +131,7 @@ struct Statuses {
 }
 
 fn tokens_in_every_status(app: &TestApp) -> Statuses {
-    let ws = default_workspace(app);
+    let ws = app.default_workspace();
     Statuses {
         active: insert_token(app, ALICE, ws, 1, Some(30), Some(0)),
         expired: insert_token(app, ALICE, ws, 40, Some(-2), Some(10)),
@@ -277,9 +154,18 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 
 #[actix_web::test]
 async fn an_admin_sees_every_token_of_the_workspace_with_its_owner() {
-    let app = app_with_people().await;
-    let (alice_token, _) = real_token(&app, ALICE).await;
-    let (bob_token, _) = real_token(&app, BOB).await;
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
+    let alice_token = generate(&app, Generate::legacy(ALICE).lifetime_seconds(30 * 86_400))
+        .await
+        .id;
+    let bob_token = generate(&app, Generate::legacy(BOB).lifetime_seconds(30 * 86_400))
+        .await
+        .id;
     let admin = signed_in(&app, ADMIN).await;
 
     let doc = page(&app, &admin, PAGE).await;
@@ -304,7 +190,7 @@ async fn an_admin_sees_every_token_of_the_workspace_with_its_owner() {
             "{column} in {headings:?}"
         );
     }
-    let rows = rows(&doc);
+    let rows = token_rows(&doc);
     let owners: HashMap<String, String> = rows
         .iter()
         .map(|r| (r["id"].clone(), r["Owner"].clone()))
@@ -332,13 +218,18 @@ async fn an_admin_sees_every_token_of_the_workspace_with_its_owner() {
         .find(|t| t["tokenId"] == alice_token.as_str())
         .unwrap();
     assert_eq!(alice_row["owner"]["username"], ALICE);
-    assert_eq!(alice_row["owner"]["id"], user_id(&app, ALICE).to_string());
+    assert_eq!(alice_row["owner"]["id"], app.user_id(ALICE).to_string());
     assert!(alice_row["createdAt"].is_string());
 }
 
 #[actix_web::test]
 async fn the_user_menu_offers_the_admin_page_to_admins_only() {
-    let app = app_with_people().await;
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
     let admin = signed_in(&app, ADMIN).await;
     let member = signed_in(&app, ALICE).await;
     let link = r#"nav[aria-label="User menu"] a[href="/admin/access-tokens"]"#;
@@ -353,19 +244,24 @@ async fn the_user_menu_offers_the_admin_page_to_admins_only() {
 
 #[actix_web::test]
 async fn a_member_is_refused_the_page_and_the_api() {
-    let app = app_with_people().await;
-    let (bob_token, bob_value) = real_token(&app, BOB).await;
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
+    let Generated {
+        id: bob_token,
+        value: bob_value,
+        ..
+    } = generate(&app, Generate::legacy(BOB).lifetime_seconds(30 * 86_400)).await;
     let member = signed_in(&app, ALICE).await;
 
     let list = get(&app, &member.client, PAGE).await;
     let confirm = get(&app, &member.client, &format!("{PAGE}/{bob_token}/delete")).await;
-    let delete = post_form(
-        &app,
-        &member,
-        &format!("{PAGE}/{bob_token}/delete"),
-        &[("csrf_token", &member.csrf)],
-    )
-    .await;
+    let delete = member
+        .submit(&app, &format!("{PAGE}/{bob_token}/delete"), &[])
+        .await;
     let bulk = post_form(
         &app,
         &member,
@@ -407,7 +303,12 @@ async fn a_member_is_refused_the_page_and_the_api() {
 
 #[actix_web::test]
 async fn the_api_filters_by_owner_and_by_each_status() {
-    let app = app_with_people().await;
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
     let s = tokens_in_every_status(&app);
     let everyone = [
         &s.active,
@@ -459,12 +360,17 @@ async fn the_api_filters_by_owner_and_by_each_status() {
 
 #[actix_web::test]
 async fn the_page_filters_and_marks_tokens_that_expire_soon() {
-    let app = app_with_people().await;
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
     let s = tokens_in_every_status(&app);
     let admin = signed_in(&app, ADMIN).await;
 
-    let soon = rows(&page(&app, &admin, &format!("{PAGE}?status=expiresSoon")).await);
-    let unused = rows(
+    let soon = token_rows(&page(&app, &admin, &format!("{PAGE}?status=expiresSoon")).await);
+    let unused = token_rows(
         &page(
             &app,
             &admin,
@@ -473,12 +379,12 @@ async fn the_page_filters_and_marks_tokens_that_expire_soon() {
         .await,
     );
     let never = page(&app, &admin, &format!("{PAGE}?status=neverExpires")).await;
-    let everything = rows(&page(&app, &admin, PAGE).await);
+    let everything = token_rows(&page(&app, &admin, PAGE).await);
 
     assert_eq!(ids(&soon), vec![s.soon.clone()]);
     assert_eq!(soon[0]["Status"], "Active Expires soon");
     assert_eq!(ids(&unused), vec![s.unused_old.clone()]);
-    assert_eq!(rows(&never)[0]["Expires"], "Never");
+    assert_eq!(token_rows(&never)[0]["Expires"], "Never");
     let selected = all(never.root_element(), "#filter-status option[selected]");
     assert_eq!(selected[0].value().attr("value"), Some("neverExpires"));
     let status_of = |id: &str| everything.iter().find(|r| r["id"] == id).unwrap()["Status"].clone();
@@ -493,13 +399,18 @@ async fn the_page_filters_and_marks_tokens_that_expire_soon() {
 
 #[actix_web::test]
 async fn the_users_own_page_marks_a_token_that_expires_within_a_week() {
-    let app = app_with_people().await;
-    let ws = default_workspace(&app);
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
+    let ws = app.default_workspace();
     let soon = insert_token(&app, ALICE, ws, 0, Some(6), None);
     let later = insert_token(&app, ALICE, ws, 0, Some(8), None);
     let alice = signed_in(&app, ALICE).await;
 
-    let rows = rows(&page(&app, &alice, "/preferences/access-tokens").await);
+    let rows = token_rows(&page(&app, &alice, "/preferences/access-tokens").await);
 
     let status_of = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap()["Status"].clone();
     assert_eq!(status_of(&soon), "Active Expires soon");
@@ -508,8 +419,13 @@ async fn the_users_own_page_marks_a_token_that_expires_within_a_week() {
 
 #[actix_web::test]
 async fn tokens_sort_by_created_expires_last_used_and_owner() {
-    let app = app_with_people().await;
-    let ws = default_workspace(&app);
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
+    let ws = app.default_workspace();
     // (owner, created days ago, expires in days, used days ago)
     let a = insert_token(&app, BOB, ws, 3, Some(10), Some(2));
     let b = insert_token(&app, ALICE, ws, 2, None, None);
@@ -545,7 +461,7 @@ async fn tokens_sort_by_created_expires_last_used_and_owner() {
     assert_eq!(order("sort=owner&order=desc").await[2], b);
 
     let doc = page(&app, &admin, &format!("{PAGE}?sort=expires&order=asc")).await;
-    assert_eq!(ids(&rows(&doc)), [c.as_str(), a.as_str(), b.as_str()]);
+    assert_eq!(ids(&token_rows(&doc)), [c.as_str(), a.as_str(), b.as_str()]);
     let heading = all(doc.root_element(), r#"th[aria-sort="ascending"] a"#);
     assert_eq!(text(heading[0]), "Expires");
     assert!(heading[0]
@@ -564,8 +480,13 @@ async fn tokens_sort_by_created_expires_last_used_and_owner() {
 
 #[actix_web::test]
 async fn a_hundred_and_twenty_tokens_come_in_pages_of_fifty() {
-    let app = app_with_people().await;
-    let ws = default_workspace(&app);
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
+    let ws = app.default_workspace();
     for i in 0..120 {
         let owner = if i % 2 == 0 { ALICE } else { BOB };
         insert_token(&app, owner, ws, i, Some(365), None);
@@ -575,7 +496,7 @@ async fn a_hundred_and_twenty_tokens_come_in_pages_of_fifty() {
     let first = page(&app, &admin, PAGE).await;
     let third = page(&app, &admin, &format!("{PAGE}?page=3")).await;
 
-    assert_eq!(rows(&first).len(), 50);
+    assert_eq!(token_rows(&first).len(), 50);
     assert_eq!(first_text(&first, "#showing"), "Showing 1–50 of 120");
     assert!(all(first.root_element(), "#prev-page").is_empty());
     let next = all(first.root_element(), "#next-page")[0]
@@ -585,13 +506,13 @@ async fn a_hundred_and_twenty_tokens_come_in_pages_of_fifty() {
         .to_owned();
     let second = page(&app, &admin, &next).await;
     assert_eq!(first_text(&second, "#showing"), "Showing 51–100 of 120");
-    assert_eq!(rows(&third).len(), 20);
+    assert_eq!(token_rows(&third).len(), 20);
     assert_eq!(first_text(&third, "#showing"), "Showing 101–120 of 120");
     assert!(all(third.root_element(), "#next-page").is_empty());
     assert_eq!(all(third.root_element(), "#prev-page").len(), 1);
     let mut seen: Vec<String> = [first, second, third]
         .iter()
-        .flat_map(|d| ids(&rows(d)))
+        .flat_map(|d| ids(&token_rows(d)))
         .collect();
     seen.sort();
     seen.dedup();
@@ -611,8 +532,14 @@ async fn a_hundred_and_twenty_tokens_come_in_pages_of_fifty() {
 
 #[actix_web::test]
 async fn an_admin_deletes_a_members_token_from_its_row_menu_and_it_stops_working() {
-    let app = app_with_people().await;
-    let (id, value) = real_token(&app, ALICE).await;
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
+    let Generated { id, value, .. } =
+        generate(&app, Generate::legacy(ALICE).lifetime_seconds(30 * 86_400)).await;
     let admin = signed_in(&app, ADMIN).await;
     assert!(token_works(&app, &value).await);
 
@@ -629,34 +556,35 @@ async fn an_admin_deletes_a_members_token_from_its_row_menu_and_it_stops_working
     .await;
 
     assert_eq!(first_text(&confirm, "main h1"), "Delete 1 token?");
-    assert_eq!(rows(&confirm)[0]["Owner"], ALICE);
+    assert_eq!(token_rows(&confirm)[0]["Owner"], ALICE);
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/admin/access-tokens?owner=alice");
     let after = page(&app, &admin, PAGE).await;
     assert_eq!(flash(&after), format!("Token {id} deleted."));
-    assert!(rows(&after).is_empty());
+    assert!(token_rows(&after).is_empty());
     assert!(!token_works(&app, &value).await, "refused at once");
-    let again = post_form(
-        &app,
-        &admin,
-        &format!("{PAGE}/{id}/delete"),
-        &[("csrf_token", &admin.csrf)],
-    )
-    .await;
+    let again = admin
+        .submit(&app, &format!("{PAGE}/{id}/delete"), &[])
+        .await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
 }
 
 #[actix_web::test]
 async fn bulk_delete_asks_naming_the_count_then_deletes_the_selected_tokens() {
-    let app = app_with_people().await;
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
     let mut tokens = Vec::new();
     for owner in [ALICE, BOB, ALICE, BOB] {
-        tokens.push(real_token(&app, owner).await);
+        tokens.push(generate(&app, Generate::legacy(owner).lifetime_seconds(30 * 86_400)).await);
     }
     let admin = signed_in(&app, ADMIN).await;
     let selected = &tokens[..3];
     let mut form: Vec<(&str, &str)> = vec![("csrf_token", &admin.csrf), ("back", PAGE)];
-    form.extend(selected.iter().map(|(id, _)| ("token_id", id.as_str())));
+    form.extend(selected.iter().map(|t| ("token_id", t.id.as_str())));
 
     let asked = post_form(&app, &admin, &format!("{PAGE}/delete-selected"), &form).await;
     assert_eq!(asked.status(), StatusCode::OK);
@@ -679,25 +607,40 @@ async fn bulk_delete_asks_naming_the_count_then_deletes_the_selected_tokens() {
     assert_eq!(location(&done), PAGE);
     let after = page(&app, &admin, PAGE).await;
     assert_eq!(flash(&after), "Deleted 3 tokens.");
-    assert_eq!(ids(&rows(&after)), vec![tokens[3].0.clone()]);
-    for (_, value) in selected {
+    assert_eq!(ids(&token_rows(&after)), vec![tokens[3].id.clone()]);
+    for made in selected {
         assert!(
-            !token_works(&app, value).await,
+            !token_works(&app, &made.value).await,
             "a deleted token is refused"
         );
     }
     assert!(
-        token_works(&app, &tokens[3].1).await,
+        token_works(&app, &tokens[3].value).await,
         "the unselected token works"
     );
 }
 
 #[actix_web::test]
 async fn the_api_deletes_one_or_many_tokens_of_the_workspace() {
-    let app = app_with_people().await;
-    let (one, one_value) = real_token(&app, ALICE).await;
-    let (two, two_value) = real_token(&app, BOB).await;
-    let (three, _) = real_token(&app, BOB).await;
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
+    let Generated {
+        id: one,
+        value: one_value,
+        ..
+    } = generate(&app, Generate::legacy(ALICE).lifetime_seconds(30 * 86_400)).await;
+    let Generated {
+        id: two,
+        value: two_value,
+        ..
+    } = generate(&app, Generate::legacy(BOB).lifetime_seconds(30 * 86_400)).await;
+    let three = generate(&app, Generate::legacy(BOB).lifetime_seconds(30 * 86_400))
+        .await
+        .id;
 
     let deleted = app
         .api_client()
@@ -723,7 +666,12 @@ async fn the_api_deletes_one_or_many_tokens_of_the_workspace() {
 
 #[actix_web::test]
 async fn the_api_refuses_bad_bulk_requests_with_the_field_at_fault() {
-    let app = app_with_people().await;
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
     let too_many: Vec<String> = (0..1001)
         .map(|_| TokenId::new_random().to_string())
         .collect();
@@ -750,38 +698,24 @@ async fn the_api_refuses_bad_bulk_requests_with_the_field_at_fault() {
 
 #[actix_web::test]
 async fn a_token_of_another_workspace_cannot_be_deleted() {
-    let app = app_with_people().await;
-    let other = {
-        let mut conn = app.pool.get().unwrap();
-        let ws = models::workspace::create(
-            &mut conn,
-            "elsewhere",
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap()
-        .unwrap();
-        models::workspace::add_member(
-            &mut conn,
-            ws,
-            user_id(&app, ALICE),
-            Role::Member,
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap();
-        ws
-    };
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
+    let other = app.create_workspace("elsewhere");
+    app.add_member(other, ALICE, Role::Member);
     let foreign = insert_token(&app, ALICE, other, 0, Some(30), None);
-    let (ours, _) = real_token(&app, BOB).await;
+    let ours = generate(&app, Generate::legacy(BOB).lifetime_seconds(30 * 86_400))
+        .await
+        .id;
     let admin = signed_in(&app, ADMIN).await;
 
-    let listed = rows(&page(&app, &admin, PAGE).await);
-    let one = post_form(
-        &app,
-        &admin,
-        &format!("{PAGE}/{foreign}/delete"),
-        &[("csrf_token", &admin.csrf)],
-    )
-    .await;
+    let listed = token_rows(&page(&app, &admin, PAGE).await);
+    let one = admin
+        .submit(&app, &format!("{PAGE}/{foreign}/delete"), &[])
+        .await;
     let asked = post_form(
         &app,
         &admin,
@@ -810,7 +744,7 @@ async fn a_token_of_another_workspace_cannot_be_deleted() {
     assert_eq!(one.status(), StatusCode::NOT_FOUND);
     let confirm = Html::parse_document(&asked.text().await.unwrap());
     assert_eq!(first_text(&confirm, "main h1"), "Delete 1 token?");
-    assert_eq!(ids(&rows(&confirm)), vec![ours]);
+    assert_eq!(ids(&token_rows(&confirm)), vec![ours]);
     assert_error(api_one, 404, "ObjectNotFoundException").await;
     let body: Value = api_bulk.json().await.unwrap();
     assert_eq!(body["deleted"], 0);
@@ -823,8 +757,14 @@ async fn a_token_of_another_workspace_cannot_be_deleted() {
 
 #[actix_web::test]
 async fn a_delete_without_the_sessions_csrf_token_is_refused() {
-    let app = app_with_people().await;
-    let (id, value) = real_token(&app, ALICE).await;
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
+    let Generated { id, value, .. } =
+        generate(&app, Generate::legacy(ALICE).lifetime_seconds(30 * 86_400)).await;
     let admin = signed_in(&app, ADMIN).await;
 
     let one = post_form(
@@ -849,7 +789,12 @@ async fn a_delete_without_the_sessions_csrf_token_is_refused() {
 
 #[actix_web::test]
 async fn the_open_api_document_lists_the_admin_routes() {
-    let app = app_with_people().await;
+    let app = app_with(&[
+        (ADMIN, Role::Admin),
+        (ALICE, Role::Member),
+        (BOB, Role::Member),
+    ])
+    .await;
 
     let spec = api_json(&app, ADMIN, "/v4/open-api-spec").await;
 

@@ -12,23 +12,12 @@ use access_tokens::domain::Role;
 use access_tokens::models;
 use access_tokens::models::audit::{self, Action, Event};
 use base64::Engine;
-use common::{spawn_app_as_shipped, TestApp, PASSWORD};
+use common::{signed_in, workspace, Generating, TestApp, ADMIN, MEMBER, PASSWORD, TOKENS};
 use serde_json::{json, Value};
 
-const ADMIN: &str = "olga";
-const MEMBER: &str = "mike";
-const TOKENS: &str = "/v4/apiAccessTokens";
 const EVENTS: &str = "/v4/auditEvents";
 const PAGE: &str = "/admin/audit-log";
 const CSV: &str = "/admin/audit-log.csv";
-
-/// A server as shipped, with an admin and a member in the default workspace.
-async fn workspace() -> TestApp {
-    let app = spawn_app_as_shipped().await;
-    app.create_user(ADMIN, PASSWORD, Role::Admin);
-    app.create_user(MEMBER, PASSWORD, Role::Member);
-    app
-}
 
 /// (action, workspace, target id, detail, address) of every stored event.
 type Stored = (
@@ -69,17 +58,6 @@ async fn wait_for_refusals(app: &TestApp, n: usize) -> Vec<Stored> {
     }
 }
 
-async fn bearer_status(app: &TestApp, token: &str) -> u16 {
-    app.api_client()
-        .get(app.url(TOKENS))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 /// The same token id with another secret.
 fn with_wrong_secret(value: &str) -> String {
     let engine = base64::engine::general_purpose::STANDARD;
@@ -116,12 +94,6 @@ fn href(html: &str, selector: &str) -> Option<String> {
         .next()
         .and_then(|e| e.value().attr("href"))
         .map(str::to_owned)
-}
-
-async fn signed_in(app: &TestApp, user: &str) -> reqwest::Client {
-    let browser = app.browser_client();
-    app.sign_in(&browser, user, PASSWORD).await;
-    browser
 }
 
 async fn get(client: &reqwest::Client, app: &TestApp, path: &str) -> reqwest::Response {
@@ -161,14 +133,14 @@ fn record_many(app: &TestApp, n: usize) {
 
 #[actix_web::test]
 async fn refused_tokens_are_recorded_with_the_address_and_never_the_value() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let good = app.token_value(ADMIN, PASSWORD).await;
     let wrong = with_wrong_secret(&good);
     let garbage = "not-a-token-value-at-all";
 
-    assert_eq!(bearer_status(&app, garbage).await, 401);
-    assert_eq!(bearer_status(&app, &wrong).await, 401);
-    assert_eq!(bearer_status(&app, &good).await, 200);
+    assert_eq!(app.bearer_status(garbage).await, 401);
+    assert_eq!(app.bearer_status(&wrong).await, 401);
+    assert_eq!(app.bearer_status(&good).await, 200);
 
     let mut refused = wait_for_refusals(&app, 2).await;
     assert_eq!(refused.len(), 2, "{refused:?}");
@@ -198,7 +170,7 @@ async fn refused_tokens_are_recorded_with_the_address_and_never_the_value() {
 
 #[actix_web::test]
 async fn an_expired_token_and_an_unknown_one_say_so() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let expired = app.token_value(ADMIN, PASSWORD).await;
     app.execute_sql("UPDATE api_tokens SET expires_at = 1");
     let unknown = {
@@ -207,8 +179,8 @@ async fn an_expired_token_and_an_unknown_one_say_so() {
         engine.encode(body.to_string())
     };
 
-    assert_eq!(bearer_status(&app, &expired).await, 401);
-    assert_eq!(bearer_status(&app, &unknown).await, 401);
+    assert_eq!(app.bearer_status(&expired).await, 401);
+    assert_eq!(app.bearer_status(&unknown).await, 401);
 
     let refused = wait_for_refusals(&app, 2).await;
     let details: Vec<_> = refused.iter().map(|r| r.3.clone().unwrap()).collect();
@@ -223,7 +195,7 @@ async fn an_expired_token_and_an_unknown_one_say_so() {
 
 #[actix_web::test]
 async fn a_flood_of_refusals_is_answered_fast_and_recorded_only_a_few_times() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let client = app.api_client();
 
     let started = Instant::now();
@@ -257,7 +229,7 @@ async fn a_flood_of_refusals_is_answered_fast_and_recorded_only_a_few_times() {
 
 #[actix_web::test]
 async fn creations_deletions_and_settings_changes_show_on_the_page_the_json_and_the_csv() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let created = app
         .create_token(ADMIN, PASSWORD, json!({"lifetimeSeconds": 3600}))
         .await;
@@ -374,7 +346,7 @@ async fn creations_deletions_and_settings_changes_show_on_the_page_the_json_and_
 
 #[actix_web::test]
 async fn the_page_and_the_json_are_paged() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     record_many(&app, 120);
 
     let (_, last) = events_json(&app, ADMIN, "?limit=50&offset=100").await;
@@ -407,7 +379,7 @@ async fn the_page_and_the_json_are_paged() {
 
 #[actix_web::test]
 async fn bad_filters_are_a_400_naming_the_field() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     for (query, field) in [
         ("?limit=0", "limit"),
         ("?limit=501", "limit"),
@@ -433,7 +405,7 @@ async fn bad_filters_are_a_400_naming_the_field() {
 
 #[actix_web::test]
 async fn members_never_see_the_audit_log() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let (status, body) = events_json(&app, MEMBER, "").await;
     assert_eq!(status, 403);
     assert_eq!(body["exception"]["name"], "AccessControlException");
@@ -462,7 +434,7 @@ async fn members_never_see_the_audit_log() {
 
 #[actix_web::test]
 async fn the_csv_quotes_cells_and_defuses_spreadsheet_formulas() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let who = admin_principal(&app);
     {
         let mut conn = app.pool.get().unwrap();
@@ -493,29 +465,9 @@ async fn the_csv_quotes_cells_and_defuses_spreadsheet_formulas() {
 /// see them in its log (issue 11); instance admins do, in the instance's view.
 #[actix_web::test]
 async fn refusals_of_no_workspace_are_shown_to_instance_admins_only() {
-    let app = workspace().await;
-    {
-        let mut conn = app.pool.get().unwrap();
-        let ws = models::workspace::create(
-            &mut conn,
-            "research",
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap()
-        .unwrap();
-        let admin = models::user::find_by_username(&mut conn, ADMIN)
-            .unwrap()
-            .unwrap();
-        models::workspace::add_member(
-            &mut conn,
-            ws,
-            admin.id,
-            Role::Admin,
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap();
-    }
-    assert_eq!(bearer_status(&app, "garbage").await, 401);
+    let app = workspace(Generating::AdminsOnly).await;
+    app.add_workspace("research", ADMIN);
+    assert_eq!(app.bearer_status("garbage").await, 401);
     wait_for_refusals(&app, 1).await;
 
     let (_, in_default) = events_json(&app, ADMIN, "?action=token.refused").await;
@@ -540,13 +492,7 @@ async fn refusals_of_no_workspace_are_shown_to_instance_admins_only() {
     };
     assert_eq!(instance(&app).await.unwrap().status(), 403);
 
-    {
-        let mut conn = app.pool.get().unwrap();
-        let admin = models::user::find_by_username(&mut conn, ADMIN)
-            .unwrap()
-            .unwrap();
-        models::user::set_instance_admin(&mut conn, admin.id, true).unwrap();
-    }
+    app.set_instance_admin(ADMIN, true);
     let response = instance(&app).await.unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
@@ -560,17 +506,8 @@ async fn refusals_of_no_workspace_are_shown_to_instance_admins_only() {
 
 #[actix_web::test]
 async fn the_open_api_spec_describes_the_audit_events_route() {
-    let app = workspace().await;
-    let spec: Value = app
-        .api_client()
-        .get(app.url("/v4/open-api-spec"))
-        .basic_auth(ADMIN, Some(PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let app = workspace(Generating::AdminsOnly).await;
+    let spec: Value = app.get_as(ADMIN, "/v4/open-api-spec").await.1;
     let operation = &spec["paths"][EVENTS]["get"];
     assert_eq!(operation["tags"][0], "auditEvents");
     for status in ["200", "400", "401", "403", "503"] {

@@ -6,10 +6,8 @@
 
 mod common;
 
-use access_tokens::auth::password;
-use access_tokens::domain::{Password, Role, Username};
-use access_tokens::models;
-use common::{spawn_app, TestApp, PASSWORD};
+use access_tokens::domain::Role;
+use common::{app_with, TestApp, PASSWORD};
 use serde_json::Value;
 
 /// Instance admin, and only a member of `default`.
@@ -27,38 +25,17 @@ const AUDIT: &str = "Only workspace admins can see the Audit Log.";
 const INSTANCE: &str = "Only instance admins can manage accounts and see the instance's events.";
 
 async fn instance() -> TestApp {
-    let app = spawn_app().await;
-    app.create_user(IRIS, PASSWORD, Role::Member);
-    app.create_user(OLGA, PASSWORD, Role::Admin);
-    app.create_user(MIKE, PASSWORD, Role::Member);
-    let mut conn = app.pool.get().unwrap();
-    let iris = models::user::find_by_username(&mut conn, IRIS)
-        .unwrap()
-        .unwrap();
-    models::user::set_instance_admin(&mut conn, iris.id, true).unwrap();
-    let wsb = models::workspace::create(&mut conn, "wsb", access_tokens::domain::Timestamp::now())
-        .unwrap()
-        .unwrap();
-    let hash = password::hash(&Password::offered(PASSWORD.to_owned()));
-    models::user::create_in(
-        &mut conn,
-        &Username::parse(BOB).unwrap(),
-        &hash,
-        Some(wsb),
-        Role::Admin,
-        access_tokens::domain::Timestamp::now(),
-    )
-    .unwrap();
+    let app = app_with(&[
+        (IRIS, Role::Member),
+        (OLGA, Role::Admin),
+        (MIKE, Role::Member),
+    ])
+    .await;
+    app.set_instance_admin(IRIS, true);
+    let wsb = app.create_workspace("wsb");
+    app.create_user_in(BOB, wsb, Role::Admin);
     // Iris is also a member of wsb: an instance admin is no workspace admin there.
-    models::workspace::add_member(
-        &mut conn,
-        wsb,
-        iris.id,
-        Role::Member,
-        access_tokens::domain::Timestamp::now(),
-    )
-    .unwrap();
-    drop(conn);
+    app.add_member(wsb, IRIS, Role::Member);
     app
 }
 
@@ -207,17 +184,8 @@ async fn only_active_instance_admins_reach_the_instance_routes_whatever_their_wo
     }
 
     // The role is read on every request: taken away, it is gone at once.
-    {
-        let mut conn = app.pool.get().unwrap();
-        let iris = models::user::find_by_username(&mut conn, IRIS)
-            .unwrap()
-            .unwrap();
-        let olga = models::user::find_by_username(&mut conn, OLGA)
-            .unwrap()
-            .unwrap();
-        models::user::set_instance_admin(&mut conn, olga.id, true).unwrap();
-        models::user::set_instance_admin(&mut conn, iris.id, false).unwrap();
-    }
+    app.set_instance_admin(OLGA, true);
+    app.set_instance_admin(IRIS, false);
     let (status, _) = call(&app, IRIS, None, reqwest::Method::GET, "/v4/accounts").await;
     assert_eq!(status, 403);
     let (status, _) = call(&app, OLGA, None, reqwest::Method::GET, "/v4/accounts").await;

@@ -13,7 +13,7 @@
 mod common;
 
 use access_tokens::domain::Role;
-use common::browser::{eventually, Browser, DESKTOP, PHONE};
+use common::browser::{click_button, eventually, row_css, Browser, DESKTOP, PHONE};
 use common::{spawn_app, TestApp, PASSWORD};
 use fantoccini::elements::Element;
 use fantoccini::Locator;
@@ -31,22 +31,6 @@ async fn setup(user: &str) -> (TestApp, Browser) {
     app.create_user(user, PASSWORD, Role::Member);
     let browser = Browser::start().await;
     (app, browser)
-}
-
-/// Signs in through the sign-in form and lands on the Access Tokens page.
-async fn sign_in(app: &TestApp, b: &Browser, user: &str) {
-    b.goto(&app.url("/login")).await;
-    b.type_into("#username", user).await;
-    b.type_into("#password", PASSWORD).await;
-    b.client
-        .find(Locator::XPath("//button[normalize-space()='Sign in']"))
-        .await
-        .expect("a Sign in button")
-        .click()
-        .await
-        .expect("clicking Sign in");
-    b.wait_path("/preferences/access-tokens").await;
-    assert_eq!(b.text_of("main h1").await, "Access Tokens");
 }
 
 /// Opens the Generate Token dialog with "Generate New Token" and checks its defaults.
@@ -73,17 +57,6 @@ async fn open_generate_dialog(b: &Browser) -> Element {
     dialog
 }
 
-async fn click_button(scope: &Element, label: &str) {
-    let xpath = format!(".//button[normalize-space()='{label}']");
-    scope
-        .find(Locator::XPath(&xpath))
-        .await
-        .unwrap_or_else(|e| panic!("no button “{label}”: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("clicking “{label}”: {e}"));
-}
-
 /// Fills in and submits the Generate Token dialog; returns the new token's id and value.
 async fn generate_token(b: &Browser, description: &str) -> (String, String) {
     let dialog = open_generate_dialog(b).await;
@@ -93,10 +66,6 @@ async fn generate_token(b: &Browser, description: &str) -> (String, String) {
     let value = value_field.prop("value").await.unwrap().unwrap_or_default();
     let id = b.text_of("#new-token-id").await;
     (id, value)
-}
-
-fn row_css(id: &str) -> String {
-    format!(r#"tr[data-token-id="{id}"]"#)
 }
 
 async fn last_used(b: &Browser, id: &str) -> String {
@@ -153,7 +122,7 @@ async fn a_token_generated_in_the_browser_works_until_deleted_from_its_menu() {
     let (app, b) = setup("alice").await;
 
     // 1. Sign in: the empty Access Tokens page.
-    sign_in(&app, &b, "alice").await;
+    b.sign_in(&app, "alice").await;
     assert!(
         b.find("#no-tokens").await.is_displayed().await.unwrap(),
         "a new user sees the empty-list message"
@@ -296,7 +265,7 @@ async fn a_token_generated_in_the_browser_works_until_deleted_from_its_menu() {
 #[actix_web::test]
 async fn an_invalid_lifetime_is_explained_next_to_the_field() {
     let (app, b) = setup("bob").await;
-    sign_in(&app, &b, "bob").await;
+    b.sign_in(&app, "bob").await;
     let dialog = open_generate_dialog(&b).await;
     b.type_into("#description", "nightly backup").await;
 
@@ -361,7 +330,7 @@ async fn an_invalid_lifetime_is_explained_next_to_the_field() {
 #[actix_web::test]
 async fn history_navigation_does_not_show_the_token_value_again() {
     let (app, b) = setup("carol").await;
-    sign_in(&app, &b, "carol").await;
+    b.sign_in(&app, "carol").await;
     let (id, value) = generate_token(&b, "one-off").await;
     assert!(!value.is_empty());
 
@@ -406,7 +375,7 @@ async fn history_navigation_does_not_show_the_token_value_again() {
 #[actix_web::test]
 async fn at_phone_width_the_row_menu_and_delete_dialog_are_on_screen() {
     let (app, b) = setup("dave").await;
-    sign_in(&app, &b, "dave").await;
+    b.sign_in(&app, "dave").await;
     let (id, _) = generate_token(&b, "phone").await;
     b.client.refresh().await.expect("reloading");
     b.set_window_size(PHONE).await;

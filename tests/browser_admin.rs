@@ -4,37 +4,8 @@
 mod common;
 
 use access_tokens::domain::Role;
-use common::browser::{eventually, Browser};
-use common::{spawn_app, TestApp, PASSWORD};
-use fantoccini::Locator;
-use serde_json::json;
-
-const ADMIN: &str = "root";
-
-fn row_css(id: &str) -> String {
-    format!(r#"tr[data-token-id="{id}"]"#)
-}
-
-async fn sign_in(app: &TestApp, b: &Browser, user: &str) {
-    b.goto(&app.url("/login")).await;
-    b.type_into("#username", user).await;
-    b.type_into("#password", PASSWORD).await;
-    b.client
-        .find(Locator::XPath("//button[normalize-space()='Sign in']"))
-        .await
-        .expect("a Sign in button")
-        .click()
-        .await
-        .expect("clicking Sign in");
-    b.wait_path("/preferences/access-tokens").await;
-}
-
-async fn token_of(app: &TestApp, owner: &str) -> String {
-    let body = app
-        .create_token(owner, PASSWORD, json!({"lifetimeSeconds": 86400 * 30}))
-        .await;
-    body["tokenInfo"]["tokenId"].as_str().unwrap().to_owned()
-}
+use common::browser::{eventually, row_css, Browser};
+use common::{generate, spawn_app, Generate, ADMIN, PASSWORD};
 
 #[actix_web::test]
 async fn an_admin_ticks_two_tokens_confirms_the_count_and_they_are_gone() {
@@ -42,11 +13,23 @@ async fn an_admin_ticks_two_tokens_confirms_the_count_and_they_are_gone() {
     app.create_user(ADMIN, PASSWORD, Role::Admin);
     app.create_user("alice", PASSWORD, Role::Member);
     app.create_user("bob", PASSWORD, Role::Member);
-    let first = token_of(&app, "alice").await;
-    let second = token_of(&app, "bob").await;
-    let kept = token_of(&app, "alice").await;
+    let first = generate(
+        &app,
+        Generate::legacy("alice").lifetime_seconds(30 * 86_400),
+    )
+    .await
+    .id;
+    let second = generate(&app, Generate::legacy("bob").lifetime_seconds(30 * 86_400))
+        .await
+        .id;
+    let kept = generate(
+        &app,
+        Generate::legacy("alice").lifetime_seconds(30 * 86_400),
+    )
+    .await
+    .id;
     let b = Browser::start().await;
-    sign_in(&app, &b, ADMIN).await;
+    b.sign_in(&app, ADMIN).await;
 
     b.goto(&app.url("/admin/access-tokens")).await;
     assert_eq!(b.text_of("main h1").await, "Access Tokens");

@@ -7,26 +7,9 @@ mod common;
 
 use access_tokens::domain::Role;
 use common::browser::{eventually, Browser};
-use common::{spawn_app_as_shipped, TestApp, PASSWORD};
+use common::{spawn_app_as_shipped, ADMIN, MEMBER, PASSWORD};
 use fantoccini::Locator;
 use serde_json::{json, Value};
-
-const ADMIN: &str = "olga";
-const MEMBER: &str = "mike";
-
-async fn sign_in(app: &TestApp, b: &Browser, user: &str) {
-    b.goto(&app.url("/login")).await;
-    b.type_into("#username", user).await;
-    b.type_into("#password", PASSWORD).await;
-    b.client
-        .find(Locator::XPath("//button[normalize-space()='Sign in']"))
-        .await
-        .expect("a Sign in button")
-        .click()
-        .await
-        .expect("clicking Sign in");
-    b.wait_path("/preferences/access-tokens").await;
-}
 
 /// Opens the user menu and follows one of its links.
 async fn menu(b: &Browser, label: &str) {
@@ -58,7 +41,7 @@ async fn an_admin_lets_members_generate_from_the_workspace_settings_page() {
     app.create_user(ADMIN, PASSWORD, Role::Admin);
     app.create_user(MEMBER, PASSWORD, Role::Member);
     let b = Browser::start().await;
-    sign_in(&app, &b, ADMIN).await;
+    b.sign_in(&app, ADMIN).await;
     menu(&b, "Admin > Workspace Settings").await;
     b.wait_path("/admin/workspace-settings").await;
     assert_eq!(b.text_of("main h1").await, "Workspace Settings");
@@ -102,7 +85,7 @@ async fn an_admin_invites_someone_who_sets_a_password_and_removes_a_member() {
     app.create_user(ADMIN, PASSWORD, Role::Admin);
     app.create_user(MEMBER, PASSWORD, Role::Member);
     let b = Browser::start().await;
-    sign_in(&app, &b, ADMIN).await;
+    b.sign_in(&app, ADMIN).await;
     menu(&b, "Admin > People").await;
     b.wait_path("/admin/people").await;
 

@@ -6,76 +6,14 @@
 mod common;
 
 use access_tokens::domain::Role;
-use common::browser::{eventually, Browser, DESKTOP, PHONE};
-use common::{spawn_app, TestApp, PASSWORD};
-use fantoccini::elements::Element;
+use common::browser::{click_button, eventually, row_css, Browser, DESKTOP, PHONE};
+use common::{generate, spawn_app, Generate, OAUTH_TOKENS_PAGE as PAGE, PASSWORD};
 use fantoccini::Locator;
-use serde_json::{json, Value};
-
-const PAGE: &str = "/preferences/oauth-tokens";
-
-fn row_css(id: &str) -> String {
-    format!(r#"tr[data-token-id="{id}"]"#)
-}
-
-async fn sign_in(app: &TestApp, b: &Browser, user: &str) {
-    b.goto(&app.url("/login")).await;
-    b.type_into("#username", user).await;
-    b.type_into("#password", PASSWORD).await;
-    b.client
-        .find(Locator::XPath("//button[normalize-space()='Sign in']"))
-        .await
-        .expect("a Sign in button")
-        .click()
-        .await
-        .expect("clicking Sign in");
-    b.wait_path("/preferences/access-tokens").await;
-}
-
-async fn click_button(scope: &Element, label: &str) {
-    let xpath = format!(".//button[normalize-space()='{label}']");
-    scope
-        .find(Locator::XPath(&xpath))
-        .await
-        .unwrap_or_else(|e| panic!("no button “{label}”: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("clicking “{label}”: {e}"));
-}
-
-/// Generates a token as `user` through the API; returns its id.
-async fn api_generate(app: &TestApp, user: &str, name: &str) -> String {
-    let body: Value = app
-        .api_client()
-        .post(app.url("/v4/oauthTokens"))
-        .basic_auth(user, Some(PASSWORD))
-        .json(&json!({"name": name, "lifetimeDays": 30}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["tokenInfo"]["tokenId"].as_str().unwrap().to_owned()
-}
+use serde_json::Value;
 
 async fn status_of(b: &Browser, id: &str) -> String {
     b.text_of(&format!(r#"{} td[data-label="Status"]"#, row_css(id)))
         .await
-}
-
-async fn refresh_status(app: &TestApp, refresh_token: &str) -> u16 {
-    app.api_client()
-        .post(app.url("/oauth2/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
 }
 
 /// Confirms the open OAuth confirmation dialog and waits for the page it leads to.
@@ -94,7 +32,7 @@ async fn a_person_generates_copies_disables_and_deletes_oauth_tokens() {
     let app = spawn_app().await;
     app.create_user("alice", PASSWORD, Role::Member);
     let b = Browser::start().await;
-    sign_in(&app, &b, "alice").await;
+    b.sign_in(&app, "alice").await;
 
     // The user menu leads to the page.
     let link = b
@@ -224,7 +162,7 @@ async fn a_person_generates_copies_disables_and_deletes_oauth_tokens() {
     );
     assert_eq!(status_of(&b, &first).await, "Disabled");
     assert_eq!(
-        refresh_status(&app, &refresh).await,
+        app.refresh(&refresh).await.status().as_u16(),
         400,
         "refresh stops at once"
     );
@@ -242,8 +180,10 @@ async fn a_person_generates_copies_disables_and_deletes_oauth_tokens() {
     );
 
     // Two more, then tick two of the three and Delete them.
-    let second = api_generate(&app, "alice", "ci").await;
-    let third = api_generate(&app, "alice", "backup").await;
+    let second = generate(&app, Generate::oauth("alice").name("ci")).await.id;
+    let third = generate(&app, Generate::oauth("alice").name("backup"))
+        .await
+        .id;
     b.client.refresh().await.unwrap();
     b.wait_visible(&row_css(&third)).await;
     let delete = b.find("#delete-selected").await;
@@ -276,11 +216,15 @@ async fn an_admin_filters_by_owner_and_disables_their_tokens_at_once() {
     app.create_user("root", PASSWORD, Role::Admin);
     app.create_user("alice", PASSWORD, Role::Member);
     app.create_user("bob", PASSWORD, Role::Member);
-    let a1 = api_generate(&app, "alice", "one").await;
-    let a2 = api_generate(&app, "alice", "two").await;
-    let b1 = api_generate(&app, "bob", "bobs").await;
+    let a1 = generate(&app, Generate::oauth("alice").name("one"))
+        .await
+        .id;
+    let a2 = generate(&app, Generate::oauth("alice").name("two"))
+        .await
+        .id;
+    let b1 = generate(&app, Generate::oauth("bob").name("bobs")).await.id;
     let b = Browser::start().await;
-    sign_in(&app, &b, "root").await;
+    b.sign_in(&app, "root").await;
 
     b.goto(&app.url("/admin/oauth-tokens")).await;
     assert_eq!(b.text_of("main h1").await, "OAuth 2.0 API Tokens");

@@ -23,17 +23,7 @@ async fn the_sessions_page_signs_out_a_lost_browser() {
     assert_eq!(app.sign_in(&lost, "alice", PASSWORD).await.status(), 303);
 
     let b = Browser::start().await;
-    b.goto(&app.url("/login")).await;
-    b.type_into("#username", "alice").await;
-    b.type_into("#password", PASSWORD).await;
-    b.client
-        .find(Locator::XPath("//button[normalize-space()='Sign in']"))
-        .await
-        .expect("a Sign in button")
-        .click()
-        .await
-        .expect("clicking Sign in");
-    b.wait_path("/preferences/access-tokens").await;
+    b.sign_in(&app, "alice").await;
 
     b.find("details.user-menu summary")
         .await

@@ -1,9 +1,8 @@
 //! Tests of the real `access-tokens` binary: `user add`, `user passwd` and `serve`,
 //! each run with `std::process::Command` in a temporary directory of its own.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use access_tokens::auth::password;
 use access_tokens::domain::password::RULE;
@@ -15,7 +14,7 @@ use serde_json::json;
 
 mod common;
 
-use common::process::{command, Server};
+use common::process::{command, run_with_stdin, Server};
 use common::TestDatabase;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -24,19 +23,6 @@ const ADMIN_LINE: &str = "Created user admin with password ";
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-/// Runs `cmd` to completion with `input` on its standard input.
-fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the binary");
-    // The process may exit before reading (a usage error): a broken pipe is fine.
-    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-    child.wait_with_output().expect("wait for the binary")
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::process::Server;
-use common::{csrf_token, postgres_base_url, TestDatabase, PASSWORD};
+use common::{csrf_token, postgres_base_url, sign_in_at, TestDatabase, PASSWORD};
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 use tokio::net::{TcpSocket, TcpStream};
@@ -129,18 +129,7 @@ async fn with_postgresql_down_the_server_answers_503_and_recovers_by_itself() {
         .redirect(Policy::none())
         .build()
         .unwrap();
-    let login = browser.get(server.url("/login")).send().await.unwrap();
-    let csrf = csrf_token(&login.text().await.unwrap());
-    let signed_in = browser
-        .post(server.url("/login"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("username", "admin"),
-            ("password", password.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = sign_in_at(&browser, &server.address, "admin", &password).await;
     assert_eq!(signed_in.status(), 303);
     let api = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))

@@ -10,19 +10,12 @@ mod common;
 use std::time::{Duration, Instant};
 
 use access_tokens::domain::Role;
-use common::{spawn_app, spawn_app_with, TestApp, PASSWORD};
+use common::{
+    generate, header, spawn_app_with, workspace, Generate, Generated, Generating, TestApp, ADMIN,
+    MEMBER, PASSWORD,
+};
 use reqwest::header::{SET_COOKIE, WWW_AUTHENTICATE};
 use serde_json::{json, Value};
-
-const ADMIN: &str = "olga";
-const MEMBER: &str = "mike";
-
-async fn app_with_people() -> TestApp {
-    let app = spawn_app().await;
-    app.create_user(ADMIN, PASSWORD, Role::Admin);
-    app.create_user(MEMBER, PASSWORD, Role::Member);
-    app
-}
 
 async fn verify_at(base: &str, token: Option<&str>) -> reqwest::Response {
     let mut request = reqwest::Client::new().get(format!("{base}/auth/verify"));
@@ -36,40 +29,11 @@ async fn verify(app: &TestApp, token: Option<&str>) -> reqwest::Response {
     verify_at(&app.address, token).await
 }
 
-fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("no {name} header"))
-        .to_str()
-        .unwrap()
-}
-
-/// Creates a 1-day token for `user`; returns (value, id).
-async fn token(app: &TestApp, user: &str) -> (String, String) {
-    let body = app
-        .create_token(user, PASSWORD, json!({"lifetimeSeconds": 86400}))
-        .await;
-    (
-        body["tokenValue"].as_str().unwrap().to_owned(),
-        body["tokenInfo"]["tokenId"].as_str().unwrap().to_owned(),
-    )
-}
-
-fn user_id(app: &TestApp, name: &str) -> String {
-    let mut conn = app.pool.get().unwrap();
-    access_tokens::models::user::find_by_username(&mut conn, name)
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string()
-}
-
 /// Deactivates `user` through the API, as the admin whose token is `admins`.
 async fn deactivate(app: &TestApp, admins: &str, user: &str) {
     let deactivated = app
         .api_client()
-        .patch(app.url(&format!("/v4/workspaceMembers/{}", user_id(app, user))))
+        .patch(app.url(&format!("/v4/workspaceMembers/{}", app.user_id(user))))
         .bearer_auth(admins)
         .json(&json!({"active": false}))
         .send()
@@ -98,16 +62,19 @@ async fn refused_within(base: &str, token: &str, limit: Duration) -> Duration {
 
 #[actix_web::test]
 async fn a_valid_legacy_token_is_answered_204_with_who_it_is() {
-    let app = app_with_people().await;
-    let (value, id) = token(&app, MEMBER).await;
+    let app = workspace(Generating::MembersToo).await;
+    let Generated { id, value, .. } = generate(&app, Generate::legacy(MEMBER)).await;
     let response = verify(&app, Some(&value)).await;
     assert_eq!(response.status(), 204);
-    assert_eq!(header(&response, "x-auth-user"), MEMBER);
-    assert_eq!(header(&response, "x-auth-user-id"), user_id(&app, MEMBER));
-    assert_eq!(header(&response, "x-auth-workspace"), "default");
-    assert_eq!(header(&response, "x-auth-token-id"), id);
-    assert_eq!(header(&response, "x-auth-token-type"), "legacy");
-    assert_eq!(header(&response, "x-auth-role"), "member");
+    assert_eq!(header(response.headers(), "x-auth-user"), MEMBER);
+    assert_eq!(
+        header(response.headers(), "x-auth-user-id"),
+        app.user_id(MEMBER).to_string()
+    );
+    assert_eq!(header(response.headers(), "x-auth-workspace"), "default");
+    assert_eq!(header(response.headers(), "x-auth-token-id"), id);
+    assert_eq!(header(response.headers(), "x-auth-token-type"), "legacy");
+    assert_eq!(header(response.headers(), "x-auth-role"), "member");
     assert!(response.headers().get(SET_COOKIE).is_none());
     // Any method: some proxies ask with the original request's.
     let posted = reqwest::Client::new()
@@ -117,12 +84,12 @@ async fn a_valid_legacy_token_is_answered_204_with_who_it_is() {
         .await
         .unwrap();
     assert_eq!(posted.status(), 204);
-    assert_eq!(header(&posted, "x-auth-token-id"), id);
+    assert_eq!(header(posted.headers(), "x-auth-token-id"), id);
 }
 
 #[actix_web::test]
 async fn an_oauth_access_token_is_answered_with_its_grant() {
-    let app = app_with_people().await;
+    let app = workspace(Generating::MembersToo).await;
     let body: Value = app
         .api_client()
         .post(app.url("/v4/oauthTokens"))
@@ -137,10 +104,10 @@ async fn an_oauth_access_token_is_answered_with_its_grant() {
     let access = body["accessToken"].as_str().unwrap().to_owned();
     let response = verify(&app, Some(&access)).await;
     assert_eq!(response.status(), 204);
-    assert_eq!(header(&response, "x-auth-user"), MEMBER);
-    assert_eq!(header(&response, "x-auth-token-type"), "oauth");
+    assert_eq!(header(response.headers(), "x-auth-user"), MEMBER);
+    assert_eq!(header(response.headers(), "x-auth-token-type"), "oauth");
     let grant = body["tokenInfo"]["tokenId"].as_str().unwrap();
-    assert_eq!(header(&response, "x-auth-token-id"), grant);
+    assert_eq!(header(response.headers(), "x-auth-token-id"), grant);
 
     // Deactivating the owner stops the access token at once, as it stops a legacy
     // token: its subject's standing is cached, and dropped by the change.
@@ -151,11 +118,11 @@ async fn an_oauth_access_token_is_answered_with_its_grant() {
 
 #[actix_web::test]
 async fn anything_else_is_401_with_an_rfc_6750_challenge() {
-    let app = app_with_people().await;
+    let app = workspace(Generating::MembersToo).await;
     let missing = verify(&app, None).await;
     assert_eq!(missing.status(), 401);
     assert_eq!(
-        header(&missing, "www-authenticate"),
+        header(missing.headers(), "www-authenticate"),
         r#"Bearer realm="access-tokens""#
     );
     let body: Value = missing.json().await.unwrap();
@@ -165,14 +132,14 @@ async fn anything_else_is_401_with_an_rfc_6750_challenge() {
         let refused = verify(&app, Some(garbage)).await;
         assert_eq!(refused.status(), 401, "{garbage}");
         assert!(
-            header(&refused, "www-authenticate").contains(r#"error="invalid_token""#),
+            header(refused.headers(), "www-authenticate").contains(r#"error="invalid_token""#),
             "{garbage}"
         );
         assert!(refused.headers().get("x-auth-user").is_none());
     }
 
     // A well-formed token that does not exist (a real one, deleted).
-    let (value, id) = token(&app, MEMBER).await;
+    let Generated { id, value, .. } = generate(&app, Generate::legacy(MEMBER)).await;
     app.execute_sql(&format!("DELETE FROM api_tokens WHERE id = '{id}'"));
     assert_eq!(verify(&app, Some(&value)).await.status(), 401);
 
@@ -184,10 +151,10 @@ async fn anything_else_is_401_with_an_rfc_6750_challenge() {
         .await
         .unwrap();
     assert_eq!(basic.status(), 401);
-    assert!(header(&basic, "www-authenticate").contains(r#"error="invalid_request""#));
+    assert!(header(basic.headers(), "www-authenticate").contains(r#"error="invalid_request""#));
 
     // Nor is a token in the query string.
-    let (value, _) = token(&app, MEMBER).await;
+    let value = generate(&app, Generate::legacy(MEMBER)).await.value;
     let in_url = reqwest::Client::new()
         .get(app.url(&format!("/auth/verify?access_token={value}")))
         .send()
@@ -198,7 +165,7 @@ async fn anything_else_is_401_with_an_rfc_6750_challenge() {
 
 #[actix_web::test]
 async fn a_session_cookie_is_never_accepted() {
-    let app = app_with_people().await;
+    let app = workspace(Generating::MembersToo).await;
     let browser = app.browser_client();
     let signed_in = app.sign_in(&browser, MEMBER, PASSWORD).await;
     assert_eq!(signed_in.status(), 303);
@@ -218,8 +185,8 @@ async fn a_session_cookie_is_never_accepted() {
 
 #[actix_web::test]
 async fn a_repeated_check_reads_no_database_and_a_change_drops_it() {
-    let app = app_with_people().await;
-    let (value, id) = token(&app, MEMBER).await;
+    let app = workspace(Generating::MembersToo).await;
+    let Generated { id, value, .. } = generate(&app, Generate::legacy(MEMBER)).await;
     assert_eq!(verify(&app, Some(&value)).await.status(), 204);
 
     // Change the stored digest behind the feed's back (no trigger): the cached
@@ -246,10 +213,10 @@ async fn a_repeated_check_reads_no_database_and_a_change_drops_it() {
 
 #[actix_web::test]
 async fn deleting_or_deactivating_counts_at_once_on_the_instance_that_did_it() {
-    let app = app_with_people().await;
+    let app = workspace(Generating::MembersToo).await;
     let admins = app.token_value(ADMIN, PASSWORD).await;
-    let (value, id) = token(&app, MEMBER).await;
-    let (other, _) = token(&app, MEMBER).await;
+    let Generated { id, value, .. } = generate(&app, Generate::legacy(MEMBER)).await;
+    let other = generate(&app, Generate::legacy(MEMBER)).await.value;
     assert_eq!(verify(&app, Some(&value)).await.status(), 204);
     assert_eq!(verify(&app, Some(&other)).await.status(), 204);
 
@@ -273,7 +240,7 @@ async fn deleting_or_deactivating_counts_at_once_on_the_instance_that_did_it() {
 
 #[actix_web::test]
 async fn an_expired_token_is_refused_even_when_cached() {
-    let app = app_with_people().await;
+    let app = workspace(Generating::MembersToo).await;
     let body = app
         .create_token(MEMBER, PASSWORD, json!({"lifetimeSeconds": 2}))
         .await;
@@ -285,11 +252,11 @@ async fn an_expired_token_is_refused_even_when_cached() {
 
 #[actix_web::test]
 async fn another_instance_hears_of_a_deletion_or_deactivation_within_a_second() {
-    let app = app_with_people().await;
+    let app = workspace(Generating::MembersToo).await;
     let second = app.spawn_instance(|_| {}).await;
     let admins = app.token_value(ADMIN, PASSWORD).await;
-    let (value, id) = token(&app, MEMBER).await;
-    let (other, _) = token(&app, MEMBER).await;
+    let Generated { id, value, .. } = generate(&app, Generate::legacy(MEMBER)).await;
+    let other = generate(&app, Generate::legacy(MEMBER)).await.value;
     // Both cached on the second instance.
     assert_eq!(verify_at(&second, Some(&value)).await.status(), 204);
     assert_eq!(verify_at(&second, Some(&other)).await.status(), 204);
@@ -327,8 +294,8 @@ fn last_used(app: &TestApp, id: &str) -> Option<i64> {
 
 #[actix_web::test]
 async fn last_used_is_written_behind_within_a_second_and_to_the_second() {
-    let app = app_with_people().await;
-    let (value, id) = token(&app, MEMBER).await;
+    let app = workspace(Generating::MembersToo).await;
+    let Generated { id, value, .. } = generate(&app, Generate::legacy(MEMBER)).await;
     assert_eq!(last_used(&app, &id), None);
     let before = chrono::Utc::now().timestamp_millis();
     for _ in 0..20 {
@@ -370,8 +337,8 @@ async fn an_address_presenting_invalid_tokens_is_held_back_and_valid_callers_are
     })
     .await;
     app.create_user(MEMBER, PASSWORD, Role::Member);
-    let (cached, _) = token(&app, MEMBER).await;
-    let (uncached, _) = token(&app, MEMBER).await;
+    let cached = generate(&app, Generate::legacy(MEMBER)).await.value;
+    let uncached = generate(&app, Generate::legacy(MEMBER)).await.value;
     assert_eq!(verify(&app, Some(&cached)).await.status(), 204);
 
     let mut statuses = Vec::new();
@@ -379,7 +346,7 @@ async fn an_address_presenting_invalid_tokens_is_held_back_and_valid_callers_are
         let response = verify(&app, Some(&format!("garbage-{i}"))).await;
         statuses.push(response.status().as_u16());
         if response.status() == 429 {
-            let wait: u64 = header(&response, "retry-after").parse().unwrap();
+            let wait: u64 = header(response.headers(), "retry-after").parse().unwrap();
             assert!((1..=2).contains(&wait), "Retry-After: {wait}");
             let body: Value = response.json().await.unwrap();
             assert_eq!(body["exception"]["name"], "TooManyRequestsException");
@@ -428,7 +395,7 @@ async fn behind_a_trusted_proxy_the_client_it_names_is_held_back_not_the_proxy()
     })
     .await;
     app.create_user(MEMBER, PASSWORD, Role::Member);
-    let (valid, _) = token(&app, MEMBER).await;
+    let valid = generate(&app, Generate::legacy(MEMBER)).await.value;
     let via_proxy = |client: &'static str, token: String| {
         let url = app.url("/auth/verify");
         async move {

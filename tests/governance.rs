@@ -6,22 +6,13 @@
 mod common;
 
 use access_tokens::domain::Role;
-use access_tokens::models;
-use common::{csrf_token, spawn_app_as_shipped, spawn_app_with, TestApp, PASSWORD};
+use common::{
+    csrf_token, signed_in, spawn_app_with, workspace, Generating, TestApp, ADMIN, MEMBER, PASSWORD,
+    TOKENS,
+};
 use serde_json::{json, Value};
 
-const ADMIN: &str = "olga";
-const MEMBER: &str = "mike";
-const TOKENS: &str = "/v4/apiAccessTokens";
 const SETTINGS: &str = "/v4/workspaceSettings";
-
-/// A server as shipped, with an admin and a member in the default workspace.
-async fn workspace() -> TestApp {
-    let app = spawn_app_as_shipped().await;
-    app.create_user(ADMIN, PASSWORD, Role::Admin);
-    app.create_user(MEMBER, PASSWORD, Role::Member);
-    app
-}
 
 async fn create(app: &TestApp, user: &str, body: Value) -> reqwest::Response {
     app.api_client()
@@ -41,30 +32,6 @@ async fn patch_settings(app: &TestApp, user: &str, body: Value) -> reqwest::Resp
         .send()
         .await
         .unwrap()
-}
-
-async fn bearer_status(app: &TestApp, token: &str) -> u16 {
-    app.api_client()
-        .get(app.url(TOKENS))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-/// The status a token gets once a change made straight in the database (from no
-/// instance) has reached this instance's cache: within a second, by the change feed.
-async fn bearer_status_after_a_change(app: &TestApp, token: &str, expected: u16) -> u16 {
-    let start = std::time::Instant::now();
-    loop {
-        let status = bearer_status(app, token).await;
-        if status == expected || start.elapsed() > std::time::Duration::from_secs(1) {
-            return status;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
 }
 
 async fn exception(response: reqwest::Response) -> (u16, Value) {
@@ -103,7 +70,7 @@ fn audit_trail(app: &TestApp) -> (Vec<String>, String) {
 
 #[actix_web::test]
 async fn as_shipped_only_admins_generate_tokens_on_the_api_and_the_page() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let (status, e) = exception(create(&app, MEMBER, json!({"lifetimeSeconds": 3600})).await).await;
     assert_eq!(status, 403);
     assert_eq!(e["name"], "AccessControlException");
@@ -118,19 +85,14 @@ async fn as_shipped_only_admins_generate_tokens_on_the_api_and_the_page() {
         201
     );
 
-    let browser = app.browser_client();
-    app.sign_in(&browser, MEMBER, PASSWORD).await;
-    let page = app.html(&browser, "/preferences/access-tokens").await;
+    let browser = signed_in(&app, MEMBER).await;
     let refused = browser
-        .post(app.url("/preferences/access-tokens"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("lifetime_days", "30"),
-            ("description", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/preferences/access-tokens",
+            &[("lifetime_days", "30"), ("description", "")],
+        )
+        .await;
     assert_eq!(refused.status(), 403);
     assert!(refused
         .text()
@@ -142,7 +104,7 @@ async fn as_shipped_only_admins_generate_tokens_on_the_api_and_the_page() {
 
 #[actix_web::test]
 async fn an_admin_lets_members_generate_and_caps_the_lifetime_for_everyone() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let saved = patch_settings(
         &app,
         ADMIN,
@@ -178,19 +140,14 @@ async fn an_admin_lets_members_generate_and_caps_the_lifetime_for_everyone() {
     }
 
     // The page says the same, next to the field.
-    let browser = app.browser_client();
-    app.sign_in(&browser, MEMBER, PASSWORD).await;
-    let page = app.html(&browser, "/preferences/access-tokens/new").await;
+    let browser = signed_in(&app, MEMBER).await;
     let refused = browser
-        .post(app.url("/preferences/access-tokens"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("lifetime_days", "31"),
-            ("description", "too long"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/preferences/access-tokens",
+            &[("lifetime_days", "31"), ("description", "too long")],
+        )
+        .await;
     assert_eq!(refused.status(), 422);
     let html = refused.text().await.unwrap();
     assert!(html.contains("Lifetime can be at most 30 days in this workspace."));
@@ -199,7 +156,7 @@ async fn an_admin_lets_members_generate_and_caps_the_lifetime_for_everyone() {
 
 #[actix_web::test]
 async fn never_expiring_tokens_can_be_ruled_out() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let saved = patch_settings(&app, ADMIN, json!({"allowNeverExpiringTokens": false})).await;
     assert_eq!(saved.status(), 200);
     let (status, e) = exception(create(&app, ADMIN, json!({"lifetimeSeconds": -1})).await).await;
@@ -221,7 +178,7 @@ async fn never_expiring_tokens_can_be_ruled_out() {
 
 #[actix_web::test]
 async fn tightening_the_policy_counts_the_tokens_that_break_it_and_deletes_them_on_request() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     patch_settings(
         &app,
         ADMIN,
@@ -260,14 +217,13 @@ async fn tightening_the_policy_counts_the_tokens_that_break_it_and_deletes_them_
     // Counted, not yet deleted: they still work.
     for t in [&forever, &members] {
         assert_eq!(
-            bearer_status(&app, t["tokenValue"].as_str().unwrap()).await,
+            app.bearer_status(t["tokenValue"].as_str().unwrap()).await,
             200
         );
     }
 
     // The page names the count and offers the deletion.
-    let browser = app.browser_client();
-    app.sign_in(&browser, ADMIN, PASSWORD).await;
+    let browser = signed_in(&app, ADMIN).await;
     let page = browser
         .get(app.url("/admin/workspace-settings"))
         .send()
@@ -290,12 +246,13 @@ async fn tightening_the_policy_counts_the_tokens_that_break_it_and_deletes_them_
 
     for t in [&forever, &members] {
         assert_eq!(
-            bearer_status(&app, t["tokenValue"].as_str().unwrap()).await,
+            app.bearer_status(t["tokenValue"].as_str().unwrap()).await,
             401
         );
     }
     assert_eq!(
-        bearer_status(&app, keep["tokenValue"].as_str().unwrap()).await,
+        app.bearer_status(keep["tokenValue"].as_str().unwrap())
+            .await,
         200
     );
     let (actions, text) = audit_trail(&app);
@@ -313,9 +270,8 @@ async fn tightening_the_policy_counts_the_tokens_that_break_it_and_deletes_them_
 
 #[actix_web::test]
 async fn the_settings_page_saves_every_field_and_explains_a_bad_maximum() {
-    let app = workspace().await;
-    let browser = app.browser_client();
-    app.sign_in(&browser, ADMIN, PASSWORD).await;
+    let app = workspace(Generating::AdminsOnly).await;
+    let browser = signed_in(&app, ADMIN).await;
     let html = app.html(&browser, "/admin/workspace-settings").await;
     for label in [
         "API Access Token",
@@ -328,18 +284,14 @@ async fn the_settings_page_saves_every_field_and_explains_a_bad_maximum() {
     }
     assert!(!html
         .contains(r#"id="members-may-generate" name="members_may_generate" value="on" checked"#));
-    let csrf = csrf_token(&html);
 
     let bad = browser
-        .post(app.url("/admin/workspace-settings"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("tokens_enabled", "on"),
-            ("max_lifetime_days", "0"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/admin/workspace-settings",
+            &[("tokens_enabled", "on"), ("max_lifetime_days", "0")],
+        )
+        .await;
     assert_eq!(bad.status(), 422);
     assert!(bad
         .text()
@@ -348,28 +300,19 @@ async fn the_settings_page_saves_every_field_and_explains_a_bad_maximum() {
         .contains("Enter -1 (unlimited) or a whole number of days from 1 to 3650."));
 
     let saved = browser
-        .post(app.url("/admin/workspace-settings"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("tokens_enabled", "on"),
-            ("members_may_generate", "on"),
-            ("max_lifetime_days", "90"),
-            ("allow_legacy_tokens", "on"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/admin/workspace-settings",
+            &[
+                ("tokens_enabled", "on"),
+                ("members_may_generate", "on"),
+                ("max_lifetime_days", "90"),
+                ("allow_legacy_tokens", "on"),
+            ],
+        )
+        .await;
     assert_eq!(saved.status(), 303);
-    let got: Value = app
-        .api_client()
-        .get(app.url(SETTINGS))
-        .basic_auth(ADMIN, Some(PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: Value = app.get_as(ADMIN, SETTINGS).await.1;
     assert_eq!(got["apiAccessTokensEnabled"], true);
     assert_eq!(got["allowUsersToGenerateAccessTokens"], true);
     assert_eq!(got["maximumLifetimeDays"], 90);
@@ -385,7 +328,7 @@ async fn the_settings_page_saves_every_field_and_explains_a_bad_maximum() {
 
 #[actix_web::test]
 async fn members_never_reach_the_settings() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let (status, e) = exception(
         app.api_client()
             .get(app.url(SETTINGS))
@@ -410,8 +353,7 @@ async fn members_never_reach_the_settings() {
     .await;
     assert_eq!(status, 403);
 
-    let browser = app.browser_client();
-    app.sign_in(&browser, MEMBER, PASSWORD).await;
+    let browser = signed_in(&app, MEMBER).await;
     let page = browser
         .get(app.url("/admin/workspace-settings"))
         .send()
@@ -427,16 +369,16 @@ async fn members_never_reach_the_settings() {
 
 #[actix_web::test]
 async fn turning_tokens_off_for_the_workspace_stops_every_token_at_once() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let token: Value = create(&app, ADMIN, json!({"lifetimeSeconds": 3600}))
         .await
         .json()
         .await
         .unwrap();
     let value = token["tokenValue"].as_str().unwrap();
-    assert_eq!(bearer_status(&app, value).await, 200);
+    assert_eq!(app.bearer_status(value).await, 200);
     patch_settings(&app, ADMIN, json!({"apiAccessTokensEnabled": false})).await;
-    assert_eq!(bearer_status(&app, value).await, 401);
+    assert_eq!(app.bearer_status(value).await, 401);
     let (status, e) = exception(create(&app, ADMIN, json!({"lifetimeSeconds": 3600})).await).await;
     assert_eq!(status, 403);
     assert_eq!(
@@ -444,34 +386,13 @@ async fn turning_tokens_off_for_the_workspace_stops_every_token_at_once() {
         "API access tokens are turned off in this workspace."
     );
     patch_settings(&app, ADMIN, json!({"apiAccessTokensEnabled": true})).await;
-    assert_eq!(bearer_status(&app, value).await, 200, "and back on");
+    assert_eq!(app.bearer_status(value).await, 200, "and back on");
 }
 
 #[actix_web::test]
 async fn a_token_acts_only_in_its_workspace_and_only_for_an_active_member() {
-    let app = workspace().await;
-    let other = {
-        let mut conn = app.pool.get().unwrap();
-        let ws = models::workspace::create(
-            &mut conn,
-            "research",
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap()
-        .unwrap();
-        let admin = models::user::find_by_username(&mut conn, ADMIN)
-            .unwrap()
-            .unwrap();
-        models::workspace::add_member(
-            &mut conn,
-            ws,
-            admin.id,
-            Role::Admin,
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap();
-        ws
-    };
+    let app = workspace(Generating::AdminsOnly).await;
+    let other = app.add_workspace("research", ADMIN);
     // Basic callers pick the workspace with X-Workspace.
     let in_research: Value = app
         .api_client()
@@ -547,28 +468,17 @@ async fn a_token_acts_only_in_its_workspace_and_only_for_an_active_member() {
     }
     // Changed in the database by hand, not through this instance: within a second.
     assert_eq!(
-        bearer_status_after_a_change(&app, in_research["tokenValue"].as_str().unwrap(), 401).await,
+        app.bearer_status_within_a_second(in_research["tokenValue"].as_str().unwrap(), 401)
+            .await,
         401
     );
     let default_value = in_default["tokenValue"].as_str().unwrap();
-    assert_eq!(bearer_status(&app, default_value).await, 200);
+    assert_eq!(app.bearer_status(default_value).await, 200);
 
     // Deactivated: every token stops within a second, and the rows stay.
-    {
-        let mut conn = app.pool.get().unwrap();
-        let admin = models::user::find_by_username(&mut conn, ADMIN)
-            .unwrap()
-            .unwrap();
-        models::user::set_active(
-            &mut conn,
-            admin.id,
-            false,
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap();
-    }
+    app.set_active(ADMIN, false);
     assert_eq!(
-        bearer_status_after_a_change(&app, default_value, 401).await,
+        app.bearer_status_within_a_second(default_value, 401).await,
         401
     );
     assert_eq!(app.token_count(), 2, "nothing deleted");
@@ -615,7 +525,7 @@ async fn with_the_instance_switch_off_token_routes_do_not_exist() {
 
 #[actix_web::test]
 async fn changing_ones_password_ends_other_sessions_and_keeps_tokens_working() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let token: Value = create(&app, ADMIN, json!({"lifetimeSeconds": 3600}))
         .await
         .json()
@@ -678,7 +588,8 @@ async fn changing_ones_password_ends_other_sessions_and_keeps_tokens_working() {
     assert_eq!(gone.status(), 303, "the other browser is signed out");
     assert_eq!(gone.headers()["location"], "/login");
     assert_eq!(
-        bearer_status(&app, token["tokenValue"].as_str().unwrap()).await,
+        app.bearer_status(token["tokenValue"].as_str().unwrap())
+            .await,
         200,
         "tokens keep working (the seed: changes to passwords do not affect tokens)"
     );
@@ -699,9 +610,8 @@ async fn changing_ones_password_ends_other_sessions_and_keeps_tokens_working() {
 
 #[actix_web::test]
 async fn the_page_says_who_may_generate_and_for_how_long_before_anyone_tries() {
-    let app = workspace().await;
-    let member = app.browser_client();
-    app.sign_in(&member, MEMBER, PASSWORD).await;
+    let app = workspace(Generating::AdminsOnly).await;
+    let member = signed_in(&app, MEMBER).await;
     let page = app.html(&member, "/preferences/access-tokens").await;
     assert!(
         !page.contains(r#"id="generate-new-token""#),

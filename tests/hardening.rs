@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 use access_tokens::config::PublicUrl;
 use access_tokens::domain::password::RULE;
 use access_tokens::domain::Role;
-use common::process::{command, free_port, Server, BIN};
-use common::{csrf_token, on_postgres, spawn_app, spawn_app_with, TestApp, TestDatabase, PASSWORD};
-use reqwest::{Client, Response};
+use common::process::{command, free_port, run_with_stdin, Server, BIN};
+use common::{
+    app_with, csrf_token, generate, location, on_postgres, post_form, signed_in, spawn_app,
+    spawn_app_with, Generate, Generated, SignedIn, TestApp, TestDatabase, ADMIN, ALICE, PASSWORD,
+};
 use serde_json::{json, Value};
 
-const ADMIN: &str = "root";
-const ALICE: &str = "alice";
 /// A password the rule accepts (and no test below guesses).
 const STRONG: &str = "violet anchor mosaic 47 drift";
 
@@ -28,68 +28,9 @@ const STRONG: &str = "violet anchor mosaic 47 drift";
 // Helpers
 // ---------------------------------------------------------------------------
 
-async fn app_with_people() -> TestApp {
-    let app = spawn_app().await;
-    app.create_user(ADMIN, PASSWORD, Role::Admin);
-    app.create_user(ALICE, PASSWORD, Role::Member);
-    app
-}
-
-/// A browser signed in as `user`, and its session's CSRF token.
-async fn signed_in(app: &TestApp, user: &str, pass: &str) -> (Client, String) {
-    let client = app.browser_client();
-    let response = app.sign_in(&client, user, pass).await;
-    assert_eq!(response.status(), 303, "signing {user} in");
-    let html = app.html(&client, "/preferences/password").await;
-    (client.clone(), csrf_token(&html))
-}
-
-async fn post_form(app: &TestApp, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
-    client.post(app.url(path)).form(form).send().await.unwrap()
-}
-
-fn location(response: &Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// A legacy token of alice's: (id, value).
-async fn legacy_token(app: &TestApp) -> (String, String) {
-    let body = app
-        .create_token(ALICE, PASSWORD, json!({"lifetimeSeconds": 86400}))
-        .await;
-    (
-        body["tokenInfo"]["tokenId"].as_str().unwrap().to_owned(),
-        body["tokenValue"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// An OAuth API token (grant) of alice's; its id.
-async fn oauth_token(app: &TestApp) -> String {
-    let response = app
-        .api_client()
-        .post(app.url("/v4/oauthTokens"))
-        .basic_auth(ALICE, Some(PASSWORD))
-        .json(&json!({"name": "ci", "lifetimeDays": 30}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
-    body["tokenInfo"]["tokenId"].as_str().unwrap().to_owned()
-}
-
 /// Every OAuth API token of the workspace, by id, with its status.
 async fn oauth_statuses(app: &TestApp) -> HashMap<String, String> {
-    let body: Value = app
-        .api_client()
-        .get(app.url("/v4/workspaceOAuthTokens"))
-        .basic_auth(ADMIN, Some(PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_as(ADMIN, "/v4/workspaceOAuthTokens").await.1;
     body["data"]
         .as_array()
         .unwrap()
@@ -101,17 +42,6 @@ async fn oauth_statuses(app: &TestApp) -> HashMap<String, String> {
             )
         })
         .collect()
-}
-
-async fn legacy_token_works(app: &TestApp, value: &str) -> bool {
-    app.api_client()
-        .get(app.url("/v4/apiAccessTokens"))
-        .bearer_auth(value)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        == 200
 }
 
 /// Invites `name` through `POST /v4/workspaceMembers` as the admin, with `headers`;
@@ -157,10 +87,17 @@ const BAD_BACKS: [&str; 6] = [
 
 #[actix_web::test]
 async fn a_bad_way_back_is_refused_with_400_before_any_of_the_six_admin_actions_runs() {
-    let app = app_with_people().await;
-    let (token_id, token_value) = legacy_token(&app).await;
-    let grant_id = oauth_token(&app).await;
-    let (admin, csrf) = signed_in(&app, ADMIN, PASSWORD).await;
+    let app = app_with(&[(ADMIN, Role::Admin), (ALICE, Role::Member)]).await;
+    let Generated {
+        id: token_id,
+        value: token_value,
+        ..
+    } = generate(&app, Generate::legacy(ALICE)).await;
+    let grant_id = generate(&app, Generate::oauth(ALICE).name("ci")).await.id;
+    let SignedIn {
+        client: admin,
+        csrf,
+    } = signed_in(&app, ADMIN).await;
     let csrf = csrf.as_str();
     let tokens_before = app.token_count();
     let grants_before = oauth_statuses(&app).await;
@@ -220,7 +157,7 @@ async fn a_bad_way_back_is_refused_with_400_before_any_of_the_six_admin_actions_
     }
 
     assert_eq!(app.token_count(), tokens_before, "no token deleted");
-    assert!(legacy_token_works(&app, &token_value).await);
+    assert_eq!(app.bearer_status(&token_value).await, 200);
     assert_eq!(
         oauth_statuses(&app).await,
         grants_before,
@@ -230,10 +167,13 @@ async fn a_bad_way_back_is_refused_with_400_before_any_of_the_six_admin_actions_
 
 #[actix_web::test]
 async fn non_ascii_in_a_way_back_is_percent_encoded_in_location() {
-    let app = app_with_people().await;
-    let (token_id, _) = legacy_token(&app).await;
-    let grant_id = oauth_token(&app).await;
-    let (admin, csrf) = signed_in(&app, ADMIN, PASSWORD).await;
+    let app = app_with(&[(ADMIN, Role::Admin), (ALICE, Role::Member)]).await;
+    let token_id = generate(&app, Generate::legacy(ALICE)).await.id;
+    let grant_id = generate(&app, Generate::oauth(ALICE).name("ci")).await.id;
+    let SignedIn {
+        client: admin,
+        csrf,
+    } = signed_in(&app, ADMIN).await;
 
     let deleted = post_form(
         &app,
@@ -271,10 +211,13 @@ async fn non_ascii_in_a_way_back_is_percent_encoded_in_location() {
 
 #[actix_web::test]
 async fn an_invitation_link_ignores_forwarding_headers_from_an_untrusted_client() {
-    let app = app_with_people().await;
+    let app = app_with(&[(ADMIN, Role::Admin), (ALICE, Role::Member)]).await;
 
     let from_api = invite_url(&app, "newhire", &FORGED).await;
-    let (admin, csrf) = signed_in(&app, ADMIN, PASSWORD).await;
+    let SignedIn {
+        client: admin,
+        csrf,
+    } = signed_in(&app, ADMIN).await;
     let mut request = admin.post(app.url("/admin/people")).form(&[
         ("csrf_token", csrf.as_str()),
         ("username", "otherhire"),
@@ -524,18 +467,6 @@ async fn serve_warns_at_start_when_the_database_file_is_readable_by_others() {
 // Finding 11: passwords
 // ---------------------------------------------------------------------------
 
-fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
-    use std::io::Write;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-    child.wait_with_output().unwrap()
-}
-
 fn cli_user(dir: &Path, db: &TestDatabase, args: &[&str], pass: &str) -> Output {
     let mut cmd = command(dir);
     cmd.arg("user")
@@ -572,8 +503,11 @@ fn user_add_and_user_passwd_refuse_a_guessable_password_with_exit_status_2() {
 
 #[actix_web::test]
 async fn change_password_refuses_a_weak_new_password_on_the_page() {
-    let app = app_with_people().await;
-    let (alice, csrf) = signed_in(&app, ALICE, PASSWORD).await;
+    let app = app_with(&[(ADMIN, Role::Admin), (ALICE, Role::Member)]).await;
+    let SignedIn {
+        client: alice,
+        csrf,
+    } = signed_in(&app, ALICE).await;
 
     let response = post_form(
         &app,
@@ -602,8 +536,11 @@ async fn change_password_refuses_a_weak_new_password_on_the_page() {
 
 #[actix_web::test]
 async fn change_password_checks_the_current_password_first() {
-    let app = app_with_people().await;
-    let (alice, csrf) = signed_in(&app, ALICE, PASSWORD).await;
+    let app = app_with(&[(ADMIN, Role::Admin), (ALICE, Role::Member)]).await;
+    let SignedIn {
+        client: alice,
+        csrf,
+    } = signed_in(&app, ALICE).await;
 
     let mut answers = Vec::new();
     for (new, confirm) in [(STRONG, "something else entirely"), ("a", "a")] {
@@ -635,8 +572,11 @@ async fn change_password_checks_the_current_password_first() {
 
 #[actix_web::test]
 async fn an_initial_password_on_the_people_page_and_the_api_follows_the_rule() {
-    let app = app_with_people().await;
-    let (admin, csrf) = signed_in(&app, ADMIN, PASSWORD).await;
+    let app = app_with(&[(ADMIN, Role::Admin), (ALICE, Role::Member)]).await;
+    let SignedIn {
+        client: admin,
+        csrf,
+    } = signed_in(&app, ADMIN).await;
 
     let page = post_form(
         &app,
@@ -686,7 +626,7 @@ async fn an_initial_password_on_the_people_page_and_the_api_follows_the_rule() {
 
 #[actix_web::test]
 async fn an_invitation_cannot_be_accepted_with_a_weak_password() {
-    let app = app_with_people().await;
+    let app = app_with(&[(ADMIN, Role::Admin), (ALICE, Role::Member)]).await;
     let link = invite_url(&app, "ivan", &[]).await;
     let path = link.strip_prefix(&app.address).unwrap().to_owned();
     let browser = app.browser_client();

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::process::{free_port, Server};
-use common::{csrf_token, TestDatabase, PASSWORD};
+use common::{csrf_token, sign_in_at, TestDatabase, PASSWORD};
 use futures_util::stream::{self, StreamExt};
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
@@ -84,24 +84,7 @@ async fn two_instances_share_sessions_and_tokens_through_the_database_alone() {
         .redirect(Policy::none())
         .build()
         .unwrap();
-    let login = browser
-        .get(a.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let signed_in = browser
-        .post(a.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_token(&login).as_str()),
-            ("username", "alice"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = sign_in_at(&browser, &a.address, "alice", PASSWORD).await;
     assert_eq!(signed_in.status(), 303, "signing in through A");
     let page = browser
         .get(b.url("/preferences/access-tokens"))

@@ -8,29 +8,18 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use access_tokens::domain::clock::{Clock, ManualClock};
-use access_tokens::domain::Role;
-use common::{csrf_token, spawn_app, spawn_app_with, TestApp, PASSWORD};
+use access_tokens::domain::clock::Clock;
+use common::{
+    bearer_status_at, csrf_token, generate, s, signed_in, workspace, workspace_on_clock, Generate,
+    Generating, TestApp, ADMIN, MEMBER, PASSWORD, TOKENS, TOKENS_PAGE as PAGE,
+};
 use serde_json::{json, Value};
 
-const ADMIN: &str = "olga";
-const MEMBER: &str = "mike";
-const TOKENS: &str = "/v4/apiAccessTokens";
 const SETTINGS: &str = "/v4/workspaceSettings";
-const PAGE: &str = "/preferences/access-tokens";
 const SETTINGS_PAGE: &str = "/admin/workspace-settings";
 const TURNED_OFF: &str =
     "Legacy access tokens are turned off in this workspace. Use OAuth 2.0 API tokens instead.";
 const REFUSAL_DETAIL: &str = "legacy access tokens are turned off in the workspace";
-
-/// A server with an admin and a member, where members may generate tokens: so a
-/// refusal can only come from the legacy setting.
-async fn workspace() -> TestApp {
-    let app = spawn_app().await;
-    app.create_user(ADMIN, PASSWORD, Role::Admin);
-    app.create_user(MEMBER, PASSWORD, Role::Member);
-    app
-}
 
 async fn settings(app: &TestApp) -> Value {
     let response = app
@@ -69,24 +58,6 @@ async fn create(app: &TestApp, user: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-async fn bearer_status(app: &TestApp, token: &str) -> u16 {
-    app.api_client()
-        .get(app.url(TOKENS))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-async fn signed_in(app: &TestApp, user: &str) -> reqwest::Client {
-    let browser = app.browser_client();
-    let response = app.sign_in(&browser, user, PASSWORD).await;
-    assert_eq!(response.status(), 303, "signed in");
-    browser
 }
 
 /// The token id inside a token value.
@@ -149,7 +120,7 @@ async fn save_settings_page(app: &TestApp, admin: &reqwest::Client, allow_legacy
 
 #[actix_web::test]
 async fn legacy_tokens_are_allowed_by_default_on_the_api_and_the_page() {
-    let app = workspace().await;
+    let app = workspace(Generating::MembersToo).await;
     assert_eq!(settings(&app).await["allowLegacyAccessTokens"], true);
 
     let admin = signed_in(&app, ADMIN).await;
@@ -169,9 +140,9 @@ async fn legacy_tokens_are_allowed_by_default_on_the_api_and_the_page() {
 
 #[actix_web::test]
 async fn turned_off_a_legacy_token_is_refused_at_once_and_works_again_when_turned_back_on() {
-    let app = workspace().await;
+    let app = workspace(Generating::MembersToo).await;
     let token = app.token_value(MEMBER, PASSWORD).await;
-    assert_eq!(bearer_status(&app, &token).await, 200);
+    assert_eq!(app.bearer_status(&token).await, 200);
 
     set_legacy(&app, false).await;
     let refused = app
@@ -196,12 +167,12 @@ async fn turned_off_a_legacy_token_is_refused_at_once_and_works_again_when_turne
     assert_eq!(app.token_count(), 1, "the token is kept");
 
     set_legacy(&app, true).await;
-    assert_eq!(bearer_status(&app, &token).await, 200);
+    assert_eq!(app.bearer_status(&token).await, 200);
 }
 
 #[actix_web::test]
 async fn turned_off_nobody_generates_a_legacy_token_by_api_not_even_an_admin() {
-    let app = workspace().await;
+    let app = workspace(Generating::MembersToo).await;
     set_legacy(&app, false).await;
     for user in [MEMBER, ADMIN] {
         let response = create(&app, user).await;
@@ -218,7 +189,7 @@ async fn turned_off_nobody_generates_a_legacy_token_by_api_not_even_an_admin() {
 
 #[actix_web::test]
 async fn an_admin_turns_it_off_and_on_again_on_the_settings_page() {
-    let app = workspace().await;
+    let app = workspace(Generating::MembersToo).await;
     let token = app.token_value(MEMBER, PASSWORD).await;
     let admin = signed_in(&app, ADMIN).await;
 
@@ -228,16 +199,16 @@ async fn an_admin_turns_it_off_and_on_again_on_the_settings_page() {
     assert!(html.contains(
         r#"id="allow-legacy-tokens" name="allow_legacy_tokens" value="on" aria-describedby="allow-legacy-tokens-hint">"#
     ), "unticked");
-    assert_eq!(bearer_status(&app, &token).await, 401);
+    assert_eq!(app.bearer_status(&token).await, 401);
 
     save_settings_page(&app, &admin, true).await;
     assert_eq!(settings(&app).await["allowLegacyAccessTokens"], true);
-    assert_eq!(bearer_status(&app, &token).await, 200);
+    assert_eq!(app.bearer_status(&token).await, 200);
 }
 
 #[actix_web::test]
 async fn turned_off_the_page_offers_no_generate_says_why_and_still_lists_and_deletes() {
-    let app = workspace().await;
+    let app = workspace(Generating::MembersToo).await;
     let kept = token_id(&app.token_value(MEMBER, PASSWORD).await);
     let doomed = token_id(&app.token_value(MEMBER, PASSWORD).await);
     set_legacy(&app, false).await;
@@ -267,15 +238,8 @@ async fn turned_off_the_page_offers_no_generate_says_why_and_still_lists_and_del
     assert_eq!(form.status(), 403);
     assert!(form.text().await.unwrap().contains(TURNED_OFF));
     let generated = member
-        .post(app.url(PAGE))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("lifetime_days", "30"),
-            ("description", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(&app, PAGE, &[("lifetime_days", "30"), ("description", "")])
+        .await;
     assert_eq!(generated.status(), 403);
     assert!(generated.text().await.unwrap().contains(TURNED_OFF));
     assert_eq!(app.token_count(), 2);
@@ -307,7 +271,7 @@ async fn turned_off_the_page_offers_no_generate_says_why_and_still_lists_and_del
 
 #[actix_web::test]
 async fn the_access_tokens_page_always_says_legacy_tokens_are_deprecated() {
-    let app = workspace().await;
+    let app = workspace(Generating::MembersToo).await;
     let member = signed_in(&app, MEMBER).await;
     for allowed in [true, false] {
         set_legacy(&app, allowed).await;
@@ -334,47 +298,29 @@ async fn the_access_tokens_page_always_says_legacy_tokens_are_deprecated() {
 
 #[actix_web::test]
 async fn oauth_tokens_keep_working_while_legacy_tokens_are_off() {
-    let app = workspace().await;
+    let app = workspace(Generating::MembersToo).await;
     set_legacy(&app, false).await;
 
     // Generated, used as Bearer, and refreshed, all with legacy tokens off.
-    let response = app
-        .api_client()
-        .post(app.url("/v4/oauthTokens"))
-        .basic_auth(MEMBER, Some(PASSWORD))
-        .json(&json!({"name": "nightly export", "lifetimeDays": 30}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.unwrap();
-    let access = created["accessToken"].as_str().unwrap();
-    assert_eq!(bearer_status(&app, access).await, 200);
+    let created = generate(&app, Generate::oauth(MEMBER)).await;
+    assert_eq!(app.bearer_status(&created.value).await, 200);
 
-    let refreshed = app
-        .api_client()
-        .post(app.url("/oauth2/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", created["refreshToken"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refreshed = app.refresh(&created.refresh()).await;
     assert_eq!(refreshed.status(), 200);
     let body: Value = refreshed.json().await.unwrap();
     assert_eq!(
-        bearer_status(&app, body["access_token"].as_str().unwrap()).await,
+        app.bearer_status(body["access_token"].as_str().unwrap())
+            .await,
         200
     );
 }
 
 #[actix_web::test]
 async fn the_audit_log_records_the_change_and_a_refused_legacy_token() {
-    let app = workspace().await;
+    let app = workspace(Generating::MembersToo).await;
     let token = app.token_value(MEMBER, PASSWORD).await;
     set_legacy(&app, false).await;
-    assert_eq!(bearer_status(&app, &token).await, 401);
+    assert_eq!(app.bearer_status(&token).await, 401);
 
     let changes = audit_events(&app, "workspace.settings_changed").await;
     assert_eq!(changes.len(), 1, "{changes:?}");
@@ -400,7 +346,7 @@ async fn the_audit_log_records_the_change_and_a_refused_legacy_token() {
 
 #[actix_web::test]
 async fn patch_is_partial_and_refuses_a_non_boolean() {
-    let app = workspace().await;
+    let app = workspace(Generating::MembersToo).await;
     let before = settings(&app).await;
 
     set_legacy(&app, false).await;
@@ -429,17 +375,8 @@ async fn patch_is_partial_and_refuses_a_non_boolean() {
 
 #[actix_web::test]
 async fn the_open_api_spec_describes_the_setting() {
-    let app = workspace().await;
-    let spec: Value = app
-        .api_client()
-        .get(app.url("/v4/open-api-spec"))
-        .basic_auth(ADMIN, Some(PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let app = workspace(Generating::MembersToo).await;
+    let spec: Value = app.get_as(ADMIN, "/v4/open-api-spec").await.1;
     let schemas = &spec["components"]["schemas"];
     let read = &schemas["WorkspaceSettings"];
     assert_eq!(
@@ -460,15 +397,10 @@ async fn the_open_api_spec_describes_the_setting() {
 /// with no waiting, whether the check is served from the cache or the database.
 #[actix_web::test]
 async fn a_legacy_token_expires_when_the_apps_clock_passes_its_lifetime() {
-    let clock = ManualClock::starting_now();
-    let shared = clock.clone();
-    let app = spawn_app_with(move |s| s.clock = shared).await;
-    app.create_user(MEMBER, PASSWORD, Role::Member);
-    let created = app
-        .create_token(MEMBER, PASSWORD, json!({"lifetimeSeconds": 3600}))
-        .await;
+    let (app, clock) = workspace_on_clock().await;
+    let created = generate(&app, Generate::legacy(MEMBER).lifetime_seconds(3600)).await;
     let millis = |field: &str| {
-        chrono::DateTime::parse_from_rfc3339(created["tokenInfo"][field].as_str().unwrap())
+        chrono::DateTime::parse_from_rfc3339(&s(&created.body["tokenInfo"][field]))
             .unwrap()
             .timestamp_millis()
     };
@@ -478,14 +410,14 @@ async fn a_legacy_token_expires_when_the_apps_clock_passes_its_lifetime() {
         "made at the app's time"
     );
     assert_eq!(millis("expiredAt"), clock.now().plus_seconds(3600).millis());
-    let value = created["tokenValue"].as_str().unwrap().to_owned();
-    assert_eq!(bearer_status(&app, &value).await, 200);
+    let value = created.value;
+    assert_eq!(app.bearer_status(&value).await, 200);
 
     clock.advance(3599);
-    assert_eq!(bearer_status(&app, &value).await, 200, "a second left");
+    assert_eq!(app.bearer_status(&value).await, 200, "a second left");
     clock.advance(1);
     assert_eq!(
-        bearer_status(&app, &value).await,
+        app.bearer_status(&value).await,
         401,
         "expired on the app's clock, from the cache"
     );
@@ -493,13 +425,9 @@ async fn a_legacy_token_expires_when_the_apps_clock_passes_its_lifetime() {
     // The same judgement from the database: a server that never saw the token.
     let shared = clock.clone();
     let other = app.spawn_instance(move |s| s.clock = shared).await;
-    let status = app
-        .api_client()
-        .get(format!("{other}{TOKENS}"))
-        .bearer_auth(&value)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 401, "and from the database");
+    assert_eq!(
+        bearer_status_at(&other, TOKENS, &value).await,
+        401,
+        "and from the database"
+    );
 }

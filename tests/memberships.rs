@@ -7,12 +7,13 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use access_tokens::domain::{Role, Username};
+use access_tokens::domain::Role;
 use access_tokens::models;
 use common::process::command;
-use common::{csrf_token, spawn_app, TestApp, PASSWORD};
+use common::{
+    bearer_status_at, bearer_status_within_a_second_at, csrf_token, generate, signed_in, spawn_app,
+    Generate, TestApp, PASSWORD, TOKENS,
+};
 use serde_json::{json, Value};
 
 const MEMBERS: &str = "/v4/workspaceMembers";
@@ -35,50 +36,8 @@ async fn instance() -> TestApp {
         .unwrap();
     assert!(made.status.success(), "{made:?}");
     // Members of wsb may make tokens, as in default.
-    let mut conn = app.pool.get().unwrap();
-    let ws = wsb(&app);
-    let mut policy = models::workspace::policy(&mut conn, ws).unwrap();
-    policy.members_may_generate = true;
-    models::workspace::set_policy(&mut conn, ws, &policy).unwrap();
+    app.allow_members_to_generate_in(app.workspace_id(WSB));
     app
-}
-
-fn wsb(app: &TestApp) -> access_tokens::domain::WorkspaceId {
-    let mut conn = app.pool.get().unwrap();
-    models::workspace::find_by_name(&mut conn, WSB)
-        .unwrap()
-        .unwrap()
-}
-
-/// Creates `name` with a password straight in `wsb` (as `user add --workspace wsb`).
-fn create_in_wsb(app: &TestApp, name: &str, role: Role) -> String {
-    use access_tokens::auth::password;
-    use access_tokens::domain::Password;
-    let ws = wsb(app);
-    let mut conn = app.pool.get().unwrap();
-    let hash = password::hash(&Password::offered(PASSWORD.to_owned()));
-    models::user::create_in(
-        &mut conn,
-        &Username::parse(name).unwrap(),
-        &hash,
-        Some(ws),
-        role,
-        access_tokens::domain::Timestamp::now(),
-    )
-    .unwrap()
-    .id
-    .to_string()
-}
-
-fn user_id(app: &TestApp, name: &str) -> Option<String> {
-    let mut conn = app.pool.get().unwrap();
-    models::user::find_by_username(&mut conn, name)
-        .unwrap()
-        .map(|u| u.id.to_string())
-}
-
-fn id_of(app: &TestApp, name: &str) -> String {
-    user_id(app, name).unwrap_or_else(|| panic!("{name} exists"))
 }
 
 /// A request as `user` (Basic) acting in `workspace` (`None`: their first).
@@ -159,78 +118,10 @@ fn status_of(list: &Value, name: &str) -> Option<String> {
         .map(|m| m["status"].as_str().unwrap().to_owned())
 }
 
-/// A legacy token of `user` in `ws`.
-async fn legacy_token(app: &TestApp, user: &str, ws: Option<&str>) -> String {
-    let response = as_user(app, reqwest::Method::POST, "/v4/apiAccessTokens", user, ws)
-        .json(&json!({"lifetimeSeconds": 86400}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
-    body["tokenValue"].as_str().unwrap().to_owned()
-}
-
-/// An OAuth API token of `user` in `ws`: (access token, refresh token).
-async fn oauth_token(app: &TestApp, user: &str, ws: Option<&str>) -> (String, String) {
-    let response = as_user(app, reqwest::Method::POST, "/v4/oauthTokens", user, ws)
-        .json(&json!({"name": "nightly export", "lifetimeDays": 30}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
-    (
-        body["accessToken"].as_str().unwrap().to_owned(),
-        body["refreshToken"].as_str().unwrap().to_owned(),
-    )
-}
-
 async fn refresh(app: &TestApp, refresh_token: &str) -> (u16, Value) {
-    let response = app
-        .api_client()
-        .post(app.url("/oauth2/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app.refresh(refresh_token).await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())
-}
-
-async fn bearer_status(app: &TestApp, token: &str) -> u16 {
-    bearer_status_at(app, &app.address, token).await
-}
-
-/// The status of `token` at the instance `base`.
-async fn bearer_status_at(app: &TestApp, base: &str, token: &str) -> u16 {
-    app.api_client()
-        .get(format!("{base}/v4/apiAccessTokens"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-/// The status a token gets once a change has reached every cache: within a second.
-async fn bearer_status_within_a_second(app: &TestApp, token: &str, expected: u16) -> u16 {
-    within_a_second_at(app, &app.address, token, expected).await
-}
-
-async fn within_a_second_at(app: &TestApp, base: &str, token: &str, expected: u16) -> u16 {
-    let start = Instant::now();
-    loop {
-        let status = bearer_status_at(app, base, token).await;
-        if status == expected || start.elapsed() > Duration::from_secs(1) {
-            return status;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 async fn basic_status(app: &TestApp, user: &str, ws: Option<&str>) -> u16 {
@@ -318,8 +209,8 @@ async fn accept_by_api(app: &TestApp, user: &str, ws: &str) -> u16 {
 #[actix_web::test]
 async fn a_workspace_admin_cannot_lock_the_instance_admin_out_of_the_instance() {
     let app = instance().await;
-    let admin_id = id_of(&app, "admin");
-    let admins_token = legacy_token(&app, "admin", None).await;
+    let admin_id = app.user_id("admin").to_string();
+    let admins_token = generate(&app, Generate::legacy("admin")).await.value;
 
     // Adding the name no longer reaches the account...
     let (status, body) = add(&app, "bob", Some(WSB), json!({"username": "admin"})).await;
@@ -332,7 +223,7 @@ async fn a_workspace_admin_cannot_lock_the_instance_admin_out_of_the_instance() 
         404
     );
     assert_eq!(basic_status(&app, "admin", None).await, 200);
-    assert_eq!(bearer_status(&app, &admins_token).await, 200);
+    assert_eq!(app.bearer_status(&admins_token).await, 200);
     let list = members(&app, "admin", None).await;
     assert_eq!(status_of(&list, "admin").as_deref(), Some("active"));
 
@@ -348,7 +239,7 @@ async fn a_workspace_admin_cannot_lock_the_instance_admin_out_of_the_instance() 
     assert_eq!(body["existingUser"], true);
     assert_eq!(body["member"]["status"], "invited");
     assert_eq!(body["inviteUrl"], Value::Null);
-    let ws = wsb(&app).to_string();
+    let ws = app.workspace_id(WSB).to_string();
     assert_eq!(accept_by_api(&app, "admin", &ws).await, 200);
     assert_eq!(
         patch(&app, "bob", Some(WSB), &admin_id, json!({"active": false})).await,
@@ -361,7 +252,7 @@ async fn a_workspace_admin_cannot_lock_the_instance_admin_out_of_the_instance() 
         "default untouched"
     );
     assert_eq!(
-        bearer_status_within_a_second(&app, &admins_token, 200).await,
+        app.bearer_status_within_a_second(&admins_token, 200).await,
         200
     );
     let browser = app.browser_client();
@@ -381,22 +272,12 @@ async fn a_workspace_admin_cannot_lock_the_instance_admin_out_of_the_instance() 
 #[actix_web::test]
 async fn a_deactivated_account_cannot_be_brought_back_from_another_workspace() {
     let app = instance().await;
-    let carols_token = legacy_token(&app, "carol", None).await;
-    let carol = id_of(&app, "carol");
+    let carols_token = generate(&app, Generate::legacy("carol")).await.value;
+    let carol = app.user_id("carol").to_string();
     // Deactivated by the instance's authority (the account-level path).
-    {
-        let mut conn = app.pool.get().unwrap();
-        let id = access_tokens::domain::UserId::parse(&carol).unwrap();
-        models::user::set_active(
-            &mut conn,
-            id,
-            false,
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap();
-    }
+    app.set_active("carol", false);
     assert_eq!(
-        bearer_status_within_a_second(&app, &carols_token, 401).await,
+        app.bearer_status_within_a_second(&carols_token, 401).await,
         401
     );
 
@@ -418,7 +299,7 @@ async fn a_deactivated_account_cannot_be_brought_back_from_another_workspace() {
     .await;
     assert_eq!(status, 201);
     assert_eq!(
-        accept_by_api(&app, "carol", &wsb(&app).to_string()).await,
+        accept_by_api(&app, "carol", &app.workspace_id(WSB).to_string()).await,
         401
     );
     assert_eq!(
@@ -426,7 +307,7 @@ async fn a_deactivated_account_cannot_be_brought_back_from_another_workspace() {
         404,
         "an invitation is no membership to restore"
     );
-    assert_eq!(bearer_status(&app, &carols_token).await, 401);
+    assert_eq!(app.bearer_status(&carols_token).await, 401);
     assert_eq!(
         app.sign_in(&app.browser_client(), "carol", PASSWORD)
             .await
@@ -525,9 +406,9 @@ async fn setting_a_password_ends_the_accounts_open_invitation_links() {
     let link = invite_path(&app, &invited);
     {
         use access_tokens::auth::password;
-        use access_tokens::domain::{Password, UserId};
+        use access_tokens::domain::Password;
         let mut conn = app.pool.get().unwrap();
-        let id = UserId::parse(&id_of(&app, "second")).unwrap();
+        let id = app.user_id("second");
         let hash = password::hash(&Password::offered("changed on the page".into()));
         models::user::change_password(
             &mut conn,
@@ -549,8 +430,8 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
     let app = instance().await;
     // dave: in default (as user add does) and invited to wsb, which he accepts.
     app.create_user("dave", PASSWORD, Role::Member);
-    let dave = id_of(&app, "dave");
-    let ws = wsb(&app).to_string();
+    let dave = app.user_id("dave").to_string();
+    let ws = app.workspace_id(WSB).to_string();
     let (status, _) = add(
         &app,
         "bob",
@@ -560,29 +441,27 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
     .await;
     assert_eq!(status, 201);
     assert_eq!(accept_by_api(&app, "dave", &ws).await, 200);
-    let here = legacy_token(&app, "dave", Some(WSB)).await;
-    let elsewhere = legacy_token(&app, "dave", Some("default")).await;
-    let (access, refresh_token) = oauth_token(&app, "dave", Some(WSB)).await;
-    let browser = app.browser_client();
-    app.sign_in(&browser, "dave", PASSWORD).await;
-    let page = app.html(&browser, "/preferences/password").await;
-    let switched = browser
-        .post(app.url("/workspace"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("workspace", &ws),
-        ])
-        .send()
+    let here = generate(&app, Generate::legacy("dave").in_workspace(WSB))
         .await
-        .unwrap();
+        .value;
+    let elsewhere = generate(&app, Generate::legacy("dave").in_workspace("default"))
+        .await
+        .value;
+    let made = generate(&app, Generate::oauth("dave").in_workspace(WSB)).await;
+    let refresh_token = made.refresh();
+    let access = made.value;
+    let browser = signed_in(&app, "dave").await;
+    let switched = browser
+        .submit(&app, "/workspace", &[("workspace", &ws)])
+        .await;
     assert_eq!(switched.status(), 303);
     let page = app.html(&browser, "/preferences/password").await;
     assert!(page.contains(r#"<strong id="current-workspace">wsb</strong>"#));
     // A second instance over the same database, its cache warm with dave's tokens.
     let second = app.spawn_instance(|_| {}).await;
     for token in [&here, &elsewhere, &access] {
-        assert_eq!(bearer_status(&app, token).await, 200);
-        assert_eq!(bearer_status_at(&app, &second, token).await, 200);
+        assert_eq!(app.bearer_status(token).await, 200);
+        assert_eq!(bearer_status_at(&second, TOKENS, token).await, 200);
     }
 
     assert_eq!(
@@ -591,16 +470,16 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
     );
     let list = members(&app, "bob", Some(WSB)).await;
     assert_eq!(status_of(&list, "dave").as_deref(), Some("suspended"));
-    assert_eq!(bearer_status_within_a_second(&app, &here, 401).await, 401);
-    assert_eq!(bearer_status_within_a_second(&app, &access, 401).await, 401);
+    assert_eq!(app.bearer_status_within_a_second(&here, 401).await, 401);
+    assert_eq!(app.bearer_status_within_a_second(&access, 401).await, 401);
     for token in [&here, &access] {
         assert_eq!(
-            within_a_second_at(&app, &second, token, 401).await,
+            bearer_status_within_a_second_at(&second, token, 401).await,
             401,
             "on the other instance too"
         );
     }
-    assert_eq!(bearer_status_at(&app, &second, &elsewhere).await, 200);
+    assert_eq!(bearer_status_at(&second, TOKENS, &elsewhere).await, 200);
     let (status, body) = refresh(&app, &refresh_token).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -614,7 +493,7 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
     );
     assert!(!page.contains(">wsb</option>"), "nor offer it");
     // Nowhere else.
-    assert_eq!(bearer_status(&app, &elsewhere).await, 200);
+    assert_eq!(app.bearer_status(&elsewhere).await, 200);
     assert_eq!(basic_status(&app, "dave", Some("default")).await, 200);
     let list = members(&app, "admin", None).await;
     assert_eq!(status_of(&list, "dave").as_deref(), Some("active"));
@@ -623,9 +502,12 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
         patch(&app, "bob", Some(WSB), &dave, json!({"active": true})).await,
         200
     );
-    assert_eq!(bearer_status_within_a_second(&app, &here, 200).await, 200);
-    assert_eq!(bearer_status_within_a_second(&app, &access, 200).await, 200);
-    assert_eq!(within_a_second_at(&app, &second, &here, 200).await, 200);
+    assert_eq!(app.bearer_status_within_a_second(&here, 200).await, 200);
+    assert_eq!(app.bearer_status_within_a_second(&access, 200).await, 200);
+    assert_eq!(
+        bearer_status_within_a_second_at(&second, &here, 200).await,
+        200
+    );
     let (status, _) = refresh(&app, &refresh_token).await;
     assert_eq!(status, 200, "the refresh token was kept while suspended");
     let actions: Vec<String> = audit_actions(&app).into_iter().map(|a| a.0).collect();
@@ -636,11 +518,17 @@ async fn a_suspended_member_stops_in_that_workspace_only_and_works_again_on_rest
 #[actix_web::test]
 async fn removing_a_member_deletes_their_tokens_and_grants_there_and_adding_again_starts_clean() {
     let app = instance().await;
-    let erin = create_in_wsb(&app, "erin", Role::Member);
-    let ws = wsb(&app).to_string();
-    let token = legacy_token(&app, "erin", Some(WSB)).await;
-    let (access, refresh_token) = oauth_token(&app, "erin", Some(WSB)).await;
-    assert_eq!(bearer_status(&app, &token).await, 200);
+    let erin = app
+        .create_user_in("erin", app.workspace_id(WSB), Role::Member)
+        .to_string();
+    let ws = app.workspace_id(WSB).to_string();
+    let token = generate(&app, Generate::legacy("erin").in_workspace(WSB))
+        .await
+        .value;
+    let made = generate(&app, Generate::oauth("erin").in_workspace(WSB)).await;
+    let refresh_token = made.refresh();
+    let access = made.value;
+    assert_eq!(app.bearer_status(&token).await, 200);
     // erin is in default too, with a token there that must stay.
     let (status, _) = add(
         &app,
@@ -658,7 +546,9 @@ async fn removing_a_member_deletes_their_tokens_and_grants_there_and_adding_agai
             .to_string()
     };
     assert_eq!(accept_by_api(&app, "erin", &default_id).await, 200);
-    let kept = legacy_token(&app, "erin", Some("default")).await;
+    let kept = generate(&app, Generate::legacy("erin").in_workspace("default"))
+        .await
+        .value;
 
     assert_eq!(delete(&app, "bob", Some(WSB), &erin).await, 204);
     let in_wsb = |table: &str| {
@@ -671,10 +561,10 @@ async fn removing_a_member_deletes_their_tokens_and_grants_there_and_adding_agai
     };
     assert_eq!(in_wsb("api_tokens"), 0, "legacy tokens deleted");
     assert_eq!(in_wsb("oauth_grants"), 0, "grants deleted");
-    assert_eq!(bearer_status_within_a_second(&app, &token, 401).await, 401);
-    assert_eq!(bearer_status_within_a_second(&app, &access, 401).await, 401);
+    assert_eq!(app.bearer_status_within_a_second(&token, 401).await, 401);
+    assert_eq!(app.bearer_status_within_a_second(&access, 401).await, 401);
     assert_eq!(refresh(&app, &refresh_token).await.0, 400);
-    assert_eq!(bearer_status(&app, &kept).await, 200, "default untouched");
+    assert_eq!(app.bearer_status(&kept).await, 200, "default untouched");
     let wsb_events: Vec<String> = audit_actions(&app)
         .into_iter()
         .filter(|(_, w)| w.as_deref() == Some(ws.as_str()))
@@ -711,18 +601,20 @@ async fn removing_a_member_deletes_their_tokens_and_grants_there_and_adding_agai
     .await
     .unwrap();
     assert_eq!(listed["count"], 0);
-    assert_eq!(bearer_status(&app, &token).await, 401);
+    assert_eq!(app.bearer_status(&token).await, 401);
     // The access token of a grant deleted with the membership is still within its
     // hour, and erin is a member again: it must not come back to life (the grant's
     // revocation reaches every instance's memory within a second).
-    assert_eq!(bearer_status_within_a_second(&app, &access, 401).await, 401);
+    assert_eq!(app.bearer_status_within_a_second(&access, 401).await, 401);
 }
 
 #[actix_web::test]
 async fn the_last_admin_holds_against_suspend_demote_and_remove() {
     let app = instance().await;
-    let bob = id_of(&app, "bob");
-    let frank = create_in_wsb(&app, "frank", Role::Admin);
+    let bob = app.user_id("bob").to_string();
+    let frank = app
+        .create_user_in("frank", app.workspace_id(WSB), Role::Admin)
+        .to_string();
     // frank suspended: he no longer counts as an active admin.
     assert_eq!(
         patch(&app, "bob", Some(WSB), &frank, json!({"active": false})).await,
@@ -773,55 +665,45 @@ async fn the_last_admin_holds_against_suspend_demote_and_remove() {
 #[actix_web::test]
 async fn the_people_page_says_a_name_exists_and_offers_to_invite_that_account() {
     let app = instance().await;
-    let browser = app.browser_client();
-    app.sign_in(&browser, "bob", PASSWORD).await;
-    let page = app.html(&browser, "/preferences/password").await;
-    let ws = wsb(&app).to_string();
+    let browser = signed_in(&app, "bob").await;
+    let ws = app.workspace_id(WSB).to_string();
     browser
-        .post(app.url("/workspace"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("workspace", &ws),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let html = app.html(&browser, "/admin/people").await;
+        .submit(&app, "/workspace", &[("workspace", &ws)])
+        .await;
     let refused = browser
-        .post(app.url("/admin/people"))
-        .form(&[
-            ("csrf_token", csrf_token(&html).as_str()),
-            ("username", "carol"),
-            ("role", "member"),
-            ("onboarding", "password"),
-            ("password", "an initial secret phrase"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/admin/people",
+            &[
+                ("username", "carol"),
+                ("role", "member"),
+                ("onboarding", "password"),
+                ("password", "an initial secret phrase"),
+            ],
+        )
+        .await;
     assert_eq!(refused.status(), 409);
     let html = refused.text().await.unwrap();
     assert!(html.contains("carol already has an account"), "{html}");
     assert!(html.contains(r#"id="invite-existing-form""#));
     let invited = browser
-        .post(app.url("/admin/people"))
-        .form(&[
-            ("csrf_token", csrf_token(&html).as_str()),
-            ("username", "carol"),
-            ("role", "member"),
-            ("invite", "true"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/admin/people",
+            &[
+                ("username", "carol"),
+                ("role", "member"),
+                ("invite", "true"),
+            ],
+        )
+        .await;
     assert_eq!(invited.status(), 303);
     let html = app.html(&browser, "/admin/people").await;
     assert!(html.contains("Invited carol"), "the flash");
     assert!(html.contains("Withdraw invitation"));
 
     // carol accepts on her Preferences page, signed in as herself, with CSRF.
-    let carol = app.browser_client();
-    app.sign_in(&carol, "carol", PASSWORD).await;
+    let carol = signed_in(&app, "carol").await;
     let html = app.html(&carol, "/preferences/invitations").await;
     assert!(html.contains(r#"data-workspace="wsb""#), "{html}");
     let no_csrf = carol
@@ -848,8 +730,8 @@ async fn the_people_page_says_a_name_exists_and_offers_to_invite_that_account() 
 #[actix_web::test]
 async fn an_invitation_is_answered_by_the_account_itself_with_its_password_only() {
     let app = instance().await;
-    let ws = wsb(&app).to_string();
-    let carols_token = legacy_token(&app, "carol", None).await;
+    let ws = app.workspace_id(WSB).to_string();
+    let carols_token = generate(&app, Generate::legacy("carol")).await.value;
     add(
         &app,
         "bob",
@@ -943,9 +825,9 @@ async fn an_invitation_reserves_its_name_until_withdrawn_and_leaves_no_account()
     assert!(!cli_add(dir.path()).status.success());
 
     // Withdrawn (bob's Remove on the invited row), the name is free, no account left.
-    let placeholder = id_of(&app, "newhire");
+    let placeholder = app.user_id("newhire").to_string();
     assert_eq!(delete(&app, "bob", Some(WSB), &placeholder).await, 204);
-    assert_eq!(user_id(&app, "newhire"), None);
+    assert_eq!(app.find_user_id("newhire"), None);
     let list = members(&app, "bob", Some(WSB)).await;
     assert_eq!(status_of(&list, "newhire"), None);
     assert!(audit_actions(&app)
@@ -975,14 +857,14 @@ async fn an_expired_invitation_frees_its_name_with_no_account_left() {
     let list = members(&app, "bob", Some(WSB)).await;
     assert_eq!(status_of(&list, "newhire"), None, "not bob's");
     // And the periodic purge leaves no placeholder behind.
-    assert!(user_id(&app, "later").is_some());
+    assert!(app.find_user_id("later").is_some());
     access_tokens::services::invitations::purge_lapsed_invitations(
         &app.pool,
         access_tokens::domain::Timestamp::now(),
     )
     .await
     .unwrap();
-    assert_eq!(user_id(&app, "later"), None);
+    assert_eq!(app.find_user_id("later"), None);
 }
 
 // ---------------------------------------------------------------------------
@@ -1005,8 +887,20 @@ struct Targets {
 }
 
 async fn targets(app: &TestApp, suffix: &str) -> Targets {
-    let member = create_in_wsb(app, &format!("member-{suffix}"), Role::Member);
-    let suspended = create_in_wsb(app, &format!("suspended-{suffix}"), Role::Member);
+    let member = app
+        .create_user_in(
+            &format!("member-{suffix}"),
+            app.workspace_id(WSB),
+            Role::Member,
+        )
+        .to_string();
+    let suspended = app
+        .create_user_in(
+            &format!("suspended-{suffix}"),
+            app.workspace_id(WSB),
+            Role::Member,
+        )
+        .to_string();
     assert_eq!(
         patch(app, "bob", Some(WSB), &suspended, json!({"active": false})).await,
         200
@@ -1019,7 +913,7 @@ async fn targets(app: &TestApp, suffix: &str) -> Targets {
     Targets {
         member,
         suspended,
-        invited: id_of(app, &invited_name),
+        invited: app.user_id(&invited_name).to_string(),
         outsider,
         new_name: format!("new-{suffix}"),
     }
@@ -1139,7 +1033,7 @@ async fn browser_in_wsb(app: &TestApp, user: &str) -> (reqwest::Client, bool) {
             .post(app.url("/workspace"))
             .form(&[
                 ("csrf_token", csrf_token(&page).as_str()),
-                ("workspace", &wsb(app).to_string()),
+                ("workspace", &app.workspace_id(WSB).to_string()),
             ])
             .send()
             .await
@@ -1152,9 +1046,14 @@ async fn browser_in_wsb(app: &TestApp, user: &str) -> (reqwest::Client, bool) {
 async fn only_the_admin_of_this_workspace_manages_its_memberships_on_the_page_and_the_api() {
     let app = instance().await;
     // The actors besides bob (wsb's admin) and admin (default's admin, not in wsb).
-    create_in_wsb(&app, "mia", Role::Member);
-    let sam = create_in_wsb(&app, "sam", Role::Admin);
-    let gus = create_in_wsb(&app, "gus", Role::Admin);
+    app.create_user_in("mia", app.workspace_id(WSB), Role::Member)
+        .to_string();
+    let sam = app
+        .create_user_in("sam", app.workspace_id(WSB), Role::Admin)
+        .to_string();
+    let gus = app
+        .create_user_in("gus", app.workspace_id(WSB), Role::Admin)
+        .to_string();
     assert_eq!(
         patch(&app, "bob", Some(WSB), &sam, json!({"active": false})).await,
         200

@@ -7,17 +7,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 
-use access_tokens::domain::Role;
-use common::{spawn_app, spawn_app_with, TestApp, PASSWORD};
-use serde_json::{json, Value};
+use common::{app_with_members, generate, spawn_app, spawn_app_with, Generate, TestApp, PASSWORD};
 
 const MEMBER: &str = "mirela";
-
-async fn app_with_member() -> TestApp {
-    let app = spawn_app().await;
-    app.create_user(MEMBER, PASSWORD, Role::Member);
-    app
-}
 
 /// The body of `/metrics`, after checking its status and type.
 async fn scrape(app: &TestApp) -> String {
@@ -127,23 +119,10 @@ async fn metrics_lists_every_metric_with_the_pool_as_it_is() {
 
 #[actix_web::test]
 async fn verifications_are_counted_by_result_and_kind_and_timed() {
-    let app = app_with_member().await;
-    let created = app
-        .create_token(MEMBER, PASSWORD, json!({"lifetimeSeconds": 86400}))
-        .await;
-    let token = created["tokenValue"].as_str().unwrap().to_owned();
-    let oauth: Value = app
-        .api_client()
-        .post(app.url("/v4/oauthTokens"))
-        .basic_auth(MEMBER, Some(PASSWORD))
-        .json(&json!({"name": "metrics", "lifetimeDays": 30}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access = oauth["accessToken"].as_str().unwrap().to_owned();
+    let app = app_with_members(&[MEMBER]).await;
+    let legacy = generate(&app, Generate::legacy(MEMBER)).await;
+    let oauth = generate(&app, Generate::oauth(MEMBER).name("metrics")).await;
+    let (token, access) = (&legacy.value, &oauth.value);
     let before = scrape(&app).await;
 
     assert_eq!(verify(&app, Some(&format!("Bearer {token}"))).await, 204);
@@ -187,19 +166,12 @@ async fn verifications_are_counted_by_result_and_kind_and_timed() {
     assert_eq!(misses, 2.0, "{after}");
 
     // Nothing that names a token or a person is in the text.
-    let user_id = {
-        let mut conn = app.pool.get().unwrap();
-        access_tokens::models::user::find_by_username(&mut conn, MEMBER)
-            .unwrap()
-            .unwrap()
-            .id
-            .to_string()
-    };
+    let user_id = app.user_id(MEMBER).to_string();
     for secret in [
         token.as_str(),
         access.as_str(),
-        created["tokenInfo"]["tokenId"].as_str().unwrap(),
-        oauth["tokenInfo"]["tokenId"].as_str().unwrap(),
+        legacy.id.as_str(),
+        oauth.id.as_str(),
         MEMBER,
         user_id.as_str(),
         "garbage",
@@ -227,7 +199,7 @@ async fn an_address_held_back_is_counted_as_throttled() {
 
 #[actix_web::test]
 async fn requests_are_timed_under_their_route_pattern_never_their_path() {
-    let app = app_with_member().await;
+    let app = app_with_members(&[MEMBER]).await;
     let token = app.token_value(MEMBER, PASSWORD).await;
     let id = uuid::Uuid::new_v4().to_string();
     let response = app

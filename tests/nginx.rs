@@ -18,11 +18,11 @@ use actix_web::{web, HttpRequest, HttpResponse, HttpServer};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use common::process::free_port;
-use common::{spawn_app, spawn_app_with, TestApp, PASSWORD};
+use common::{
+    generate, header, spawn_app, spawn_app_with, Generate, Generated, TestApp, ADMIN, MEMBER,
+    PASSWORD,
+};
 use serde_json::{json, Map, Value};
-
-const MEMBER: &str = "mike";
-const ADMIN: &str = "olga";
 
 /// The file users copy, as it is in the repository.
 const CONF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/nginx/access-tokens.conf");
@@ -319,8 +319,7 @@ struct Stack {
 }
 
 async fn stack_over(app: TestApp) -> Stack {
-    app.create_user(MEMBER, PASSWORD, Role::Member);
-    app.create_user(ADMIN, PASSWORD, Role::Admin);
+    app.create_users(&[(MEMBER, Role::Member), (ADMIN, Role::Admin)]);
     let api = Upstream::api().await;
     let nginx = Nginx::start(&format!("127.0.0.1:{}", app.port), &api.address).await;
     Stack { app, api, nginx }
@@ -339,40 +338,11 @@ async fn get(stack: &Stack, path: &str, token: Option<&str>) -> reqwest::Respons
     request.send().await.unwrap()
 }
 
-fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("no {name} header"))
-        .to_str()
-        .unwrap()
-}
-
-/// A 1-day legacy token of `user`: (value, id).
-async fn legacy_token(app: &TestApp, user: &str) -> (String, String) {
-    let body = app
-        .create_token(user, PASSWORD, json!({"lifetimeSeconds": 86400}))
-        .await;
-    (
-        body["tokenValue"].as_str().unwrap().to_owned(),
-        body["tokenInfo"]["tokenId"].as_str().unwrap().to_owned(),
-    )
-}
-
-fn user_id(app: &TestApp, name: &str) -> String {
-    let mut conn = app.pool.get().unwrap();
-    access_tokens::models::user::find_by_username(&mut conn, name)
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string()
-}
-
 /// Asserts a refusal by nginx: the status, the JSON envelope's name, and no store.
 async fn assert_refused(response: reqwest::Response, status: u16, name: &str) {
     assert_eq!(response.status(), status);
-    assert_eq!(header(&response, "cache-control"), "no-store");
-    assert!(header(&response, "content-type").starts_with("application/json"));
+    assert_eq!(header(response.headers(), "cache-control"), "no-store");
+    assert!(header(response.headers(), "content-type").starts_with("application/json"));
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["exception"]["name"], name, "{body}");
 }
@@ -382,14 +352,14 @@ async fn assert_refused(response: reqwest::Response, status: u16, name: &str) {
 #[actix_web::test]
 async fn a_valid_legacy_token_reaches_the_api_with_who_it_is() {
     let stack = stack().await;
-    let (value, id) = legacy_token(&stack.app, MEMBER).await;
+    let Generated { id, value, .. } = generate(&stack.app, Generate::legacy(MEMBER)).await;
 
     let response = get(&stack, "/reports/42?format=csv", Some(&value)).await;
     assert_eq!(response.status(), 200);
     let echo: Value = response.json().await.unwrap();
     assert_eq!(echo["uri"], "/reports/42?format=csv");
     assert_eq!(echoed(&echo, "x-auth-user"), Some(MEMBER));
-    let member_id = user_id(&stack.app, MEMBER);
+    let member_id = stack.app.user_id(MEMBER).to_string();
     assert_eq!(echoed(&echo, "x-auth-user-id"), Some(member_id.as_str()));
     assert_eq!(echoed(&echo, "x-auth-workspace"), Some("default"));
     assert!(echoed(&echo, "x-auth-workspace-id").is_some_and(|w| w.len() == 36));
@@ -449,7 +419,7 @@ async fn requests_without_a_valid_token_are_refused_before_the_api() {
 
     let missing = get(&stack, "/reports", None).await;
     assert_eq!(
-        header(&missing, "www-authenticate"),
+        header(missing.headers(), "www-authenticate"),
         r#"Bearer realm="access-tokens""#
     );
     assert_refused(missing, 401, "UnauthorizedException").await;
@@ -461,7 +431,7 @@ async fn requests_without_a_valid_token_are_refused_before_the_api() {
     for token in ["not-a-token", "eyJhbGciOiJFZERTQSJ9.e30.c2ln", &unknown] {
         let refused = get(&stack, "/reports", Some(token)).await;
         assert!(
-            header(&refused, "www-authenticate").contains(r#"error="invalid_token""#),
+            header(refused.headers(), "www-authenticate").contains(r#"error="invalid_token""#),
             "{token}"
         );
         assert_refused(refused, 401, "UnauthorizedException").await;
@@ -476,11 +446,11 @@ async fn requests_without_a_valid_token_are_refused_before_the_api() {
         .send()
         .await
         .unwrap();
-    assert!(header(&basic, "www-authenticate").contains(r#"error="invalid_request""#));
+    assert!(header(basic.headers(), "www-authenticate").contains(r#"error="invalid_request""#));
     assert_refused(basic, 401, "UnauthorizedException").await;
 
     // The check's own location is not reachable from outside.
-    let (value, _) = legacy_token(&stack.app, MEMBER).await;
+    let value = generate(&stack.app, Generate::legacy(MEMBER)).await.value;
     let direct = get(&stack, "/_access_tokens/verify", Some(&value)).await;
     assert_eq!(direct.status(), 404);
 
@@ -490,7 +460,7 @@ async fn requests_without_a_valid_token_are_refused_before_the_api() {
 #[actix_web::test]
 async fn identity_headers_a_client_forges_never_reach_the_api() {
     let stack = stack().await;
-    let (value, id) = legacy_token(&stack.app, MEMBER).await;
+    let Generated { id, value, .. } = generate(&stack.app, Generate::legacy(MEMBER)).await;
     let forged = [
         ("X-Auth-User", ADMIN),
         ("x-auth-role", "admin"),
@@ -543,7 +513,7 @@ async fn a_signed_in_browsers_session_cookie_alone_does_not_pass() {
 
     // The browser did send its cookie to nginx (cookies are per host, not per
     // port): with a token as well, the API sees it.
-    let (value, _) = legacy_token(&stack.app, MEMBER).await;
+    let value = generate(&stack.app, Generate::legacy(MEMBER)).await.value;
     let with_token = browser
         .get(stack.nginx.url("/reports"))
         .bearer_auth(&value)
@@ -558,8 +528,8 @@ async fn a_signed_in_browsers_session_cookie_alone_does_not_pass() {
 #[actix_web::test]
 async fn a_deleted_token_is_refused_on_its_very_next_request() {
     let stack = stack().await;
-    let (value, id) = legacy_token(&stack.app, MEMBER).await;
-    let (other, _) = legacy_token(&stack.app, MEMBER).await;
+    let Generated { id, value, .. } = generate(&stack.app, Generate::legacy(MEMBER)).await;
+    let other = generate(&stack.app, Generate::legacy(MEMBER)).await.value;
     assert_eq!(get(&stack, "/", Some(&value)).await.status(), 200);
     assert_eq!(get(&stack, "/", Some(&other)).await.status(), 200);
 
@@ -575,7 +545,7 @@ async fn a_deleted_token_is_refused_on_its_very_next_request() {
 
     // No wait.
     let refused = get(&stack, "/", Some(&value)).await;
-    assert!(header(&refused, "www-authenticate").contains(r#"error="invalid_token""#));
+    assert!(header(refused.headers(), "www-authenticate").contains(r#"error="invalid_token""#));
     assert_refused(refused, 401, "UnauthorizedException").await;
     assert_eq!(get(&stack, "/", Some(&other)).await.status(), 200);
     assert_eq!(stack.api.hits(), 3);
@@ -593,8 +563,8 @@ async fn too_many_invalid_tokens_are_answered_429_with_retry_after() {
         .await,
     )
     .await;
-    let (cached, _) = legacy_token(&stack.app, MEMBER).await;
-    let (never_seen, _) = legacy_token(&stack.app, MEMBER).await;
+    let cached = generate(&stack.app, Generate::legacy(MEMBER)).await.value;
+    let never_seen = generate(&stack.app, Generate::legacy(MEMBER)).await.value;
     assert_eq!(get(&stack, "/", Some(&cached)).await.status(), 200);
 
     let mut statuses = Vec::new();
@@ -603,7 +573,7 @@ async fn too_many_invalid_tokens_are_answered_429_with_retry_after() {
         let status = response.status().as_u16();
         statuses.push(status);
         if status == 429 {
-            let wait: u64 = header(&response, "retry-after").parse().unwrap();
+            let wait: u64 = header(response.headers(), "retry-after").parse().unwrap();
             assert!((1..=2).contains(&wait), "Retry-After: {wait}");
             assert_refused(response, 429, "TooManyRequestsException").await;
         }
@@ -663,7 +633,7 @@ async fn a_server_that_cannot_answer_makes_it_503_and_its_503_keeps_retry_after(
         .send()
         .await
         .unwrap();
-    assert_eq!(header(&response, "retry-after"), "5");
+    assert_eq!(header(response.headers(), "retry-after"), "5");
     assert_refused(response, 503, "ServiceUnavailableException").await;
 
     assert_eq!(down.hits(), 1);

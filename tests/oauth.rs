@@ -5,67 +5,14 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use access_tokens::domain::clock::ManualClock;
 use access_tokens::domain::Role;
-use access_tokens::models;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{spawn_app_as_shipped, spawn_app_with, TestApp, PASSWORD};
+use common::{
+    generate, s, spawn_app_as_shipped, workspace_on_clock, Generate, TestApp, ADMIN, MEMBER,
+    PASSWORD,
+};
 use serde_json::{json, Value};
-
-const ADMIN: &str = "olga";
-const MEMBER: &str = "mike";
-
-/// A server on a clock the test moves, with an admin and a member.
-async fn app_with_clock() -> (TestApp, Arc<ManualClock>) {
-    let clock = ManualClock::starting_now();
-    let shared = clock.clone();
-    let app = spawn_app_with(move |s| s.clock = shared).await;
-    app.create_user(ADMIN, PASSWORD, Role::Admin);
-    app.create_user(MEMBER, PASSWORD, Role::Member);
-    (app, clock)
-}
-
-/// Generates an OAuth API token as `user`; returns the 201 body.
-async fn generate(app: &TestApp, user: &str, days: i64) -> Value {
-    let response = app
-        .api_client()
-        .post(app.url("/v4/oauthTokens"))
-        .basic_auth(user, Some(PASSWORD))
-        .json(&json!({"name": "nightly export", "lifetimeDays": days}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    assert_eq!(response.headers()["cache-control"], "no-store");
-    response.json().await.unwrap()
-}
-
-/// `curl -d grant_type=refresh_token -d refresh_token=...  /oauth2/token`
-async fn refresh(app: &TestApp, refresh_token: &str) -> reqwest::Response {
-    app.api_client()
-        .post(app.url("/oauth2/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn bearer_status(app: &TestApp, token: &str) -> u16 {
-    app.api_client()
-        .get(app.url("/v4/apiAccessTokens"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
 
 /// Asserts an RFC 6749 §5.2 error; returns its `error`.
 async fn oauth_error(response: reqwest::Response) -> String {
@@ -78,38 +25,25 @@ async fn oauth_error(response: reqwest::Response) -> String {
 }
 
 async fn grants(app: &TestApp, user: &str) -> Vec<Value> {
-    let body: Value = app
-        .api_client()
-        .get(app.url("/v4/oauthTokens"))
-        .basic_auth(user, Some(PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_as(user, "/v4/oauthTokens").await.1;
     body["data"].as_array().unwrap().clone()
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().unwrap().to_owned()
 }
 
 #[actix_web::test]
 async fn a_refresh_rotates_and_a_reused_refresh_token_disables_the_grant() {
-    let (app, _clock) = app_with_clock().await;
-    let created = generate(&app, ADMIN, 30).await;
+    let (app, _clock) = workspace_on_clock().await;
+    let created = generate(&app, Generate::oauth(ADMIN)).await.body;
     assert_eq!(created["expiresIn"], 3600);
     assert_eq!(created["tokenInfo"]["status"], "Active");
     let (access, first) = (s(&created["accessToken"]), s(&created["refreshToken"]));
     assert!(first.starts_with("art_"));
     assert_eq!(
-        bearer_status(&app, &access).await,
+        app.bearer_status(&access).await,
         200,
         "any API route takes it"
     );
 
-    let response = refresh(&app, &first).await;
+    let response = app.refresh(&first).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     assert_eq!(response.headers()["pragma"], "no-cache");
@@ -118,16 +52,16 @@ async fn a_refresh_rotates_and_a_reused_refresh_token_disables_the_grant() {
     assert_eq!(body["expires_in"], 3600);
     let (access2, second) = (s(&body["access_token"]), s(&body["refresh_token"]));
     assert_ne!(second, first, "a new refresh token each time");
-    assert_eq!(bearer_status(&app, &access2).await, 200);
+    assert_eq!(app.bearer_status(&access2).await, 200);
 
     // The rotated one is refused, and presenting it disables the whole grant:
     // the newest refresh token no longer works either.
     assert_eq!(
-        oauth_error(refresh(&app, &first).await).await,
+        oauth_error(app.refresh(&first).await).await,
         "invalid_grant"
     );
     assert_eq!(
-        oauth_error(refresh(&app, &second).await).await,
+        oauth_error(app.refresh(&second).await).await,
         "invalid_grant"
     );
     let listed = grants(&app, ADMIN).await;
@@ -153,37 +87,38 @@ async fn a_refresh_rotates_and_a_reused_refresh_token_disables_the_grant() {
 
 #[actix_web::test]
 async fn access_tokens_expire_after_an_hour_and_refresh_tokens_after_their_lifetime() {
-    let (app, clock) = app_with_clock().await;
-    let created = generate(&app, ADMIN, 1).await;
+    let (app, clock) = workspace_on_clock().await;
+    let created = generate(&app, Generate::oauth(ADMIN).days(1)).await.body;
     let access = s(&created["accessToken"]);
 
     clock.advance(3599);
-    assert_eq!(bearer_status(&app, &access).await, 200);
+    assert_eq!(app.bearer_status(&access).await, 200);
     clock.advance(1);
     assert_eq!(
-        bearer_status(&app, &access).await,
+        app.bearer_status(&access).await,
         401,
         "one hour and no more"
     );
 
-    let body: Value = refresh(&app, &s(&created["refreshToken"]))
+    let body: Value = app
+        .refresh(&s(&created["refreshToken"]))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(bearer_status(&app, &s(&body["access_token"])).await, 200);
+    assert_eq!(app.bearer_status(&s(&body["access_token"])).await, 200);
 
     clock.advance(86_400);
-    let error = oauth_error(refresh(&app, &s(&body["refresh_token"])).await).await;
+    let error = oauth_error(app.refresh(&s(&body["refresh_token"])).await).await;
     assert_eq!(error, "invalid_grant", "the grant lived one day");
     assert_eq!(grants(&app, ADMIN).await[0]["status"], "Expired");
 }
 
 #[actix_web::test]
 async fn disable_and_delete_stop_the_refresh_token_at_once_and_the_access_token_within_the_hour() {
-    let (app, clock) = app_with_clock().await;
-    let disabled = generate(&app, ADMIN, 30).await;
-    let deleted = generate(&app, ADMIN, 30).await;
+    let (app, clock) = workspace_on_clock().await;
+    let disabled = generate(&app, Generate::oauth(ADMIN)).await.body;
+    let deleted = generate(&app, Generate::oauth(ADMIN)).await.body;
     let id = |v: &Value| s(&v["tokenInfo"]["tokenId"]);
 
     let client = app.api_client();
@@ -204,9 +139,9 @@ async fn disable_and_delete_stop_the_refresh_token_at_once_and_the_access_token_
     assert_eq!(r.status(), 204);
 
     for grant in [&disabled, &deleted] {
-        let error = oauth_error(refresh(&app, &s(&grant["refreshToken"])).await).await;
+        let error = oauth_error(app.refresh(&s(&grant["refreshToken"])).await).await;
         assert_eq!(error, "invalid_grant");
-        assert_eq!(bearer_status(&app, &s(&grant["accessToken"])).await, 200);
+        assert_eq!(app.bearer_status(&s(&grant["accessToken"])).await, 200);
     }
     let listed = grants(&app, ADMIN).await;
     assert_eq!(listed.len(), 1, "the deleted one is gone");
@@ -214,7 +149,7 @@ async fn disable_and_delete_stop_the_refresh_token_at_once_and_the_access_token_
 
     clock.advance(3600);
     for grant in [&disabled, &deleted] {
-        assert_eq!(bearer_status(&app, &s(&grant["accessToken"])).await, 401);
+        assert_eq!(app.bearer_status(&s(&grant["accessToken"])).await, 401);
     }
     let again = client
         .delete(app.url(&format!("/v4/oauthTokens/{}", id(&deleted))))
@@ -227,8 +162,8 @@ async fn disable_and_delete_stop_the_refresh_token_at_once_and_the_access_token_
 
 #[actix_web::test]
 async fn another_service_verifies_an_access_token_with_the_published_keys() {
-    let (app, _clock) = app_with_clock().await;
-    let access = s(&generate(&app, MEMBER, 30).await["accessToken"]);
+    let (app, _clock) = workspace_on_clock().await;
+    let access = s(&generate(&app, Generate::oauth(MEMBER)).await.body["accessToken"]);
 
     let response = app
         .api_client()
@@ -299,7 +234,7 @@ async fn another_service_verifies_an_access_token_with_the_published_keys() {
             &ed25519_dalek::Signature::from_bytes(&signature)
         )
         .is_err());
-    assert_eq!(bearer_status(&app, &forged_token).await, 401);
+    assert_eq!(app.bearer_status(&forged_token).await, 401);
 }
 
 /// The same check as another team would write it: an off-the-shelf JWT library
@@ -321,8 +256,8 @@ async fn an_independent_jwt_library_verifies_an_access_token_from_the_jwks() {
         tid: String,
     }
 
-    let (app, _clock) = app_with_clock().await;
-    let created = generate(&app, MEMBER, 30).await;
+    let (app, _clock) = workspace_on_clock().await;
+    let created = generate(&app, Generate::oauth(MEMBER)).await.body;
     let access = s(&created["accessToken"]);
     let jwks: Value = app
         .api_client()
@@ -371,37 +306,13 @@ async fn an_independent_jwt_library_verifies_an_access_token_from_the_jwks() {
 
 #[actix_web::test]
 async fn a_token_acts_only_in_the_workspace_it_was_made_in() {
-    let (app, _clock) = app_with_clock().await;
-    {
-        let mut conn = app.pool.get().unwrap();
-        let beta =
-            models::workspace::create(&mut conn, "beta", access_tokens::domain::Timestamp::now())
-                .unwrap()
-                .unwrap();
-        let olga = models::user::find_by_username(&mut conn, ADMIN)
-            .unwrap()
-            .unwrap();
-        models::workspace::add_member(
-            &mut conn,
-            beta,
-            olga.id,
-            Role::Admin,
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap();
-    }
-    let in_default = s(&generate(&app, ADMIN, 30).await["accessToken"]);
-    let response = app
-        .api_client()
-        .post(app.url("/v4/oauthTokens"))
-        .basic_auth(ADMIN, Some(PASSWORD))
-        .header("X-Workspace", "beta")
-        .json(&json!({"name": "beta export", "lifetimeDays": 30}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let in_beta = s(&response.json::<Value>().await.unwrap()["accessToken"]);
+    let (app, _clock) = workspace_on_clock().await;
+    app.add_workspace("beta", ADMIN);
+    let in_default = generate(&app, Generate::oauth(ADMIN)).await.value;
+    let beta_export = Generate::oauth(ADMIN)
+        .name("beta export")
+        .in_workspace("beta");
+    let in_beta = generate(&app, beta_export).await.value;
 
     let workspace_of = |token: String| {
         let app = &app;
@@ -440,7 +351,7 @@ async fn a_token_acts_only_in_the_workspace_it_was_made_in() {
 
 #[actix_web::test]
 async fn the_token_endpoint_answers_errors_as_rfc_6749_says() {
-    let (app, _clock) = app_with_clock().await;
+    let (app, _clock) = workspace_on_clock().await;
     let post = |form: Vec<(&'static str, &'static str)>| {
         app.api_client()
             .post(app.url("/oauth2/token"))

@@ -10,68 +10,21 @@ use std::sync::Arc;
 
 use access_tokens::domain::clock::ManualClock;
 use access_tokens::domain::Role;
-use access_tokens::models;
-use common::{spawn_app_with, TestApp, PASSWORD};
+use common::{
+    generate, s, spawn_app_with, workspace_on_clock, Generate, Generated, TestApp, ADMIN, MEMBER,
+    PASSWORD,
+};
 use serde_json::{json, Value};
 
-const ADMIN: &str = "olga";
-const MEMBER: &str = "mike";
 const OTHER: &str = "nina";
 /// A well-formed id that no grant has.
 const UNKNOWN: &str = "bab908f7-dcc2-4962-85bd-c1e96d0cacbd";
 
 /// A server on a clock the test moves, with an admin and two members.
 async fn app_with_clock() -> (TestApp, Arc<ManualClock>) {
-    let clock = ManualClock::starting_now();
-    let shared = clock.clone();
-    let app = spawn_app_with(move |s| s.clock = shared).await;
-    app.create_user(ADMIN, PASSWORD, Role::Admin);
-    app.create_user(MEMBER, PASSWORD, Role::Member);
+    let (app, clock) = workspace_on_clock().await;
     app.create_user(OTHER, PASSWORD, Role::Member);
     (app, clock)
-}
-
-/// A grant as the test knows it: its id and the two values handed out.
-struct Made {
-    id: String,
-    access: String,
-    refresh: String,
-}
-
-/// Generates an OAuth API token as `user`, in `workspace` when given.
-async fn generate_in(
-    app: &TestApp,
-    user: &str,
-    workspace: Option<&str>,
-    name: &str,
-    days: i64,
-) -> Made {
-    let mut request = app
-        .api_client()
-        .post(app.url("/v4/oauthTokens"))
-        .basic_auth(user, Some(PASSWORD))
-        .json(&json!({"name": name, "lifetimeDays": days}));
-    if let Some(ws) = workspace {
-        request = request.header("X-Workspace", ws);
-    }
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
-    Made {
-        id: s(&body["tokenInfo"]["tokenId"]),
-        access: s(&body["accessToken"]),
-        refresh: s(&body["refreshToken"]),
-    }
-}
-
-async fn generate(app: &TestApp, user: &str, name: &str, days: i64) -> Made {
-    generate_in(app, user, None, name, days).await
-}
-
-fn s(v: &Value) -> String {
-    v.as_str()
-        .unwrap_or_else(|| panic!("a string: {v}"))
-        .to_owned()
 }
 
 /// `POST path` with a JSON body as `user`; the status and the body.
@@ -140,16 +93,7 @@ fn strings(v: &Value) -> Vec<&str> {
 /// Whether a refresh with `refresh_token` succeeds (200) or is refused
 /// (`invalid_grant`); anything else fails the test.
 async fn refreshes(app: &TestApp, refresh_token: &str) -> bool {
-    let response = app
-        .api_client()
-        .post(app.url("/oauth2/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app.refresh(refresh_token).await;
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
     match status {
@@ -160,17 +104,6 @@ async fn refreshes(app: &TestApp, refresh_token: &str) -> bool {
         }
         other => panic!("refresh answered {other}: {body}"),
     }
-}
-
-async fn bearer_status(app: &TestApp, token: &str) -> u16 {
-    app.api_client()
-        .get(app.url("/v4/apiAccessTokens"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
 }
 
 /// The caller's own tokens: id → status.
@@ -208,26 +141,6 @@ async fn audit(app: &TestApp, action: &str) -> Vec<(String, String, String, Stri
     events
 }
 
-/// A second workspace, `beta`, where `ADMIN` is an admin too.
-fn beta_workspace(app: &TestApp) {
-    let mut conn = app.pool.get().unwrap();
-    let beta =
-        models::workspace::create(&mut conn, "beta", access_tokens::domain::Timestamp::now())
-            .unwrap()
-            .unwrap();
-    let olga = models::user::find_by_username(&mut conn, ADMIN)
-        .unwrap()
-        .unwrap();
-    models::workspace::add_member(
-        &mut conn,
-        beta,
-        olga.id,
-        Role::Admin,
-        access_tokens::domain::Timestamp::now(),
-    )
-    .unwrap();
-}
-
 fn assert_validation_failed(status: u16, body: &Value, field: Option<&str>, what: &str) {
     assert_eq!(status, 400, "{what}: {body}");
     assert_eq!(body["exception"]["name"], "ValidationFailed", "{what}");
@@ -239,10 +152,10 @@ fn assert_validation_failed(status: u16, body: &Value, field: Option<&str>, what
 #[actix_web::test]
 async fn a_user_disables_many_of_their_own_tokens_at_once_and_no_one_elses() {
     let (app, clock) = app_with_clock().await;
-    let a = generate(&app, MEMBER, "a", 30).await;
-    let b = generate(&app, MEMBER, "b", 30).await;
-    let c = generate(&app, MEMBER, "c", 30).await;
-    let hers = generate(&app, OTHER, "hers", 30).await;
+    let a = generate(&app, Generate::oauth(MEMBER).name("a")).await;
+    let b = generate(&app, Generate::oauth(MEMBER).name("b")).await;
+    let c = generate(&app, Generate::oauth(MEMBER).name("c")).await;
+    let hers = generate(&app, Generate::oauth(OTHER).name("hers")).await;
 
     let (status, body) = post(
         &app,
@@ -282,10 +195,10 @@ async fn a_user_disables_many_of_their_own_tokens_at_once_and_no_one_elses() {
     assert_eq!(strings(&body["notFound"]), [&hers.id]);
 
     for made in [&a, &b, &c] {
-        assert!(!refreshes(&app, &made.refresh).await);
-        assert_eq!(bearer_status(&app, &made.access).await, 200, "until expiry");
+        assert!(!refreshes(&app, &made.refresh()).await);
+        assert_eq!(app.bearer_status(&made.value).await, 200, "until expiry");
     }
-    assert!(refreshes(&app, &hers.refresh).await, "hers untouched");
+    assert!(refreshes(&app, &hers.refresh()).await, "hers untouched");
     assert!(own_statuses(&app, MEMBER)
         .await
         .iter()
@@ -308,16 +221,16 @@ async fn a_user_disables_many_of_their_own_tokens_at_once_and_no_one_elses() {
     assert_eq!(events, expected);
 
     clock.advance(3600);
-    assert_eq!(bearer_status(&app, &a.access).await, 401);
+    assert_eq!(app.bearer_status(&a.value).await, 401);
 }
 
 #[actix_web::test]
 async fn a_user_deletes_many_of_their_own_tokens_at_once_and_no_one_elses() {
     let (app, _clock) = app_with_clock().await;
-    let a = generate(&app, MEMBER, "a", 30).await;
-    let b = generate(&app, MEMBER, "b", 30).await;
-    let keep = generate(&app, MEMBER, "keep", 30).await;
-    let hers = generate(&app, OTHER, "hers", 30).await;
+    let a = generate(&app, Generate::oauth(MEMBER).name("a")).await;
+    let b = generate(&app, Generate::oauth(MEMBER).name("b")).await;
+    let keep = generate(&app, Generate::oauth(MEMBER).name("keep")).await;
+    let hers = generate(&app, Generate::oauth(OTHER).name("hers")).await;
 
     let (status, body) = post(
         &app,
@@ -335,11 +248,11 @@ async fn a_user_deletes_many_of_their_own_tokens_at_once_and_no_one_elses() {
     assert_eq!(mine, [(keep.id.clone(), "Active".to_owned())]);
     assert_eq!(own_statuses(&app, OTHER).await.len(), 1);
     for gone in [&a, &b] {
-        assert!(!refreshes(&app, &gone.refresh).await);
-        assert_eq!(bearer_status(&app, &gone.access).await, 200, "until expiry");
+        assert!(!refreshes(&app, &gone.refresh()).await);
+        assert_eq!(app.bearer_status(&gone.value).await, 200, "until expiry");
     }
-    assert!(refreshes(&app, &keep.refresh).await);
-    assert!(refreshes(&app, &hers.refresh).await);
+    assert!(refreshes(&app, &keep.refresh()).await);
+    assert!(refreshes(&app, &hers.refresh()).await);
 
     let (status, body) = post(
         &app,
@@ -351,7 +264,7 @@ async fn a_user_deletes_many_of_their_own_tokens_at_once_and_no_one_elses() {
     assert_eq!((status, body["deleted"].clone()), (200, json!(0)));
     assert_eq!(strings(&body["notFound"]), [&a.id]);
 
-    let by_owner = |m: &Made, name: &str| {
+    let by_owner = |m: &Generated, name: &str| {
         (
             MEMBER.to_owned(),
             m.id.clone(),
@@ -368,19 +281,25 @@ async fn a_user_deletes_many_of_their_own_tokens_at_once_and_no_one_elses() {
 #[actix_web::test]
 async fn the_admin_list_shows_every_owner_and_filters_sorts_and_pages() {
     let (app, clock) = app_with_clock().await;
-    beta_workspace(&app);
-    let m1 = generate(&app, MEMBER, "Alpha export", 30).await;
+    app.add_workspace("beta", ADMIN);
+    let m1 = generate(&app, Generate::oauth(MEMBER).name("Alpha export")).await;
     clock.advance(10);
-    let n1 = generate(&app, OTHER, "beta sync", 1).await;
+    let n1 = generate(&app, Generate::oauth(OTHER).name("beta sync").days(1)).await;
     clock.advance(10);
-    let o1 = generate(&app, ADMIN, "Gamma", 10).await;
+    let o1 = generate(&app, Generate::oauth(ADMIN).name("Gamma").days(10)).await;
     clock.advance(10);
-    let m2 = generate(&app, MEMBER, "nightly EXPORT", 5).await;
-    let elsewhere = generate_in(&app, ADMIN, Some("beta"), "beta export", 30).await;
+    let m2 = generate(&app, Generate::oauth(MEMBER).name("nightly EXPORT").days(5)).await;
+    let elsewhere = generate(
+        &app,
+        Generate::oauth(ADMIN)
+            .name("beta export")
+            .in_workspace("beta"),
+    )
+    .await;
     clock.advance(10);
-    assert!(refreshes(&app, &m1.refresh).await);
+    assert!(refreshes(&app, &m1.refresh()).await);
     clock.advance(10);
-    assert!(refreshes(&app, &o1.refresh).await);
+    assert!(refreshes(&app, &o1.refresh()).await);
     let (status, _) = call(
         &app,
         reqwest::Method::POST,
@@ -495,9 +414,9 @@ async fn the_admin_list_shows_every_owner_and_filters_sorts_and_pages() {
 #[actix_web::test]
 async fn an_admin_disables_and_deletes_other_users_tokens_one_at_a_time() {
     let (app, clock) = app_with_clock().await;
-    let m1 = generate(&app, MEMBER, "first", 30).await;
-    let m2 = generate(&app, MEMBER, "second", 30).await;
-    let own = generate(&app, ADMIN, "mine", 30).await;
+    let m1 = generate(&app, Generate::oauth(MEMBER).name("first")).await;
+    let m2 = generate(&app, Generate::oauth(MEMBER).name("second")).await;
+    let own = generate(&app, Generate::oauth(ADMIN).name("mine")).await;
     let disable = |id: &str| format!("/v4/workspaceOAuthTokens/{id}/disable");
 
     let (status, body) = call(&app, reqwest::Method::POST, ADMIN, &disable(&m1.id), None).await;
@@ -528,11 +447,11 @@ async fn an_admin_disables_and_deletes_other_users_tokens_one_at_a_time() {
         [(m1.id.clone(), "Disabled".to_owned())]
     );
     for made in [&m1, &m2] {
-        assert!(!refreshes(&app, &made.refresh).await);
-        assert_eq!(bearer_status(&app, &made.access).await, 200, "until expiry");
+        assert!(!refreshes(&app, &made.refresh()).await);
+        assert_eq!(app.bearer_status(&made.value).await, 200, "until expiry");
     }
     clock.advance(3600);
-    assert_eq!(bearer_status(&app, &m1.access).await, 401);
+    assert_eq!(app.bearer_status(&m1.value).await, 401);
 
     assert_eq!(
         audit(&app, "oauth_token.disabled").await,
@@ -578,11 +497,17 @@ async fn an_admin_disables_and_deletes_other_users_tokens_one_at_a_time() {
 #[actix_web::test]
 async fn an_admin_disables_and_deletes_many_across_the_workspace_but_not_beyond() {
     let (app, _clock) = app_with_clock().await;
-    beta_workspace(&app);
-    let m1 = generate(&app, MEMBER, "m1", 30).await;
-    let n1 = generate(&app, OTHER, "n1", 30).await;
-    let own = generate(&app, ADMIN, "own", 30).await;
-    let elsewhere = generate_in(&app, ADMIN, Some("beta"), "elsewhere", 30).await;
+    app.add_workspace("beta", ADMIN);
+    let m1 = generate(&app, Generate::oauth(MEMBER).name("m1")).await;
+    let n1 = generate(&app, Generate::oauth(OTHER).name("n1")).await;
+    let own = generate(&app, Generate::oauth(ADMIN).name("own")).await;
+    let elsewhere = generate(
+        &app,
+        Generate::oauth(ADMIN)
+            .name("elsewhere")
+            .in_workspace("beta"),
+    )
+    .await;
 
     let (status, body) = post(
         &app,
@@ -595,8 +520,8 @@ async fn an_admin_disables_and_deletes_many_across_the_workspace_but_not_beyond(
     assert_eq!(body["disabled"], 2);
     assert_eq!(strings(&body["tokenIds"]), [&m1.id, &n1.id]);
     assert_eq!(strings(&body["notFound"]), [&elsewhere.id]);
-    assert!(!refreshes(&app, &m1.refresh).await);
-    assert!(!refreshes(&app, &n1.refresh).await);
+    assert!(!refreshes(&app, &m1.refresh()).await);
+    assert!(!refreshes(&app, &n1.refresh()).await);
 
     let (status, body) = post(
         &app,
@@ -612,7 +537,7 @@ async fn an_admin_disables_and_deletes_many_across_the_workspace_but_not_beyond(
     assert_eq!(ids(&admin_list(&app, "").await), [&n1.id]);
 
     // The other workspace's token was never touched.
-    assert!(refreshes(&app, &elsewhere.refresh).await);
+    assert!(refreshes(&app, &elsewhere.refresh()).await);
     let (_, beta) = call(
         &app,
         reqwest::Method::GET,
@@ -623,7 +548,7 @@ async fn an_admin_disables_and_deletes_many_across_the_workspace_but_not_beyond(
     .await;
     assert_eq!(beta["data"][0]["status"], "Active");
 
-    let by_admin = |m: &Made, name: &str, detail: &str| {
+    let by_admin = |m: &Generated, name: &str, detail: &str| {
         (
             ADMIN.to_owned(),
             m.id.clone(),
@@ -650,7 +575,7 @@ async fn an_admin_disables_and_deletes_many_across_the_workspace_but_not_beyond(
 #[actix_web::test]
 async fn a_member_gets_403_on_every_admin_route_and_nothing_changes() {
     let (app, _clock) = app_with_clock().await;
-    let hers = generate(&app, OTHER, "hers", 30).await;
+    let hers = generate(&app, Generate::oauth(OTHER).name("hers")).await;
     let ids_body = json!({"tokenIds": [hers.id]});
     let not_even_a_body = json!([1]);
     let routes = [
@@ -679,7 +604,7 @@ async fn a_member_gets_403_on_every_admin_route_and_nothing_changes() {
             assert_eq!(answer["exception"]["name"], "AccessControlException");
         }
     }
-    assert!(refreshes(&app, &hers.refresh).await);
+    assert!(refreshes(&app, &hers.refresh()).await);
     assert!(audit(&app, "oauth_token.disabled").await.is_empty());
     assert!(audit(&app, "oauth_token.deleted").await.is_empty());
 }
@@ -687,7 +612,7 @@ async fn a_member_gets_403_on_every_admin_route_and_nothing_changes() {
 #[actix_web::test]
 async fn bad_bulk_bodies_get_400_validation_failed() {
     let (app, _clock) = app_with_clock().await;
-    let made = generate(&app, ADMIN, "kept", 30).await;
+    let made = generate(&app, Generate::oauth(ADMIN).name("kept")).await;
     let too_many: Vec<String> = (0..1001).map(|_| UNKNOWN.to_owned()).collect();
     let cases = [
         (json!(["tokenIds"]), None),
@@ -735,7 +660,7 @@ async fn bad_bulk_bodies_get_400_validation_failed() {
         let (status, _) = post(&app, ADMIN, path, &huge).await;
         assert_eq!(status, 413, "{path}");
     }
-    assert!(refreshes(&app, &made.refresh).await, "nothing was done");
+    assert!(refreshes(&app, &made.refresh()).await, "nothing was done");
 
     // The most a request takes, spread over several queries: every one reported.
     let thousand: Vec<String> = (0..1000)

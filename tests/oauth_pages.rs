@@ -6,11 +6,13 @@
 mod common;
 
 use access_tokens::domain::Role;
-use common::{csrf_token, spawn_app, TestApp, PASSWORD};
+use common::{
+    app_with, csrf_token, generate_on_page, signed_in, GenerateForm, SignedIn, TestApp,
+    OAUTH_TOKENS, OAUTH_TOKENS_PAGE as PAGE,
+};
 use scraper::{Html, Selector};
 use serde_json::Value;
 
-const PAGE: &str = "/preferences/oauth-tokens";
 const EFFECT: &str =
     "If you Disable or Delete a token, this action only affects the Refresh Token. \
 The API is still accessible until the Access Token expires, which can take up to 1 hour.";
@@ -55,41 +57,9 @@ fn attr(html: &str, css: &str, name: &str) -> String {
         .to_owned()
 }
 
-/// A signed-in browser-like client (cookies, no redirects followed).
-async fn signed_in(app: &TestApp, user: &str) -> reqwest::Client {
-    let client = app.browser_client();
-    let response = app.sign_in(&client, user, PASSWORD).await;
-    assert_eq!(response.status(), 303);
-    client
-}
-
-/// Submits the Generate form; returns the response (a 303 when it worked).
-async fn generate(
-    app: &TestApp,
-    client: &reqwest::Client,
-    name: &str,
-    days: &str,
-) -> reqwest::Response {
-    let csrf = csrf_token(&app.html(client, PAGE).await);
-    client
-        .post(app.url(PAGE))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("name", name),
-            ("lifetime_days", days),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Generates through the page and reads both values from the page it leads to.
-async fn generate_and_read(
-    app: &TestApp,
-    client: &reqwest::Client,
-    name: &str,
-) -> (String, String) {
-    let response = generate(app, client, name, "30").await;
+async fn generate_and_read(app: &TestApp, client: &SignedIn, name: &str) -> (String, String) {
+    let response = generate_on_page(app, client, GenerateForm::oauth(name, "30")).await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], PAGE);
     let page = app.html(client, PAGE).await;
@@ -99,52 +69,8 @@ async fn generate_and_read(
     )
 }
 
-async fn post_form(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let csrf = csrf_token(&app.html(client, PAGE).await);
-    let mut form = vec![("csrf_token", csrf.as_str())];
-    form.extend_from_slice(fields);
-    client.post(app.url(path)).form(&form).send().await.unwrap()
-}
-
-async fn refresh(app: &TestApp, refresh_token: &str) -> reqwest::Response {
-    app.api_client()
-        .post(app.url("/oauth2/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn bearer_status(app: &TestApp, token: &str) -> u16 {
-    app.api_client()
-        .get(app.url("/v4/oauthTokens"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 async fn api_grants(app: &TestApp, user: &str) -> Vec<Value> {
-    let body: Value = app
-        .api_client()
-        .get(app.url("/v4/oauthTokens"))
-        .basic_auth(user, Some(PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_as(user, "/v4/oauthTokens").await.1;
     body["data"].as_array().unwrap().clone()
 }
 
@@ -166,8 +92,7 @@ fn row_status(html: &str, id: &str) -> String {
 
 #[actix_web::test]
 async fn a_token_generated_in_the_page_shows_both_values_once_and_both_work() {
-    let app = spawn_app().await;
-    app.create_user("mike", PASSWORD, Role::Member);
+    let app = app_with(&[("mike", Role::Member)]).await;
     let client = signed_in(&app, "mike").await;
 
     let page = app.html(&client, PAGE).await;
@@ -182,7 +107,8 @@ async fn a_token_generated_in_the_page_shows_both_values_once_and_both_work() {
     assert_eq!(labels, ["Name", "Lifetime (days)"]);
     assert!(text(&page, "#oauth-lifetime-hint").contains("Between 1 and 365 days"));
 
-    let response = generate(&app, &client, "nightly export", "30").await;
+    let response =
+        generate_on_page(&app, &client, GenerateForm::oauth("nightly export", "30")).await;
     assert_eq!(response.status(), 303);
     // Only sealed values wait in the database for the page.
     let page = app.html(&client, PAGE).await;
@@ -231,8 +157,8 @@ async fn a_token_generated_in_the_page_shows_both_values_once_and_both_work() {
     assert!(texts(&again, "#oauth-token-created").is_empty());
 
     // Both values work: the access token as Bearer, the refresh token at /oauth2/token.
-    assert_eq!(bearer_status(&app, &access).await, 200);
-    let refreshed = refresh(&app, &refresh_value).await;
+    assert_eq!(app.bearer_status_on(OAUTH_TOKENS, &access).await, 200);
+    let refreshed = app.refresh(&refresh_value).await;
     assert_eq!(refreshed.status(), 200);
     let body: Value = refreshed.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
@@ -250,10 +176,14 @@ async fn a_token_generated_in_the_page_shows_both_values_once_and_both_work() {
 
 #[actix_web::test]
 async fn the_sealed_values_are_not_stored_in_clear() {
-    let app = spawn_app().await;
-    app.create_user("mike", PASSWORD, Role::Member);
+    let app = app_with(&[("mike", Role::Member)]).await;
     let client = signed_in(&app, "mike").await;
-    assert_eq!(generate(&app, &client, "ci", "7").await.status(), 303);
+    assert_eq!(
+        generate_on_page(&app, &client, GenerateForm::oauth("ci", "7"))
+            .await
+            .status(),
+        303
+    );
     // Before the page is shown, the row holds ciphertext only.
     let sealed = app.query_bytes("SELECT sealed AS value FROM pending_oauth_reveals");
     assert_eq!(sealed.len(), 1);
@@ -270,8 +200,7 @@ async fn the_sealed_values_are_not_stored_in_clear() {
 
 #[actix_web::test]
 async fn bad_input_is_explained_next_to_the_field() {
-    let app = spawn_app().await;
-    app.create_user("mike", PASSWORD, Role::Member);
+    let app = app_with(&[("mike", Role::Member)]).await;
     let client = signed_in(&app, "mike").await;
     for (name, days, css, message) in [
         ("", "30", "#oauth-name-error", "A name is required."),
@@ -300,7 +229,7 @@ async fn bad_input_is_explained_next_to_the_field() {
             "Name cannot contain control characters",
         ),
     ] {
-        let response = generate(&app, &client, name, days).await;
+        let response = generate_on_page(&app, &client, GenerateForm::oauth(name, days)).await;
         assert_eq!(response.status(), 422, "{name:?} {days:?}");
         let page = response.text().await.unwrap();
         assert!(
@@ -315,7 +244,7 @@ async fn bad_input_is_explained_next_to_the_field() {
     let page = app.html(&client, PAGE).await;
     assert_eq!(attr(&page, "#oauth-lifetime", "value"), "30");
     assert!(text(&page, "#oauth-lifetime-hint").contains("Between 1 and 30 days"));
-    let response = generate(&app, &client, "x", "31").await;
+    let response = generate_on_page(&app, &client, GenerateForm::oauth("x", "31")).await;
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
     assert_eq!(
@@ -326,8 +255,7 @@ async fn bad_input_is_explained_next_to_the_field() {
 
 #[actix_web::test]
 async fn disable_from_the_menu_asks_first_and_stops_only_the_refresh_token() {
-    let app = spawn_app().await;
-    app.create_user("mike", PASSWORD, Role::Member);
+    let app = app_with(&[("mike", Role::Member)]).await;
     let client = signed_in(&app, "mike").await;
     let (access, refresh_value) = generate_and_read(&app, &client, "deploy").await;
     let page = app.html(&client, PAGE).await;
@@ -344,7 +272,9 @@ async fn disable_from_the_menu_asks_first_and_stops_only_the_refresh_token() {
     );
     assert!(text(&confirm, "#oauth-confirm-warning").contains("cannot be undone"));
 
-    let response = post_form(&app, &client, &format!("{PAGE}/{id}/disable"), &[]).await;
+    let response = client
+        .submit(&app, &format!("{PAGE}/{id}/disable"), &[])
+        .await;
     assert_eq!(response.status(), 303);
     let page = app.html(&client, PAGE).await;
     assert_eq!(row_status(&page, &id), "Disabled");
@@ -357,29 +287,29 @@ async fn disable_from_the_menu_asks_first_and_stops_only_the_refresh_token() {
     assert_eq!(menu, ["Delete"]);
 
     // The refresh token stops at once; the access token works until it expires.
-    let refused = refresh(&app, &refresh_value).await;
+    let refused = app.refresh(&refresh_value).await;
     assert_eq!(refused.status(), 400);
     assert_eq!(
         refused.json::<Value>().await.unwrap()["error"],
         "invalid_grant"
     );
-    assert_eq!(bearer_status(&app, &access).await, 200);
+    assert_eq!(app.bearer_status_on(OAUTH_TOKENS, &access).await, 200);
 
     // Delete from the menu removes it from the table; the access token still works.
     let confirm = app.html(&client, &format!("{PAGE}/{id}/delete")).await;
     assert_eq!(text(&confirm, "main h1"), "Delete Token");
-    let response = post_form(&app, &client, &format!("{PAGE}/{id}/delete"), &[]).await;
+    let response = client
+        .submit(&app, &format!("{PAGE}/{id}/delete"), &[])
+        .await;
     assert_eq!(response.status(), 303);
     let page = app.html(&client, PAGE).await;
     assert!(row_ids(&page).is_empty());
-    assert_eq!(bearer_status(&app, &access).await, 200);
+    assert_eq!(app.bearer_status_on(OAUTH_TOKENS, &access).await, 200);
 }
 
 #[actix_web::test]
 async fn checkboxes_disable_or_delete_several_tokens_after_one_confirmation() {
-    let app = spawn_app().await;
-    app.create_user("mike", PASSWORD, Role::Member);
-    app.create_user("nina", PASSWORD, Role::Member);
+    let app = app_with(&[("mike", Role::Member), ("nina", Role::Member)]).await;
     let client = signed_in(&app, "mike").await;
     let mut refresh_values = Vec::new();
     for name in ["one", "two", "three"] {
@@ -403,7 +333,9 @@ async fn checkboxes_disable_or_delete_several_tokens_after_one_confirmation() {
         ("token_id", ids[0].as_str()),
         ("token_id", ids[1].as_str()),
     ];
-    let confirm = post_form(&app, &client, &format!("{PAGE}/selected"), &selection).await;
+    let confirm = client
+        .submit(&app, &format!("{PAGE}/selected"), &selection)
+        .await;
     assert_eq!(confirm.status(), 200);
     let confirm = confirm.text().await.unwrap();
     assert_eq!(
@@ -420,15 +352,17 @@ async fn checkboxes_disable_or_delete_several_tokens_after_one_confirmation() {
 
     let mut confirmed = selection.to_vec();
     confirmed.push(("confirmed", "yes"));
-    let response = post_form(&app, &client, &format!("{PAGE}/selected"), &confirmed).await;
+    let response = client
+        .submit(&app, &format!("{PAGE}/selected"), &confirmed)
+        .await;
     assert_eq!(response.status(), 303);
     let page = app.html(&client, PAGE).await;
     assert_eq!(text(&page, ".flash"), "Disabled 2 tokens.");
     assert_eq!(row_status(&page, &ids[0]), "Disabled");
     assert_eq!(row_status(&page, &ids[1]), "Disabled");
     assert_eq!(row_status(&page, &ids[2]), "Active");
-    assert_eq!(refresh(&app, &refresh_values[2]).await.status(), 400);
-    assert_eq!(refresh(&app, &refresh_values[0]).await.status(), 200);
+    assert_eq!(app.refresh(&refresh_values[2]).await.status(), 400);
+    assert_eq!(app.refresh(&refresh_values[0]).await.status(), 200);
 
     // Delete two, one of them someone else's: only the caller's own goes.
     let delete = [
@@ -438,7 +372,9 @@ async fn checkboxes_disable_or_delete_several_tokens_after_one_confirmation() {
         ("token_id", ids[2].as_str()),
         ("token_id", hers.as_str()),
     ];
-    let response = post_form(&app, &client, &format!("{PAGE}/selected"), &delete).await;
+    let response = client
+        .submit(&app, &format!("{PAGE}/selected"), &delete)
+        .await;
     assert_eq!(response.status(), 303);
     let page = app.html(&client, PAGE).await;
     assert_eq!(text(&page, ".flash"), "Deleted 2 tokens.");
@@ -446,34 +382,28 @@ async fn checkboxes_disable_or_delete_several_tokens_after_one_confirmation() {
     assert_eq!(row_ids(&app.html(&nina, PAGE).await), [hers]);
 
     // Nothing selected, or a malformed id: a clear answer, nothing changed.
-    let response = post_form(
-        &app,
-        &client,
-        &format!("{PAGE}/selected"),
-        &[("action", "delete")],
-    )
-    .await;
+    let response = client
+        .submit(&app, &format!("{PAGE}/selected"), &[("action", "delete")])
+        .await;
     assert_eq!(response.status(), 303);
     assert_eq!(
         text(&app.html(&client, PAGE).await, ".flash"),
         "Select at least one token first."
     );
-    let response = post_form(
-        &app,
-        &client,
-        &format!("{PAGE}/selected"),
-        &[("action", "delete"), ("token_id", "not-an-id")],
-    )
-    .await;
+    let response = client
+        .submit(
+            &app,
+            &format!("{PAGE}/selected"),
+            &[("action", "delete"), ("token_id", "not-an-id")],
+        )
+        .await;
     assert_eq!(response.status(), 400);
     assert_eq!(api_grants(&app, "mike").await.len(), 1);
 }
 
 #[actix_web::test]
 async fn forms_without_the_csrf_token_and_other_users_tokens_are_refused() {
-    let app = spawn_app().await;
-    app.create_user("mike", PASSWORD, Role::Member);
-    app.create_user("nina", PASSWORD, Role::Member);
+    let app = app_with(&[("mike", Role::Member), ("nina", Role::Member)]).await;
     let mike = signed_in(&app, "mike").await;
     generate_and_read(&app, &mike, "mine").await;
     let id = row_ids(&app.html(&mike, PAGE).await)[0].clone();
@@ -492,7 +422,7 @@ async fn forms_without_the_csrf_token_and_other_users_tokens_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
-    let response = post_form(&app, &nina, &format!("{PAGE}/{id}/delete"), &[]).await;
+    let response = nina.submit(&app, &format!("{PAGE}/{id}/delete"), &[]).await;
     assert_eq!(response.status(), 404);
     let response = nina
         .get(app.url(&format!("{PAGE}/{id}/explode")))
@@ -516,10 +446,12 @@ const ADMIN_PAGE: &str = "/admin/oauth-tokens";
 
 #[actix_web::test]
 async fn an_admin_sees_everyones_tokens_filters_them_and_disables_or_deletes_them() {
-    let app = spawn_app().await;
-    app.create_user("root", PASSWORD, Role::Admin);
-    app.create_user("mike", PASSWORD, Role::Member);
-    app.create_user("nina", PASSWORD, Role::Member);
+    let app = app_with(&[
+        ("root", Role::Admin),
+        ("mike", Role::Member),
+        ("nina", Role::Member),
+    ])
+    .await;
     let mike = signed_in(&app, "mike").await;
     let (mike_access, mike_refresh) = generate_and_read(&app, &mike, "mike's export").await;
     let nina = signed_in(&app, "nina").await;
@@ -560,16 +492,13 @@ async fn an_admin_sees_everyones_tokens_filters_them_and_disables_or_deletes_the
         "Disable the token \u{201c}mike's export\u{201d}?"
     );
     assert!(text(&confirm, "#oauth-confirm-warning").contains("cannot be undone"));
-    let csrf = csrf_token(&confirm);
     let response = root
-        .post(app.url(&format!("{ADMIN_PAGE}/{mike_id}/disable")))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("back", "/admin/oauth-tokens?name=export"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            &format!("{ADMIN_PAGE}/{mike_id}/disable"),
+            &[("back", "/admin/oauth-tokens?name=export")],
+        )
+        .await;
     assert_eq!(response.status(), 303);
     assert_eq!(
         response.headers()["location"],
@@ -583,9 +512,9 @@ async fn an_admin_sees_everyones_tokens_filters_them_and_disables_or_deletes_the
         text(&page, ".flash"),
         "mike's token \u{201c}mike's export\u{201d} disabled."
     );
-    assert_eq!(refresh(&app, &mike_refresh).await.status(), 400);
+    assert_eq!(app.refresh(&mike_refresh).await.status(), 400);
     assert_eq!(
-        bearer_status(&app, &mike_access).await,
+        app.bearer_status_on(OAUTH_TOKENS, &mike_access).await,
         200,
         "within the hour"
     );
@@ -627,20 +556,16 @@ async fn an_admin_sees_everyones_tokens_filters_them_and_disables_or_deletes_the
     let page = app.html(&root, ADMIN_PAGE).await;
     assert_eq!(text(&page, ".flash"), "Deleted 2 tokens.");
     assert_eq!(row_ids(&page), [mike_id]);
-    assert_eq!(refresh(&app, &nina_refresh).await.status(), 400);
+    assert_eq!(app.refresh(&nina_refresh).await.status(), 400);
 
     // An outside address to go back to is refused before anything is done (issue 11).
-    let csrf = csrf_token(&page);
     let response = root
-        .post(app.url(&format!("{ADMIN_PAGE}/selected")))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("action", "delete"),
-            ("back", "https://evil.example/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            &format!("{ADMIN_PAGE}/selected"),
+            &[("action", "delete"), ("back", "https://evil.example/")],
+        )
+        .await;
     assert_eq!(response.status(), 400);
     assert!(response.headers().get("location").is_none());
 }

@@ -11,78 +11,19 @@ use std::time::{Duration, Instant};
 
 use access_tokens::auth::keys::{GRACE_SECONDS, ROTATION_DAYS};
 use access_tokens::domain::clock::ManualClock;
-use access_tokens::domain::{Role, TokenSecret, TokenValue};
-use access_tokens::models;
+use access_tokens::domain::{TokenSecret, TokenValue};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{spawn_app_with, TestApp, PASSWORD};
+use common::{
+    api_client, bearer_status_at, generate, refresh_at, s, workspace_on_clock, Generate, Generated,
+    TestApp, ADMIN, MEMBER, OAUTH_TOKENS, PASSWORD,
+};
 use serde_json::{json, Value};
-
-const ADMIN: &str = "olga";
-const MEMBER: &str = "mike";
-
-/// A server on a clock the test moves, with an admin and a member.
-async fn app_with_clock() -> (TestApp, Arc<ManualClock>) {
-    let clock = ManualClock::starting_now();
-    let shared = clock.clone();
-    let app = spawn_app_with(move |s| s.clock = shared).await;
-    app.create_user(ADMIN, PASSWORD, Role::Admin);
-    app.create_user(MEMBER, PASSWORD, Role::Member);
-    (app, clock)
-}
 
 /// Another instance over `app`'s database, on the same clock.
 async fn another_instance(app: &TestApp, clock: &Arc<ManualClock>) -> String {
     let shared = clock.clone();
     app.spawn_instance(move |s| s.clock = shared).await
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().unwrap().to_owned()
-}
-
-/// Generates an OAuth API token as `user` through the instance at `base`; returns
-/// (access token, refresh token, grant id).
-async fn generate_at(base: &str, user: &str, workspace: Option<&str>) -> (String, String, String) {
-    let mut request = client()
-        .post(format!("{base}/v4/oauthTokens"))
-        .basic_auth(user, Some(PASSWORD))
-        .json(&json!({"name": "nightly export", "lifetimeDays": 30}));
-    if let Some(ws) = workspace {
-        request = request.header("X-Workspace", ws);
-    }
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
-    (
-        s(&body["accessToken"]),
-        s(&body["refreshToken"]),
-        s(&body["tokenInfo"]["tokenId"]),
-    )
-}
-
-async fn generate(app: &TestApp, user: &str) -> (String, String, String) {
-    generate_at(&app.address, user, None).await
-}
-
-/// `POST /oauth2/token` with a refresh token; the 200 body.
-async fn refresh_at(base: &str, refresh_token: &str) -> reqwest::Response {
-    client()
-        .post(format!("{base}/oauth2/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn refreshed(base: &str, refresh_token: &str) -> (String, String) {
@@ -92,24 +33,9 @@ async fn refreshed(base: &str, refresh_token: &str) -> (String, String) {
     (s(&body["access_token"]), s(&body["refresh_token"]))
 }
 
-async fn bearer_status_at(base: &str, token: &str) -> u16 {
-    client()
-        .get(format!("{base}/v4/oauthTokens"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-async fn bearer_status(app: &TestApp, token: &str) -> u16 {
-    bearer_status_at(&app.address, token).await
-}
-
 /// `POST /oauth2/revoke` with this form.
 async fn revoke_at(base: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    client()
+    api_client()
         .post(format!("{base}/oauth2/revoke"))
         .form(form)
         .send()
@@ -157,16 +83,7 @@ async fn introspect(app: &TestApp, token: &str) -> Value {
 
 /// The status of the grant `id` of `user`, as listed.
 async fn grant_status(app: &TestApp, user: &str, id: &str) -> String {
-    let body: Value = app
-        .api_client()
-        .get(app.url("/v4/oauthTokens"))
-        .basic_auth(user, Some(PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_as(user, "/v4/oauthTokens").await.1;
     let grant = body["data"]
         .as_array()
         .unwrap()
@@ -231,14 +148,6 @@ async fn wait_for_refusal(app: &TestApp, detail: &str) -> Option<Event> {
     }
 }
 
-fn workspace_id(app: &TestApp, name: &str) -> String {
-    let mut conn = app.pool.get().unwrap();
-    models::workspace::find_by_name(&mut conn, name)
-        .unwrap()
-        .expect("the workspace exists")
-        .to_string()
-}
-
 /// The `kid` in an access token's header.
 fn kid(access_token: &str) -> String {
     let header = access_token.split('.').next().unwrap();
@@ -266,7 +175,7 @@ fn tampered(access_token: &str) -> String {
 }
 
 async fn jwks_kids(base: &str) -> BTreeSet<String> {
-    let jwks: Value = client()
+    let jwks: Value = api_client()
         .get(format!("{base}/.well-known/jwks.json"))
         .send()
         .await
@@ -288,8 +197,14 @@ async fn jwks_kids(base: &str) -> BTreeSet<String> {
 
 #[actix_web::test]
 async fn revoking_a_refresh_token_disables_its_grant_and_leaves_the_access_token_for_its_hour() {
-    let (app, _clock) = app_with_clock().await;
-    let (access, refresh, grant) = generate(&app, MEMBER).await;
+    let (app, _clock) = workspace_on_clock().await;
+    let made = generate(&app, Generate::oauth(MEMBER)).await;
+    let refresh = made.refresh();
+    let Generated {
+        id: grant,
+        value: access,
+        ..
+    } = made;
 
     revoke_ok(
         &app.address,
@@ -301,7 +216,7 @@ async fn revoking_a_refresh_token_disables_its_grant_and_leaves_the_access_token
     let error = oauth_error(refresh_at(&app.address, &refresh).await, 400).await;
     assert_eq!(error, "invalid_grant");
     assert_eq!(
-        bearer_status(&app, &access).await,
+        app.bearer_status_on(OAUTH_TOKENS, &access).await,
         200,
         "as the seed says of Disable: the access token works until it expires"
     );
@@ -321,8 +236,10 @@ async fn revoking_a_refresh_token_disables_its_grant_and_leaves_the_access_token
 
 #[actix_web::test]
 async fn only_a_refresh_token_the_grant_issued_revokes_it_and_a_rotated_one_counts() {
-    let (app, _clock) = app_with_clock().await;
-    let (_, first, grant) = generate(&app, MEMBER).await;
+    let (app, _clock) = workspace_on_clock().await;
+    let made = generate(&app, Generate::oauth(MEMBER)).await;
+    let first = made.refresh();
+    let grant = made.id;
 
     // The grant's id with a secret it never issued does nothing.
     let guessed = format!("art_{grant}.{}", "ab".repeat(32));
@@ -339,10 +256,16 @@ async fn only_a_refresh_token_the_grant_issued_revokes_it_and_a_rotated_one_coun
 
 #[actix_web::test]
 async fn revoking_an_access_token_stops_it_at_once_and_leaves_the_refresh_token() {
-    let (app, _clock) = app_with_clock().await;
-    let (access, refresh, grant) = generate(&app, MEMBER).await;
-    let (other_access, _, _) = generate(&app, MEMBER).await;
-    assert_eq!(bearer_status(&app, &access).await, 200);
+    let (app, _clock) = workspace_on_clock().await;
+    let made = generate(&app, Generate::oauth(MEMBER)).await;
+    let refresh = made.refresh();
+    let Generated {
+        id: grant,
+        value: access,
+        ..
+    } = made;
+    let other_access = generate(&app, Generate::oauth(MEMBER)).await.value;
+    assert_eq!(app.bearer_status_on(OAUTH_TOKENS, &access).await, 200);
 
     revoke_ok(
         &app.address,
@@ -350,22 +273,22 @@ async fn revoking_an_access_token_stops_it_at_once_and_leaves_the_refresh_token(
     )
     .await;
 
-    assert_eq!(bearer_status(&app, &access).await, 401);
+    assert_eq!(app.bearer_status_on(OAUTH_TOKENS, &access).await, 401);
     assert_eq!(
-        bearer_status(&app, &other_access).await,
+        app.bearer_status_on(OAUTH_TOKENS, &other_access).await,
         200,
         "only that access token"
     );
     assert_eq!(grant_status(&app, MEMBER, &grant).await, "Active");
     let (new_access, _) = refreshed(&app.address, &refresh).await;
-    assert_eq!(bearer_status(&app, &new_access).await, 200);
+    assert_eq!(app.bearer_status_on(OAUTH_TOKENS, &new_access).await, 200);
 
     let (events, text) = audit_events(&app);
     let revoked = events
         .iter()
         .find(|e| e.0 == "oauth_token.access_token_revoked")
         .expect("the revocation is in the audit log");
-    assert_eq!(revoked.1, Some(workspace_id(&app, "default")));
+    assert_eq!(revoked.1, Some(app.workspace_id("default").to_string()));
     assert_eq!(revoked.2.as_deref(), Some(grant.as_str()));
     assert!(revoked.3.ends_with("revoked by the client (RFC 7009)"));
     let refused = wait_for_refusal(&app, "access token revoked")
@@ -381,8 +304,8 @@ async fn revoking_an_access_token_stops_it_at_once_and_leaves_the_refresh_token(
 
 #[actix_web::test]
 async fn revocation_answers_200_for_any_token_and_400_for_a_malformed_request() {
-    let (app, clock) = app_with_clock().await;
-    let (access, _, _) = generate(&app, MEMBER).await;
+    let (app, clock) = workspace_on_clock().await;
+    let access = generate(&app, Generate::oauth(MEMBER)).await.value;
     let forged = tampered(&access);
     for token in [
         "garbage",
@@ -398,13 +321,13 @@ async fn revocation_answers_200_for_any_token_and_400_for_a_malformed_request() 
         .await;
     }
     assert_eq!(
-        bearer_status(&app, &access).await,
+        app.bearer_status_on(OAUTH_TOKENS, &access).await,
         200,
         "the forgery revoked nothing"
     );
 
     // Expired: nothing left to revoke, and still a 200.
-    let (expiring, _, _) = generate(&app, MEMBER).await;
+    let expiring = generate(&app, Generate::oauth(MEMBER)).await.value;
     clock.advance(3600);
     revoke_ok(&app.address, &[("token", &expiring)]).await;
 
@@ -487,20 +410,19 @@ async fn revocation_answers_200_for_any_token_and_400_for_a_malformed_request() 
 
 #[actix_web::test]
 async fn introspection_describes_each_kind_of_active_token() {
-    let (app, _clock) = app_with_clock().await;
-    let (access, refresh, grant) = generate(&app, MEMBER).await;
+    let (app, _clock) = workspace_on_clock().await;
+    let made = generate(&app, Generate::oauth(MEMBER)).await;
+    let refresh = made.refresh();
+    let Generated {
+        id: grant,
+        value: access,
+        ..
+    } = made;
     let legacy = app
         .create_token(MEMBER, PASSWORD, json!({"lifetimeSeconds": 86400}))
         .await;
-    let default_ws = workspace_id(&app, "default");
-    let mike = {
-        let mut conn = app.pool.get().unwrap();
-        models::user::find_by_username(&mut conn, MEMBER)
-            .unwrap()
-            .unwrap()
-            .id
-            .to_string()
-    };
+    let default_ws = app.workspace_id("default").to_string();
+    let mike = app.user_id(MEMBER).to_string();
 
     let claims: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
@@ -551,15 +473,9 @@ async fn introspection_describes_each_kind_of_active_token() {
     );
     assert!(body.get("iss").is_none() && body.get("jti").is_none());
     let info: Value = app
-        .api_client()
-        .get(app.url(&format!("/v4/apiAccessTokens/{id}")))
-        .basic_auth(MEMBER, Some(PASSWORD))
-        .send()
+        .get_as(MEMBER, &format!("/v4/apiAccessTokens/{id}"))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .1;
     assert!(
         info["lastUsed"].is_null(),
         "introspection records no use: {info}"
@@ -584,18 +500,22 @@ async fn introspection_describes_each_kind_of_active_token() {
 
 #[actix_web::test]
 async fn introspection_answers_only_active_false_for_tokens_that_do_not_work() {
-    let (app, clock) = app_with_clock().await;
+    let (app, clock) = workspace_on_clock().await;
     let inactive = json!({"active": false});
 
     // A rotated refresh token is inactive, and asking does not count as a reuse.
-    let (_, first, grant) = generate(&app, MEMBER).await;
+    let made = generate(&app, Generate::oauth(MEMBER)).await;
+    let first = made.refresh();
+    let grant = made.id;
     let (_, second) = refreshed(&app.address, &first).await;
     assert_eq!(introspect(&app, &first).await, inactive);
     assert_eq!(grant_status(&app, MEMBER, &grant).await, "Active");
     let (_, third) = refreshed(&app.address, &second).await;
 
     // A revoked access token; a disabled grant's refresh token.
-    let (access, refresh, _) = generate(&app, MEMBER).await;
+    let made = generate(&app, Generate::oauth(MEMBER)).await;
+    let refresh = made.refresh();
+    let access = made.value;
     revoke_ok(&app.address, &[("token", &access)]).await;
     revoke_ok(&app.address, &[("token", &refresh)]).await;
     assert_eq!(introspect(&app, &access).await, inactive);
@@ -617,7 +537,7 @@ async fn introspection_answers_only_active_false_for_tokens_that_do_not_work() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204);
-    let (live, _, _) = generate(&app, MEMBER).await;
+    let live = generate(&app, Generate::oauth(MEMBER)).await.value;
     for token in [value.clone(), "garbage".into(), tampered(&live)] {
         assert_eq!(introspect(&app, &token).await, inactive, "{token}");
     }
@@ -635,26 +555,11 @@ async fn introspection_answers_only_active_false_for_tokens_that_do_not_work() {
 
 #[actix_web::test]
 async fn introspection_sees_only_the_callers_workspace() {
-    let (app, _clock) = app_with_clock().await;
-    {
-        let mut conn = app.pool.get().unwrap();
-        let beta =
-            models::workspace::create(&mut conn, "beta", access_tokens::domain::Timestamp::now())
-                .unwrap()
-                .unwrap();
-        let olga = models::user::find_by_username(&mut conn, ADMIN)
-            .unwrap()
-            .unwrap();
-        models::workspace::add_member(
-            &mut conn,
-            beta,
-            olga.id,
-            Role::Admin,
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap();
-    }
-    let (access, refresh, _) = generate_at(&app.address, ADMIN, Some("beta")).await;
+    let (app, _clock) = workspace_on_clock().await;
+    app.add_workspace("beta", ADMIN);
+    let made = generate(&app, Generate::oauth(ADMIN).in_workspace("beta")).await;
+    let refresh = made.refresh();
+    let access = made.value;
     let legacy = {
         let response = app
             .api_client()
@@ -688,8 +593,8 @@ async fn introspection_sees_only_the_callers_workspace() {
 
 #[actix_web::test]
 async fn introspection_needs_a_callers_credentials() {
-    let (app, _clock) = app_with_clock().await;
-    let (access, _, _) = generate(&app, MEMBER).await;
+    let (app, _clock) = workspace_on_clock().await;
+    let access = generate(&app, Generate::oauth(MEMBER)).await.value;
     let post = || {
         app.api_client()
             .post(app.url("/oauth2/introspect"))
@@ -756,16 +661,20 @@ async fn introspection_needs_a_callers_credentials() {
 
 #[actix_web::test]
 async fn a_refused_expired_access_token_is_in_the_audit_log_without_its_value() {
-    let (app, clock) = app_with_clock().await;
-    let (access, _, grant) = generate(&app, MEMBER).await;
+    let (app, clock) = workspace_on_clock().await;
+    let Generated {
+        id: grant,
+        value: access,
+        ..
+    } = generate(&app, Generate::oauth(MEMBER)).await;
 
     clock.advance(3600);
-    assert_eq!(bearer_status(&app, &access).await, 401);
+    assert_eq!(app.bearer_status_on(OAUTH_TOKENS, &access).await, 401);
 
     let refused = wait_for_refusal(&app, "access token expired")
         .await
         .expect("the refusal is recorded");
-    assert_eq!(refused.1, Some(workspace_id(&app, "default")));
+    assert_eq!(refused.1, Some(app.workspace_id("default").to_string()));
     assert_eq!(refused.2.as_deref(), Some(grant.as_str()));
     let (_, text) = audit_events(&app);
     for part in access.split('.') {
@@ -775,10 +684,17 @@ async fn a_refused_expired_access_token_is_in_the_audit_log_without_its_value() 
 
 #[actix_web::test]
 async fn a_forged_access_token_is_recorded_as_such_and_names_nothing() {
-    let (app, _clock) = app_with_clock().await;
-    let (access, _, grant) = generate(&app, MEMBER).await;
+    let (app, _clock) = workspace_on_clock().await;
+    let Generated {
+        id: grant,
+        value: access,
+        ..
+    } = generate(&app, Generate::oauth(MEMBER)).await;
 
-    assert_eq!(bearer_status(&app, &tampered(&access)).await, 401);
+    assert_eq!(
+        app.bearer_status_on(OAUTH_TOKENS, &tampered(&access)).await,
+        401
+    );
 
     let refused = wait_for_refusal(&app, "access token signature invalid")
         .await
@@ -790,11 +706,11 @@ async fn a_forged_access_token_is_recorded_as_such_and_names_nothing() {
 
 #[actix_web::test]
 async fn an_access_token_of_an_unknown_key_is_recorded_as_such() {
-    let (app, _clock) = app_with_clock().await;
-    let (access, _, _) = generate(&app, MEMBER).await;
+    let (app, _clock) = workspace_on_clock().await;
+    let access = generate(&app, Generate::oauth(MEMBER)).await.value;
 
     let foreign = with_kid(&access, "a-key-this-server-never-had");
-    assert_eq!(bearer_status(&app, &foreign).await, 401);
+    assert_eq!(app.bearer_status_on(OAUTH_TOKENS, &foreign).await, 401);
 
     let refused = wait_for_refusal(&app, "access token signed by an unknown key")
         .await
@@ -808,7 +724,7 @@ async fn an_access_token_of_an_unknown_key_is_recorded_as_such() {
 
 #[actix_web::test]
 async fn signing_keys_rotate_and_the_old_key_verifies_through_its_grace_period() {
-    let (app, clock) = app_with_clock().await;
+    let (app, clock) = workspace_on_clock().await;
     let first_kid = {
         let kids = jwks_kids(&app.address).await;
         assert_eq!(kids.len(), 1, "one key, made at first start");
@@ -817,7 +733,9 @@ async fn signing_keys_rotate_and_the_old_key_verifies_through_its_grace_period()
 
     // Ten minutes before the key is due for rotation, an access token is issued...
     clock.advance(ROTATION_DAYS * 86_400 - 600);
-    let (old, old_refresh, _) = generate(&app, MEMBER).await;
+    let made = generate(&app, Generate::oauth(MEMBER)).await;
+    let old_refresh = made.refresh();
+    let old = made.value;
     assert_eq!(kid(&old), first_kid);
 
     // ... and twenty minutes later, a restarted instance finds the key due.
@@ -826,48 +744,50 @@ async fn signing_keys_rotate_and_the_old_key_verifies_through_its_grace_period()
     let kids = jwks_kids(&restarted).await;
     assert_eq!(kids.len(), 2, "{kids:?}");
     assert!(kids.contains(&first_kid));
-    let (new, _, _) = generate_at(&restarted, MEMBER, None).await;
+    let new = generate(&app, Generate::oauth(MEMBER).at(&restarted))
+        .await
+        .value;
     let second_kid = kid(&new);
     assert_ne!(second_kid, first_kid, "new tokens carry the new key");
     assert_eq!(
-        bearer_status_at(&restarted, &old).await,
+        bearer_status_at(&restarted, OAUTH_TOKENS, &old).await,
         200,
         "the retired key still verifies within its grace period"
     );
 
     // The first instance loaded its keys before the new one existed: meeting it,
     // it reloads, accepts the token, and signs with the new key from then on.
-    assert_eq!(bearer_status(&app, &new).await, 200);
+    assert_eq!(app.bearer_status_on(OAUTH_TOKENS, &new).await, 200);
     assert_eq!(jwks_kids(&app.address).await, kids);
     let (refreshed_there, _) = refreshed(&app.address, &old_refresh).await;
     assert_eq!(kid(&refreshed_there), second_kid);
 
     // After the grace period the old key is gone.
     clock.advance(GRACE_SECONDS);
-    assert_eq!(bearer_status_at(&restarted, &old).await, 401);
+    assert_eq!(bearer_status_at(&restarted, OAUTH_TOKENS, &old).await, 401);
     let later = another_instance(&app, &clock).await;
     assert_eq!(jwks_kids(&later).await, BTreeSet::from([second_kid]));
 }
 
 #[actix_web::test]
 async fn a_revocation_on_one_instance_reaches_the_others_within_about_a_second() {
-    let (app, clock) = app_with_clock().await;
+    let (app, clock) = workspace_on_clock().await;
     let other = another_instance(&app, &clock).await;
-    let (access, _, _) = generate(&app, MEMBER).await;
-    assert_eq!(bearer_status_at(&other, &access).await, 200);
+    let access = generate(&app, Generate::oauth(MEMBER)).await.value;
+    assert_eq!(bearer_status_at(&other, OAUTH_TOKENS, &access).await, 200);
 
     revoke_ok(&app.address, &[("token", &access)]).await;
     let revoked_at = Instant::now();
     assert_eq!(
-        bearer_status(&app, &access).await,
+        app.bearer_status_on(OAUTH_TOKENS, &access).await,
         401,
         "at once where revoked"
     );
 
-    let mut status = bearer_status_at(&other, &access).await;
+    let mut status = bearer_status_at(&other, OAUTH_TOKENS, &access).await;
     while status == 200 && revoked_at.elapsed() < Duration::from_secs(5) {
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-        status = bearer_status_at(&other, &access).await;
+        status = bearer_status_at(&other, OAUTH_TOKENS, &access).await;
     }
     assert_eq!(status, 401);
     let took = revoked_at.elapsed();
@@ -876,5 +796,5 @@ async fn a_revocation_on_one_instance_reaches_the_others_within_about_a_second()
 
     // An instance started later knows it from the start.
     let later = another_instance(&app, &clock).await;
-    assert_eq!(bearer_status_at(&later, &access).await, 401);
+    assert_eq!(bearer_status_at(&later, OAUTH_TOKENS, &access).await, 401);
 }

@@ -4,56 +4,14 @@
 
 mod common;
 
-use access_tokens::domain::Role;
 use access_tokens::models;
-use common::{csrf_token, spawn_app_as_shipped, TestApp, PASSWORD};
+use common::{
+    csrf_token, generate, signed_in, workspace, Generate, Generating, TestApp, ADMIN, MEMBER,
+    PASSWORD,
+};
 use serde_json::{json, Value};
 
-const ADMIN: &str = "olga";
-const MEMBER: &str = "mike";
 const MEMBERS: &str = "/v4/workspaceMembers";
-
-async fn workspace() -> TestApp {
-    let app = spawn_app_as_shipped().await;
-    app.create_user(ADMIN, PASSWORD, Role::Admin);
-    app.create_user(MEMBER, PASSWORD, Role::Member);
-    app
-}
-
-fn user_id(app: &TestApp, name: &str) -> String {
-    let mut conn = app.pool.get().unwrap();
-    models::user::find_by_username(&mut conn, name)
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string()
-}
-
-async fn admin_token(app: &TestApp, user: &str) -> String {
-    let body: Value = app
-        .api_client()
-        .post(app.url("/v4/apiAccessTokens"))
-        .basic_auth(user, Some(PASSWORD))
-        .json(&json!({"lifetimeSeconds": 3600}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["tokenValue"].as_str().unwrap().to_owned()
-}
-
-async fn bearer_status(app: &TestApp, token: &str) -> u16 {
-    app.api_client()
-        .get(app.url("/v4/apiAccessTokens"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
 
 async fn people_page(app: &TestApp, browser: &reqwest::Client) -> String {
     app.html(browser, "/admin/people").await
@@ -61,23 +19,22 @@ async fn people_page(app: &TestApp, browser: &reqwest::Client) -> String {
 
 #[actix_web::test]
 async fn an_admin_adds_someone_with_an_initial_password_who_can_then_sign_in() {
-    let app = workspace().await;
-    let browser = app.browser_client();
-    app.sign_in(&browser, ADMIN, PASSWORD).await;
+    let app = workspace(Generating::AdminsOnly).await;
+    let browser = signed_in(&app, ADMIN).await;
     let html = people_page(&app, &browser).await;
     assert!(html.contains(MEMBER) && html.contains("Add Person"));
     let added = browser
-        .post(app.url("/admin/people"))
-        .form(&[
-            ("csrf_token", csrf_token(&html).as_str()),
-            ("username", "nina"),
-            ("role", "member"),
-            ("onboarding", "password"),
-            ("password", "nina's first password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/admin/people",
+            &[
+                ("username", "nina"),
+                ("role", "member"),
+                ("onboarding", "password"),
+                ("password", "nina's first password"),
+            ],
+        )
+        .await;
     assert_eq!(added.status(), 303);
     let html = people_page(&app, &browser).await;
     assert!(html.contains("Added nina. Give them their initial password"));
@@ -92,21 +49,19 @@ async fn an_admin_adds_someone_with_an_initial_password_who_can_then_sign_in() {
 
 #[actix_web::test]
 async fn an_invitation_link_sets_a_password_once_and_signs_the_person_in() {
-    let app = workspace().await;
-    let browser = app.browser_client();
-    app.sign_in(&browser, ADMIN, PASSWORD).await;
-    let html = people_page(&app, &browser).await;
+    let app = workspace(Generating::AdminsOnly).await;
+    let browser = signed_in(&app, ADMIN).await;
     let invited = browser
-        .post(app.url("/admin/people"))
-        .form(&[
-            ("csrf_token", csrf_token(&html).as_str()),
-            ("username", "ivan"),
-            ("role", "admin"),
-            ("onboarding", "invite"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &app,
+            "/admin/people",
+            &[
+                ("username", "ivan"),
+                ("role", "admin"),
+                ("onboarding", "invite"),
+            ],
+        )
+        .await;
     assert_eq!(
         invited.status(),
         200,
@@ -196,10 +151,12 @@ async fn an_invitation_link_sets_a_password_once_and_signs_the_person_in() {
 
 #[actix_web::test]
 async fn suspending_or_removing_someone_stops_their_tokens_at_once() {
-    let app = workspace().await;
-    let admins_token = admin_token(&app, ADMIN).await;
+    let app = workspace(Generating::AdminsOnly).await;
+    let admins_token = generate(&app, Generate::legacy(ADMIN).lifetime_seconds(3600))
+        .await
+        .value;
     // The member gets admin rights for a moment, to hold a token.
-    let mike = user_id(&app, MEMBER);
+    let mike = app.user_id(MEMBER).to_string();
     let promoted = app
         .api_client()
         .patch(app.url(&format!("{MEMBERS}/{mike}")))
@@ -211,11 +168,12 @@ async fn suspending_or_removing_someone_stops_their_tokens_at_once() {
     assert_eq!(promoted.status(), 200);
     let promoted: Value = promoted.json().await.unwrap();
     assert_eq!(promoted["role"], "admin");
-    let mikes_token = admin_token(&app, MEMBER).await;
-    assert_eq!(bearer_status(&app, &mikes_token).await, 200);
+    let mikes_token = generate(&app, Generate::legacy(MEMBER).lifetime_seconds(3600))
+        .await
+        .value;
+    assert_eq!(app.bearer_status(&mikes_token).await, 200);
 
-    let mike_browser = app.browser_client();
-    app.sign_in(&mike_browser, MEMBER, PASSWORD).await;
+    let mike_browser = signed_in(&app, MEMBER).await;
 
     // `"active": false` suspends the membership of this workspace (issue 11).
     let suspended = app
@@ -229,11 +187,7 @@ async fn suspending_or_removing_someone_stops_their_tokens_at_once() {
     assert_eq!(suspended.status(), 200);
     let body: Value = suspended.json().await.unwrap();
     assert_eq!(body["status"], "suspended");
-    assert_eq!(
-        bearer_status(&app, &mikes_token).await,
-        401,
-        "token stopped"
-    );
+    assert_eq!(app.bearer_status(&mikes_token).await, 401, "token stopped");
     let page = mike_browser
         .get(app.url("/preferences/access-tokens"))
         .send()
@@ -254,7 +208,7 @@ async fn suspending_or_removing_someone_stops_their_tokens_at_once() {
         .send()
         .await
         .unwrap();
-    assert_eq!(bearer_status(&app, &mikes_token).await, 200, "restored");
+    assert_eq!(app.bearer_status(&mikes_token).await, 200, "restored");
 
     let removed = app
         .api_client()
@@ -265,7 +219,7 @@ async fn suspending_or_removing_someone_stops_their_tokens_at_once() {
         .unwrap();
     assert_eq!(removed.status(), 204);
     assert_eq!(
-        bearer_status(&app, &mikes_token).await,
+        app.bearer_status(&mikes_token).await,
         401,
         "removed: token stopped"
     );
@@ -313,8 +267,8 @@ async fn suspending_or_removing_someone_stops_their_tokens_at_once() {
 
 #[actix_web::test]
 async fn the_last_admin_cannot_be_removed_demoted_or_deactivated() {
-    let app = workspace().await;
-    let olga = user_id(&app, ADMIN);
+    let app = workspace(Generating::AdminsOnly).await;
+    let olga = app.user_id(ADMIN).to_string();
     let api = app.api_client();
     for (method, body) in [
         (reqwest::Method::PATCH, json!({"role": "member"})),
@@ -345,8 +299,7 @@ async fn the_last_admin_cannot_be_removed_demoted_or_deactivated() {
     assert_eq!(yourself.status(), 409);
 
     // The page says the same, on the page.
-    let browser = app.browser_client();
-    app.sign_in(&browser, ADMIN, PASSWORD).await;
+    let browser = signed_in(&app, ADMIN).await;
     let html = people_page(&app, &browser).await;
     let refused = browser
         .post(app.url(&format!("/admin/people/{olga}/remove")))
@@ -362,7 +315,7 @@ async fn the_last_admin_cannot_be_removed_demoted_or_deactivated() {
         .contains("A workspace needs at least one active admin"));
 
     // With a second admin, the first may step down.
-    let mike = user_id(&app, MEMBER);
+    let mike = app.user_id(MEMBER).to_string();
     api.patch(app.url(&format!("{MEMBERS}/{mike}")))
         .basic_auth(ADMIN, Some(PASSWORD))
         .json(&json!({"role": "admin"}))
@@ -381,28 +334,8 @@ async fn the_last_admin_cannot_be_removed_demoted_or_deactivated() {
 
 #[actix_web::test]
 async fn someone_from_another_workspace_joins_with_their_account_once_they_accept() {
-    let app = workspace().await;
-    {
-        let mut conn = app.pool.get().unwrap();
-        let ws = models::workspace::create(
-            &mut conn,
-            "research",
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap()
-        .unwrap();
-        let olga = models::user::find_by_username(&mut conn, ADMIN)
-            .unwrap()
-            .unwrap();
-        models::workspace::add_member(
-            &mut conn,
-            ws,
-            olga.id,
-            Role::Admin,
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap();
-    }
+    let app = workspace(Generating::AdminsOnly).await;
+    app.add_workspace("research", ADMIN);
     // An existing name is refused (issue 11) unless the account is invited...
     let refused = app
         .api_client()
@@ -481,8 +414,7 @@ async fn someone_from_another_workspace_joins_with_their_account_once_they_accep
     assert_eq!(bad["exception"]["details"]["field"], "username");
 
     // The switcher in the page menu lists both workspaces for mike.
-    let browser = app.browser_client();
-    app.sign_in(&browser, MEMBER, PASSWORD).await;
+    let browser = signed_in(&app, MEMBER).await;
     let page = app.html(&browser, "/preferences/password").await;
     assert!(page.contains(r#"id="workspace-select""#));
     let doc = scraper::Html::parse_document(&page);
@@ -508,14 +440,13 @@ async fn someone_from_another_workspace_joins_with_their_account_once_they_accep
 
 #[actix_web::test]
 async fn members_never_reach_people() {
-    let app = workspace().await;
+    let app = workspace(Generating::AdminsOnly).await;
     let page = {
-        let browser = app.browser_client();
-        app.sign_in(&browser, MEMBER, PASSWORD).await;
+        let browser = signed_in(&app, MEMBER).await;
         browser.get(app.url("/admin/people")).send().await.unwrap()
     };
     assert_eq!(page.status(), 403);
-    let olga = user_id(&app, ADMIN);
+    let olga = app.user_id(ADMIN).to_string();
     for (method, path) in [
         (reqwest::Method::GET, MEMBERS.to_owned()),
         (reqwest::Method::POST, MEMBERS.to_owned()),

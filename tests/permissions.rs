@@ -13,9 +13,8 @@
 
 mod common;
 
-use access_tokens::domain::{Role, Username};
-use access_tokens::models;
-use common::{csrf_token, spawn_app_as_shipped, TestApp, PASSWORD};
+use access_tokens::domain::Role;
+use common::{csrf_token, signed_in, spawn_app_as_shipped, TestApp, PASSWORD};
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,35 +86,12 @@ async fn world() -> World {
     app.create_user("max", PASSWORD, Role::Member);
     app.create_user("mia", PASSWORD, Role::Member);
     app.create_user("dan", PASSWORD, Role::Member);
-    {
-        let mut conn = app.pool.get().unwrap();
-        let hash = access_tokens::auth::password::hash(&access_tokens::domain::Password::offered(
-            PASSWORD.to_owned(),
-        ));
-        let beta =
-            models::workspace::create(&mut conn, "beta", access_tokens::domain::Timestamp::now())
-                .unwrap()
-                .unwrap();
-        for (name, role) in [("bea", Role::Admin), ("ben", Role::Member)] {
-            models::user::create_in(
-                &mut conn,
-                &Username::parse(name).unwrap(),
-                &hash,
-                Some(beta),
-                role,
-                access_tokens::domain::Timestamp::now(),
-            )
-            .unwrap();
-        }
-        for ws in [
-            models::workspace::ensure_default(&mut conn, access_tokens::domain::Timestamp::now())
-                .unwrap(),
-            beta,
-        ] {
-            let mut policy = models::workspace::policy(&mut conn, ws).unwrap();
-            policy.members_may_generate = true;
-            models::workspace::set_policy(&mut conn, ws, &policy).unwrap();
-        }
+    let beta = app.create_workspace("beta");
+    for (name, role) in [("bea", Role::Admin), ("ben", Role::Member)] {
+        app.create_user_in(name, beta, role);
+    }
+    for ws in [app.default_workspace(), beta] {
+        app.allow_members_to_generate_in(ws);
     }
     let mut tokens = std::collections::HashMap::new();
     for name in ["ada", "max", "mia", "dan", "bea", "ben"] {
@@ -130,21 +106,8 @@ async fn world() -> World {
             ),
         );
     }
-    let dans_browser = app.browser_client();
-    app.sign_in(&dans_browser, "dan", PASSWORD).await;
-    {
-        let mut conn = app.pool.get().unwrap();
-        let dan = models::user::find_by_username(&mut conn, "dan")
-            .unwrap()
-            .unwrap();
-        models::user::set_active(
-            &mut conn,
-            dan.id,
-            false,
-            access_tokens::domain::Timestamp::now(),
-        )
-        .unwrap();
-    }
+    let dans_browser = signed_in(&app, "dan").await.client;
+    app.set_active("dan", false);
     World {
         app,
         tokens,

@@ -1,15 +1,11 @@
 mod common;
 
-use access_tokens::domain::Role;
-use common::{spawn_app, PASSWORD};
+use common::{app_with_members, signed_in, ALICE};
 
 #[actix_web::test]
 async fn a_user_signs_in_and_sees_the_access_tokens_page() {
-    let app = spawn_app().await;
-    app.create_user("alice", PASSWORD, Role::Member);
-    let client = app.browser_client();
-    let response = app.sign_in(&client, "alice", PASSWORD).await;
-    assert_eq!(response.status(), 303);
+    let app = app_with_members(&[ALICE]).await;
+    let client = signed_in(&app, ALICE).await;
     let page = client
         .get(app.url("/preferences/access-tokens"))
         .send()

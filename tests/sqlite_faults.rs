@@ -19,7 +19,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use common::process::{self, Server};
-use common::{csrf_token, TestDatabase};
+use common::{csrf_token, sign_in_at, TestDatabase};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
@@ -128,18 +128,7 @@ impl Admin {
             .timeout(Duration::from_secs(15))
             .build()
             .unwrap();
-        let login = browser.get(server.url("/login")).send().await.unwrap();
-        let csrf = csrf_token(&login.text().await.unwrap());
-        let signed_in = browser
-            .post(server.url("/login"))
-            .form(&[
-                ("csrf_token", csrf.as_str()),
-                ("username", "admin"),
-                ("password", password.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let signed_in = sign_in_at(&browser, &server.address, "admin", &password).await;
         assert_eq!(signed_in.status(), 303, "signed in");
         let api = Client::builder()
             .timeout(Duration::from_secs(15))

@@ -17,6 +17,8 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
+use super::{TestApp, PASSWORD};
+
 /// How long any explicit wait polls before it gives up.
 pub const WAIT: Duration = Duration::from_secs(10);
 /// How often it polls.
@@ -401,6 +403,46 @@ impl Browser {
             .await
             .expect("resizing the window");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Steps the browser tests share
+// ---------------------------------------------------------------------------
+
+impl Browser {
+    /// Signs `user` in through the sign-in form with [`PASSWORD`] and waits until
+    /// they land on the Access Tokens page.
+    pub async fn sign_in(&self, app: &TestApp, user: &str) {
+        self.goto(&app.url("/login")).await;
+        self.type_into("#username", user).await;
+        self.type_into("#password", PASSWORD).await;
+        self.client
+            .find(Locator::XPath("//button[normalize-space()='Sign in']"))
+            .await
+            .expect("a Sign in button")
+            .click()
+            .await
+            .expect("clicking Sign in");
+        self.wait_path("/preferences/access-tokens").await;
+        assert_eq!(self.text_of("main h1").await, "Access Tokens");
+    }
+}
+
+/// Clicks the button labelled `label` inside `scope`.
+pub async fn click_button(scope: &Element, label: &str) {
+    let xpath = format!(".//button[normalize-space()='{label}']");
+    scope
+        .find(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|e| panic!("no button “{label}”: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking “{label}”: {e}"));
+}
+
+/// The CSS of a tokens table's row for the token `id`.
+pub fn row_css(id: &str) -> String {
+    format!(r#"tr[data-token-id="{id}"]"#)
 }
 
 /// `target/screenshots` (of `CARGO_TARGET_DIR` when set).

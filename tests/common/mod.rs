@@ -5,10 +5,22 @@
 //! `ACCESS_TOKENS_TEST_BACKEND=postgres`: then each test gets a schema of its own in
 //! the PostgreSQL database at `ACCESS_TOKENS_TEST_POSTGRES_URL` (by default
 //! `postgres://postgres@127.0.0.1:5432/test`), so tests still run in parallel.
+//!
+//! The people, sign-ins and tokens most tests start from are in `fixtures`
+//! (re-exported here), v4 API calls and error envelopes in `api`, page reading in
+//! `html`, WebDriver in `browser`, real processes in `process`.
+// Each test file is its own crate and uses only part of this.
 #![allow(dead_code)]
 
+pub mod api;
 pub mod browser;
+pub mod fixtures;
+pub mod html;
 pub mod process;
+
+// Not every test file uses a fixture (a browser test may use none).
+#[allow(unused_imports)]
+pub use fixtures::*;
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -271,25 +283,7 @@ impl TestApp {
         user: &str,
         pass: &str,
     ) -> reqwest::Response {
-        let page = client
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = csrf_token(&page);
-        client
-            .post(self.url("/login"))
-            .form(&[
-                ("csrf_token", csrf.as_str()),
-                ("username", user),
-                ("password", pass),
-            ])
-            .send()
-            .await
-            .unwrap()
+        sign_in_at(client, &self.address, user, pass).await
     }
 
     /// The first column of every row `sql` selects, as bytes (to inspect what is
@@ -316,6 +310,36 @@ impl TestApp {
         let mut conn = self.pool.get().unwrap();
         diesel::sql_query(sql).execute(&mut conn).unwrap();
     }
+}
+
+/// Signs a browser client in through the sign-in form of the server at `base`
+/// (`http://127.0.0.1:PORT`, a test server or a real process); the answer to the
+/// form (a 303 when it worked).
+pub async fn sign_in_at(
+    client: &reqwest::Client,
+    base: &str,
+    user: &str,
+    pass: &str,
+) -> reqwest::Response {
+    let page = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_token(&page);
+    client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", user),
+            ("password", pass),
+        ])
+        .send()
+        .await
+        .unwrap()
 }
 
 /// The CSRF token in a page's first form.

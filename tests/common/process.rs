@@ -2,10 +2,10 @@
 //! `std::process::Command`, and a running `serve` that is killed when dropped.
 
 use std::ffi::OsStr;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -25,6 +25,19 @@ pub fn command(dir: &Path) -> Command {
         .env_remove("ACCESS_TOKENS_SECURE_COOKIE")
         .env_remove("RUST_LOG");
     cmd
+}
+
+/// Runs `cmd` to completion with `input` on its standard input.
+pub fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    // The process may exit before reading (a usage error): a broken pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    child.wait_with_output().expect("wait for the binary")
 }
 
 /// A loopback port that was free a moment ago.
