@@ -128,7 +128,7 @@ impl SessionKey {
 
 impl std::fmt::Debug for SessionKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionKey(<redacted>)")
+        f.write_str("SessionKey((sensitive))")
     }
 }
 

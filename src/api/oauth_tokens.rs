@@ -86,8 +86,8 @@ pub struct CreatedOAuthToken {
 impl std::fmt::Debug for CreatedOAuthToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreatedOAuthToken")
-            .field("access_token", &"[redacted]")
-            .field("refresh_token", &"[redacted]")
+            .field("access_token", &"(sensitive)")
+            .field("refresh_token", &"(sensitive)")
             .field("expires_in", &self.expires_in)
             .field("token_info", &self.token_info)
             .finish()
@@ -318,6 +318,6 @@ mod tests {
         let shown = format!("{created:?}");
         assert!(!shown.contains("secret-access"), "{shown}");
         assert!(!shown.contains("secret-refresh"), "{shown}");
-        assert!(shown.contains("[redacted]") && shown.contains("nightly"));
+        assert!(shown.contains("(sensitive)") && shown.contains("nightly"));
     }
 }

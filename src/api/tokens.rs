@@ -190,7 +190,7 @@ pub struct CreatedToken {
 impl std::fmt::Debug for CreatedToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreatedToken")
-            .field("token_value", &"[redacted]")
+            .field("token_value", &"(sensitive)")
             .field("token_info", &self.token_info)
             .finish()
     }
@@ -373,7 +373,7 @@ mod tests {
         };
         let shown = format!("{created:?}");
         assert!(!shown.contains("eyJzZWNyZXQ"), "{shown}");
-        assert!(shown.contains("[redacted]") && shown.contains("nightly export"));
+        assert!(shown.contains("(sensitive)") && shown.contains("nightly export"));
     }
 
     fn lifetime_of(body: &str) -> Result<i64, serde_json::Error> {

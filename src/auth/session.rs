@@ -90,7 +90,7 @@ impl SessionSecret {
 
 impl std::fmt::Debug for SessionSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionSecret(<redacted>)")
+        f.write_str("SessionSecret((sensitive))")
     }
 }
 

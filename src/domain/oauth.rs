@@ -147,7 +147,7 @@ impl RefreshToken {
 
 impl fmt::Debug for RefreshToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RefreshToken({}, <redacted>)", self.grant)
+        write!(f, "RefreshToken({}, (sensitive))", self.grant)
     }
 }
 

@@ -85,7 +85,7 @@ fn advice(feedback: &zxcvbn::feedback::Feedback) -> String {
 
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Password(<redacted>)")
+        f.write_str("Password((sensitive))")
     }
 }
 

@@ -99,7 +99,7 @@ impl TokenSecret {
 
 impl fmt::Debug for TokenSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TokenSecret(<redacted>)")
+        f.write_str("TokenSecret((sensitive))")
     }
 }
 
@@ -125,7 +125,7 @@ impl SecretDigest {
 
 impl fmt::Debug for SecretDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretDigest(<redacted>)")
+        f.write_str("SecretDigest((sensitive))")
     }
 }
 
@@ -175,7 +175,7 @@ impl TokenValue {
 
 impl fmt::Debug for TokenValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TokenValue(<redacted>)")
+        f.write_str("TokenValue((sensitive))")
     }
 }
 
@@ -265,7 +265,7 @@ mod tests {
         let secret = TokenSecret::generate();
         let value = TokenValue::encode(TokenId::new_random(), &secret);
         assert!(!format!("{value:?}").contains(value.expose()));
-        assert_eq!(format!("{secret:?}"), "TokenSecret(<redacted>)");
+        assert_eq!(format!("{secret:?}"), "TokenSecret((sensitive))");
     }
 
     #[test]

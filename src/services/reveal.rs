@@ -169,7 +169,7 @@ pub struct OAuthReveal {
 
 impl fmt::Debug for OAuthReveal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "OAuthReveal({}, <redacted>)", self.grant)
+        write!(f, "OAuthReveal({}, (sensitive))", self.grant)
     }
 }
 

@@ -47,7 +47,7 @@ pub struct Issued {
 
 impl std::fmt::Debug for Issued {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Issued(<redacted>)")
+        f.write_str("Issued((sensitive))")
     }
 }
 
