@@ -26,13 +26,68 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
-  // The new token's value is shown in a modal that keeps focus until closed.
+  // A dialog the server opened (a new token's value, a refused form) becomes a modal.
   document.querySelectorAll("dialog[data-show-modal]").forEach((dialog) => {
     if (typeof dialog.showModal !== "function") return;
     dialog.close();
     dialog.showModal();
-    const copy = dialog.querySelector("#copy-token");
-    if (copy) copy.focus();
+    const first = dialog.querySelector(".field.invalid input, [data-copy-from]");
+    if (first) first.focus();
+  });
+
+  // A one-time value is not lost to one Escape, Close or click outside: until it
+  // has been copied, closing asks first. The server shows the value once either way.
+  document.querySelectorAll("dialog[data-guard-until-copied]").forEach((dialog) => {
+    if (typeof dialog.showModal !== "function") return;
+    const guard = dialog.querySelector(".close-guard");
+    let copied = false;
+    let confirmed = false;
+    const ask = () => {
+      guard.hidden = false;
+      guard.querySelector("[data-guard-keep]").focus();
+    };
+    const leave = () => { confirmed = true; dialog.close(); };
+    const tryClose = () => (copied ? leave() : ask());
+    dialog.querySelectorAll("[data-copy-from]").forEach((b) => {
+      b.addEventListener("click", () => { copied = true; guard.hidden = true; });
+    });
+    guard.querySelector("[data-guard-keep]").addEventListener("click", () => {
+      guard.hidden = true;
+      const copy = dialog.querySelector("[data-copy-from]");
+      if (copy) copy.focus();
+    });
+    guard.querySelector("[data-guard-close]").addEventListener("click", leave);
+    dialog.querySelectorAll("form[method=dialog] button").forEach((b) => {
+      b.addEventListener("click", (event) => { event.preventDefault(); tryClose(); });
+    });
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      event.preventDefault();
+      tryClose();
+    });
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      tryClose();
+    });
+    // A click on the backdrop lands on the dialog element itself, outside its box.
+    dialog.addEventListener("click", (event) => {
+      if (event.target !== dialog) return;
+      const r = dialog.getBoundingClientRect();
+      const inside = event.clientX >= r.left && event.clientX <= r.right &&
+        event.clientY >= r.top && event.clientY <= r.bottom;
+      if (!inside) tryClose();
+    });
+    // Should the browser close it regardless (a second Escape with no other input
+    // in between skips "cancel"), it opens again, asking.
+    dialog.addEventListener("close", () => {
+      if (!copied && !confirmed) {
+        dialog.showModal();
+        ask();
+        return;
+      }
+      const back = document.querySelector("#generate-new-token, #generate-oauth-token") || byId("main");
+      if (back) back.focus();
+    });
   });
 
   // "Copy Token to clipboard": the Clipboard API, or select-all and copy as a fallback.
@@ -54,6 +109,30 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // A Token ID's copy button (the ID itself stays selectable text without it).
+  if (navigator.clipboard) {
+    document.querySelectorAll("button[data-copy-text]").forEach((button) => {
+      button.hidden = false;
+      const label = button.getAttribute("aria-label");
+      button.addEventListener("click", async () => {
+        try {
+          await navigator.clipboard.writeText(button.dataset.copyText);
+          button.classList.add("copied");
+          button.setAttribute("aria-label", "Copied");
+        } catch (_) {
+          const range = document.createRange();
+          range.selectNodeContents(button.previousElementSibling);
+          getSelection().removeAllRanges();
+          getSelection().addRange(range);
+        }
+        setTimeout(() => {
+          button.classList.remove("copied");
+          button.setAttribute("aria-label", label);
+        }, 1500);
+      });
+    });
+  }
+
   // "Delete Token..." asks in a dialog instead of on a page of its own.
   const confirmDialog = byId("delete-token-dialog");
   document.querySelectorAll("[data-delete-token]").forEach((link) => {
@@ -63,6 +142,9 @@ document.addEventListener("DOMContentLoaded", () => {
       const menu = link.closest("details");
       if (menu) menu.open = false;
       byId("delete-token-id").textContent = link.dataset.deleteToken;
+      const name = byId("delete-token-name");
+      const description = link.dataset.tokenDescription || "";
+      if (name) name.textContent = description ? `\u201c${description}\u201d` : "";
       byId("delete-token-form").action = link.getAttribute("href");
       confirmDialog.showModal();
       confirmDialog.querySelector("button[data-close-dialog]").focus();
@@ -80,6 +162,16 @@ document.addEventListener("DOMContentLoaded", () => {
       menu.open = false;
       menu.querySelector("summary").focus();
     });
+  });
+
+  // A field that matters only with one choice of a radio group shows only with it
+  // (People: the initial password with "Set an initial password").
+  document.querySelectorAll("[data-shown-with]").forEach((field) => {
+    const radio = byId(field.dataset.shownWith);
+    if (!radio || !radio.form) return;
+    const sync = () => { field.hidden = !radio.checked; };
+    radio.form.querySelectorAll(`input[name="${radio.name}"]`).forEach((r) => r.addEventListener("change", sync));
+    sync();
   });
 
   // One submission per form: a double click does not generate two tokens.

@@ -12,12 +12,14 @@ pub mod invitations;
 pub mod invite;
 pub mod list;
 pub mod login;
+pub mod nav;
 pub mod oauth_actions;
 pub mod oauth_tokens;
 pub mod people;
 pub mod preferences;
 pub mod sessions;
 pub mod tokens;
+pub mod when;
 pub mod workspace_settings;
 
 use actix_web::dev::Payload;
@@ -105,6 +107,8 @@ pub struct CurrentUser {
     pub api_access_tokens: bool,
     /// The TCP peer, for the audit log.
     pub address: Option<std::net::IpAddr>,
+    /// The page asked for, so the navigation can mark it.
+    pub path: String,
 }
 
 impl auth::authority::Caller for CurrentUser {
@@ -124,6 +128,7 @@ impl FromRequest for CurrentUser {
         // Until they choose their own password, a user whose password an admin
         // set may see only the page that changes it.
         let may_wait = req.path() == PASSWORD_PAGE;
+        let path = req.path().to_owned();
         Box::pin(async move {
             let state = state.ok_or(PageError::Internal)?;
             let session = session.map_err(|_| PageError::Internal)?;
@@ -141,6 +146,7 @@ impl FromRequest for CurrentUser {
                 instance_admin,
                 api_access_tokens: state.api_access_tokens,
                 address,
+                path,
             })
         })
     }
@@ -192,6 +198,8 @@ pub struct Layout {
     /// The current workspace, and every workspace the user may switch to.
     pub workspace: Option<WorkspaceChoice>,
     pub workspaces: Vec<WorkspaceChoice>,
+    /// The settings navigation; empty when signed out.
+    pub nav: Vec<nav::NavGroup>,
 }
 
 /// A workspace in the switcher.
@@ -226,6 +234,14 @@ impl Layout {
                 current: true,
             }),
             workspaces,
+            nav: nav::groups(
+                &nav::NavAccess {
+                    is_admin: user.principal.is_admin(),
+                    is_instance_admin: user.instance_admin,
+                    api_access_tokens: user.api_access_tokens,
+                },
+                &user.path,
+            ),
         })
     }
 
@@ -239,6 +255,7 @@ impl Layout {
             api_access_tokens: false,
             workspace: None,
             workspaces: Vec::new(),
+            nav: Vec::new(),
         })
     }
 }

@@ -14,6 +14,7 @@ use crate::services::oauth::{Grant, OwnedGrant, Scope};
 use crate::state::AppState;
 
 use super::forms::field;
+use super::when::When;
 use super::{check_csrf, render, see_other, BackPath, CurrentUser, Layout, PageError};
 
 /// What the Disable confirmation says, on both pages.
@@ -36,9 +37,9 @@ pub struct OAuthRow {
     pub status_class: &'static str,
     /// Disabling is offered only while it would change something.
     pub can_disable: bool,
-    pub created: String,
-    pub expires: String,
-    pub last_used: String,
+    pub created: When,
+    pub expires: When,
+    pub last_used: When,
 }
 
 impl OAuthRow {
@@ -55,11 +56,9 @@ impl OAuthRow {
                 GrantStatus::Expired => "expired",
             },
             can_disable: g.disabled_at.is_none(),
-            created: g.created_at.to_display(),
-            expires: g.expires_at.to_display(),
-            last_used: g
-                .last_used_at
-                .map_or_else(|| "Never Used".to_owned(), Timestamp::to_display),
+            created: When::at(g.created_at, now),
+            expires: When::at(g.expires_at, now),
+            last_used: When::or(g.last_used_at, "Never Used", now),
         }
     }
 }

@@ -80,6 +80,11 @@ impl GenerateForm {
         }
     }
 
+    /// Whether the form came back refused, so the page opens its dialog at once.
+    fn has_errors(&self) -> bool {
+        self.name_error.is_some() || self.lifetime_error.is_some()
+    }
+
     fn blank(policy: &TokenPolicy) -> Self {
         let days = policy.default_days(DEFAULT_GRANT_DAYS).to_string();
         Self::new(policy, "", &days)
@@ -114,11 +119,24 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let created = take_created(&user, &state).await?;
-    let grants = state.oauth.list_own(&state.pool, &user.principal).await?;
     let policy = tokens::policy(&state.pool, &user.principal).await?;
+    let form = GenerateForm::blank(&policy);
+    oauth_page(&user, &state, &policy, created, form, StatusCode::OK).await
+}
+
+/// The OAuth 2.0 API Tokens page with `form` in its Generate dialog.
+async fn oauth_page(
+    user: &CurrentUser,
+    state: &AppState,
+    policy: &TokenPolicy,
+    created: Option<OAuthReveal>,
+    form: GenerateForm,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let grants = state.oauth.list_own(&state.pool, &user.principal).await?;
     let now = state.oauth.now();
     let page = OAuthTokensPage {
-        layout: Layout::for_user(&user)?,
+        layout: Layout::for_user(user)?,
         workspace: user.principal.workspace_name.clone(),
         showing: match grants.len() {
             1 => "1 token".to_owned(),
@@ -126,7 +144,7 @@ pub async fn list(
         },
         rows: grants.iter().map(|g| OAuthRow::new(g, None, now)).collect(),
         created: created.map(|c| Created::new(c, &grants)),
-        form: GenerateForm::blank(&policy),
+        form,
         refusal: policy
             .generation_refused(user.principal.role)
             .map(|v| v.to_string()),
@@ -134,7 +152,7 @@ pub async fn list(
         disable_warning: DISABLE_WARNING,
         delete_warning: DELETE_WARNING,
     };
-    render(StatusCode::OK, &page)
+    render(status, &page)
 }
 
 /// The values of the token this browser just generated, if it has a ticket for
@@ -237,7 +255,8 @@ pub async fn create(
     Ok(see_other(PAGE))
 }
 
-/// The Generate form again, with what was typed and why it was refused (422).
+/// The page again, its Generate form holding what was typed and why it was refused
+/// (422).
 async fn refuse(
     user: &CurrentUser,
     state: &AppState,
@@ -249,8 +268,9 @@ async fn refuse(
     let mut form = GenerateForm::new(&policy, &input.name, &input.lifetime_days);
     form.name_error = name_error;
     form.lifetime_error = lifetime_error;
-    let layout = Layout::for_user(user)?;
-    render(StatusCode::UNPROCESSABLE_ENTITY, &NewPage { layout, form })
+    // The whole page with its dialog open on the form, as for legacy tokens.
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    oauth_page(user, state, &policy, None, form, status).await
 }
 
 /// The page error of a generation that failed for a reason the form cannot show.

@@ -16,6 +16,7 @@ use crate::services::tokens::{self, ApiToken, CreateError};
 use crate::state::AppState;
 
 use super::forms::CsrfOnly;
+use super::when::When;
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 
 const PAGE: &str = "/preferences/access-tokens";
@@ -31,9 +32,9 @@ pub(super) struct TokenRow {
     pub(super) status_class: &'static str,
     /// Active, and expires within a week: the Status cell says so too.
     pub(super) expires_soon: bool,
-    pub(super) created: String,
-    pub(super) expires: String,
-    pub(super) last_used: String,
+    pub(super) created: When,
+    pub(super) expires: When,
+    pub(super) last_used: When,
 }
 
 impl TokenRow {
@@ -53,13 +54,9 @@ impl TokenRow {
                 TokenStatus::Expired => "expired",
             },
             expires_soon: token_query::expires_soon(t.expires_at, now),
-            created: t.created_at.to_display(),
-            expires: t
-                .expires_at
-                .map_or_else(|| "Never".to_owned(), Timestamp::to_display),
-            last_used: t
-                .last_used_at
-                .map_or_else(|| "Never Used".to_owned(), Timestamp::to_display),
+            created: When::at(t.created_at, now),
+            expires: When::or(t.expires_at, "Never", now),
+            last_used: When::or(t.last_used_at, "Never Used", now),
         }
     }
 
@@ -89,6 +86,11 @@ struct GenerateForm {
 }
 
 impl GenerateForm {
+    /// Whether the form came back refused, so the page opens its dialog at once.
+    fn has_errors(&self) -> bool {
+        self.lifetime_error.is_some() || self.description_error.is_some()
+    }
+
     fn blank(policy: &TokenPolicy) -> Self {
         GenerateForm {
             lifetime_days: policy.default_days(DEFAULT_DAYS).to_string(),
@@ -167,14 +169,27 @@ pub async fn list(
         }),
         None => None,
     };
+    let policy = tokens::policy(&state.pool, &user.principal).await?;
+    let form = GenerateForm::blank(&policy);
+    tokens_page(&user, &state, &policy, created, form, StatusCode::OK).await
+}
+
+/// The Access Tokens page with `form` in its Generate Token dialog.
+async fn tokens_page(
+    user: &CurrentUser,
+    state: &AppState,
+    policy: &TokenPolicy,
+    created: Option<Created>,
+    form: GenerateForm,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let now = state.clock.now();
     let tokens = tokens::list_own(&state.pool, &user.principal).await?;
-    let policy = tokens::policy(&state.pool, &user.principal).await?;
     let page = TokensPage {
-        layout: Layout::for_user(&user)?,
+        layout: Layout::for_user(user)?,
         tokens: tokens.iter().map(|t| TokenRow::new(t, now)).collect(),
         created,
-        form: GenerateForm::blank(&policy),
+        form,
         refusal: policy
             .legacy_generation_refused(user.principal.role)
             .map(|v| Refusal {
@@ -182,7 +197,7 @@ pub async fn list(
                 ask_admin: v.admin_could_allow(),
             }),
     };
-    render(StatusCode::OK, &page)
+    render(status, &page)
 }
 
 /// The Generate Token form as a page of its own, for browsers without JavaScript.
@@ -237,7 +252,8 @@ pub async fn create(
     Ok(see_other(PAGE))
 }
 
-/// The Generate Token form again, with what was typed and why it was refused (422).
+/// The Access Tokens page again, its Generate Token form holding what was typed and
+/// why it was refused (422).
 async fn refuse(
     user: &CurrentUser,
     state: &AppState,
@@ -253,11 +269,10 @@ async fn refuse(
         description_error,
         limit_hint: policy.lifetime_hint(),
     };
-    let layout = Layout::for_user(user)?;
-    render(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &NewTokenPage { layout, form },
-    )
+    // The whole page, its dialog open on the form: with JavaScript the person stays
+    // where they were; without it the form shows in place above their tokens.
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    tokens_page(user, state, &policy, None, form, status).await
 }
 
 async fn own_token(
@@ -303,7 +318,15 @@ pub async fn delete(
     .await?
     {
         user.session
-            .set_flash(&format!("Token {} deleted.", token.id))?;
+            .set_flash(&deleted_message(&token.id, token.description.as_ref()))?;
     }
     Ok(see_other(PAGE))
+}
+
+/// The flash after a delete: the token's description when it has one, and its ID.
+pub(super) fn deleted_message(id: &TokenId, description: Option<&Description>) -> String {
+    match description {
+        Some(d) => format!("Token \u{201c}{}\u{201d} ({id}) deleted.", d.as_str()),
+        None => format!("Token {id} deleted."),
+    }
 }
