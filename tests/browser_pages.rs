@@ -264,9 +264,8 @@ async fn generate_in_dialog(
 
 /// The guard flow on a one-time dialog just opened: Escape, Close and a click
 /// outside each ask first; Keep keeps it; Close anyway closes it and gives focus
-/// back to the Generate button; a reload never shows the value again.
+/// back to the Generate button.
 async fn guard_flow(b: &Browser, t: &OneTime) -> Result<(), String> {
-    let value = b.value_of(t.value).await;
     let steps: [&str; 3] = ["Escape", "clicking Close", "clicking outside the dialog"];
     for (i, how) in steps.into_iter().enumerate() {
         match i {
@@ -312,10 +311,15 @@ async fn guard_flow(b: &Browser, t: &OneTime) -> Result<(), String> {
             ));
         }
     }
+    Ok(())
+}
+
+/// A reload after the one-time dialog (closed or not) shows neither it nor `value`.
+async fn reload_hides_the_value(b: &Browser, t: &OneTime, value: &str) -> Result<(), String> {
     b.client.refresh().await.expect("reloading");
     b.find(t.opener).await;
     let source = b.client.source().await.expect("page source");
-    if !b.find_all(&format!("#{}", t.dialog)).await.is_empty() || source.contains(&value) {
+    if !b.find_all(&format!("#{}", t.dialog)).await.is_empty() || source.contains(value) {
         return Err(format!(
             "a reload after closing shows dialog#{} or the value again",
             t.dialog
@@ -358,7 +362,11 @@ async fn the_one_time_dialogs_ask_before_losing_the_value_and_pass_axe() {
             );
             let found = generate_in_dialog(&b, &app, t, size, true).await;
             problems.extend(found.into_iter().map(|p| format!("{at} {p}")));
+            let value = b.value_of(t.value).await;
             if let Err(why) = guard_flow(&b, t).await {
+                problems.push(format!("{at} (guard) {why}"));
+            }
+            if let Err(why) = reload_hides_the_value(&b, t, &value).await {
                 problems.push(format!("{at} (guard) {why}"));
             }
             generate_in_dialog(&b, &app, t, size, false).await;

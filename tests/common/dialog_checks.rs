@@ -130,7 +130,9 @@ pub async fn guard_shown(b: &Browser, t: &OneTime, how: &str) -> Result<(), Stri
                  const g = d.querySelector('.close-guard');
                  const shown = (e) => !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
                  const text = (e) => e ? e.textContent.replace(/\\s+/g, ' ').trim() : null;
+                 const a = document.activeElement;
                  return {open: d.open, guard: shown(g), text: text(g),
+                         focus: a ? a.tagName.toLowerCase() + (a.id ? '#' + a.id : '') : null,
                          close: text(g && g.querySelector('[data-guard-close]')),
                          keep: text(g && g.querySelector('[data-guard-keep]'))};",
                 vec![json!(t.dialog)],
@@ -147,8 +149,8 @@ pub async fn guard_shown(b: &Browser, t: &OneTime, how: &str) -> Result<(), Stri
     };
     if s["open"] != json!(true) {
         return Err(format!(
-            "{how} before copying closed dialog#{} at once (no guard): the value is lost",
-            t.dialog
+            "{how} before copying closed dialog#{} at once (no guard): the value is lost; focus went to {}",
+            t.dialog, s["focus"]
         ));
     }
     let text = s["text"].as_str().unwrap_or_default();

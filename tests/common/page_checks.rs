@@ -191,7 +191,8 @@ async fn open_and_measure(b: &Browser, css: &str, index: usize) -> Vec<String> {
     problems
 }
 
-/// (c) At 1280 px: no Token ID, date or column header spans more than one line.
+/// (c) At 1280 px: no Token ID, date or column header spans more than one line
+/// (a date is its `<time>`, or while there is none its whole cell).
 pub async fn nothing_wraps(b: &Browser) -> Vec<String> {
     let found = b
         .check_js(
@@ -208,18 +209,24 @@ pub async fn nothing_wraps(b: &Browser) -> Vec<String> {
                  }
                  return n;
              };
+             const all = (css) => Array.from(document.querySelectorAll(css));
+             // A date cell without <time> (today's markup) counts as the date.
+             const bare = all('table.tokens td[data-label=\"Created\"], table.tokens td[data-label=\"Expires\"], '
+                 + 'table.tokens td[data-label=\"Last used\"]').filter((td) => !td.querySelector('time'));
              const out = [];
-             for (const [what, css] of [['token ID', 'td.token-id code'], ['date', 'table.tokens time'],
-                                        ['column header', 'table.tokens th']]) {
-                 const wrapped = Array.from(document.querySelectorAll(css))
-                     .map((e) => [short(e.textContent), lines(e)]).filter(([, n]) => n > 1);
+             for (const [what, els, css] of [
+                 ['token ID', all('td.token-id code'), 'td.token-id code'],
+                 ['date', all('table.tokens time').concat(bare), 'table.tokens time, or a date cell without <time>'],
+                 ['column header', all('table.tokens th'), 'table.tokens th']]) {
+                 const wrapped = els.map((e) => [short(e.textContent), lines(e)]).filter(([, n]) => n > 1);
                  const seen = new Set();
                  for (const [text, n] of wrapped) {
                      if (seen.has(text)) continue;
                      seen.add(text);
                      if (seen.size <= 4) out.push(`(c) ${what} \"${text}\" wraps onto ${n} lines (${css})`);
                  }
-                 if (seen.size > 4) out.push(`(c) ... and ${seen.size - 4} more ${what}s wrap`);
+                 if (wrapped.length > 0)
+                     out.push(`(c) ${wrapped.length} ${what} element(s) wrap in all (${seen.size} distinct texts)`);
              }
              return out;",
             vec![],
