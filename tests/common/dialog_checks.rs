@@ -191,3 +191,85 @@ pub async fn guard_button(b: &Browser, t: &OneTime, which: &str) {
         .await
         .unwrap_or_else(|e| panic!("clicking {which}: {e}"));
 }
+
+/// The guard flow on a one-time dialog just opened: Escape, Close and a click
+/// outside each ask first; Keep keeps it; Close anyway closes it and gives focus
+/// back to the Generate button.
+pub async fn guard_flow(b: &Browser, t: &OneTime) -> Result<(), String> {
+    let steps: [&str; 3] = ["Escape", "clicking Close", "clicking outside the dialog"];
+    for (i, how) in steps.into_iter().enumerate() {
+        match i {
+            0 => press_escape(b).await,
+            1 => b.find(t.close).await.click().await.expect("clicking Close"),
+            _ => click_outside(b, t.dialog).await?,
+        }
+        guard_shown(b, t, how).await?;
+        let last = i == steps.len() - 1;
+        guard_button(
+            b,
+            t,
+            if last {
+                "[data-guard-close]"
+            } else {
+                "[data-guard-keep]"
+            },
+        )
+        .await;
+        let s = b
+            .js(
+                "const d = document.getElementById(arguments[0]);
+                 const g = d.querySelector('.close-guard');
+                 const a = document.activeElement;
+                 return {open: d.open, guard: !!g && g.getClientRects().length > 0,
+                         body: !a || a === document.body, opener: !!a && a.matches(arguments[1]),
+                         focus: a ? a.tagName.toLowerCase() + (a.id ? '#' + a.id : '') : null};",
+                vec![json!(t.dialog), json!(t.opener)],
+            )
+            .await;
+        if !last && (s["open"] != json!(true) || s["guard"] == json!(true)) {
+            return Err(format!(
+                "after {how}, Keep it open: expected the dialog open and the guard hidden, got {s}"
+            ));
+        }
+        if last && s["open"] == json!(true) {
+            return Err(format!("Close anyway left dialog#{} open", t.dialog));
+        }
+        if last && (s["body"] == json!(true) || s["opener"] != json!(true)) {
+            return Err(format!(
+                "after Close anyway focus is on {}, not on the Generate button {}",
+                s["focus"], t.opener
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A reload after the one-time dialog (closed or not) shows neither it nor `value`.
+pub async fn reload_hides_the_value(b: &Browser, t: &OneTime, value: &str) -> Result<(), String> {
+    b.client.refresh().await.expect("reloading");
+    b.find(t.opener).await;
+    let source = b.client.source().await.expect("page source");
+    if !b.find_all(&format!("#{}", t.dialog)).await.is_empty() || source.contains(value) {
+        return Err(format!(
+            "a reload after closing shows dialog#{} or the value again",
+            t.dialog
+        ));
+    }
+    Ok(())
+}
+
+/// After a copy button was clicked, Escape closes the one-time dialog at once.
+pub async fn escape_after_copy_closes(b: &Browser, t: &OneTime) -> Result<(), String> {
+    b.find(t.copy).await.click().await.expect("clicking copy");
+    press_escape(b).await;
+    let closed = poll(POLL * 10, || async {
+        (!b.dialog_state(t.dialog).await.0).then_some(())
+    })
+    .await;
+    closed.ok_or_else(|| {
+        format!(
+            "after {} was clicked, Escape left dialog#{} open",
+            t.copy, t.dialog
+        )
+    })
+}

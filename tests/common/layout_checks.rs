@@ -64,7 +64,7 @@ pub async fn side_navigation(b: &Browser, viewer: Viewer, path: &str, phone: boo
         .collect();
     let belongs = |h: &str| path == h || path.starts_with(&format!("{h}/"));
     match current.as_slice() {
-        [one] if belongs(*one) => {}
+        [one] if belongs(one) => {}
         [] => problems.push(format!(
             "(nav) no link in nav#side-nav has aria-current=\"page\" (expected the one for {path})"
         )),
