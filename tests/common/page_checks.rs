@@ -336,8 +336,13 @@ pub fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Where the screenshots go, printed once per run.
+/// Where the screenshots go, printed once per run straight to stderr (not through
+/// `eprintln!`, which the test harness captures), so CI logs always name it.
 pub fn announce_screenshots() {
+    use std::io::Write;
     static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| eprintln!("screenshots folder: {}", screenshot_dir().display()));
+    ONCE.get_or_init(|| {
+        let line = format!("screenshots folder: {}\n", screenshot_dir().display());
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    });
 }
