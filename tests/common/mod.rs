@@ -14,8 +14,11 @@
 
 pub mod api;
 pub mod browser;
+pub mod dialog_checks;
 pub mod fixtures;
 pub mod html;
+pub mod layout_checks;
+pub mod page_checks;
 pub mod process;
 
 // Not every test file uses a fixture (a browser test may use none).
