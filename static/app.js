@@ -46,7 +46,12 @@ document.addEventListener("DOMContentLoaded", () => {
       guard.hidden = false;
       guard.querySelector("[data-guard-keep]").focus();
     };
-    const leave = () => { confirmed = true; dialog.close(); };
+    // Focus goes back to where a person would make the next token, not to <body>.
+    const focusBack = () => {
+      const back = document.querySelector("#generate-new-token, #generate-oauth-token") || byId("main");
+      if (back) back.focus();
+    };
+    const leave = () => { confirmed = true; dialog.close(); focusBack(); };
     const tryClose = () => (copied ? leave() : ask());
     dialog.querySelectorAll("[data-copy-from]").forEach((b) => {
       b.addEventListener("click", () => { copied = true; guard.hidden = true; });
@@ -85,8 +90,7 @@ document.addEventListener("DOMContentLoaded", () => {
         ask();
         return;
       }
-      const back = document.querySelector("#generate-new-token, #generate-oauth-token") || byId("main");
-      if (back) back.focus();
+      focusBack();
     });
   });
 

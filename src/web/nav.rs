@@ -37,7 +37,11 @@ pub fn groups(access: &NavAccess, path: &str) -> Vec<NavGroup> {
             (tokens, "/preferences/oauth-tokens", "OAuth 2.0 API Tokens"),
             (true, "/preferences/sessions", "Sessions"),
             (true, "/preferences/password", "Change Password"),
-            (true, "/preferences/invitations", "Invitations|Workspace Invitations"),
+            (
+                true,
+                "/preferences/invitations",
+                "Invitations|Workspace Invitations",
+            ),
         ],
         path,
     )];

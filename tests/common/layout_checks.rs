@@ -26,7 +26,7 @@ pub const ADMIN: &[&str] = &[
 pub const INSTANCE: &[&str] = &["/instance/accounts", "/instance/audit-log"];
 
 /// A container's links and group labels (leaf elements outside links whose text
-/// is short), and whether it is displayed.
+/// is short, or the names of its `role=group` elements), and whether it is displayed.
 const LINKS_AND_LABELS: &str = "
 const c = arguments[0];
 if (!c) return null;
@@ -35,7 +35,8 @@ return {
   links: Array.from(c.querySelectorAll('a[href]')).map((a) => [a.getAttribute('href'), a.getAttribute('aria-current')]),
   labels: Array.from(c.querySelectorAll('*'))
     .filter((e) => e.children.length === 0 && !e.closest('a') && e.textContent.trim().length < 40)
-    .map((e) => e.textContent.trim()),
+    .map((e) => e.textContent.trim())
+    .concat(Array.from(c.querySelectorAll('[role=group][aria-label]')).map((e) => e.getAttribute('aria-label'))),
   displayed: r.width > 0 && r.height > 0 && getComputedStyle(c).visibility !== 'hidden',
 };";
 
@@ -130,7 +131,7 @@ fn group_problems(container: &str, found: &Value, viewer: Viewer) -> Vec<String>
         if shown {
             if !has_label {
                 problems.push(format!(
-                    "(nav) {container} has no group label \"{label}\" (an element whose text is exactly that)"
+                    "(nav) {container} has no group label \"{label}\" (an element whose text is exactly that, or a role=group named so)"
                 ));
             }
             let missing: Vec<&str> = expected
