@@ -177,6 +177,105 @@ async fn never_expiring_tokens_can_be_ruled_out() {
 }
 
 #[actix_web::test]
+async fn a_maximum_lifetime_turns_never_expiring_tokens_off_and_the_patch_says_so() {
+    let app = workspace(Generating::AdminsOnly).await;
+    let saved = patch_settings(&app, ADMIN, json!({"maximumLifetimeDays": 30})).await;
+    assert_eq!(saved.status(), 200);
+    let saved: Value = saved.json().await.unwrap();
+    assert_eq!(saved["maximumLifetimeDays"], 30);
+    assert_eq!(saved["allowNeverExpiringTokens"], false, "{saved}");
+    assert_eq!(
+        saved["adjusted"],
+        json!([{
+            "field": "allowNeverExpiringTokens",
+            "value": false,
+            "reason": "A maximum lifetime is set, so every token expires."
+        }])
+    );
+
+    // Asking for it back while the maximum stands is kept off, and said again.
+    let again: Value = patch_settings(&app, ADMIN, json!({"allowNeverExpiringTokens": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["allowNeverExpiringTokens"], false);
+    assert_eq!(again["adjusted"][0]["field"], "allowNeverExpiringTokens");
+
+    // Nothing to adjust: an empty list; a read has no such field.
+    let plain: Value = patch_settings(&app, ADMIN, json!({"maximumLifetimeDays": 60}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plain["adjusted"], json!([]));
+    let (_, got) = app.get_as(ADMIN, SETTINGS).await;
+    assert!(got.get("adjusted").is_none(), "{got}");
+    assert_eq!(got["allowNeverExpiringTokens"], false);
+
+    // Without a maximum it can be turned on again.
+    let unlimited: Value = patch_settings(
+        &app,
+        ADMIN,
+        json!({"maximumLifetimeDays": -1, "allowNeverExpiringTokens": true}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(unlimited["allowNeverExpiringTokens"], true);
+    assert_eq!(unlimited["adjusted"], json!([]));
+}
+
+#[actix_web::test]
+async fn the_settings_page_locks_never_expire_while_a_maximum_is_set_and_says_why() {
+    let app = workspace(Generating::AdminsOnly).await;
+    let browser = signed_in(&app, ADMIN).await;
+    let open = app.html(&browser, "/admin/workspace-settings").await;
+    assert!(open.contains(
+        r#"id="allow-never-expires" name="allow_never_expires" value="on" aria-describedby="allow-never-expires-hint" checked>"#
+    ));
+    assert!(open.contains(r#"/static/settings.css"#));
+
+    // Without JavaScript the box is still ticked as the maximum is typed: the
+    // server keeps it off and says so.
+    let saved = browser
+        .submit(
+            &app,
+            "/admin/workspace-settings",
+            &[
+                ("tokens_enabled", "on"),
+                ("max_lifetime_days", "30"),
+                ("allow_never_expires", "on"),
+                ("allow_legacy_tokens", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    let html = app.html(&browser, "/admin/workspace-settings").await;
+    assert!(
+        html.contains(
+            "Workspace settings saved. \u{201c}Allow tokens that never expire\u{201d} was turned off: \
+             a maximum lifetime is set, so every token expires."
+        ),
+        "{html}"
+    );
+    assert!(html.contains(
+        r#"id="allow-never-expires" name="allow_never_expires" value="on" aria-describedby="allow-never-expires-hint" disabled>"#
+    ));
+    assert!(html.contains(r#"<span id="never-expires-locked">Off while a maximum lifetime is set"#));
+    let (_, got) = app.get_as(ADMIN, SETTINGS).await;
+    assert_eq!(got["allowNeverExpiringTokens"], false);
+    // The page's own script (it follows the maximum as it is typed) is served.
+    let script = browser
+        .get(app.url("/static/settings.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+}
+
+#[actix_web::test]
 async fn tightening_the_policy_counts_the_tokens_that_break_it_and_deletes_them_on_request() {
     let app = workspace(Generating::AdminsOnly).await;
     patch_settings(
