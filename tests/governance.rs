@@ -716,9 +716,18 @@ async fn the_page_says_who_may_generate_and_for_how_long_before_anyone_tries() {
         !page.contains(r#"id="generate-new-token""#),
         "no Generate button"
     );
-    assert!(page.contains(
-        "Only workspace admins may generate access tokens in this workspace. Ask a workspace admin if you need one."
-    ));
+    // Whom to ask (the workspace's active admins, by name) and for what.
+    let ask = "Only workspace admins may generate access tokens in this workspace. \
+               Ask a workspace admin (olga) to turn on \u{201c}Allow users to generate access \
+               tokens\u{201d} in Workspace Settings.";
+    assert!(page.contains(ask), "{page}");
+    app.create_users(&[("anna", Role::Admin), ("zoe", Role::Admin)]);
+    app.set_active("zoe", false);
+    let oauth = app.html(&member, "/preferences/oauth-tokens").await;
+    assert!(
+        oauth.contains("Ask a workspace admin (anna or olga) to turn on"),
+        "{oauth}"
+    );
     let form = member
         .get(app.url("/preferences/access-tokens/new"))
         .send()

@@ -95,7 +95,8 @@ struct OAuthTokensPage {
     showing: String,
     created: Option<Created>,
     form: GenerateForm,
-    refusal: Option<String>,
+    /// Why this user cannot generate tokens here, if they cannot, and whom to ask.
+    refusal: Option<tokens::GenerationRefusal>,
     base: &'static str,
     disable_warning: &'static str,
     delete_warning: &'static str,
@@ -127,9 +128,12 @@ pub async fn list(
         rows: grants.iter().map(|g| OAuthRow::new(g, None, now)).collect(),
         created: created.map(|c| Created::new(c, &grants)),
         form: GenerateForm::blank(&policy),
-        refusal: policy
-            .generation_refused(user.principal.role)
-            .map(|v| v.to_string()),
+        refusal: tokens::explain_refusal(
+            &state.pool,
+            &user.principal,
+            policy.generation_refused(user.principal.role),
+        )
+        .await?,
         base: PAGE,
         disable_warning: DISABLE_WARNING,
         delete_warning: DELETE_WARNING,
