@@ -5,10 +5,12 @@
 
 mod common;
 
+use access_tokens::domain::password::RULE;
 use access_tokens::domain::Role;
+use common::html::said_beside;
 use common::{
-    csrf_token, signed_in, spawn_app_with, workspace, Generating, TestApp, ADMIN, MEMBER, PASSWORD,
-    TOKENS,
+    csrf_token, signed_in, spawn_app_with, workspace, Generating, SignedIn, TestApp, ADMIN, MEMBER,
+    PASSWORD, TOKENS,
 };
 use serde_json::{json, Value};
 
@@ -752,4 +754,70 @@ async fn the_page_says_who_may_generate_and_for_how_long_before_anyone_tries() {
         "the proposed lifetime fits"
     );
     assert!(!form.contains("Set lifetime to -1 to have the token never expire."));
+}
+
+/// Change Password with these three fields, refused (422): the page.
+async fn refused_change(
+    app: &TestApp,
+    browser: &SignedIn,
+    current: &str,
+    new: &str,
+    confirm: &str,
+) -> String {
+    let response = browser
+        .submit(
+            app,
+            "/preferences/password",
+            &[
+                ("current_password", current),
+                ("new_password", new),
+                ("confirm_password", confirm),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    response.text().await.unwrap()
+}
+
+#[actix_web::test]
+async fn change_password_states_the_rule_and_says_each_refusal_beside_its_field() {
+    let app = workspace(Generating::AdminsOnly).await;
+    let browser = signed_in(&app, MEMBER).await;
+    let page = app.html(&browser, "/preferences/password").await;
+    assert_eq!(said_beside(&page, "new_password"), [RULE]);
+
+    let weak = refused_change(&app, &browser, PASSWORD, "password1234", "password1234").await;
+    let beside = said_beside(&weak, "new_password");
+    assert_eq!(beside.len(), 2, "{beside:?}");
+    assert_eq!(beside[0], RULE);
+    assert!(
+        beside[1].starts_with(RULE),
+        "the server's answer: {beside:?}"
+    );
+
+    let wrong = refused_change(
+        &app,
+        &browser,
+        "not my password",
+        "ivan picks this one",
+        "ivan picks this one",
+    )
+    .await;
+    assert_eq!(
+        said_beside(&wrong, "current_password"),
+        ["The current password is not correct."]
+    );
+    let mismatch = refused_change(
+        &app,
+        &browser,
+        PASSWORD,
+        "ivan picks this one",
+        "ivan picks another",
+    )
+    .await;
+    assert_eq!(
+        said_beside(&mismatch, "confirm_password"),
+        ["The new password and its confirmation do not match."]
+    );
+    assert_eq!(said_beside(&mismatch, "new_password"), [RULE]);
 }
