@@ -48,10 +48,7 @@ pub async fn create(
         if let Err(violation) = policy.check_generate_legacy(role, lifetime) {
             return Ok(Err(violation));
         }
-        let detail = match lifetime {
-            Lifetime::Never => "never expires".to_owned(),
-            Lifetime::Seconds(s) => format!("lifetime {s} seconds"),
-        };
+        let detail = lifetime.describe();
         Ok(Ok(crate::db::write_transaction(conn, |conn| {
             let stored = token::insert(
                 conn,
