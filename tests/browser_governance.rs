@@ -53,7 +53,10 @@ async fn an_admin_lets_members_generate_from_the_workspace_settings_page() {
     max.send_keys("30").await.unwrap();
     // A maximum rules out never-expiring tokens: the box follows as it is typed.
     let never = b.find("#allow-never-expires").await;
-    assert!(!never.is_enabled().await.unwrap(), "disabled with a maximum");
+    assert!(
+        !never.is_enabled().await.unwrap(),
+        "disabled with a maximum"
+    );
     assert!(!never.is_selected().await.unwrap());
     assert!(b
         .text_of("#allow-never-expires-hint")
