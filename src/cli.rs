@@ -97,9 +97,14 @@ pub struct ServeArgs {
     )]
     pub secure_cookie: bool,
 
-    /// Turns the API access token feature off for the whole instance: every
-    /// `/v4/apiAccessTokens` route answers 404 "Route doesn't exist", no token is
-    /// accepted, and the pages and menu entries for tokens are hidden.
+    /// Turns API tokens (legacy access tokens and OAuth 2.0 API tokens) off for the
+    /// whole instance. These routes then answer 404 (as routes that do not exist):
+    /// /v4/apiAccessTokens, /v4/oauthTokens, /v4/workspaceAccessTokens,
+    /// /v4/workspaceOAuthTokens, /oauth2/token, /oauth2/revoke, /oauth2/introspect
+    /// and /.well-known/jwks.json. No Bearer token is accepted, by the API or by
+    /// /auth/verify. The token pages (Preferences and Admin > Access Tokens and
+    /// OAuth 2.0 API Tokens) and their menu entries are hidden. Signing in with a
+    /// password, people, workspace settings and the audit log keep working.
     #[arg(
         long,
         env = "ACCESS_TOKENS_DISABLE_API_ACCESS_TOKENS",

@@ -31,6 +31,7 @@ fn pages(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
     .route("/healthz", web::get().to(pages::healthz))
     .route("/readyz", web::get().to(pages::readyz))
     .route("/static/{file}", web::get().to(pages::assets::serve))
+    .route("/favicon.ico", web::get().to(pages::assets::favicon))
     .service(
         web::resource("/login")
             .route(web::get().to(pages::login::form))

@@ -175,6 +175,43 @@ impl RootSpanBuilder for RedactingRootSpan {
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
         DefaultRootSpanBuilder::on_request_end(span, outcome);
+        log_error_answer(outcome);
+    }
+}
+
+/// One line for a request answered by an error, at the level of how unusual it is:
+/// ERROR for a 5xx (something is wrong here), INFO for a 4xx (a refusal or a
+/// client's mistake: ordinary, a 404 for a missing file included), DEBUG for a
+/// redirect (to sign in, to Change Password). Token refusals worth a look (a
+/// wrong secret for a known token) are logged at WARN where they are judged.
+fn log_error_answer<B>(outcome: &Result<ServiceResponse<B>, Error>) {
+    let (error, status) = match outcome {
+        Ok(response) => match response.response().error() {
+            Some(error) => (error.as_response_error(), response.status()),
+            None => return,
+        },
+        Err(error) => {
+            let error = error.as_response_error();
+            (error, error.status_code())
+        }
+    };
+    let status = status.as_u16();
+    let level = level_of(status);
+    if level == tracing::Level::ERROR {
+        tracing::error!(status, "answered with an error: {error:?}");
+    } else if level == tracing::Level::INFO {
+        tracing::info!(status, "refused: {error:?}");
+    } else {
+        tracing::debug!(status, "redirected: {error:?}");
+    }
+}
+
+/// The level an error answer with this status is logged at.
+fn level_of(status: u16) -> tracing::Level {
+    match status {
+        500.. => tracing::Level::ERROR,
+        400..=499 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
     }
 }
 
@@ -189,6 +226,16 @@ mod tests {
             loggable_target("/v4/apiAccessTokens?a=b"),
             "/v4/apiAccessTokens?a=b"
         );
+    }
+
+    #[test]
+    fn only_a_server_error_is_logged_as_an_error() {
+        assert_eq!(level_of(500), tracing::Level::ERROR);
+        assert_eq!(level_of(503), tracing::Level::ERROR);
+        for ordinary in [400, 401, 403, 404, 422] {
+            assert_eq!(level_of(ordinary), tracing::Level::INFO, "{ordinary}");
+        }
+        assert_eq!(level_of(303), tracing::Level::DEBUG);
     }
 
     #[test]

@@ -9,8 +9,10 @@ mod common;
 use std::process::Output;
 
 use access_tokens::db::Conn;
+use access_tokens::domain::password::RULE;
 use access_tokens::domain::Role;
 use access_tokens::models;
+use common::html::said_beside;
 use common::process::{command, run_with_stdin, Server};
 use common::{
     csrf_token, generate, location, signed_in, spawn_app, Generate, TestApp, TestDatabase, PASSWORD,
@@ -356,7 +358,12 @@ async fn an_instance_admin_sets_another_accounts_password_on_the_page_and_the_ap
     )
     .await;
     assert_eq!(mismatch.status(), 422);
-    assert!(mismatch.text().await.unwrap().contains("do not match"));
+    let mismatch = mismatch.text().await.unwrap();
+    assert_eq!(said_beside(&mismatch, "new_password"), [RULE]);
+    assert_eq!(
+        said_beside(&mismatch, "confirm_password"),
+        ["The new password and its confirmation do not match."]
+    );
     assert_eq!(basic_status(&app, CAROL, PASSWORD).await, 200);
 
     let done = post_form(

@@ -147,6 +147,17 @@ async fn a_body_that_is_not_json_is_a_400_validation_failed() {
 }
 
 #[actix_web::test]
+async fn a_body_of_the_wrong_shape_is_a_400_validation_failed_without_a_made_up_position() {
+    let app = app_with_members(&[ALICE]).await;
+    let response = as_alice(&app, Method::POST, TOKENS)
+        .json(&json!({"lifetimeSeconds": "soon"}))
+        .send()
+        .await
+        .unwrap();
+    assert_envelope_snapshot("400_validation_failed_wrong_shape", response).await;
+}
+
+#[actix_web::test]
 async fn a_body_too_large_is_a_413_validation_failed() {
     let app = app_with_members(&[ALICE]).await;
     let response = as_alice(&app, Method::POST, TOKENS)

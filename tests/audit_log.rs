@@ -523,3 +523,50 @@ async fn the_open_api_spec_describes_the_audit_events_route() {
         assert!(params.contains(&name), "{name}");
     }
 }
+
+#[actix_web::test]
+async fn a_tokens_lifetime_reads_in_days_on_the_page_and_in_the_csv() {
+    let app = workspace(Generating::AdminsOnly).await;
+    for lifetime in [90 * 86_400, -1] {
+        app.create_token(ADMIN, PASSWORD, json!({"lifetimeSeconds": lifetime}))
+            .await;
+    }
+    // An event an earlier version recorded, in seconds.
+    {
+        let who = admin_principal(&app);
+        let mut conn = app.pool.get().unwrap();
+        audit::record(
+            &mut conn,
+            access_tokens::domain::Timestamp::now(),
+            Event::by(&who, None, Action::TokenCreated).detail("lifetime 2592000 seconds"),
+        )
+        .unwrap();
+    }
+
+    let browser = signed_in(&app, ADMIN).await;
+    let html = get(&browser, &app, PAGE).await.text().await.unwrap();
+    let csv = get(&browser, &app, CSV).await.text().await.unwrap();
+    for shown in [&html, &csv] {
+        for said in ["lifetime 90 days", "never expires", "lifetime 30 days"] {
+            assert!(shown.contains(said), "{said} in {shown}");
+        }
+        assert!(!shown.contains(" seconds"), "{shown}");
+    }
+    // The JSON keeps what was stored.
+    let (_, body) = events_json(&app, ADMIN, "?action=token.created").await;
+    let mut details: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    details.sort_unstable();
+    assert_eq!(
+        details,
+        [
+            "lifetime 2592000 seconds",
+            "lifetime 90 days",
+            "never expires"
+        ]
+    );
+}

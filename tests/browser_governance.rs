@@ -51,6 +51,17 @@ async fn an_admin_lets_members_generate_from_the_workspace_settings_page() {
     let max = b.find("#max-lifetime-days").await;
     max.clear().await.unwrap();
     max.send_keys("30").await.unwrap();
+    // A maximum rules out never-expiring tokens: the box follows as it is typed.
+    let never = b.find("#allow-never-expires").await;
+    assert!(
+        !never.is_enabled().await.unwrap(),
+        "disabled with a maximum"
+    );
+    assert!(!never.is_selected().await.unwrap());
+    assert!(b
+        .text_of("#allow-never-expires-hint")
+        .await
+        .starts_with("Off while a maximum lifetime is set"));
     click_and_wait(&b, "#save-settings").await;
     b.wait_path("/admin/workspace-settings").await;
     assert_eq!(b.text_of(".flash").await, "Workspace settings saved.");

@@ -398,3 +398,36 @@ fn workspace_add_makes_an_existing_user_its_admin_and_user_add_joins_it() {
         .collect();
     assert_eq!(names, ["research"]);
 }
+
+#[test]
+fn serve_help_names_everything_disabling_api_access_tokens_turns_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path())
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let help = stdout(&output)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let about = help
+        .split("--disable-api-access-tokens")
+        .nth(1)
+        .and_then(|rest| rest.split(" --").next())
+        .expect("the switch is in the help");
+    for named in [
+        "/v4/apiAccessTokens",
+        "/v4/oauthTokens",
+        "/v4/workspaceAccessTokens",
+        "/v4/workspaceOAuthTokens",
+        "/oauth2/token",
+        "/oauth2/revoke",
+        "/oauth2/introspect",
+        "/.well-known/jwks.json",
+        "/auth/verify",
+        "OAuth 2.0 API Tokens",
+    ] {
+        assert!(about.contains(named), "{named} in: {about}");
+    }
+}

@@ -5,10 +5,12 @@
 
 mod common;
 
+use access_tokens::domain::password::RULE;
 use access_tokens::domain::Role;
+use common::html::said_beside;
 use common::{
-    csrf_token, signed_in, spawn_app_with, workspace, Generating, TestApp, ADMIN, MEMBER, PASSWORD,
-    TOKENS,
+    csrf_token, signed_in, spawn_app_with, workspace, Generating, SignedIn, TestApp, ADMIN, MEMBER,
+    PASSWORD, TOKENS,
 };
 use serde_json::{json, Value};
 
@@ -174,6 +176,105 @@ async fn never_expiring_tokens_can_be_ruled_out() {
             .status(),
         201
     );
+}
+
+#[actix_web::test]
+async fn a_maximum_lifetime_turns_never_expiring_tokens_off_and_the_patch_says_so() {
+    let app = workspace(Generating::AdminsOnly).await;
+    let saved = patch_settings(&app, ADMIN, json!({"maximumLifetimeDays": 30})).await;
+    assert_eq!(saved.status(), 200);
+    let saved: Value = saved.json().await.unwrap();
+    assert_eq!(saved["maximumLifetimeDays"], 30);
+    assert_eq!(saved["allowNeverExpiringTokens"], false, "{saved}");
+    assert_eq!(
+        saved["adjusted"],
+        json!([{
+            "field": "allowNeverExpiringTokens",
+            "value": false,
+            "reason": "A maximum lifetime is set, so every token expires."
+        }])
+    );
+
+    // Asking for it back while the maximum stands is kept off, and said again.
+    let again: Value = patch_settings(&app, ADMIN, json!({"allowNeverExpiringTokens": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["allowNeverExpiringTokens"], false);
+    assert_eq!(again["adjusted"][0]["field"], "allowNeverExpiringTokens");
+
+    // Nothing to adjust: an empty list; a read has no such field.
+    let plain: Value = patch_settings(&app, ADMIN, json!({"maximumLifetimeDays": 60}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plain["adjusted"], json!([]));
+    let (_, got) = app.get_as(ADMIN, SETTINGS).await;
+    assert!(got.get("adjusted").is_none(), "{got}");
+    assert_eq!(got["allowNeverExpiringTokens"], false);
+
+    // Without a maximum it can be turned on again.
+    let unlimited: Value = patch_settings(
+        &app,
+        ADMIN,
+        json!({"maximumLifetimeDays": -1, "allowNeverExpiringTokens": true}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(unlimited["allowNeverExpiringTokens"], true);
+    assert_eq!(unlimited["adjusted"], json!([]));
+}
+
+#[actix_web::test]
+async fn the_settings_page_locks_never_expire_while_a_maximum_is_set_and_says_why() {
+    let app = workspace(Generating::AdminsOnly).await;
+    let browser = signed_in(&app, ADMIN).await;
+    let open = app.html(&browser, "/admin/workspace-settings").await;
+    assert!(open.contains(
+        r#"id="allow-never-expires" name="allow_never_expires" value="on" aria-describedby="allow-never-expires-hint" checked>"#
+    ));
+    assert!(open.contains(r#"/static/settings.css"#));
+
+    // Without JavaScript the box is still ticked as the maximum is typed: the
+    // server keeps it off and says so.
+    let saved = browser
+        .submit(
+            &app,
+            "/admin/workspace-settings",
+            &[
+                ("tokens_enabled", "on"),
+                ("max_lifetime_days", "30"),
+                ("allow_never_expires", "on"),
+                ("allow_legacy_tokens", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    let html = app.html(&browser, "/admin/workspace-settings").await;
+    assert!(
+        html.contains(
+            "Workspace settings saved. \u{201c}Allow tokens that never expire\u{201d} was turned off: \
+             a maximum lifetime is set, so every token expires."
+        ),
+        "{html}"
+    );
+    assert!(html.contains(
+        r#"id="allow-never-expires" name="allow_never_expires" value="on" aria-describedby="allow-never-expires-hint" disabled>"#
+    ));
+    assert!(html.contains(r#"<span id="never-expires-locked">Off while a maximum lifetime is set"#));
+    let (_, got) = app.get_as(ADMIN, SETTINGS).await;
+    assert_eq!(got["allowNeverExpiringTokens"], false);
+    // The page's own script (it follows the maximum as it is typed) is served.
+    let script = browser
+        .get(app.url("/static/settings.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
 }
 
 #[actix_web::test]
@@ -617,9 +718,18 @@ async fn the_page_says_who_may_generate_and_for_how_long_before_anyone_tries() {
         !page.contains(r#"id="generate-new-token""#),
         "no Generate button"
     );
-    assert!(page.contains(
-        "Only workspace admins may generate access tokens in this workspace. Ask a workspace admin if you need one."
-    ));
+    // Whom to ask (the workspace's active admins, by name) and for what.
+    let ask = "Only workspace admins may generate access tokens in this workspace. \
+               Ask a workspace admin (olga) to turn on \u{201c}Allow users to generate access \
+               tokens\u{201d} in Workspace Settings.";
+    assert!(page.contains(ask), "{page}");
+    app.create_users(&[("anna", Role::Admin), ("zoe", Role::Admin)]);
+    app.set_active("zoe", false);
+    let oauth = app.html(&member, "/preferences/oauth-tokens").await;
+    assert!(
+        oauth.contains("Ask a workspace admin (anna or olga) to turn on"),
+        "{oauth}"
+    );
     let form = member
         .get(app.url("/preferences/access-tokens/new"))
         .send()
@@ -644,4 +754,70 @@ async fn the_page_says_who_may_generate_and_for_how_long_before_anyone_tries() {
         "the proposed lifetime fits"
     );
     assert!(!form.contains("Set lifetime to -1 to have the token never expire."));
+}
+
+/// Change Password with these three fields, refused (422): the page.
+async fn refused_change(
+    app: &TestApp,
+    browser: &SignedIn,
+    current: &str,
+    new: &str,
+    confirm: &str,
+) -> String {
+    let response = browser
+        .submit(
+            app,
+            "/preferences/password",
+            &[
+                ("current_password", current),
+                ("new_password", new),
+                ("confirm_password", confirm),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    response.text().await.unwrap()
+}
+
+#[actix_web::test]
+async fn change_password_states_the_rule_and_says_each_refusal_beside_its_field() {
+    let app = workspace(Generating::AdminsOnly).await;
+    let browser = signed_in(&app, MEMBER).await;
+    let page = app.html(&browser, "/preferences/password").await;
+    assert_eq!(said_beside(&page, "new_password"), [RULE]);
+
+    let weak = refused_change(&app, &browser, PASSWORD, "password1234", "password1234").await;
+    let beside = said_beside(&weak, "new_password");
+    assert_eq!(beside.len(), 2, "{beside:?}");
+    assert_eq!(beside[0], RULE);
+    assert!(
+        beside[1].starts_with(RULE),
+        "the server's answer: {beside:?}"
+    );
+
+    let wrong = refused_change(
+        &app,
+        &browser,
+        "not my password",
+        "ivan picks this one",
+        "ivan picks this one",
+    )
+    .await;
+    assert_eq!(
+        said_beside(&wrong, "current_password"),
+        ["The current password is not correct."]
+    );
+    let mismatch = refused_change(
+        &app,
+        &browser,
+        PASSWORD,
+        "ivan picks this one",
+        "ivan picks another",
+    )
+    .await;
+    assert_eq!(
+        said_beside(&mismatch, "confirm_password"),
+        ["The new password and its confirmation do not match."]
+    );
+    assert_eq!(said_beside(&mismatch, "new_password"), [RULE]);
 }

@@ -178,3 +178,35 @@ async fn database_work_logs_in_the_span_of_the_request_that_asked_for_it() {
         .unwrap_or_else(|| panic!("the line was not logged:\n{log}"));
     assert!(line.contains("the-request-id"), "{line}");
 }
+
+#[actix_web::test]
+async fn a_redirect_to_sign_in_and_a_missing_page_are_not_logged_as_warnings_or_errors() {
+    let db = TestDatabase::fresh();
+    let server = Server::start_with(
+        db.dir(),
+        &db,
+        &[("ACCESS_TOKENS_LOG_FORMAT", "json"), ("RUST_LOG", "info")],
+    )
+    .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (path, expected) in [
+        ("/preferences/access-tokens", 303),
+        ("/no/such/page", 404),
+        ("/favicon.ico", 200),
+    ] {
+        let (status, id, lines) = logged(&server, client.get(server.url(path))).await;
+        assert_eq!(status, expected, "{path}");
+        for line in &lines {
+            let object: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(object["request_id"], id.as_str(), "{line}");
+            let level = object["level"].as_str().unwrap_or_default();
+            assert!(
+                level != "WARN" && level != "ERROR",
+                "{path} logged at {level}: {line}"
+            );
+        }
+    }
+}

@@ -391,7 +391,14 @@ async fn the_token_endpoint_answers_errors_as_rfc_6749_says() {
         .send()
         .await
         .unwrap();
-    assert_eq!(oauth_error(json_body).await, "invalid_request");
+    assert_eq!(json_body.status(), 400);
+    let said: Value = json_body.json().await.unwrap();
+    assert_eq!(said["error"], "invalid_request");
+    let description = said["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("application/x-www-form-urlencoded"),
+        "JSON is told what to send instead: {description}"
+    );
 }
 
 #[actix_web::test]

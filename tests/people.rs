@@ -4,7 +4,9 @@
 
 mod common;
 
+use access_tokens::domain::password::RULE;
 use access_tokens::models;
+use common::html::said_beside;
 use common::{
     csrf_token, generate, signed_in, workspace, Generate, Generating, TestApp, ADMIN, MEMBER,
     PASSWORD,
@@ -21,6 +23,13 @@ async fn people_page(app: &TestApp, browser: &reqwest::Client) -> String {
 async fn an_admin_adds_someone_with_an_initial_password_who_can_then_sign_in() {
     let app = workspace(Generating::AdminsOnly).await;
     let browser = signed_in(&app, ADMIN).await;
+    let page = people_page(&app, &browser).await;
+    assert!(
+        page.contains(&format!(
+            "Only with \"Set an initial password\". {RULE} They must choose their own"
+        )),
+        "the rule beside Initial password"
+    );
     let html = people_page(&app, &browser).await;
     assert!(html.contains(MEMBER) && html.contains("Add Person"));
     let added = browser
@@ -99,6 +108,24 @@ async fn an_invitation_link_sets_a_password_once_and_signs_the_person_in() {
     assert_eq!(form.status(), 200);
     let form = form.text().await.unwrap();
     assert!(form.contains("Welcome, ivan"));
+    assert_eq!(said_beside(&form, "new_password"), [RULE]);
+    let weak = ivan
+        .post(app.url(&path))
+        .form(&[
+            ("csrf_token", csrf_token(&form).as_str()),
+            ("new_password", "ivan"),
+            ("confirm_password", "ivan"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), 422, "refused, the link still unused");
+    let weak = weak.text().await.unwrap();
+    assert_eq!(
+        said_beside(&weak, "new_password"),
+        [RULE, RULE],
+        "the rule, and the server's answer beside the field"
+    );
     let accepted = ivan
         .post(app.url(&path))
         .form(&[

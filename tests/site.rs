@@ -140,6 +140,25 @@ async fn the_script_is_served_as_javascript() {
 }
 
 #[actix_web::test]
+async fn the_favicon_is_an_svg_at_its_own_path_and_at_favicon_ico() {
+    let app = spawn_app().await;
+    let mut bodies = Vec::new();
+    for path in ["/static/favicon.svg", "/favicon.ico"] {
+        let response = get(&app, &app.browser_client(), path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(header(response.headers(), "content-type"), "image/svg+xml");
+        assert_eq!(
+            header(response.headers(), "cache-control"),
+            "public, max-age=3600",
+            "cached like the other assets"
+        );
+        bodies.push(response.text().await.unwrap());
+    }
+    assert!(bodies[0].starts_with("<svg"));
+    assert_eq!(bodies[0], bodies[1], "one icon");
+}
+
+#[actix_web::test]
 async fn an_unknown_page_is_a_404_html_page() {
     let app = spawn_app().await;
     let response = get(&app, &app.browser_client(), "/no/such/page").await;

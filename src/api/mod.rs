@@ -67,11 +67,14 @@ fn json_error(err: JsonPayloadError) -> ApiError {
             } else {
                 format!("The request body does not match the expected shape: {e}")
             };
-            validation(
-                StatusCode::BAD_REQUEST,
-                message,
-                json!({ "line": e.line(), "column": e.column() }),
-            )
+            // serde_json says line 0 when it does not know where (a shape refused
+            // after the JSON was read): then there is no position to give.
+            let position = if e.line() == 0 {
+                json!({})
+            } else {
+                json!({ "line": e.line(), "column": e.column() })
+            };
+            validation(StatusCode::BAD_REQUEST, message, position)
         }
         other => validation(
             StatusCode::BAD_REQUEST,

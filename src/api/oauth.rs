@@ -27,9 +27,19 @@ const CHALLENGE_ANY: &str = r#"Bearer realm="access-tokens", Basic realm="access
 pub(crate) fn form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(super::MAX_BODY_BYTES)
-        .error_handler(|err, _req| {
-            OAuthError::InvalidRequest(format!("The request body could not be read: {err}")).into()
-        })
+        .error_handler(|err, _req| form_error(&err).into())
+}
+
+/// Why the body of an OAuth request could not be read, as RFC 6749 §5.2's
+/// `invalid_request`: a body that is not a form (JSON, say) is told what to send.
+fn form_error(err: &actix_web::error::UrlencodedError) -> OAuthError {
+    use actix_web::error::UrlencodedError;
+    OAuthError::InvalidRequest(match err {
+        UrlencodedError::ContentType => "Send the parameters as a form: the body must be \
+            application/x-www-form-urlencoded (RFC 6749), not JSON or any other type."
+            .to_owned(),
+        other => format!("The request body could not be read: {other}"),
+    })
 }
 
 /// An error of the OAuth endpoints, as RFC 6749 §5.2 writes it.

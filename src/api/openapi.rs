@@ -27,7 +27,9 @@ use super::people::{
 use super::responses::envelope_response;
 use super::tokens::{CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
 use super::workspace_oauth_tokens::{WorkspaceOAuthTokenInfo, WorkspaceOAuthTokenList};
-use super::workspace_settings::{DeletedCount, WorkspaceSettings, WorkspaceSettingsUpdate};
+use super::workspace_settings::{
+    DeletedCount, SettingAdjusted, WorkspaceSettings, WorkspaceSettingsUpdate,
+};
 use super::WORKSPACE_HEADER;
 use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
 
@@ -92,6 +94,7 @@ use super::{ApiCaller, ErrorBody, ErrorEnvelope, ErrorName, CHALLENGE};
         WorkspaceInvitation,
         WorkspaceInvitationList,
         WorkspaceSettings,
+        SettingAdjusted,
         WorkspaceSettingsUpdate,
         DeletedCount,
         WorkspaceTokenInfo,

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::auth::authority::{Settings, WorkspaceAdmin};
 use crate::domain::lifetime::MAX_DAYS;
-use crate::domain::policy::{MaxLifetime, TokenPolicy};
+use crate::domain::policy::{Adjustment, MaxLifetime, TokenPolicy};
 use crate::services::workspace_settings::{self, SettingsView};
 use crate::state::AppState;
 
@@ -38,6 +38,38 @@ pub struct WorkspaceSettings {
     pub allow_legacy_access_tokens: bool,
     /// How many live tokens break these settings (they keep working until deleted).
     pub violating_token_count: usize,
+    /// Only in the answer to a change (`PATCH`), where it is always present: the
+    /// settings the server kept other than asked so that they cannot contradict
+    /// themselves, and why (empty when everything was kept as asked). A maximum
+    /// lifetime turns `allowNeverExpiringTokens` off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjusted: Option<Vec<SettingAdjusted>>,
+}
+
+/// A setting kept other than asked.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingAdjusted {
+    /// The field, as named in `WorkspaceSettings`.
+    #[schema(example = "allowNeverExpiringTokens")]
+    pub field: &'static str,
+    /// The value kept (every setting that can be adjusted is a switch).
+    pub value: bool,
+    /// Why, in a sentence.
+    #[schema(example = "A maximum lifetime is set, so every token expires.")]
+    pub reason: &'static str,
+}
+
+impl From<Adjustment> for SettingAdjusted {
+    fn from(adjustment: Adjustment) -> Self {
+        match adjustment {
+            Adjustment::NeverExpiresTurnedOff => SettingAdjusted {
+                field: "allowNeverExpiringTokens",
+                value: false,
+                reason: "A maximum lifetime is set, so every token expires.",
+            },
+        }
+    }
 }
 
 /// A change to some of the settings; absent fields stay as they are.
@@ -89,6 +121,7 @@ fn body(caller: &ApiCaller, view: SettingsView) -> WorkspaceSettings {
         allow_never_expiring_tokens: view.policy.allow_never_expires,
         allow_legacy_access_tokens: view.policy.allow_legacy_tokens,
         violating_token_count: view.violating,
+        adjusted: None,
     }
 }
 
@@ -110,7 +143,9 @@ pub async fn get(
 }
 
 /// Change some of the workspace's settings (workspace admins only). Tokens that
-/// break the new settings are counted, not deleted.
+/// break the new settings are counted, not deleted. The settings are normalized so
+/// that they cannot contradict themselves (a maximum lifetime turns
+/// `allowNeverExpiringTokens` off); `adjusted` says what was kept other than asked.
 #[utoipa::path(
     patch,
     path = "/v4/workspaceSettings",
@@ -118,7 +153,7 @@ pub async fn get(
     tag = "workspaceSettings",
     request_body = WorkspaceSettingsUpdate,
     responses(
-        (status = 200, description = "The settings as saved", body = WorkspaceSettings),
+        (status = 200, description = "The settings as saved, with `adjusted`", body = WorkspaceSettings),
         BodyRefused,
     ),
     security(("bearer" = []), ("basic" = []))
@@ -133,9 +168,22 @@ pub async fn update(
     let current = workspace_settings::get(&state.pool, &admin, now)
         .await
         .map_err(ApiError::from)?;
-    let change = change?.into_inner().0;
+    let policy = merged(change?.into_inner().0, current.policy)?;
+    let (view, adjustments) =
+        workspace_settings::update(&state.pool, &admin, caller.address, policy, now)
+            .await
+            .map_err(ApiError::from)?;
+    let saved = WorkspaceSettings {
+        adjusted: Some(adjustments.into_iter().map(Into::into).collect()),
+        ..body(&caller, view)
+    };
+    Ok(HttpResponse::Ok().json(saved))
+}
+
+/// The policy `change` asks for: each field given replaces the `current` one.
+fn merged(change: WorkspaceSettingsUpdate, p: TokenPolicy) -> Result<TokenPolicy, ApiError> {
     let max_lifetime = match change.maximum_lifetime_days {
-        None => current.policy.max_lifetime,
+        None => p.max_lifetime,
         Some(days) => MaxLifetime::from_days(days).ok_or_else(|| {
             ApiError::invalid_field(
                 "maximumLifetimeDays",
@@ -143,8 +191,7 @@ pub async fn update(
             )
         })?,
     };
-    let p = current.policy;
-    let policy = TokenPolicy {
+    Ok(TokenPolicy {
         tokens_enabled: change.api_access_tokens_enabled.unwrap_or(p.tokens_enabled),
         members_may_generate: change
             .allow_users_to_generate_access_tokens
@@ -156,11 +203,7 @@ pub async fn update(
         allow_legacy_tokens: change
             .allow_legacy_access_tokens
             .unwrap_or(p.allow_legacy_tokens),
-    };
-    let view = workspace_settings::update(&state.pool, &admin, caller.address, policy, now)
-        .await
-        .map_err(ApiError::from)?;
-    Ok(HttpResponse::Ok().json(body(&caller, view)))
+    })
 }
 
 /// Delete every live token of the workspace that breaks its settings (workspace

@@ -52,6 +52,18 @@ pub enum RefusalReason {
 }
 
 impl RefusalReason {
+    /// Worth a look in the log (WARN): a known token or key presented with the wrong
+    /// secret or signature, as a guess or a forgery would be. An expired or unknown
+    /// token is ordinary (INFO).
+    pub fn is_suspicious(self) -> bool {
+        matches!(
+            self,
+            RefusalReason::WrongSecret
+                | RefusalReason::AccessTokenBadSignature
+                | RefusalReason::AccessTokenUnknownKey
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RefusalReason::Malformed => "malformed token",
@@ -209,6 +221,13 @@ pub fn report(
     let Some(held_back) = limiter.admit(address, &refusal) else {
         return;
     };
+    // Logged as often as recorded: a flood of bad tokens does not flood the log.
+    let reason = refusal.reason.as_str();
+    if refusal.reason.is_suspicious() {
+        tracing::warn!(reason, "a token was refused");
+    } else {
+        tracing::info!(reason, "a token was refused");
+    }
     let mut event = Event::anonymous(refusal.workspace, address, Action::TokenRefused)
         .detail(detail(refusal.reason, held_back));
     if let Some(id) = refusal.token {

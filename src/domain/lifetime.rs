@@ -60,12 +60,49 @@ impl Lifetime {
         }
     }
 
+    /// As the audit log says it: "never expires", "lifetime 90 days", or in the
+    /// largest unit that divides it ("lifetime 2 hours", "lifetime 90 seconds").
+    pub fn describe(self) -> String {
+        match self {
+            Self::Never => "never expires".to_owned(),
+            Self::Seconds(s) => format!("lifetime {}", span(s)),
+        }
+    }
+
     /// When a token created at `created` with this lifetime expires.
     pub fn expiry(self, created: Timestamp) -> Option<Timestamp> {
         match self {
             Self::Never => None,
             Self::Seconds(s) => Some(created.plus_seconds(s)),
         }
+    }
+}
+
+/// `seconds` in the largest unit that divides it: "90 days", "1 hour".
+fn span(seconds: i64) -> String {
+    let (n, unit) = [(86_400, "day"), (3_600, "hour"), (60, "minute")]
+        .into_iter()
+        .find(|(size, _)| seconds % size == 0)
+        .map_or((seconds, "second"), |(size, unit)| (seconds / size, unit));
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// An audit detail as people read it: a lifetime recorded in seconds by earlier
+/// versions ("lifetime 7776000 seconds") said as [`Lifetime::describe`] says it;
+/// anything else as stored.
+pub fn readable_detail(detail: &str) -> std::borrow::Cow<'_, str> {
+    let seconds = detail
+        .strip_prefix("lifetime ")
+        .and_then(|rest| rest.strip_suffix(" seconds"))
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|s| *s > 0);
+    match seconds {
+        Some(s) => Lifetime::Seconds(s).describe().into(),
+        None => detail.into(),
     }
 }
 
@@ -123,5 +160,23 @@ mod tests {
             Lifetime::Seconds(100).expiry(created),
             Some(Timestamp::from_millis(101_000))
         );
+    }
+
+    #[test]
+    fn the_audit_log_says_a_lifetime_in_days_when_it_is_whole_days() {
+        assert_eq!(Lifetime::Never.describe(), "never expires");
+        assert_eq!(
+            Lifetime::Seconds(90 * 86_400).describe(),
+            "lifetime 90 days"
+        );
+        assert_eq!(Lifetime::Seconds(86_400).describe(), "lifetime 1 day");
+        assert_eq!(Lifetime::Seconds(7_200).describe(), "lifetime 2 hours");
+        assert_eq!(Lifetime::Seconds(90).describe(), "lifetime 90 seconds");
+        assert_eq!(
+            readable_detail("lifetime 7776000 seconds"),
+            "lifetime 90 days"
+        );
+        assert_eq!(readable_detail("lifetime 3600 seconds"), "lifetime 1 hour");
+        assert_eq!(readable_detail("by admin: old"), "by admin: old");
     }
 }

@@ -11,6 +11,7 @@ pub mod oauth;
 pub mod password;
 pub mod policy;
 pub mod principal;
+pub mod refusal;
 pub mod standing;
 pub mod time;
 pub mod token;

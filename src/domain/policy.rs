@@ -62,6 +62,26 @@ impl Default for TokenPolicy {
     }
 }
 
+/// A setting the server kept other than asked, so that the settings never
+/// contradict themselves (the page and the API say which, and why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adjustment {
+    /// A maximum lifetime means every token expires: "Allow tokens that never
+    /// expire" goes off with it, or the Generate form would offer -1 and refuse it.
+    NeverExpiresTurnedOff,
+}
+
+impl Adjustment {
+    /// What changed and why, as the Workspace Settings page says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::NeverExpiresTurnedOff => {
+                "\u{201c}Allow tokens that never expire\u{201d} was turned off: a maximum lifetime is set, so every token expires."
+            }
+        }
+    }
+}
+
 /// Why a token may not be generated; the message is shown to the user as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyViolation {
@@ -169,6 +189,18 @@ impl TokenPolicy {
         } else {
             None
         }
+    }
+
+    /// The policy as it is kept, and what had to change for it: a maximum lifetime
+    /// turns never-expiring tokens off. Idempotent.
+    pub fn normalized(self) -> (Self, Vec<Adjustment>) {
+        let mut adjustments = Vec::new();
+        let mut kept = self;
+        if kept.max_days().is_some() && kept.allow_never_expires {
+            kept.allow_never_expires = false;
+            adjustments.push(Adjustment::NeverExpiresTurnedOff);
+        }
+        (kept, adjustments)
     }
 
     /// The lifetime limits to explain next to the field, when there are any.
@@ -351,6 +383,20 @@ mod tests {
         assert!(!p.breaks(Role::Admin, Some(7 * DAY)));
         assert!(p.breaks(Role::Admin, Some(8 * DAY)));
         assert!(p.breaks(Role::Admin, None));
+    }
+
+    #[test]
+    fn a_maximum_lifetime_turns_never_expiring_tokens_off_and_says_so() {
+        let asked = TokenPolicy {
+            max_lifetime: MaxLifetime::Days(30),
+            ..TokenPolicy::default()
+        };
+        let (kept, adjustments) = asked.normalized();
+        assert!(!kept.allow_never_expires);
+        assert_eq!(adjustments, [Adjustment::NeverExpiresTurnedOff]);
+        assert_eq!(kept.normalized(), (kept, vec![]), "idempotent");
+        let unlimited = TokenPolicy::default();
+        assert_eq!(unlimited.normalized(), (unlimited, vec![]));
     }
 
     #[test]

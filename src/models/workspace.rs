@@ -338,6 +338,21 @@ pub fn active_admin_count(conn: &mut Conn, workspace: WorkspaceId) -> QueryResul
         .get_result(conn)
 }
 
+/// The user names of `workspace`'s active admins (as [`active_admin_count`] counts
+/// them), by name: whom a member may ask to change the workspace's settings.
+pub fn active_admin_names(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<Vec<String>> {
+    memberships::table
+        .inner_join(users::table)
+        .filter(memberships::workspace_id.eq(workspace))
+        .filter(memberships::role.eq(Role::Admin.as_str()))
+        .filter(users::deactivated_at.is_null())
+        .filter(memberships::suspended_at.is_null())
+        .filter(users::password_hash.ne(""))
+        .order(users::username.asc())
+        .select(users::username)
+        .load(conn)
+}
+
 /// Every workspace by name, with how many members it has.
 pub fn list_with_member_counts(conn: &mut Conn) -> QueryResult<Vec<(String, i64)>> {
     let names: Vec<(WorkspaceId, String)> = workspaces::table

@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::auth::authority::{ActingAdmin, InstanceAdminProof};
 use crate::db::{self, DbError, DbPool};
+use crate::domain::lifetime::readable_detail;
 use crate::domain::Timestamp;
 use crate::models::audit::{self, AuditScope};
 
@@ -219,7 +220,7 @@ pub fn to_csv(rows: &[AuditRow]) -> Vec<u8> {
                 Some(r.action.clone()),
                 r.target_id.clone(),
                 r.target_name.clone(),
-                r.detail.clone(),
+                r.detail.as_deref().map(|d| readable_detail(d).into_owned()),
                 r.address.clone(),
                 r.workspace_id.clone(),
             ];

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::policy::{PolicyViolation, TokenPolicy};
+pub use crate::domain::refusal::GenerationRefusal;
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenSecret, TokenValue};
 use crate::models::audit;
 use crate::models::token::{self, NewToken};
@@ -47,10 +48,7 @@ pub async fn create(
         if let Err(violation) = policy.check_generate_legacy(role, lifetime) {
             return Ok(Err(violation));
         }
-        let detail = match lifetime {
-            Lifetime::Never => "never expires".to_owned(),
-            Lifetime::Seconds(s) => format!("lifetime {s} seconds"),
-        };
+        let detail = lifetime.describe();
         Ok(Ok(crate::db::write_transaction(conn, |conn| {
             let stored = token::insert(
                 conn,
@@ -82,6 +80,28 @@ pub async fn create(
 pub async fn policy(pool: &DbPool, owner: &Principal) -> Result<TokenPolicy, DbError> {
     let ws = owner.workspace_id;
     db::run(pool, move |conn| Ok(workspace::policy(conn, ws)?)).await
+}
+
+/// A refusal of Generate in the caller's workspace (if there is one), with the
+/// names of the workspace's active admins to ask when an admin could lift it.
+pub async fn explain_refusal(
+    pool: &DbPool,
+    caller: &Principal,
+    violation: Option<PolicyViolation>,
+) -> Result<Option<GenerationRefusal>, DbError> {
+    let Some(violation) = violation else {
+        return Ok(None);
+    };
+    let admins = if violation.admin_could_allow() {
+        let ws = caller.workspace_id;
+        db::run(pool, move |conn| {
+            Ok(workspace::active_admin_names(conn, ws)?)
+        })
+        .await?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(GenerationRefusal::new(&violation, &admins)))
 }
 
 /// The caller's tokens, newest first.

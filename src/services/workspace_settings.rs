@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use crate::auth::authority::ActingAdmin;
 use crate::db::{self, DbError, DbPool};
-use crate::domain::policy::TokenPolicy;
+use crate::domain::policy::{Adjustment, TokenPolicy};
 use crate::domain::Timestamp;
 use crate::models::audit;
 use crate::models::{token, workspace};
@@ -40,23 +40,27 @@ pub async fn get(
 ) -> Result<SettingsView, DbError> {
     let ws = admin.workspace_id;
     db::run(pool, move |conn| {
-        let policy = workspace::policy(conn, ws)?;
+        // As kept: settings stored before they were normalized read as they act.
+        let (policy, _) = workspace::policy(conn, ws)?.normalized();
         let violating = violating_ids(conn, &policy, ws, now)?.len();
         Ok(SettingsView { policy, violating })
     })
     .await
 }
 
-/// Replaces the workspace's policy; says how many live tokens break the new one.
-/// Existing tokens are not touched: the admin decides (see [`delete_violating`]).
+/// Replaces the workspace's policy with `asked`, normalized so that it cannot
+/// contradict itself; says what normalizing changed and how many live tokens break
+/// the new policy. Existing tokens are not touched: the admin decides (see
+/// [`delete_violating`]).
 pub async fn update(
     pool: &DbPool,
     admin: &ActingAdmin,
     address: Option<IpAddr>,
-    new: TokenPolicy,
+    asked: TokenPolicy,
     now: Timestamp,
-) -> Result<SettingsView, DbError> {
+) -> Result<(SettingsView, Vec<Adjustment>), DbError> {
     let (ws, actor) = (admin.workspace_id, (**admin).clone());
+    let (new, adjustments) = asked.normalized();
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
             let old = workspace::policy(conn, ws)?;
@@ -70,10 +74,13 @@ pub async fn update(
                 )?;
             }
             let violating = violating_ids(conn, &new, ws, now)?.len();
-            Ok::<_, diesel::result::Error>(SettingsView {
-                policy: new,
-                violating,
-            })
+            Ok::<_, diesel::result::Error>((
+                SettingsView {
+                    policy: new,
+                    violating,
+                },
+                adjustments,
+            ))
         })?)
     })
     .await

@@ -11,7 +11,7 @@ use crate::domain::{UserId, WorkspaceId};
 use crate::services::accounts::{self, AccountError, AccountUpdate, AccountView};
 use crate::state::AppState;
 
-use super::forms::{CsrfOnly, NewPasswordInput};
+use super::forms::{CsrfOnly, NewPasswordInput, PasswordErrors};
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 
 const PAGE: &str = "/instance/accounts";
@@ -161,7 +161,9 @@ struct PasswordPage {
     layout: Layout,
     username: String,
     action: String,
-    error: Option<String>,
+    errors: PasswordErrors,
+    /// The rule every new password must meet, stated beside the field.
+    password_rule: &'static str,
 }
 
 /// An account error: the unknown account is the page's 404; a refusal goes back
@@ -267,7 +269,8 @@ pub async fn password_form(
         Ok(a) => a,
         Err(e) => return refused(&admin.caller, e),
     };
-    password_page(&admin.caller, StatusCode::OK, account.username, id, None)
+    let errors = PasswordErrors::default();
+    password_page(&admin.caller, StatusCode::OK, account.username, id, errors)
 }
 
 /// The "Set password" page of `username` (`id`), with why it was refused if it was.
@@ -276,13 +279,14 @@ fn password_page(
     status: StatusCode,
     username: String,
     id: UserId,
-    error: Option<String>,
+    errors: PasswordErrors,
 ) -> Result<HttpResponse, PageError> {
     let page = PasswordPage {
         layout: Layout::for_user(user)?,
         username,
         action: format!("{PAGE}/{id}/password"),
-        error,
+        errors,
+        password_rule: crate::domain::password::RULE,
     };
     render(status, &page)
 }
@@ -303,9 +307,9 @@ pub async fn set_password(
     };
     let password = match input.password(&account.username) {
         Ok(p) => p,
-        Err(message) => {
+        Err(errors) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return password_page(&admin.caller, status, account.username, id, Some(message));
+            return password_page(&admin.caller, status, account.username, id, errors);
         }
     };
     let change = AccountUpdate {

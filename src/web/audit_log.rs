@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::authority::{self, InstanceAdmin, WorkspaceAdmin};
+use crate::domain::lifetime::readable_detail;
 use crate::domain::Timestamp;
 use crate::services::audit_log::{self, Action, AuditRow, FilterInput, LogScope};
 use crate::state::AppState;
@@ -125,7 +126,11 @@ impl From<AuditRow> for EventRow {
             action: audit_log::action_label(&r.action).to_owned(),
             action_name: r.action,
             target,
-            detail: r.detail.unwrap_or_default(),
+            detail: r
+                .detail
+                .as_deref()
+                .map(|d| readable_detail(d).into_owned())
+                .unwrap_or_default(),
             address: r.address.unwrap_or_default(),
         }
     }

@@ -1,9 +1,11 @@
 //! Form bodies several pages read: a form that carries only its CSRF token (and
-//! perhaps its way back), the set-a-new-password form, and fields of a form read
-//! as name/value pairs (the checkbox forms, where a name repeats).
+//! perhaps its way back), the set-a-new-password form with its errors by field,
+//! and fields of a form read as name/value pairs (the checkbox forms, where a name
+//! repeats).
 
 use serde::Deserialize;
 
+use crate::domain::password::PasswordError;
 use crate::domain::Password;
 
 use super::BackPath;
@@ -40,14 +42,52 @@ pub struct NewPasswordInput {
 
 impl NewPasswordInput {
     /// The new password of `username`, or why it is refused (the rule first, then
-    /// the confirmation), as the page says it.
-    pub fn password(&self, username: &str) -> Result<Password, String> {
-        let password =
-            Password::parse_new(self.new_password.clone(), username).map_err(|e| e.to_string())?;
+    /// the confirmation), beside the field it is about.
+    pub fn password(&self, username: &str) -> Result<Password, PasswordErrors> {
+        let password = Password::parse_new(self.new_password.clone(), username)
+            .map_err(PasswordErrors::rule)?;
         if self.new_password != self.confirm_password {
-            return Err("The new password and its confirmation do not match.".to_owned());
+            return Err(PasswordErrors::mismatch());
         }
         Ok(password)
+    }
+}
+
+/// Why a password form was refused, by the field the page says it beside: the
+/// server's answer is the truth, next to what it is about.
+#[derive(Debug, Default)]
+pub struct PasswordErrors {
+    /// "Current password" (only Change Password has it).
+    pub current: Option<String>,
+    /// "New password": the rule and zxcvbn's advice.
+    pub new: Option<String>,
+    /// "Confirm new password".
+    pub confirm: Option<String>,
+}
+
+impl PasswordErrors {
+    /// The new password does not meet the rule.
+    pub fn rule(e: PasswordError) -> Self {
+        PasswordErrors {
+            new: Some(e.to_string()),
+            ..PasswordErrors::default()
+        }
+    }
+
+    /// The current password offered is not the user's.
+    pub fn wrong_current() -> Self {
+        PasswordErrors {
+            current: Some("The current password is not correct.".to_owned()),
+            ..PasswordErrors::default()
+        }
+    }
+
+    /// The confirmation differs from the new password.
+    pub fn mismatch() -> Self {
+        PasswordErrors {
+            confirm: Some("The new password and its confirmation do not match.".to_owned()),
+            ..PasswordErrors::default()
+        }
     }
 }
 

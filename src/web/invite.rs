@@ -12,7 +12,7 @@ use crate::services::invitations;
 use crate::services::people::PeopleError;
 use crate::state::AppState;
 
-use super::forms::NewPasswordInput;
+use super::forms::{NewPasswordInput, PasswordErrors};
 use super::{check_csrf, home, render, see_other, Layout, PageError};
 
 #[derive(Template)]
@@ -20,7 +20,9 @@ use super::{check_csrf, home, render, see_other, Layout, PageError};
 struct InvitePage {
     layout: Layout,
     username: String,
-    error: Option<String>,
+    errors: PasswordErrors,
+    /// The rule every new password must meet, stated beside the field.
+    password_rule: &'static str,
 }
 
 fn invite_code(raw: &str) -> Result<InviteCode, PageError> {
@@ -34,7 +36,7 @@ fn invite_page(
     session: &TypedSession,
     status: StatusCode,
     username: String,
-    error: Option<String>,
+    errors: PasswordErrors,
 ) -> Result<HttpResponse, PageError> {
     let layout = Layout::anonymous(session)?;
     render(
@@ -42,7 +44,8 @@ fn invite_page(
         &InvitePage {
             layout,
             username,
-            error,
+            errors,
+            password_rule: crate::domain::password::RULE,
         },
     )
 }
@@ -55,7 +58,12 @@ pub async fn form(
 ) -> Result<HttpResponse, PageError> {
     let code = invite_code(&path)?;
     let username = invitations::invitation(&state.pool, &code, state.clock.now()).await?;
-    invite_page(&session, StatusCode::OK, username, None)
+    invite_page(
+        &session,
+        StatusCode::OK,
+        username,
+        PasswordErrors::default(),
+    )
 }
 
 /// Sets the invited person's password, uses the link up and signs them in.
@@ -71,9 +79,9 @@ pub async fn accept(
     let username = invitations::invitation(&state.pool, &code, now).await?;
     let password = match input.password(&username) {
         Ok(p) => p,
-        Err(message) => {
+        Err(errors) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return invite_page(&session, status, username, Some(message));
+            return invite_page(&session, status, username, errors);
         }
     };
     let address = crate::auth::client_address::of(&req);

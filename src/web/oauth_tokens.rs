@@ -100,7 +100,8 @@ struct OAuthTokensPage {
     showing: String,
     created: Option<Created>,
     form: GenerateForm,
-    refusal: Option<String>,
+    /// Why this user cannot generate tokens here, if they cannot, and whom to ask.
+    refusal: Option<tokens::GenerationRefusal>,
     base: &'static str,
     disable_warning: &'static str,
     delete_warning: &'static str,
@@ -145,9 +146,12 @@ async fn oauth_page(
         rows: grants.iter().map(|g| OAuthRow::new(g, None, now)).collect(),
         created: created.map(|c| Created::new(c, &grants)),
         form,
-        refusal: policy
-            .generation_refused(user.principal.role)
-            .map(|v| v.to_string()),
+        refusal: tokens::explain_refusal(
+            &state.pool,
+            &user.principal,
+            policy.generation_refused(user.principal.role),
+        )
+        .await?,
         base: PAGE,
         disable_warning: DISABLE_WARNING,
         delete_warning: DELETE_WARNING,

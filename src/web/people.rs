@@ -104,6 +104,8 @@ struct PeoplePage {
     existing: Option<ExistingOffer>,
     invite: Option<InviteShown>,
     invite_days: i64,
+    /// The rule an initial password must meet, stated beside the field.
+    password_rule: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +230,7 @@ async fn page(
             existing: shown.existing,
             invite: shown.invite,
             invite_days: INVITE_DAYS,
+            password_rule: crate::domain::password::RULE,
         },
     )
 }

@@ -9,13 +9,16 @@ use crate::auth::{self, PasswordChange};
 use crate::domain::{Password, WorkspaceId};
 use crate::state::AppState;
 
+use super::forms::PasswordErrors;
 use super::{check_csrf, home, render, see_other, CurrentUser, Layout, PageError};
 
 #[derive(Template)]
 #[template(path = "password.html")]
 struct PasswordPage {
     layout: Layout,
-    error: Option<String>,
+    errors: PasswordErrors,
+    /// The rule every new password must meet, stated beside the field.
+    password_rule: &'static str,
     /// An admin set the password: say why this page comes first.
     must_change: bool,
 }
@@ -30,6 +33,17 @@ pub struct PasswordInput {
     new_password: String,
     #[serde(default)]
     confirm_password: String,
+}
+
+impl PasswordInput {
+    /// The new password, or why it is refused (the confirmation first, then the
+    /// rule), beside its field.
+    fn new_password(&self, username: &str) -> Result<Password, PasswordErrors> {
+        if self.new_password != self.confirm_password {
+            return Err(PasswordErrors::mismatch());
+        }
+        Password::parse_new(self.new_password.clone(), username).map_err(PasswordErrors::rule)
+    }
 }
 
 #[derive(Deserialize)]
@@ -47,21 +61,22 @@ pub async fn index(_user: CurrentUser, state: web::Data<AppState>) -> HttpRespon
 
 /// "Change Password".
 pub async fn password_form(user: CurrentUser) -> Result<HttpResponse, PageError> {
-    password_page(&user, StatusCode::OK, None)
+    password_page(&user, StatusCode::OK, PasswordErrors::default())
 }
 
 /// The Change Password page, with why a change was refused if it was.
 fn password_page(
     user: &CurrentUser,
     status: StatusCode,
-    error: Option<&str>,
+    errors: PasswordErrors,
 ) -> Result<HttpResponse, PageError> {
     let layout = Layout::for_user(user)?;
     render(
         status,
         &PasswordPage {
             layout,
-            error: error.map(str::to_owned),
+            errors,
+            password_rule: crate::domain::password::RULE,
             must_change: user.password_must_change,
         },
     )
@@ -77,12 +92,7 @@ pub async fn change_password(
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&user.session, &input.csrf_token)?;
     // The rule and the confirmation are told only to who knows the current password.
-    let new = if input.new_password != input.confirm_password {
-        Err("The new password and its confirmation do not match.".to_owned())
-    } else {
-        Password::parse_new(input.new_password.clone(), &user.principal.username)
-            .map_err(|e| e.to_string())
-    };
+    let new = input.new_password(&user.principal.username);
     let current = Password::offered(input.current_password.clone());
     let refused = StatusCode::UNPROCESSABLE_ENTITY;
     let epoch = match auth::change_password(
@@ -97,10 +107,9 @@ pub async fn change_password(
     {
         PasswordChange::Changed(epoch) => epoch,
         PasswordChange::WrongCurrent => {
-            let why = "The current password is not correct.";
-            return password_page(&user, refused, Some(why));
+            return password_page(&user, refused, PasswordErrors::wrong_current())
         }
-        PasswordChange::Refused(why) => return password_page(&user, refused, Some(&why)),
+        PasswordChange::Refused(why) => return password_page(&user, refused, why),
     };
     user.session
         .keep_after_password_change(&state.pool, user.principal.user_id, epoch)

@@ -109,16 +109,8 @@ struct TokensPage {
     tokens: Vec<TokenRow>,
     created: Option<Created>,
     form: GenerateForm,
-    /// Why this user cannot generate tokens here, if they cannot.
-    refusal: Option<Refusal>,
-}
-
-/// Why Generate is not offered, as the notice says it.
-struct Refusal {
-    message: String,
-    /// Whether to suggest asking a workspace admin: not when legacy tokens are
-    /// turned off, where the way forward is OAuth 2.0 API tokens.
-    ask_admin: bool,
+    /// Why this user cannot generate tokens here, if they cannot, and whom to ask.
+    refusal: Option<tokens::GenerationRefusal>,
 }
 
 #[derive(Template)]
@@ -190,12 +182,12 @@ async fn tokens_page(
         tokens: tokens.iter().map(|t| TokenRow::new(t, now)).collect(),
         created,
         form,
-        refusal: policy
-            .legacy_generation_refused(user.principal.role)
-            .map(|v| Refusal {
-                message: v.to_string(),
-                ask_admin: v.admin_could_allow(),
-            }),
+        refusal: tokens::explain_refusal(
+            &state.pool,
+            &user.principal,
+            policy.legacy_generation_refused(user.principal.role),
+        )
+        .await?,
     };
     render(status, &page)
 }

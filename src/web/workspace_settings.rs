@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::authority::{Settings, WorkspaceAdmin};
-use crate::domain::policy::{MaxLifetime, TokenPolicy};
+use crate::domain::policy::{Adjustment, MaxLifetime, TokenPolicy};
 use crate::services::workspace_settings;
 use crate::state::AppState;
 
@@ -21,6 +21,8 @@ struct SettingsForm {
     members_may_generate: bool,
     max_lifetime_days: String,
     allow_never_expires: bool,
+    /// A maximum lifetime is kept: "never expire" is off and cannot be ticked.
+    never_expires_locked: bool,
     allow_legacy_tokens: bool,
     max_error: Option<String>,
 }
@@ -32,6 +34,7 @@ impl SettingsForm {
             members_may_generate: p.members_may_generate,
             max_lifetime_days: p.max_lifetime.as_days().to_string(),
             allow_never_expires: p.allow_never_expires,
+            never_expires_locked: p.max_days().is_some(),
             allow_legacy_tokens: p.allow_legacy_tokens,
             max_error: None,
         }
@@ -46,6 +49,8 @@ impl SettingsForm {
             members_may_generate: input.members_may_generate.is_some(),
             max_lifetime_days: input.max_lifetime_days.clone(),
             allow_never_expires: input.allow_never_expires.is_some(),
+            // The maximum typed is not one: nothing to lock the box to.
+            never_expires_locked: false,
             allow_legacy_tokens: input.allow_legacy_tokens.is_some(),
             max_error: Some(
                 "Enter -1 (unlimited) or a whole number of days from 1 to 3650.".into(),
@@ -150,16 +155,28 @@ pub async fn save(
             current.violating,
         );
     };
-    let saved =
+    let (saved, adjustments) =
         workspace_settings::update(&state.pool, &admin, user.address, policy, state.clock.now())
             .await?;
-    let message = match saved.violating {
-        0 => "Workspace settings saved.".to_owned(),
-        1 => "Workspace settings saved. 1 existing token breaks them.".to_owned(),
-        n => format!("Workspace settings saved. {n} existing tokens break them."),
-    };
-    user.session.set_flash(&message)?;
+    user.session
+        .set_flash(&saved_message(saved.violating, &adjustments))?;
     Ok(see_other(PAGE))
+}
+
+/// "Workspace settings saved.", then what was kept other than asked, then how many
+/// tokens break the settings.
+fn saved_message(violating: usize, adjustments: &[Adjustment]) -> String {
+    let mut message = "Workspace settings saved.".to_owned();
+    for adjustment in adjustments {
+        message.push(' ');
+        message.push_str(adjustment.describe());
+    }
+    match violating {
+        0 => {}
+        1 => message.push_str(" 1 existing token breaks them."),
+        n => message.push_str(&format!(" {n} existing tokens break them.")),
+    }
+    message
 }
 
 /// Deletes the live tokens that break the workspace's settings.

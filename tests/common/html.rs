@@ -81,3 +81,24 @@ pub fn token_rows(doc: &Html) -> Vec<HashMap<String, String>> {
 pub fn ids(rows: &[HashMap<String, String>]) -> Vec<String> {
     rows.iter().map(|r| r["id"].clone()).collect()
 }
+
+/// What is said beside the control `#input_id`: the texts of the elements it names
+/// in `aria-describedby` that sit in its own `.field`, the hint and the server's
+/// answer alike (so a message far from the field does not count).
+pub fn said_beside(html: &str, input_id: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let root = doc.root_element();
+    let field = all(root, ".field")
+        .into_iter()
+        .find(|f| f.select(&sel(&format!("#{input_id}"))).next().is_some())
+        .unwrap_or_else(|| panic!("a .field around #{input_id}"));
+    let input = find(field, &format!("#{input_id}"));
+    input
+        .value()
+        .attr("aria-describedby")
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|id| field.select(&sel(&format!("#{id}"))).next())
+        .map(text)
+        .collect()
+}
