@@ -57,6 +57,48 @@ async fn an_admin_adds_someone_with_an_initial_password_who_can_then_sign_in() {
 }
 
 #[actix_web::test]
+async fn a_refused_username_or_initial_password_is_said_beside_its_field() {
+    let app = workspace(Generating::AdminsOnly).await;
+    let browser = signed_in(&app, ADMIN).await;
+    for (username, password, field, expect) in [
+        ("nina", "short", "initial-password", "12"),
+        (
+            "no spaces allowed",
+            "nina's first password",
+            "new-username",
+            "",
+        ),
+    ] {
+        let refused = browser
+            .submit(
+                &app,
+                "/admin/people",
+                &[
+                    ("username", username),
+                    ("role", "member"),
+                    ("onboarding", "password"),
+                    ("password", password),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status(), 422, "{username:?}");
+        let html = refused.text().await.unwrap();
+        let said = said_beside(&html, field);
+        // The field's hint, then the server's refusal.
+        assert_eq!(said.len(), 2, "{field}: {said:?}");
+        assert!(said[1].contains(expect), "{field}: {said:?}");
+        assert!(html.contains(&format!(r#"id="{field}""#)));
+        assert!(
+            html.contains(r#"aria-invalid="true""#),
+            "{field} is marked invalid"
+        );
+    }
+    assert!(!people_page(&app, &browser)
+        .await
+        .contains(r#"data-username="nina""#));
+}
+
+#[actix_web::test]
 async fn an_invitation_link_sets_a_password_once_and_signs_the_person_in() {
     let app = workspace(Generating::AdminsOnly).await;
     let browser = signed_in(&app, ADMIN).await;

@@ -78,6 +78,9 @@ struct ExistingOffer {
 struct Shown {
     form: AddForm,
     error: Option<String>,
+    /// Why a field was refused, shown beside that field.
+    username_error: Option<String>,
+    password_error: Option<String>,
     existing: Option<ExistingOffer>,
     invite: Option<InviteShown>,
 }
@@ -101,6 +104,8 @@ struct PeoplePage {
     people: Vec<PersonRow>,
     form: AddForm,
     error: Option<String>,
+    username_error: Option<String>,
+    password_error: Option<String>,
     existing: Option<ExistingOffer>,
     invite: Option<InviteShown>,
     invite_days: i64,
@@ -125,6 +130,12 @@ pub struct AddInput {
     invite: String,
 }
 
+/// Which field of the Add form was refused, and why.
+enum FieldError {
+    Username(String),
+    Password(String),
+}
+
 /// Who to add and how, as read from the Add form.
 struct Addition {
     username: Username,
@@ -144,8 +155,9 @@ impl AddInput {
     }
 
     /// Who to add and how, or why the name or the password is refused.
-    fn addition(&self, form: &AddForm) -> Result<Addition, String> {
-        let username = Username::parse(self.username.trim()).map_err(|e| e.to_string())?;
+    fn addition(&self, form: &AddForm) -> Result<Addition, FieldError> {
+        let username = Username::parse(self.username.trim())
+            .map_err(|e| FieldError::Username(e.to_string()))?;
         let role = if form.admin {
             Role::Admin
         } else {
@@ -154,7 +166,7 @@ impl AddInput {
         let invite_existing = self.invite == "true";
         let onboarding = if form.with_password && !invite_existing {
             let password = Password::parse_new(self.password.clone(), username.as_str())
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| FieldError::Password(e.to_string()))?;
             Onboarding::Password(password)
         } else {
             Onboarding::Invite
@@ -227,6 +239,8 @@ async fn page(
             people: members.iter().map(|m| PersonRow::new(m, me)).collect(),
             form: shown.form,
             error: shown.error,
+            username_error: shown.username_error,
+            password_error: shown.password_error,
             existing: shown.existing,
             invite: shown.invite,
             invite_days: INVITE_DAYS,
@@ -253,8 +267,17 @@ pub async fn add(
     let form = input.form();
     let a = match input.addition(&form) {
         Ok(a) => a,
-        Err(message) => {
-            let shown = Shown::refused(form, message);
+        Err(refused) => {
+            let (username_error, password_error) = match refused {
+                FieldError::Username(m) => (Some(m), None),
+                FieldError::Password(m) => (None, Some(m)),
+            };
+            let shown = Shown {
+                form,
+                username_error,
+                password_error,
+                ..Shown::default()
+            };
             return page(&user, &state, StatusCode::UNPROCESSABLE_ENTITY, shown).await;
         }
     };
