@@ -86,6 +86,20 @@ struct Shown {
 }
 
 impl Shown {
+    /// The form as typed, with why one of its fields was refused beside it.
+    fn refused_field(form: AddForm, refused: FieldError) -> Self {
+        let (username_error, password_error) = match refused {
+            FieldError::Username(m) => (Some(m), None),
+            FieldError::Password(m) => (None, Some(m)),
+        };
+        Shown {
+            form,
+            username_error,
+            password_error,
+            ..Shown::default()
+        }
+    }
+
     /// The form as typed, with why it was refused.
     fn refused(form: AddForm, message: String) -> Self {
         Shown {
@@ -268,16 +282,7 @@ pub async fn add(
     let a = match input.addition(&form) {
         Ok(a) => a,
         Err(refused) => {
-            let (username_error, password_error) = match refused {
-                FieldError::Username(m) => (Some(m), None),
-                FieldError::Password(m) => (None, Some(m)),
-            };
-            let shown = Shown {
-                form,
-                username_error,
-                password_error,
-                ..Shown::default()
-            };
+            let shown = Shown::refused_field(form, refused);
             return page(&user, &state, StatusCode::UNPROCESSABLE_ENTITY, shown).await;
         }
     };
