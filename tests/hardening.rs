@@ -296,12 +296,7 @@ fn serve_refuses_a_public_url_that_is_not_an_absolute_http_url() {
 #[actix_web::test]
 async fn a_log_line_names_the_real_client_and_host_not_the_forwarded_ones() {
     let db = TestDatabase::fresh();
-    let server = Server::start_with(
-        db.dir(),
-        &db,
-        &[("ACCESS_TOKENS_LOG_FORMAT", "json"), ("RUST_LOG", "info")],
-    )
-    .await;
+    let server = Server::start_logging_json(&db).await;
     let offset = server.stderr().len();
 
     let mut request = reqwest::Client::new()

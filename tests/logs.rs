@@ -57,12 +57,7 @@ fn assert_every_line_carries(lines: &[String], id: &str) {
 #[actix_web::test]
 async fn every_json_line_of_a_request_carries_its_id_and_no_secret_is_logged() {
     let db = TestDatabase::fresh();
-    let server = Server::start_with(
-        db.dir(),
-        &db,
-        &[("ACCESS_TOKENS_LOG_FORMAT", "json"), ("RUST_LOG", "info")],
-    )
-    .await;
+    let server = Server::start_logging_json(&db).await;
     let password = server.stdout_line(ADMIN_LINE).await;
     let client = reqwest::Client::new();
     let created: Value = client
@@ -182,12 +177,7 @@ async fn database_work_logs_in_the_span_of_the_request_that_asked_for_it() {
 #[actix_web::test]
 async fn a_redirect_to_sign_in_and_a_missing_page_are_not_logged_as_warnings_or_errors() {
     let db = TestDatabase::fresh();
-    let server = Server::start_with(
-        db.dir(),
-        &db,
-        &[("ACCESS_TOKENS_LOG_FORMAT", "json"), ("RUST_LOG", "info")],
-    )
-    .await;
+    let server = Server::start_logging_json(&db).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

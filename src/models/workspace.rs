@@ -324,22 +324,15 @@ pub fn set_suspended(
     Ok(n == 1)
 }
 
-/// How many active admins `workspace` has: account active, membership not suspended.
+/// How many active admins `workspace` has (see [`active_admin_names`]); a workspace
+/// has a handful, so counting their names costs nothing.
 pub fn active_admin_count(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<i64> {
-    memberships::table
-        .inner_join(users::table)
-        .filter(memberships::workspace_id.eq(workspace))
-        .filter(memberships::role.eq(Role::Admin.as_str()))
-        .filter(users::deactivated_at.is_null())
-        .filter(memberships::suspended_at.is_null())
-        // An invitation not yet accepted (no password) cannot stand in as an admin.
-        .filter(users::password_hash.ne(""))
-        .count()
-        .get_result(conn)
+    Ok(active_admin_names(conn, workspace)?.len() as i64)
 }
 
-/// The user names of `workspace`'s active admins (as [`active_admin_count`] counts
-/// them), by name: whom a member may ask to change the workspace's settings.
+/// The user names of `workspace`'s active admins, by name: account active,
+/// membership not suspended, invitation accepted. Whom a member may ask to change
+/// the workspace's settings, and what the last-admin rule counts.
 pub fn active_admin_names(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<Vec<String>> {
     memberships::table
         .inner_join(users::table)
@@ -347,6 +340,7 @@ pub fn active_admin_names(conn: &mut Conn, workspace: WorkspaceId) -> QueryResul
         .filter(memberships::role.eq(Role::Admin.as_str()))
         .filter(users::deactivated_at.is_null())
         .filter(memberships::suspended_at.is_null())
+        // An invitation not yet accepted (no password) cannot stand in as an admin.
         .filter(users::password_hash.ne(""))
         .order(users::username.asc())
         .select(users::username)

@@ -88,6 +88,12 @@ impl Server {
         Self::start_on(dir, &db.arg(), free_port(), env).await
     }
 
+    /// A server that logs JSON lines at `info`, as the log tests read them.
+    pub async fn start_logging_json(db: &TestDatabase) -> Server {
+        let env = [("ACCESS_TOKENS_LOG_FORMAT", "json"), ("RUST_LOG", "info")];
+        Self::start_with(db.dir(), db, &env).await
+    }
+
     /// As [`Server::start_with`], over the database `--database DATABASE` names, on
     /// a given port (to restart on the same address).
     pub async fn start_on(dir: &Path, database: &OsStr, port: u16, env: &[(&str, &str)]) -> Server {
