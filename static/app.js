@@ -29,7 +29,9 @@ document.addEventListener("DOMContentLoaded", () => {
   // A dialog the server opened (a new token's value, a refused form) becomes a modal.
   document.querySelectorAll("dialog[data-show-modal]").forEach((dialog) => {
     if (typeof dialog.showModal !== "function") return;
-    dialog.close();
+    // Not close(): that would fire "close", which a guarded dialog takes for a
+    // person closing it.
+    dialog.removeAttribute("open");
     dialog.showModal();
     const first = dialog.querySelector(".field.invalid input, [data-copy-from]");
     if (first) first.focus();
@@ -85,6 +87,7 @@ document.addEventListener("DOMContentLoaded", () => {
     // Should the browser close it regardless (a second Escape with no other input
     // in between skips "cancel"), it opens again, asking.
     dialog.addEventListener("close", () => {
+      if (dialog.open) return;
       if (!copied && !confirmed) {
         dialog.showModal();
         ask();

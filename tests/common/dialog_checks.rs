@@ -8,7 +8,7 @@ use fantoccini::actions::{
 use fantoccini::key::Key;
 use serde_json::json;
 
-use super::browser::{poll, Browser, POLL};
+use super::browser::{poll, sleep, Browser, POLL};
 use super::fixtures::{OAUTH_TOKENS_PAGE, TOKENS_PAGE};
 use super::page_checks::strings;
 
@@ -196,6 +196,22 @@ pub async fn guard_button(b: &Browser, t: &OneTime, which: &str) {
 /// outside each ask first; Keep keeps it; Close anyway closes it and gives focus
 /// back to the Generate button.
 pub async fn guard_flow(b: &Browser, t: &OneTime) -> Result<(), String> {
+    // Nothing asks before the person tries to close: the dialog opens on its value.
+    // (Give a stray "close" event from opening it time to arrive first.)
+    sleep(POLL * 3).await;
+    let early = b
+        .js(
+            "const g = document.getElementById(arguments[0]).querySelector('.close-guard');
+             return !!g && g.getClientRects().length > 0;",
+            vec![json!(t.dialog)],
+        )
+        .await;
+    if early == json!(true) {
+        return Err(format!(
+            "dialog#{} shows the close guard before anyone tried to close it",
+            t.dialog
+        ));
+    }
     let steps: [&str; 3] = ["Escape", "clicking Close", "clicking outside the dialog"];
     for (i, how) in steps.into_iter().enumerate() {
         match i {
