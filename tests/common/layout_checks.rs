@@ -204,6 +204,20 @@ pub async fn token_table_cells(b: &Browser, legacy: bool) -> Vec<String> {
                      if (getComputedStyle(code).userSelect === 'none') note('Token ID not selectable (user-select: none)', id);
                  }
              }
+             // Rows that can be selected can all be selected at once, at any width.
+             for (const t of document.querySelectorAll('table.tokens')) {
+                 const all = t.querySelector('#select-all');
+                 // Shown: neither it nor a box around it is hidden or clipped to a pixel.
+                 const shown = (e) => {
+                     for (let n = e; n && n !== t; n = n.parentElement) {
+                         const r = n.getBoundingClientRect();
+                         if (r.width <= 1 || r.height <= 1 || getComputedStyle(n).visibility === 'hidden') return false;
+                     }
+                     return true;
+                 };
+                 if (t.querySelector('input[name=token_id]') && !(all && shown(all)))
+                     note('selectable rows without a visible \"select all\"', t.id);
+             }
              for (const [what, [n, example]] of Object.entries(bad))
                  out.push(`(table) ${n} x ${what}, e.g. \"${example}\"`);
              return out;",
