@@ -235,30 +235,30 @@ async fn generate_in_dialog(
     b.wait_dialog_open(t.form_dialog).await;
     let form = b.find(&format!("#{}", t.form_dialog)).await;
     if check {
-        found.extend(dialog_on_screen(b, t.form_dialog, "button[type=submit]").await);
-        found.extend(axe_violations(b).await);
-        let name = format!(
-            "member-{}-{}-{}.png",
-            size_name(size),
-            page_name(t.page),
-            t.form_dialog
-        );
-        b.screenshot(&name).await;
+        found.extend(open_dialog_checks(b, size, t, t.form_dialog, "button[type=submit]").await);
     }
     b.type_into(t.name_field, "guard test").await;
     click_button(&form, "Generate").await;
     b.wait_dialog_open(t.dialog).await;
     if check {
-        found.extend(dialog_on_screen(b, t.dialog, t.close).await);
-        found.extend(axe_violations(b).await);
-        let name = format!(
-            "member-{}-{}-{}.png",
-            size_name(size),
-            page_name(t.page),
-            t.dialog
-        );
-        b.screenshot(&name).await;
+        found.extend(open_dialog_checks(b, size, t, t.dialog, t.close).await);
     }
+    found
+}
+
+/// The open dialog `id` on `t`'s page: on screen up to `last`, no axe finding, and
+/// its screenshot.
+async fn open_dialog_checks(
+    b: &Browser,
+    size: (u32, u32),
+    t: &OneTime,
+    id: &str,
+    last: &str,
+) -> Vec<String> {
+    let mut found = dialog_on_screen(b, id, last).await;
+    found.extend(axe_violations(b).await);
+    let name = format!("member-{}-{}-{id}.png", size_name(size), page_name(t.page));
+    b.screenshot(&name).await;
     found
 }
 
