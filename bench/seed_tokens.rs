@@ -18,6 +18,7 @@ use diesel::Connection;
 use access_tokens::auth::{password, Principal};
 use access_tokens::db::{self, Conn, DatabaseUrl};
 use access_tokens::domain::policy::TokenPolicy;
+use access_tokens::domain::scope::ScopeSet;
 use access_tokens::domain::{
     Description, Lifetime, Password, Role, Timestamp, TokenId, TokenSecret, TokenValue, Username,
 };
@@ -157,6 +158,7 @@ fn insert_token(conn: &mut Conn, owner: &Principal, k: u32) -> diesel::QueryResu
             digest: &secret.digest(),
             created_at,
             expires_at: LIFETIME.expiry(created_at),
+            scopes: &ScopeSet::default(),
         },
     )?;
     let Lifetime::Seconds(seconds) = LIFETIME else {

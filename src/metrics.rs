@@ -64,6 +64,8 @@ pub enum VerifyResult {
     Missing,
     /// The token could not be checked (database away, ...).
     Error,
+    /// Valid, but without a scope the proxy required.
+    InsufficientScope,
 }
 
 impl VerifyResult {
@@ -75,6 +77,7 @@ impl VerifyResult {
             VerifyResult::Throttled => "throttled",
             VerifyResult::Missing => "missing",
             VerifyResult::Error => "error",
+            VerifyResult::InsufficientScope => "insufficient_scope",
         }
     }
 }
@@ -226,6 +229,7 @@ impl Metrics {
                 VerifyResult::Invalid,
                 VerifyResult::Throttled,
                 VerifyResult::Error,
+                VerifyResult::InsufficientScope,
             ] {
                 verifications.get_or_create_owned(&VerificationLabels { result, kind });
             }

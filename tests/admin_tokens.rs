@@ -110,6 +110,7 @@ fn insert_token(
             digest: &TokenSecret::generate().digest(),
             created_at: Timestamp::from_millis(now - created_days_ago * DAY_MS),
             expires_at: expires_in_days.map(|d| Timestamp::from_millis(now + d * DAY_MS)),
+            scopes: &access_tokens::domain::scope::ScopeSet::default(),
         },
     )
     .unwrap();

@@ -47,6 +47,10 @@ pub enum ApiError {
     /// 403 `AccessControlException`: authenticated, but not allowed to do this.
     #[error("{0}")]
     AccessDenied(String),
+    /// 403 `AccessControlException` with RFC 6750's `insufficient_scope` challenge:
+    /// the token lacks `scope` (one name, or several separated by spaces).
+    #[error("{message}")]
+    InsufficientScope { scope: String, message: String },
     #[error("{0}")]
     NotFound(String),
     /// 409 `ConflictException`: the request contradicts the current state (already
@@ -137,7 +141,9 @@ impl ApiError {
             ApiError::Throttled { .. } | ApiError::TokensThrottled { .. } => {
                 ErrorName::TooManyRequestsException
             }
-            ApiError::AccessDenied(_) => ErrorName::AccessControlException,
+            ApiError::AccessDenied(_) | ApiError::InsufficientScope { .. } => {
+                ErrorName::AccessControlException
+            }
             ApiError::NotFound(_) => ErrorName::ObjectNotFoundException,
             ApiError::Conflict(_) | ApiError::ConflictWith { .. } => ErrorName::ConflictException,
             ApiError::RouteNotFound => ErrorName::RouteNotFoundException,
@@ -156,6 +162,10 @@ impl ApiError {
             ApiError::Throttled { retry_after } | ApiError::TokensThrottled { retry_after } => {
                 json!({ "retryAfterSeconds": retry_after.as_secs().max(1) })
             }
+            ApiError::InsufficientScope { scope, .. } => json!({
+                "error": "insufficient_scope",
+                "requiredScopes": scope.split(' ').collect::<Vec<_>>(),
+            }),
             ApiError::ReadOnly => json!({ "reason": "databaseReadOnly" }),
             ApiError::StorageFull => json!({ "reason": "diskFull" }),
             _ => json!({}),
@@ -171,7 +181,7 @@ impl ResponseError for ApiError {
             ApiError::Throttled { .. } | ApiError::TokensThrottled { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
+            ApiError::AccessDenied(_) | ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) | ApiError::ConflictWith { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable | ApiError::ReadOnly | ApiError::StorageFull => {
@@ -199,6 +209,15 @@ impl ResponseError for ApiError {
                 response.insert_header((
                     header::RETRY_AFTER,
                     retry_after.as_secs().max(1).to_string(),
+                ));
+            }
+            ApiError::InsufficientScope { scope, .. } => {
+                // Scope names are ASCII by their rule; the value is always valid.
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(
+                        r#"Bearer realm="access-tokens", error="insufficient_scope", scope="{scope}""#
+                    ),
                 ));
             }
             ApiError::Unavailable => {

@@ -52,7 +52,11 @@ impl FromRequest for ApiCaller {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or(ApiError::Internal)?;
-            Ok(caller::of_request(&req, state).await?)
+            let caller = caller::of_request(&req, state).await?;
+            // Every authenticated `/v4` call passes here: the one place a token's
+            // scopes are held against the route.
+            super::scopes::check(&req, &caller)?;
+            Ok(caller)
         })
     }
 }

@@ -14,6 +14,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use crate::api::{ApiCaller, ApiError, Credential};
 use crate::auth::caller::{self, BearerKind, CallerError, Presented};
+use crate::domain::scope::{ScopeName, ScopeSet};
 use crate::metrics::{TokenKind, VerifyResult};
 use crate::state::AppState;
 
@@ -36,6 +37,11 @@ pub const TOKEN_ID: &str = "x-auth-token-id";
 pub const TOKEN_TYPE: &str = "x-auth-token-type";
 /// The caller's role in the workspace: `admin` or `member`.
 pub const ROLE: &str = "x-auth-role";
+/// The token's scopes that count now, sorted and space-separated.
+pub const SCOPES: &str = "x-auth-scopes";
+/// Sent by the proxy: the scopes (space-separated) the location requires. Without
+/// it any valid token passes.
+pub const REQUIRED_SCOPES: &str = "x-auth-required-scopes";
 
 /// RFC 6750 section 3.1's answer to an `Authorization` header that is not one
 /// Bearer token. Still 401, not 400: proxies treat any status but 2xx, 401 and 403
@@ -67,10 +73,16 @@ pub(crate) async fn verify(req: HttpRequest, state: web::Data<AppState>) -> Http
     };
     let address = crate::auth::client_address::of(&req);
     match caller::bearer_caller(&state, &token, address).await {
-        Ok(caller) => {
-            count(kind, VerifyResult::Valid);
-            accepted(&caller)
-        }
+        Ok(caller) => match required_scopes(&req, &caller) {
+            Ok(()) => {
+                count(kind, VerifyResult::Valid);
+                accepted(&caller)
+            }
+            Err(refusal) => {
+                count(kind, VerifyResult::InsufficientScope);
+                refusal.error_response()
+            }
+        },
         // 401 with `error="invalid_token"`, 429 with Retry-After, 503: each with the
         // API's JSON error body. A proxy that knows only 2xx, 401 and 403 fails
         // closed on the last two.
@@ -79,6 +91,63 @@ pub(crate) async fn verify(req: HttpRequest, state: web::Data<AppState>) -> Http
             ApiError::from(e).error_response()
         }
     }
+}
+
+/// Whether the token covers every scope the proxy requires in
+/// [`REQUIRED_SCOPES`] (each header, names separated by spaces or commas). A name
+/// that cannot exist is required like any other, so it refuses every token: a
+/// mistyped configuration fails closed.
+fn required_scopes(req: &HttpRequest, caller: &ApiCaller) -> Result<(), ApiError> {
+    let mut required: Vec<String> = Vec::new();
+    for value in req.headers().get_all(REQUIRED_SCOPES) {
+        let Ok(value) = value.to_str() else {
+            required.push("(unreadable)".to_owned());
+            continue;
+        };
+        required.extend(
+            value
+                .split(|c: char| c == ',' || c.is_ascii_whitespace())
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    if required.is_empty() {
+        return Ok(());
+    }
+    let scopes = caller.scopes.clone().unwrap_or_default();
+    let parsed: Vec<ScopeName> = required
+        .iter()
+        .filter_map(|n| ScopeName::parse(n).ok())
+        .collect();
+    let mut missing = scopes
+        .require_all(&parsed, caller.principal.is_admin())
+        .err()
+        .unwrap_or_default();
+    missing.extend(
+        required
+            .iter()
+            .filter(|n| ScopeName::parse(n).is_err())
+            .cloned(),
+    );
+    if missing.is_empty() {
+        return Ok(());
+    }
+    // The challenge names what the location requires, as RFC 6750 section 3.1 has
+    // it; only names that can be put in a header.
+    let scope = required
+        .iter()
+        .filter(|n| ScopeName::parse(n).is_ok())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Err(ApiError::InsufficientScope {
+        message: format!(
+            "This token lacks the scope{} this location requires: {}.",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        ),
+        scope,
+    })
 }
 
 /// How a refused token is counted.
@@ -121,7 +190,12 @@ fn accepted(caller: &ApiCaller) -> HttpResponse {
     let mut response = HttpResponse::NoContent();
     // User and workspace names are ASCII by their rules, so every value is a valid
     // header value; one that were not would be left out rather than mangled.
-    let headers: [(&str, String); 7] = [
+    let scopes = caller
+        .scopes
+        .as_ref()
+        .map(ScopeSet::to_stored)
+        .unwrap_or_default();
+    let headers: [(&str, String); 8] = [
         (USER, principal.username.clone()),
         (USER_ID, principal.user_id.to_string()),
         (WORKSPACE, principal.workspace_name.clone()),
@@ -129,6 +203,7 @@ fn accepted(caller: &ApiCaller) -> HttpResponse {
         (TOKEN_ID, token_id),
         (TOKEN_TYPE, token_type.to_owned()),
         (ROLE, principal.role.as_str().to_owned()),
+        (SCOPES, scopes),
     ];
     for (name, value) in headers {
         if let Ok(value) = HeaderValue::from_str(&value) {

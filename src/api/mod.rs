@@ -13,6 +13,7 @@ pub mod oauth_tokens;
 pub mod openapi;
 pub mod people;
 mod responses;
+pub mod scopes;
 pub mod tokens;
 pub mod workspace_oauth_tokens;
 pub mod workspace_settings;

@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::keys::JWKS_MAX_AGE_SECONDS;
 use crate::db::DbError;
 use crate::domain::oauth::ACCESS_TOKEN_SECONDS;
+use crate::domain::scope::{ScopeName, ScopeSet};
 use crate::domain::Timestamp;
 use crate::services::oauth::protocol::{ActiveToken, RevokeError, TokenUse};
 use crate::services::oauth::{Issued, KeyError, RefreshError};
@@ -51,6 +52,10 @@ pub enum OAuthError {
     InvalidGrant(String),
     #[error("Only grant_type=refresh_token is supported.")]
     UnsupportedGrantType,
+    /// 400 (RFC 6749 section 6): a refresh asked for scopes the grant has not, or
+    /// for a scope that cannot exist.
+    #[error("{0}")]
+    InvalidScope(String),
     /// 401: the introspection caller's credentials are missing or not valid.
     #[error("{message}")]
     InvalidClient {
@@ -75,6 +80,7 @@ impl OAuthError {
             OAuthError::InvalidRequest(_) => "invalid_request",
             OAuthError::InvalidGrant(_) => "invalid_grant",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::InvalidScope(_) => "invalid_scope",
             OAuthError::InvalidClient { .. } => "invalid_client",
             OAuthError::AccessDenied(_) => "access_denied",
             OAuthError::Throttled { .. } | OAuthError::Unavailable => "temporarily_unavailable",
@@ -157,6 +163,7 @@ impl From<RefreshError> for OAuthError {
     fn from(e: RefreshError) -> Self {
         match e {
             e @ RefreshError::InvalidGrant => OAuthError::InvalidGrant(e.to_string()),
+            e @ RefreshError::InvalidScope(_) => OAuthError::InvalidScope(e.to_string()),
             RefreshError::Keys(e) => e.into(),
             RefreshError::Db(e) => e.into(),
         }
@@ -203,6 +210,8 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: i64,
     pub refresh_token: String,
+    /// The new access token's scopes, space-separated (RFC 6749 section 5.1).
+    pub scope: String,
 }
 
 impl From<Issued> for TokenResponse {
@@ -212,6 +221,7 @@ impl From<Issued> for TokenResponse {
             token_type: "Bearer",
             expires_in: ACCESS_TOKEN_SECONDS,
             refresh_token: issued.refresh_token.expose(),
+            scope: issued.scopes.to_stored(),
         }
     }
 }
@@ -248,11 +258,35 @@ pub async fn token(
     let presented = single(&form, "refresh_token")?.ok_or_else(|| {
         OAuthError::InvalidRequest("The parameter refresh_token is missing.".into())
     })?;
+    let wanted = single(&form, "scope")?.map(parse_scope).transpose()?;
     let address = crate::auth::client_address::of(&req);
-    let issued = state.oauth.refresh(&state.pool, presented, address).await?;
+    let issued = state
+        .oauth
+        .refresh(&state.pool, presented, address, wanted)
+        .await?;
     let mut response = HttpResponse::Ok();
     no_store(&mut response);
     Ok(response.json(TokenResponse::from(issued)))
+}
+
+/// A refresh's `scope` parameter (RFC 6749 section 3.3: names separated by
+/// spaces). A name that cannot exist is as wide as one the grant lacks.
+fn parse_scope(raw: &str) -> Result<ScopeSet, OAuthError> {
+    let mut names = Vec::new();
+    for name in raw.split(' ').filter(|n| !n.is_empty()) {
+        ScopeName::parse(name).map_err(|e| {
+            OAuthError::InvalidScope(format!(
+                "The scope \u{201c}{name}\u{201d} cannot exist: {e}"
+            ))
+        })?;
+        names.push(name);
+    }
+    if names.is_empty() {
+        return Err(OAuthError::InvalidScope(
+            "The parameter scope names no scope.".into(),
+        ));
+    }
+    Ok(ScopeSet::from_stored(Some(&names.join(" "))))
 }
 
 fn missing(name: &str) -> OAuthError {
@@ -340,6 +374,7 @@ fn introspection(found: Option<&ActiveToken>) -> Value {
     body.insert("workspace_id".into(), json!(t.workspace_id.to_string()));
     body.insert("workspace_name".into(), json!(t.workspace_name));
     body.insert("token_id".into(), json!(t.token_id));
+    body.insert("scope".into(), json!(t.scopes.to_stored()));
     Value::Object(body)
 }
 

@@ -29,6 +29,8 @@ pub struct CreateOAuthTokenRequest {
     #[schema(minimum = 1, maximum = 365, example = 90)]
     #[serde(deserialize_with = "super::tokens::whole_number")]
     pub lifetime_days: i64,
+    #[schema(schema_with = super::scopes::request_schema)]
+    pub scopes: Option<Vec<String>>,
 }
 
 /// What the API shows of an OAuth API token; never a token value.
@@ -51,6 +53,8 @@ pub struct OAuthTokenInfo {
     /// The last refresh; null until the first.
     #[schema(format = DateTime, required = true)]
     pub last_used: Option<String>,
+    #[schema(schema_with = super::scopes::info_schema)]
+    pub scopes: Vec<String>,
 }
 
 impl OAuthTokenInfo {
@@ -65,6 +69,7 @@ impl OAuthTokenInfo {
             expires_at: g.expires_at.to_iso8601(),
             disabled_at: g.disabled_at.map(Timestamp::to_iso8601),
             last_used: g.last_used_at.map(Timestamp::to_iso8601),
+            scopes: g.scopes.names().map(str::to_owned).collect(),
         }
     }
 }
@@ -155,6 +160,15 @@ pub async fn create(
         .map_err(|e| ApiError::invalid_field("name", e))?;
     let lifetime = GrantLifetime::from_days(body.lifetime_days)
         .map_err(|e| ApiError::invalid_field("lifetimeDays", e.to_string()))?;
+    let scopes = crate::services::tokens::resolve_scopes(
+        &state.pool,
+        &caller.principal,
+        body.scopes,
+        caller.scopes.clone(),
+    )
+    .await
+    .map_err(ApiError::from)?
+    .map_err(ApiError::from)?;
     let (grant, issued) = state
         .oauth
         .generate(
@@ -163,6 +177,7 @@ pub async fn create(
             caller.address,
             name,
             lifetime,
+            scopes,
         )
         .await
         .map_err(ApiError::from)?;
@@ -313,6 +328,7 @@ mod tests {
                 expires_at: "2027-03-06T00:00:00.000Z".into(),
                 disabled_at: None,
                 last_used: None,
+                scopes: vec!["api".into()],
             },
         };
         let shown = format!("{created:?}");

@@ -28,6 +28,8 @@ pub struct CreateTokenRequest {
     pub lifetime_seconds: i64,
     #[schema(schema_with = description_schema)]
     pub description: Option<String>,
+    #[schema(schema_with = super::scopes::request_schema)]
+    pub scopes: Option<Vec<String>>,
 }
 
 /// A number with no fractional part, as JSON Schema's `integer` is: `100.0` and `1e2`
@@ -163,6 +165,8 @@ pub struct TokenInfo {
     pub last_used: Option<String>,
     #[schema(example = "2019-01-16T00:05:01.743Z", format = DateTime)]
     pub created_at: String,
+    #[schema(schema_with = super::scopes::info_schema)]
+    pub scopes: Vec<String>,
 }
 
 impl From<&ApiToken> for TokenInfo {
@@ -173,6 +177,7 @@ impl From<&ApiToken> for TokenInfo {
             expired_at: t.expires_at.map(|e| e.to_iso8601()),
             last_used: t.last_used_at.map(|e| e.to_iso8601()),
             created_at: t.created_at.to_iso8601(),
+            scopes: t.scopes.names().map(str::to_owned).collect(),
         }
     }
 }
@@ -247,12 +252,22 @@ pub async fn create(
         .map_err(|e| ApiError::invalid_field("lifetimeSeconds", e.to_string()))?;
     let description = Description::parse_optional(body.description.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::invalid_field("description", e.to_string()))?;
+    let scopes = tokens::resolve_scopes(
+        &state.pool,
+        &caller.principal,
+        body.scopes,
+        caller.scopes.clone(),
+    )
+    .await
+    .map_err(ApiError::from)?
+    .map_err(ApiError::from)?;
     let (token, value) = tokens::create(
         &state.pool,
         &caller.principal,
         caller.address,
         lifetime,
         description,
+        scopes,
         state.clock.now(),
     )
     .await
@@ -369,6 +384,7 @@ mod tests {
                 expired_at: None,
                 last_used: None,
                 created_at: "2026-12-06T00:00:00.000Z".into(),
+                scopes: vec!["api".into()],
             },
         };
         let shown = format!("{created:?}");

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::auth::authority::{Settings, WorkspaceAdmin};
 use crate::domain::lifetime::MAX_DAYS;
 use crate::domain::policy::{Adjustment, MaxLifetime, TokenPolicy};
+use crate::domain::scope::{ScopeName, ServiceScopes, ServiceScopesError};
 use crate::services::workspace_settings::{self, SettingsView};
 use crate::state::AppState;
 
@@ -36,6 +37,15 @@ pub struct WorkspaceSettings {
     /// tokens are not affected. Legacy tokens are deprecated: move to OAuth 2.0 API
     /// tokens.
     pub allow_legacy_access_tokens: bool,
+    /// The workspace's service scopes: names its admins give to scopes of their own
+    /// services, which tokens may carry beside the built-in ones and which only
+    /// `/auth/verify` reads (`X-Auth-Required-Scopes`). Sorted.
+    #[schema(schema_with = scope_list_schema)]
+    pub service_scopes: Vec<String>,
+    /// The service scopes every member may put on a token (a subset of
+    /// `serviceScopes`); only admins may put the others. Sorted.
+    #[schema(schema_with = scope_list_schema)]
+    pub member_service_scopes: Vec<String>,
     /// How many live tokens break these settings (they keep working until deleted).
     pub violating_token_count: usize,
     /// Only in the answer to a change (`PATCH`), where it is always present: the
@@ -84,6 +94,26 @@ pub struct WorkspaceSettingsUpdate {
     pub allow_never_expiring_tokens: Option<bool>,
     /// "Allow legacy access tokens" (see `WorkspaceSettings`).
     pub allow_legacy_access_tokens: Option<bool>,
+    /// Replaces the service scopes (see `WorkspaceSettings`). Names: lower-case
+    /// letters, digits, `:`, `.`, `-`, `_`, at most 64 characters, not a built-in
+    /// scope's; at most 100. A scope taken off stops counting on every token at once,
+    /// and is taken off `memberServiceScopes` too.
+    #[schema(schema_with = scope_list_schema)]
+    pub service_scopes: Option<Vec<String>>,
+    /// Replaces the service scopes every member may grant; each must be in
+    /// `serviceScopes` (as changed by the same request).
+    #[schema(schema_with = scope_list_schema)]
+    pub member_service_scopes: Option<Vec<String>>,
+}
+
+/// A list of scope names.
+fn scope_list_schema() -> Schema {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::RefOr::T(super::scopes::name_schema()))
+        .max_items(Some(crate::domain::scope::MAX_SERVICE_SCOPES))
+        .examples([serde_json::json!(["deploy", "reports:read"])])
+        .build()
+        .into()
 }
 
 /// `maximumLifetimeDays` in a change: -1, 1 to 3650, or null (unchanged).
@@ -120,6 +150,16 @@ fn body(caller: &ApiCaller, view: SettingsView) -> WorkspaceSettings {
         maximum_lifetime_days: view.policy.max_lifetime.as_days(),
         allow_never_expiring_tokens: view.policy.allow_never_expires,
         allow_legacy_access_tokens: view.policy.allow_legacy_tokens,
+        service_scopes: view
+            .service_scopes
+            .all()
+            .map(|n| n.as_str().to_owned())
+            .collect(),
+        member_service_scopes: view
+            .service_scopes
+            .for_members()
+            .map(|n| n.as_str().to_owned())
+            .collect(),
         violating_token_count: view.violating,
         adjusted: None,
     }
@@ -168,9 +208,11 @@ pub async fn update(
     let current = workspace_settings::get(&state.pool, &admin, now)
         .await
         .map_err(ApiError::from)?;
-    let policy = merged(change?.into_inner().0, current.policy)?;
+    let change = change?.into_inner().0;
+    let scopes = merged_scopes(&change, &current.service_scopes)?;
+    let policy = merged(change, current.policy)?;
     let (view, adjustments) =
-        workspace_settings::update(&state.pool, &admin, caller.address, policy, now)
+        workspace_settings::update(&state.pool, &admin, caller.address, policy, scopes, now)
             .await
             .map_err(ApiError::from)?;
     let saved = WorkspaceSettings {
@@ -178,6 +220,36 @@ pub async fn update(
         ..body(&caller, view)
     };
     Ok(HttpResponse::Ok().json(saved))
+}
+
+/// The service scopes `change` asks for. A new `serviceScopes` without
+/// `memberServiceScopes` keeps the members' list, less the names it drops.
+fn merged_scopes(
+    change: &WorkspaceSettingsUpdate,
+    current: &ServiceScopes,
+) -> Result<ServiceScopes, ApiError> {
+    let names = |it: &mut dyn Iterator<Item = &ScopeName>| -> Vec<String> {
+        it.map(|n| n.as_str().to_owned()).collect()
+    };
+    let all = change
+        .service_scopes
+        .clone()
+        .unwrap_or_else(|| names(&mut current.all()));
+    let members = match &change.member_service_scopes {
+        Some(members) => members.clone(),
+        None => names(&mut current.for_members())
+            .into_iter()
+            .filter(|m| all.contains(m))
+            .collect(),
+    };
+    ServiceScopes::parse(&all, &members).map_err(|e| {
+        let field = match e {
+            ServiceScopesError::MemberNotDefined(_) => "memberServiceScopes",
+            _ if change.service_scopes.is_none() => "memberServiceScopes",
+            _ => "serviceScopes",
+        };
+        ApiError::invalid_field(field, e.to_string())
+    })
 }
 
 /// The policy `change` asks for: each field given replaces the `current` one.

@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use crate::db::{self, DbError, DbPool};
 use crate::domain::oauth::AccessSubject;
+use crate::domain::scope::ScopeSet;
 use crate::domain::standing::{CredentialKind, NotInStanding, OwnerStanding};
 use crate::domain::{
-    SecretDigest, SharedClock, Timestamp, TokenId, TokenStatus, TokenValue, UserId, WorkspaceId,
+    Role, SecretDigest, SharedClock, Timestamp, TokenId, TokenStatus, TokenValue, UserId,
+    WorkspaceId,
 };
 use crate::metrics::Metrics;
 use crate::models;
@@ -52,14 +54,18 @@ pub struct TokenChecks {
     pub clock: SharedClock,
 }
 
+/// A legacy token as verified: its owner, its id and the scopes that count now.
+pub type Verified = (Principal, TokenId, ScopeSet);
+
 /// Verifies a token value presented from `address` and notes its use; returns its
-/// owner and the token's id. A refusal goes to the audit log, off the request path.
+/// owner, the token's id and its scopes. A refusal goes to the audit log, off the
+/// request path.
 pub async fn verify(
     pool: &DbPool,
     checks: &TokenChecks,
     value: &str,
     address: Option<IpAddr>,
-) -> Result<(Principal, TokenId), BearerError> {
+) -> Result<Verified, BearerError> {
     let parsed = TokenValue::parse(value);
     // A token verified before needs no database read, even from an address held
     // back: that is how a valid caller behind a noisy address keeps working.
@@ -78,7 +84,7 @@ pub async fn verify(
             return match verdict {
                 Ok(()) => {
                     checks.last_used.note(*id, now);
-                    Ok((cached.principal.clone(), *id))
+                    Ok((cached.principal.clone(), *id, cached.scopes.clone()))
                 }
                 Err(reason) => Err(refuse(
                     pool,
@@ -131,6 +137,10 @@ pub async fn verify(
     match judge(&found, &presented, now) {
         Ok(principal) => {
             checks.last_used.note(id, now);
+            let scopes = found
+                .token
+                .scopes
+                .effective(&found.service_scopes, principal.is_admin());
             if let Some(digest) = found.digest.clone() {
                 checks.cache.put_token(
                     epoch,
@@ -139,10 +149,11 @@ pub async fn verify(
                         digest,
                         expires_at: found.token.expires_at,
                         principal: principal.clone(),
+                        scopes: scopes.clone(),
                     },
                 );
             }
-            Ok((principal, id))
+            Ok((principal, id, scopes))
         }
         Err(reason) => Err(refuse(
             pool,
@@ -185,6 +196,7 @@ pub async fn standing(
             username: s.username,
             workspace_name: s.workspace_name,
             role,
+            service_scopes: s.service_scopes,
         }),
     };
     checks.cache.put_standing(
@@ -198,25 +210,32 @@ pub async fn standing(
     Ok(acting)
 }
 
-/// The principal an OAuth access token acts as now: its subject (from claims whose
-/// signature, expiry and revocation were checked) as [`standing`] judges them, with
-/// the role and names the database has now rather than those of the claims. Used by
-/// every place an access token is presented (the API, `/auth/verify`,
-/// introspection), so that they all answer alike.
+/// The principal an OAuth access token acts as now, and the scopes that count now:
+/// its subject (from claims whose signature, expiry and revocation were checked) as
+/// [`standing`] judges them, with the role and names the database has now rather
+/// than those of the claims, and the claims' scopes less those the workspace no
+/// longer defines. Used by every place an access token is presented (the API,
+/// `/auth/verify`, introspection), so that they all answer alike.
 pub async fn oauth_principal(
     pool: &DbPool,
     checks: &TokenChecks,
     subject: &AccessSubject,
-) -> Result<Result<Principal, NotInStanding>, DbError> {
+) -> Result<Result<(Principal, ScopeSet), NotInStanding>, DbError> {
     Ok(
         standing(pool, checks, subject.user_id, subject.workspace_id)
             .await?
-            .map(|acting| Principal {
-                user_id: subject.user_id,
-                username: acting.username,
-                workspace_id: subject.workspace_id,
-                workspace_name: acting.workspace_name,
-                role: acting.role,
+            .map(|acting| {
+                let scopes = subject
+                    .scopes
+                    .effective(&acting.service_scopes, acting.role == Role::Admin);
+                let principal = Principal {
+                    user_id: subject.user_id,
+                    username: acting.username,
+                    workspace_id: subject.workspace_id,
+                    workspace_name: acting.workspace_name,
+                    role: acting.role,
+                };
+                (principal, scopes)
             }),
     )
 }
@@ -288,7 +307,7 @@ pub async fn inspect(
     pool: &DbPool,
     value: &str,
     now: Timestamp,
-) -> Result<Option<(Principal, ApiToken)>, DbError> {
+) -> Result<Option<(Principal, ApiToken, ScopeSet)>, DbError> {
     let Some((id, secret)) = TokenValue::parse(value) else {
         return Ok(None);
     };
@@ -297,9 +316,13 @@ pub async fn inspect(
         let Some(found) = models::token::find_for_verification(conn, id)? else {
             return Ok(None);
         };
-        Ok(judge(&found, &presented, now)
-            .ok()
-            .map(|principal| (principal, found.token)))
+        Ok(judge(&found, &presented, now).ok().map(|principal| {
+            let scopes = found
+                .token
+                .scopes
+                .effective(&found.service_scopes, principal.is_admin());
+            (principal, found.token, scopes)
+        }))
     })
     .await
 }

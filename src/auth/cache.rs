@@ -24,6 +24,7 @@ use std::time::Duration;
 use moka::sync::Cache;
 
 use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::scope::{ScopeSet, ServiceScopes};
 use crate::domain::standing::NotInStanding;
 use crate::domain::{Role, SecretDigest, Timestamp, TokenId, UserId, WorkspaceId};
 use crate::models::auth_change::Stale;
@@ -47,6 +48,8 @@ pub struct VerifiedToken {
     pub digest: SecretDigest,
     pub expires_at: Option<Timestamp>,
     pub principal: Principal,
+    /// The scopes that count now (see `ScopeSet::effective`).
+    pub scopes: ScopeSet,
 }
 
 /// An OAuth access token's subject as the database last saw it: whether they may
@@ -65,6 +68,8 @@ pub struct Acting {
     pub username: String,
     pub workspace_name: String,
     pub role: Role,
+    /// The service scopes the workspace defines now.
+    pub service_scopes: ServiceScopes,
 }
 
 /// The caches and the feed's freshness, shared by every worker.

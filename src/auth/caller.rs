@@ -16,6 +16,7 @@ use crate::auth::refusals::{Refusal, RefusalReason};
 use crate::auth::{self, bearer, Principal, SignInError};
 use crate::db::DbError;
 use crate::domain::oauth::{looks_like_jwt, GrantId};
+use crate::domain::scope::ScopeSet;
 use crate::domain::{Password, TokenId, WorkspaceId};
 use crate::state::AppState;
 
@@ -65,6 +66,9 @@ pub struct ApiCaller {
     pub credential: Credential,
     /// The TCP peer, for the audit log.
     pub address: Option<std::net::IpAddr>,
+    /// What the token may do, as counted now (see `domain::scope`); `None` for a
+    /// password, which acts as the whole user.
+    pub scopes: Option<ScopeSet>,
 }
 
 /// What a request's `Authorization` header presents. It is read here once, for the
@@ -206,6 +210,7 @@ pub async fn of_request(req: &HttpRequest, state: &AppState) -> Result<ApiCaller
                 principal: signed.principal,
                 credential: Credential::Password,
                 address: addr,
+                scopes: None,
             })
         }
     }
@@ -229,7 +234,7 @@ pub async fn bearer_caller(
     if token.kind == BearerKind::OAuth {
         return oauth_caller(state, &token.value, addr).await;
     }
-    let (principal, id) = bearer::verify(&state.pool, &state.tokens, &token.value, addr)
+    let (principal, id, scopes) = bearer::verify(&state.pool, &state.tokens, &token.value, addr)
         .await
         .map_err(|e| match e {
             bearer::BearerError::Db(e) => CallerError::CheckFailed(e),
@@ -244,6 +249,7 @@ pub async fn bearer_caller(
         principal,
         credential: Credential::Token(id),
         address: addr,
+        scopes: Some(scopes),
     })
 }
 
@@ -286,10 +292,11 @@ async fn oauth_caller(
         .await
         .map_err(CallerError::CheckFailed)?;
     match principal {
-        Ok(principal) => Ok(ApiCaller {
+        Ok((principal, scopes)) => Ok(ApiCaller {
             principal,
             credential: Credential::OAuthAccessToken(subject.grant),
             address,
+            scopes: Some(scopes),
         }),
         Err(why) => Err(invalid(Refusal {
             reason: why.into(),

@@ -23,6 +23,8 @@ diesel::table! {
         max_lifetime_days -> BigInt,
         allow_never_expires -> Bool,
         allow_legacy_tokens -> Bool,
+        service_scopes -> Text,
+        member_service_scopes -> Text,
     }
 }
 
@@ -60,6 +62,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> Nullable<BigInt>,
         last_used_at -> Nullable<BigInt>,
+        scopes -> Text,
     }
 }
 
@@ -140,6 +143,7 @@ diesel::table! {
         expires_at -> BigInt,
         disabled_at -> Nullable<BigInt>,
         last_used_at -> Nullable<BigInt>,
+        scopes -> Text,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod password;
 pub mod policy;
 pub mod principal;
 pub mod refusal;
+pub mod scope;
 pub mod standing;
 pub mod time;
 pub mod token;

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::description::Description;
 use super::ids::{Role, UserId, WorkspaceId};
+use super::scope::ScopeSet;
 use super::time::Timestamp;
 use super::token::{SecretDigest, TokenSecret};
 
@@ -181,6 +182,10 @@ pub struct AccessClaims {
     pub iat: i64,
     /// Expires at, Unix seconds: `iat` + [`ACCESS_TOKEN_SECONDS`].
     pub exp: i64,
+    /// The token's scopes, space-separated (RFC 9068 section 2.2.3). Absent from
+    /// access tokens issued before scopes: those have full access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// The principal an access token stands for, read back from its claims.
@@ -192,6 +197,9 @@ pub struct AccessSubject {
     pub workspace_name: String,
     pub role: Role,
     pub grant: GrantId,
+    /// What the access token may do: its grant's scopes, or fewer (a refresh may
+    /// narrow them).
+    pub scopes: ScopeSet,
 }
 
 impl AccessClaims {
@@ -209,6 +217,7 @@ impl AccessClaims {
             jti: Uuid::new_v4().to_string(),
             iat,
             exp: iat + ACCESS_TOKEN_SECONDS,
+            scope: Some(subject.scopes.to_stored()),
         }
     }
 
@@ -226,6 +235,7 @@ impl AccessClaims {
             workspace_name: self.wsn.clone(),
             role: Role::parse(&self.rol)?,
             grant: self.tid.parse().ok()?,
+            scopes: ScopeSet::from_stored(self.scope.as_deref()),
         })
     }
 }
@@ -332,6 +342,7 @@ mod tests {
             workspace_name: "default".into(),
             role: Role::Admin,
             grant: GrantId::new_random(),
+            scopes: ScopeSet::from_stored(Some("deploy read_api")),
         };
         let now = Timestamp::from_millis(1_700_000_000_500);
         let claims = AccessClaims::new(&subject, now);

@@ -8,6 +8,7 @@ use crate::db::schema::{memberships, oauth_grants, oauth_refresh_tokens, users, 
 use crate::db::Conn;
 use crate::domain::grant_query::GrantQuery;
 use crate::domain::oauth::{GrantId, GrantStatus};
+use crate::domain::scope::ScopeSet;
 use crate::domain::token_query::{SortKey, SortOrder};
 use crate::domain::{Role, SecretDigest, Timestamp, UserId, WorkspaceId};
 
@@ -22,6 +23,8 @@ pub struct Grant {
     pub expires_at: Timestamp,
     pub disabled_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
+    /// What its access tokens may do (see `domain::scope`).
+    pub scopes: ScopeSet,
 }
 
 type GrantRow = (
@@ -33,6 +36,7 @@ type GrantRow = (
     i64,
     Option<i64>,
     Option<i64>,
+    String,
 );
 
 type Columns = (
@@ -44,6 +48,7 @@ type Columns = (
     oauth_grants::expires_at,
     oauth_grants::disabled_at,
     oauth_grants::last_used_at,
+    oauth_grants::scopes,
 );
 
 const COLUMNS: Columns = (
@@ -55,6 +60,7 @@ const COLUMNS: Columns = (
     oauth_grants::expires_at,
     oauth_grants::disabled_at,
     oauth_grants::last_used_at,
+    oauth_grants::scopes,
 );
 
 fn grant(r: GrantRow) -> Grant {
@@ -67,6 +73,7 @@ fn grant(r: GrantRow) -> Grant {
         expires_at: Timestamp::from_millis(r.5),
         disabled_at: r.6.map(Timestamp::from_millis),
         last_used_at: r.7.map(Timestamp::from_millis),
+        scopes: ScopeSet::from_stored(Some(&r.8)),
     }
 }
 
@@ -80,6 +87,7 @@ pub fn insert(conn: &mut Conn, new: &Grant, refresh: &SecretDigest) -> QueryResu
             oauth_grants::name.eq(&new.name),
             oauth_grants::created_at.eq(new.created_at.millis()),
             oauth_grants::expires_at.eq(new.expires_at.millis()),
+            oauth_grants::scopes.eq(new.scopes.to_stored()),
         ))
         .execute(conn)?;
     insert_refresh(conn, new.id, refresh, new.created_at)

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{api_tokens, memberships, users};
 use crate::db::Conn;
+use crate::domain::scope::{ScopeSet, ServiceScopes};
 use crate::domain::token_query::{self, SortKey, SortOrder, StatusFilter, TokenQuery};
 use crate::domain::{Description, Role, SecretDigest, Timestamp, TokenId, UserId, WorkspaceId};
 
@@ -17,6 +18,8 @@ pub struct ApiToken {
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
+    /// What the token may do (see `domain::scope`).
+    pub scopes: ScopeSet,
 }
 
 #[derive(Queryable)]
@@ -28,6 +31,7 @@ struct TokenRow {
     created_at: i64,
     expires_at: Option<i64>,
     last_used_at: Option<i64>,
+    scopes: String,
 }
 
 type Columns = (
@@ -38,6 +42,7 @@ type Columns = (
     api_tokens::created_at,
     api_tokens::expires_at,
     api_tokens::last_used_at,
+    api_tokens::scopes,
 );
 
 const COLUMNS: Columns = (
@@ -48,6 +53,7 @@ const COLUMNS: Columns = (
     api_tokens::created_at,
     api_tokens::expires_at,
     api_tokens::last_used_at,
+    api_tokens::scopes,
 );
 
 impl From<TokenRow> for ApiToken {
@@ -60,6 +66,7 @@ impl From<TokenRow> for ApiToken {
             created_at: Timestamp::from_millis(r.created_at),
             expires_at: r.expires_at.map(Timestamp::from_millis),
             last_used_at: r.last_used_at.map(Timestamp::from_millis),
+            scopes: ScopeSet::from_stored(Some(&r.scopes)),
         }
     }
 }
@@ -73,6 +80,7 @@ pub struct NewToken<'a> {
     pub digest: &'a SecretDigest,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
+    pub scopes: &'a ScopeSet,
 }
 
 pub fn insert(conn: &mut Conn, new: NewToken<'_>) -> QueryResult<ApiToken> {
@@ -85,6 +93,7 @@ pub fn insert(conn: &mut Conn, new: NewToken<'_>) -> QueryResult<ApiToken> {
             api_tokens::secret_digest.eq(new.digest.as_bytes()),
             api_tokens::created_at.eq(new.created_at.millis()),
             api_tokens::expires_at.eq(new.expires_at.map(Timestamp::millis)),
+            api_tokens::scopes.eq(new.scopes.to_stored()),
         ))
         .execute(conn)?;
     Ok(ApiToken {
@@ -95,6 +104,7 @@ pub fn insert(conn: &mut Conn, new: NewToken<'_>) -> QueryResult<ApiToken> {
         created_at: new.created_at,
         expires_at: new.expires_at,
         last_used_at: None,
+        scopes: new.scopes.clone(),
     })
 }
 
@@ -175,6 +185,8 @@ pub struct TokenForVerification {
     pub tokens_enabled: bool,
     /// The workspace's "Allow legacy access tokens".
     pub legacy_tokens_allowed: bool,
+    /// The service scopes the workspace defines now.
+    pub service_scopes: ServiceScopes,
 }
 
 type VerificationRow = (
@@ -186,6 +198,8 @@ type VerificationRow = (
     String,
     bool,
     bool,
+    String,
+    String,
 );
 
 pub fn find_for_verification(
@@ -213,6 +227,8 @@ pub fn find_for_verification(
             workspaces::name,
             workspaces::tokens_enabled,
             workspaces::allow_legacy_tokens,
+            workspaces::service_scopes,
+            workspaces::member_service_scopes,
         ))
         .first::<VerificationRow>(conn)
         .optional()
@@ -227,6 +243,8 @@ pub fn find_for_verification(
                     workspace_name,
                     tokens_enabled,
                     legacy_tokens_allowed,
+                    service_all,
+                    service_members,
                 )| TokenForVerification {
                     token: row.into(),
                     digest: SecretDigest::from_stored(&digest),
@@ -236,6 +254,7 @@ pub fn find_for_verification(
                     workspace_name,
                     tokens_enabled,
                     legacy_tokens_allowed,
+                    service_scopes: ServiceScopes::from_stored(&service_all, &service_members),
                 },
             )
         })

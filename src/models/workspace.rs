@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use crate::db::schema::{memberships, users, workspaces};
 use crate::db::{is_unique_violation, Conn};
 use crate::domain::policy::{MaxLifetime, TokenPolicy};
+use crate::domain::scope::ServiceScopes;
 use crate::domain::{Role, Timestamp, UserId, WorkspaceId};
 
 /// The name of the workspace every instance starts with.
@@ -373,6 +374,8 @@ pub struct Standing {
     pub role: Role,
     pub active: bool,
     pub tokens_enabled: bool,
+    /// The service scopes the workspace defines now.
+    pub service_scopes: ServiceScopes,
 }
 
 /// `user`'s standing in `workspace`, in one read; `None` when they are not a member,
@@ -394,18 +397,49 @@ pub fn standing(
             memberships::role,
             workspaces::name,
             workspaces::tokens_enabled,
+            workspaces::service_scopes,
+            workspaces::member_service_scopes,
         ))
-        .first::<(String, Option<i64>, String, String, bool)>(conn)
+        .first::<(String, Option<i64>, String, String, bool, String, String)>(conn)
         .optional()?;
     Ok(row.and_then(
-        |(username, deactivated, role, workspace_name, tokens_enabled)| {
+        |(username, deactivated, role, workspace_name, tokens_enabled, all, members)| {
             Some(Standing {
                 username,
                 workspace_name,
                 role: Role::parse(&role)?,
                 active: deactivated.is_none(),
                 tokens_enabled,
+                service_scopes: ServiceScopes::from_stored(&all, &members),
             })
         },
     ))
+}
+
+/// The service scopes `workspace` defines (see `domain::scope`).
+pub fn service_scopes(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<ServiceScopes> {
+    let (all, members): (String, String) = workspaces::table
+        .find(workspace)
+        .select((
+            workspaces::service_scopes,
+            workspaces::member_service_scopes,
+        ))
+        .first(conn)?;
+    Ok(ServiceScopes::from_stored(&all, &members))
+}
+
+/// Stores the service scopes of `workspace`.
+pub fn set_service_scopes(
+    conn: &mut Conn,
+    workspace: WorkspaceId,
+    scopes: &ServiceScopes,
+) -> QueryResult<()> {
+    let (all, members) = scopes.to_stored();
+    diesel::update(workspaces::table.find(workspace))
+        .set((
+            workspaces::service_scopes.eq(all),
+            workspaces::member_service_scopes.eq(members),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

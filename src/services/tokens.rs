@@ -7,6 +7,7 @@ use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::policy::{PolicyViolation, TokenPolicy};
 pub use crate::domain::refusal::GenerationRefusal;
+use crate::domain::scope::{self, ScopeRequestError, ScopeSet, ServiceScopes};
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenSecret, TokenValue};
 use crate::models::audit;
 use crate::models::token::{self, NewToken};
@@ -34,6 +35,7 @@ pub async fn create(
     address: Option<IpAddr>,
     lifetime: Lifetime,
     description: Option<Description>,
+    scopes: ScopeSet,
     now: Timestamp,
 ) -> Result<(ApiToken, TokenValue), CreateError> {
     let id = TokenId::new_random();
@@ -48,7 +50,7 @@ pub async fn create(
         if let Err(violation) = policy.check_generate_legacy(role, lifetime) {
             return Ok(Err(violation));
         }
-        let detail = lifetime.describe();
+        let detail = format!("{}; scopes {}", lifetime.describe(), scopes.to_stored());
         Ok(Ok(crate::db::write_transaction(conn, |conn| {
             let stored = token::insert(
                 conn,
@@ -60,6 +62,7 @@ pub async fn create(
                     digest: &digest,
                     created_at,
                     expires_at: lifetime.expiry(created_at),
+                    scopes: &scopes,
                 },
             )?;
             audit::record(
@@ -74,6 +77,30 @@ pub async fn create(
     })
     .await??;
     Ok((stored, value))
+}
+
+/// The scopes for a new token of `owner`'s, from the names asked (`None`: full
+/// access), as `domain::scope::requested` judges them against the workspace's
+/// service scopes now. `by` is the scopes of the token that asks, if a token asks.
+pub async fn resolve_scopes(
+    pool: &DbPool,
+    owner: &Principal,
+    asked: Option<Vec<String>>,
+    by: Option<ScopeSet>,
+) -> Result<Result<ScopeSet, ScopeRequestError>, DbError> {
+    let defined = service_scopes(pool, owner).await?;
+    Ok(scope::requested(
+        asked.as_deref(),
+        &defined,
+        owner.is_admin(),
+        by.as_ref(),
+    ))
+}
+
+/// The service scopes of the caller's workspace.
+pub async fn service_scopes(pool: &DbPool, owner: &Principal) -> Result<ServiceScopes, DbError> {
+    let ws = owner.workspace_id;
+    db::run(pool, move |conn| Ok(workspace::service_scopes(conn, ws)?)).await
 }
 
 /// The token policy of the caller's workspace.

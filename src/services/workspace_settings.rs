@@ -8,14 +8,17 @@ use std::net::IpAddr;
 use crate::auth::authority::ActingAdmin;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::policy::{Adjustment, TokenPolicy};
+use crate::domain::scope::ServiceScopes;
 use crate::domain::Timestamp;
 use crate::models::audit;
 use crate::models::{token, workspace};
 
-/// The workspace's policy, and how many of its live tokens break it.
-#[derive(Debug, Clone, Copy)]
+/// The workspace's policy and service scopes, and how many of its live tokens
+/// break the policy.
+#[derive(Debug, Clone)]
 pub struct SettingsView {
     pub policy: TokenPolicy,
+    pub service_scopes: ServiceScopes,
     pub violating: usize,
 }
 
@@ -43,20 +46,28 @@ pub async fn get(
         // As kept: settings stored before they were normalized read as they act.
         let (policy, _) = workspace::policy(conn, ws)?.normalized();
         let violating = violating_ids(conn, &policy, ws, now)?.len();
-        Ok(SettingsView { policy, violating })
+        let service_scopes = workspace::service_scopes(conn, ws)?;
+        Ok(SettingsView {
+            policy,
+            service_scopes,
+            violating,
+        })
     })
     .await
 }
 
 /// Replaces the workspace's policy with `asked`, normalized so that it cannot
-/// contradict itself; says what normalizing changed and how many live tokens break
-/// the new policy. Existing tokens are not touched: the admin decides (see
-/// [`delete_violating`]).
+/// contradict itself, and its service scopes with `scopes`; says what normalizing
+/// changed and how many live tokens break the new policy. Existing tokens are not
+/// touched: the admin decides (see [`delete_violating`]). A service scope taken off
+/// the list stops counting on every token at once (the workspace's row changed, so
+/// every instance drops what it cached of the workspace).
 pub async fn update(
     pool: &DbPool,
     admin: &ActingAdmin,
     address: Option<IpAddr>,
     asked: TokenPolicy,
+    scopes: ServiceScopes,
     now: Timestamp,
 ) -> Result<(SettingsView, Vec<Adjustment>), DbError> {
     let (ws, actor) = (admin.workspace_id, (**admin).clone());
@@ -64,8 +75,18 @@ pub async fn update(
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
             let old = workspace::policy(conn, ws)?;
+            let old_scopes = workspace::service_scopes(conn, ws)?;
             workspace::set_policy(conn, ws, &new)?;
-            if let Some(changes) = describe_changes(&old, &new) {
+            workspace::set_service_scopes(conn, ws, &scopes)?;
+            let changes = [
+                describe_changes(&old, &new),
+                describe_scope_changes(&old_scopes, &scopes),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
+            if !changes.is_empty() {
+                let changes = changes.join("; ");
                 audit::record(
                     conn,
                     now,
@@ -77,6 +98,7 @@ pub async fn update(
             Ok::<_, diesel::result::Error>((
                 SettingsView {
                     policy: new,
+                    service_scopes: scopes,
                     violating,
                 },
                 adjustments,
@@ -116,6 +138,36 @@ pub async fn delete_violating(
         })?)
     })
     .await
+}
+
+/// "Service scopes: deploy -> deploy reports:read", and the same of those members
+/// may grant, or `None` when neither changed.
+fn describe_scope_changes(old: &ServiceScopes, new: &ServiceScopes) -> Option<String> {
+    let (old_all, old_members) = old.to_stored();
+    let (new_all, new_members) = new.to_stored();
+    let shown = |s: &str| {
+        if s.is_empty() {
+            "none".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut changes = Vec::new();
+    if old_all != new_all {
+        changes.push(format!(
+            "Service scopes: {} -> {}",
+            shown(&old_all),
+            shown(&new_all)
+        ));
+    }
+    if old_members != new_members {
+        changes.push(format!(
+            "Service scopes members may grant: {} -> {}",
+            shown(&old_members),
+            shown(&new_members)
+        ));
+    }
+    (!changes.is_empty()).then(|| changes.join("; "))
 }
 
 /// "members may generate: on -> off; maximum lifetime: -1 -> 30 days", or `None`

@@ -3,6 +3,7 @@
 //! confirmations for one token or a selection (built in `oauth_actions`, which
 //! Admin > OAuth 2.0 API Tokens shares).
 
+use crate::domain::scope::ScopeSet;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -237,7 +238,14 @@ pub async fn create(
     };
     let generated = state
         .oauth
-        .generate(&state.pool, &user.principal, user.address, name, lifetime)
+        .generate(
+            &state.pool,
+            &user.principal,
+            user.address,
+            name,
+            lifetime,
+            ScopeSet::default(),
+        )
         .await;
     let (grant, issued) = match generated {
         Ok(done) => done,

@@ -1,6 +1,7 @@
 //! `/preferences/access-tokens`: the Access Tokens page, the Generate Token form and
 //! the delete confirmation.
 
+use crate::domain::scope::ScopeSet;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -228,17 +229,26 @@ pub async fn create(
         }
     };
     let (pool, owner, now) = (&state.pool, &user.principal, state.clock.now());
-    let (token, value) =
-        match tokens::create(pool, owner, user.address, lifetime, description, now).await {
-            Ok(created) => created,
-            Err(CreateError::Policy(v)) if v.is_access_denied() => {
-                return Err(PageError::Forbidden(v.to_string()))
-            }
-            Err(CreateError::Policy(v)) => {
-                return refuse(&user, &state, &input, Some(v.to_string()), None).await
-            }
-            Err(CreateError::Db(e)) => return Err(e.into()),
-        };
+    let (token, value) = match tokens::create(
+        pool,
+        owner,
+        user.address,
+        lifetime,
+        description,
+        ScopeSet::default(),
+        now,
+    )
+    .await
+    {
+        Ok(created) => created,
+        Err(CreateError::Policy(v)) if v.is_access_denied() => {
+            return Err(PageError::Forbidden(v.to_string()))
+        }
+        Err(CreateError::Policy(v)) => {
+            return refuse(&user, &state, &input, Some(v.to_string()), None).await
+        }
+        Err(CreateError::Db(e)) => return Err(e.into()),
+    };
     let ticket = reveal::put(pool, owner.user_id, token.id, &value, now).await?;
     user.session.set_reveal_ticket(&ticket.to_session_value())?;
     Ok(see_other(PAGE))

@@ -155,9 +155,13 @@ pub async fn save(
             current.violating,
         );
     };
+    let now = state.clock.now();
+    // The page does not edit service scopes yet: they stay as they are.
+    let scopes = workspace_settings::get(&state.pool, &admin, now)
+        .await?
+        .service_scopes;
     let (saved, adjustments) =
-        workspace_settings::update(&state.pool, &admin, user.address, policy, state.clock.now())
-            .await?;
+        workspace_settings::update(&state.pool, &admin, user.address, policy, scopes, now).await?;
     user.session
         .set_flash(&saved_message(saved.violating, &adjustments))?;
     Ok(see_other(PAGE))

@@ -24,6 +24,7 @@ use crate::domain::oauth::{
     AccessClaims, AccessSubject, GrantId, GrantLifetime, GrantStatus, RefreshToken,
 };
 use crate::domain::policy::PolicyViolation;
+use crate::domain::scope::ScopeSet;
 use crate::domain::standing::{CredentialKind, NotInStanding, OwnerStanding};
 use crate::domain::Role;
 use crate::domain::{Description, Lifetime};
@@ -43,6 +44,8 @@ pub use manage::{BulkOutcome, GrantPage, Scope};
 pub struct Issued {
     pub access_token: String,
     pub refresh_token: RefreshToken,
+    /// The access token's scopes.
+    pub scopes: ScopeSet,
 }
 
 impl std::fmt::Debug for Issued {
@@ -69,6 +72,9 @@ pub enum RefreshError {
     /// deleted, its owner gone from the workspace, or tokens off there: one answer.
     #[error("The refresh token is invalid, expired, disabled or revoked.")]
     InvalidGrant,
+    /// RFC 6749 section 6: scopes the grant does not have (named).
+    #[error("A refresh may only narrow the token's scopes; not granted: {}.", .0.join(", "))]
+    InvalidScope(Vec<String>),
     #[error(transparent)]
     Keys(#[from] KeyError),
     #[error(transparent)]
@@ -81,6 +87,7 @@ impl OAuth {
         Ok(Issued {
             access_token: self.keys.sign(&claims)?,
             refresh_token: RefreshToken::generate(subject.grant),
+            scopes: subject.scopes.clone(),
         })
     }
 
@@ -93,6 +100,7 @@ impl OAuth {
         address: Option<IpAddr>,
         name: Description,
         lifetime: GrantLifetime,
+        scopes: ScopeSet,
     ) -> Result<(Grant, Issued), GenerateError> {
         let now = self.clock.now();
         let grant = Grant {
@@ -104,8 +112,9 @@ impl OAuth {
             expires_at: lifetime.expiry(now),
             disabled_at: None,
             last_used_at: None,
+            scopes,
         };
-        let issued = self.issue(&subject(owner, grant.id))?;
+        let issued = self.issue(&subject(owner, &grant))?;
         let digest = issued.refresh_token.digest();
         let (actor, stored) = (owner.clone(), grant.clone());
         db::run(pool, move |conn| {
@@ -121,7 +130,11 @@ impl OAuth {
                     now,
                     audit::Event::by(&actor, address, audit::Action::OAuthTokenCreated)
                         .target(stored.id.to_string(), &stored.name)
-                        .detail(format!("lifetime {} days", lifetime.days())),
+                        .detail(format!(
+                            "lifetime {} days; scopes {}",
+                            lifetime.days(),
+                            stored.scopes.to_stored()
+                        )),
                 )
             })?;
             Ok(Ok(()))
@@ -133,11 +146,14 @@ impl OAuth {
     /// Exchanges a refresh token for a new access token and a new refresh token;
     /// the presented one stops working (rotation). A refresh token presented again
     /// after its rotation disables the whole grant (reuse detection, RFC 9700).
+    /// `wanted` narrows the new access token's scopes (RFC 6749 section 6), never
+    /// the grant's: wider is refused and nothing rotates.
     pub async fn refresh(
         &self,
         pool: &DbPool,
         presented: &str,
         address: Option<IpAddr>,
+        wanted: Option<ScopeSet>,
     ) -> Result<Issued, RefreshError> {
         let Some(token) = RefreshToken::parse(presented) else {
             return Err(RefreshError::InvalidGrant);
@@ -159,6 +175,10 @@ impl OAuth {
                         // Rolled back: the refresh token stays as it was.
                         return Err(Tx::Refused);
                     };
+                    let scopes = match &wanted {
+                        None => g.scopes.clone(),
+                        Some(wanted) => g.scopes.narrow_to(wanted).map_err(Tx::Wider)?,
+                    };
                     store::insert_refresh(conn, grant, &next_digest, now)?;
                     store::touch(conn, grant, now)?;
                     return Ok(Refreshed::Issued(AccessSubject {
@@ -168,6 +188,7 @@ impl OAuth {
                         workspace_name: found.workspace_name.clone(),
                         role,
                         grant,
+                        scopes,
                     }));
                 }
                 if !store::was_issued(conn, grant, &digest)? {
@@ -212,6 +233,7 @@ impl OAuth {
             match result {
                 Ok(refreshed) => Ok(refreshed),
                 Err(Tx::Refused) => Ok(Refreshed::Refused),
+                Err(Tx::Wider(names)) => Ok(Refreshed::Wider(names)),
                 Err(Tx::Db(e)) => Err(e.into()),
             }
         })
@@ -219,6 +241,7 @@ impl OAuth {
         let subject = match outcome {
             Refreshed::Issued(subject) => subject,
             Refreshed::Refused => return Err(RefreshError::InvalidGrant),
+            Refreshed::Wider(names) => return Err(RefreshError::InvalidScope(names)),
             Refreshed::Reused(revocation) => {
                 // Here at once; the other instances at their next poll.
                 self.revocations
@@ -230,6 +253,7 @@ impl OAuth {
         Ok(Issued {
             access_token: self.keys.sign(&claims)?,
             refresh_token: next,
+            scopes: subject.scopes,
         })
     }
 
@@ -282,6 +306,8 @@ enum Refreshed {
     Issued(AccessSubject),
     /// Unknown token, or a grant or owner that may not refresh: nothing changed.
     Refused,
+    /// Scopes asked that the grant does not have: nothing changed.
+    Wider(Vec<String>),
     /// A rotated refresh token presented again: the grant is disabled and its
     /// access tokens revoked (as stored).
     Reused(GrantRevocation),
@@ -301,6 +327,7 @@ pub(crate) fn owner_standing(found: &GrantForRefresh) -> Result<Role, NotInStand
 /// Inside the refresh transaction: refused (rolled back) or a query failed.
 enum Tx {
     Refused,
+    Wider(Vec<String>),
     Db(diesel::result::Error),
 }
 
@@ -318,13 +345,14 @@ fn own(owner: &Principal) -> GrantScope {
     }
 }
 
-fn subject(owner: &Principal, grant: GrantId) -> AccessSubject {
+fn subject(owner: &Principal, grant: &Grant) -> AccessSubject {
     AccessSubject {
         user_id: owner.user_id,
         username: owner.username.clone(),
         workspace_id: owner.workspace_id,
         workspace_name: owner.workspace_name.clone(),
         role: owner.role,
-        grant,
+        grant: grant.id,
+        scopes: grant.scopes.clone(),
     }
 }

@@ -11,11 +11,13 @@ use std::net::IpAddr;
 use crate::auth::bearer::{self, TokenChecks};
 use crate::db::{self, is_unique_violation, DbError, DbPool};
 use crate::domain::oauth::{looks_like_jwt, GrantId, GrantStatus, RefreshToken, ISSUER};
-use crate::domain::{SecretDigest, Timestamp, TokenId, TokenValue, UserId, WorkspaceId};
+use crate::domain::scope::ScopeSet;
+use crate::domain::{Role, SecretDigest, Timestamp, TokenId, TokenValue, UserId, WorkspaceId};
 use crate::models::audit;
 use crate::models::oauth as grants;
 use crate::models::revoked_access_token::{self as revoked, NewRevocation};
 use crate::models::token as tokens;
+use crate::models::workspace;
 
 use super::{KeyError, OAuth};
 
@@ -76,6 +78,8 @@ pub struct ActiveToken {
     /// Access tokens only: their `jti` and `iss`.
     pub jti: Option<String>,
     pub issuer: Option<&'static str>,
+    /// The scopes that count now (a refresh token's: its grant's).
+    pub scopes: ScopeSet,
 }
 
 impl OAuth {
@@ -237,7 +241,7 @@ impl OAuth {
         let Some(subject) = claims.subject() else {
             return Ok(None);
         };
-        let Ok(principal) = bearer::oauth_principal(pool, checks, &subject).await? else {
+        let Ok((principal, scopes)) = bearer::oauth_principal(pool, checks, &subject).await? else {
             return Ok(None);
         };
         Ok(Some(ActiveToken {
@@ -251,6 +255,7 @@ impl OAuth {
             expires_at: Some(Timestamp::from_millis(claims.exp.saturating_mul(1000))),
             jti: Some(claims.jti.clone()),
             issuer: Some(ISSUER),
+            scopes,
         }))
     }
 
@@ -270,8 +275,11 @@ impl OAuth {
                 return Ok(None);
             };
             let g = &found.grant;
+            let role = super::owner_standing(&found);
             let active = GrantStatus::at(g.disabled_at, g.expires_at, now) == GrantStatus::Active
-                && super::owner_standing(&found).is_ok();
+                && role.is_ok();
+            let defined = workspace::service_scopes(conn, g.workspace_id)?;
+            let scopes = g.scopes.effective(&defined, role == Ok(Role::Admin));
             Ok(active.then(|| ActiveToken {
                 kind: TokenUse::RefreshToken,
                 user_id: g.user_id,
@@ -283,6 +291,7 @@ impl OAuth {
                 expires_at: Some(g.expires_at),
                 jti: None,
                 issuer: None,
+                scopes,
             }))
         })
         .await
@@ -334,7 +343,7 @@ async fn introspect_legacy(
 ) -> Result<Option<ActiveToken>, DbError> {
     Ok(bearer::inspect(pool, presented, now)
         .await?
-        .map(|(principal, token)| ActiveToken {
+        .map(|(principal, token, scopes)| ActiveToken {
             kind: TokenUse::LegacyAccessToken,
             user_id: principal.user_id,
             username: principal.username,
@@ -345,6 +354,7 @@ async fn introspect_legacy(
             expires_at: token.expires_at,
             jti: None,
             issuer: None,
+            scopes,
         }))
 }
 
