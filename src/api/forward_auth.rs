@@ -14,6 +14,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use crate::api::{ApiCaller, ApiError, Credential};
 use crate::auth::caller::{self, BearerKind, CallerError, Presented};
+use crate::auth::client_address;
 use crate::domain::scope::{ScopeName, ScopeSet};
 use crate::metrics::{TokenKind, VerifyResult};
 use crate::state::AppState;
@@ -71,24 +72,23 @@ pub(crate) async fn verify(req: HttpRequest, state: web::Data<AppState>) -> Http
         BearerKind::OAuth => TokenKind::OAuth,
         BearerKind::Legacy => TokenKind::Legacy,
     };
-    let address = crate::auth::client_address::of(&req);
-    match caller::bearer_caller(&state, &token, address).await {
-        Ok(caller) => match required_scopes(&req, &caller) {
-            Ok(()) => {
-                count(kind, VerifyResult::Valid);
-                accepted(&caller)
-            }
-            Err(refusal) => {
-                count(kind, VerifyResult::InsufficientScope);
-                refusal.error_response()
-            }
-        },
-        // 401 with `error="invalid_token"`, 429 with Retry-After, 503: each with the
-        // API's JSON error body. A proxy that knows only 2xx, 401 and 403 fails
-        // closed on the last two.
-        Err(e) => {
-            count(kind, refused(&e));
-            ApiError::from(e).error_response()
+    // 401 `invalid_token`, 429, 503, or 403 for a scope the location requires, each
+    // with the JSON error body (a proxy that knows only 401 and 403 fails closed).
+    let answer = caller::bearer_caller(&state, &token, client_address::of(&req))
+        .await
+        .map_err(|e| (refused(&e), ApiError::from(e)))
+        .and_then(|caller| match required_scopes(&req, &caller) {
+            Ok(()) => Ok(caller),
+            Err(e) => Err((VerifyResult::InsufficientScope, e)),
+        });
+    match answer {
+        Ok(caller) => {
+            count(kind, VerifyResult::Valid);
+            accepted(&caller)
+        }
+        Err((result, e)) => {
+            count(kind, result);
+            e.error_response()
         }
     }
 }

@@ -160,15 +160,7 @@ pub async fn create(
         .map_err(|e| ApiError::invalid_field("name", e))?;
     let lifetime = GrantLifetime::from_days(body.lifetime_days)
         .map_err(|e| ApiError::invalid_field("lifetimeDays", e.to_string()))?;
-    let scopes = crate::services::tokens::resolve_scopes(
-        &state.pool,
-        &caller.principal,
-        body.scopes,
-        caller.scopes.clone(),
-    )
-    .await
-    .map_err(ApiError::from)?
-    .map_err(ApiError::from)?;
+    let scopes = super::scopes::for_new_token(&state, &caller, body.scopes).await?;
     let (grant, issued) = state
         .oauth
         .generate(

@@ -8,10 +8,12 @@ use utoipa::openapi::RefOr;
 
 use crate::auth::caller::{ApiCaller, Credential};
 use crate::domain::oauth::GrantId;
-use crate::domain::scope::{self, RouteArea, ScopeRequestError, MAX_NAME_CHARS};
+use crate::domain::scope::{self, RouteArea, ScopeRequestError, ScopeSet, MAX_NAME_CHARS};
 use crate::domain::TokenId;
+use crate::services::tokens;
+use crate::state::AppState;
 
-use super::ApiError;
+use super::error::ApiError;
 
 /// The area of the route `req` matched, by its pattern. Only `/v4` routes need a
 /// scope; introspection, revocation and the JWKS are outside it. A `/v4` route not
@@ -73,6 +75,19 @@ fn revokes_itself(req: &HttpRequest, pattern: &str, credential: Credential) -> b
         ) => id.parse::<GrantId>().is_ok_and(|id| id == own),
         _ => false,
     }
+}
+
+/// The scopes for a token `caller` creates, from the `scopes` of the request (see
+/// `domain::scope::requested`).
+pub async fn for_new_token(
+    state: &AppState,
+    caller: &ApiCaller,
+    asked: Option<Vec<String>>,
+) -> Result<ScopeSet, ApiError> {
+    Ok(
+        tokens::resolve_scopes(&state.pool, &caller.principal, asked, caller.scopes.clone())
+            .await??,
+    )
 }
 
 impl From<ScopeRequestError> for ApiError {

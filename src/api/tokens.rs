@@ -252,15 +252,7 @@ pub async fn create(
         .map_err(|e| ApiError::invalid_field("lifetimeSeconds", e.to_string()))?;
     let description = Description::parse_optional(body.description.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::invalid_field("description", e.to_string()))?;
-    let scopes = tokens::resolve_scopes(
-        &state.pool,
-        &caller.principal,
-        body.scopes,
-        caller.scopes.clone(),
-    )
-    .await
-    .map_err(ApiError::from)?
-    .map_err(ApiError::from)?;
+    let scopes = super::scopes::for_new_token(&state, &caller, body.scopes).await?;
     let (token, value) = tokens::create(
         &state.pool,
         &caller.principal,

@@ -17,7 +17,8 @@ use crate::domain::{
 };
 use crate::metrics::Metrics;
 use crate::models;
-use crate::models::token::{ApiToken, TokenForVerification};
+use crate::models::token::ApiToken;
+use crate::models::token_check::TokenForVerification;
 
 use super::cache::{Acting, Standing, TokenCache, VerifiedToken};
 use super::changes::ChangeFeed;
@@ -121,7 +122,7 @@ pub async fn verify(
     let epoch = checks.cache.epoch();
     checks.metrics.cache_miss();
     let found = db::run(pool, move |conn| {
-        Ok(models::token::find_for_verification(conn, id)?)
+        Ok(models::token_check::find_for_verification(conn, id)?)
     })
     .await?;
     let now = checks.clock.now();
@@ -266,7 +267,7 @@ pub fn refuse(
     BearerError::Invalid
 }
 
-/// Whether a legacy access token, as [`models::token::find_for_verification`] found
+/// Whether a legacy access token, as [`models::token_check::find_for_verification`] found
 /// it, may act at `now` when presented with a secret of digest `presented`: as whom,
 /// or why not. No I/O and no bookkeeping, so that every place a legacy token is
 /// presented (a request's Bearer header, revocation, introspection) judges it alike.
@@ -313,7 +314,7 @@ pub async fn inspect(
     };
     let presented = secret.digest();
     db::run(pool, move |conn| {
-        let Some(found) = models::token::find_for_verification(conn, id)? else {
+        let Some(found) = models::token_check::find_for_verification(conn, id)? else {
             return Ok(None);
         };
         Ok(judge(&found, &presented, now).ok().map(|principal| {

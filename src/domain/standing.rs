@@ -3,9 +3,9 @@
 //! A legacy access token, an OAuth access token and a refresh token all act for one
 //! user in one workspace. Whether that user may act there right now does not depend
 //! on who asks (`/v4`, `/auth/verify`, introspection, a refresh), so it is decided
-//! here, once, from what the database says (read by `models::token::
-//! find_for_verification`, `models::workspace::standing` or `models::oauth::
-//! find_for_refresh`). What the credential itself says (its secret, its expiry, its
+//! here, once, from what the database says (read by
+//! `models::token_check::find_for_verification`, `models::workspace::standing` or
+//! `models::oauth::find_for_refresh`). What the credential itself says (its secret, its expiry, its
 //! grant) is each kind's own business and is checked beside this.
 
 use super::ids::Role;

@@ -12,5 +12,6 @@ pub mod session;
 pub mod setting;
 pub mod signing_key;
 pub mod token;
+pub mod token_check;
 pub mod user;
 pub mod workspace;

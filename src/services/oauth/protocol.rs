@@ -309,7 +309,7 @@ async fn revoke_legacy(
 ) -> Result<Revoked, DbError> {
     db::run(pool, move |conn| {
         Ok(crate::db::write_transaction(conn, |conn| {
-            let Some(found) = tokens::find_for_verification(conn, id)? else {
+            let Some(found) = crate::models::token_check::find_for_verification(conn, id)? else {
                 return Ok(Revoked::Nothing);
             };
             if !found.digest.as_ref().is_some_and(|d| d.matches(&presented)) {
