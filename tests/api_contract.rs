@@ -7,7 +7,9 @@ mod common;
 
 use access_tokens::domain::Role;
 use common::api::{as_alice, as_user, expect_error, header_value, token_path, SPEC};
-use common::{app_with_members, spawn_app, workspace, Generating, ADMIN, ALICE, MEMBER, TOKENS};
+use common::{
+    app_with_members, spawn_app, workspace, Generating, ADMIN, ALICE, MEMBER, PASSWORD, TOKENS,
+};
 use reqwest::{Method, Response};
 use serde_json::{json, Map, Value};
 
@@ -55,6 +57,150 @@ async fn the_open_api_spec_describes_every_route() {
             "{method} {path} is missing"
         );
     }
+}
+
+/// `schema` with its `$ref` (to `components/schemas`) followed.
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => resolve(
+            spec,
+            &spec["components"]["schemas"][r.trim_start_matches("#/components/schemas/")],
+        ),
+        None => schema,
+    }
+}
+
+/// The property `name` of `schema`, through `$ref` and `allOf`, and whether it is
+/// required; `[]` is the items of an array.
+fn property<'a>(spec: &'a Value, schema: &'a Value, name: &str) -> Option<(&'a Value, bool)> {
+    let schema = resolve(spec, schema);
+    if name == "[]" {
+        return Some((resolve(spec, &schema["items"]), true));
+    }
+    if let Some(found) = schema["properties"].get(name) {
+        let required = schema["required"]
+            .as_array()
+            .is_some_and(|r| r.contains(&json!(name)));
+        return Some((resolve(spec, found), required));
+    }
+    schema["allOf"]
+        .as_array()?
+        .iter()
+        .find_map(|part| property(spec, part, name))
+}
+
+#[actix_web::test]
+async fn the_open_api_spec_describes_scopes_everywhere_they_appear() {
+    let app = app_with_members(&[ALICE]).await;
+
+    let spec: Value = as_alice(&app, Method::GET, SPEC)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    // (path, method, "request" or the status answered, the way to the field)
+    for (path, method, body, way) in [
+        ("/v4/apiAccessTokens", "post", "request", &["scopes"][..]),
+        (
+            "/v4/apiAccessTokens",
+            "post",
+            "201",
+            &["tokenInfo", "scopes"],
+        ),
+        (
+            "/v4/apiAccessTokens",
+            "get",
+            "200",
+            &["data", "[]", "scopes"],
+        ),
+        ("/v4/apiAccessTokens/{tokenId}", "get", "200", &["scopes"]),
+        ("/v4/oauthTokens", "post", "request", &["scopes"]),
+        ("/v4/oauthTokens", "post", "201", &["tokenInfo", "scopes"]),
+        ("/v4/oauthTokens", "get", "200", &["data", "[]", "scopes"]),
+        (
+            "/v4/workspaceAccessTokens",
+            "get",
+            "200",
+            &["data", "[]", "scopes"],
+        ),
+        (
+            "/v4/workspaceOAuthTokens",
+            "get",
+            "200",
+            &["data", "[]", "scopes"],
+        ),
+        ("/v4/workspaceSettings", "get", "200", &["serviceScopes"]),
+        (
+            "/v4/workspaceSettings",
+            "get",
+            "200",
+            &["memberServiceScopes"],
+        ),
+        ("/v4/workspaceSettings", "patch", "200", &["serviceScopes"]),
+        (
+            "/v4/workspaceSettings",
+            "patch",
+            "request",
+            &["serviceScopes"],
+        ),
+        (
+            "/v4/workspaceSettings",
+            "patch",
+            "request",
+            &["memberServiceScopes"],
+        ),
+    ] {
+        let where_ = format!("{method} {path} {body} {}", way.join("."));
+        let operation = &spec["paths"][path][method];
+        let mut schema = if body == "request" {
+            &operation["requestBody"]["content"]["application/json"]["schema"]
+        } else {
+            &operation["responses"][body]["content"]["application/json"]["schema"]
+        };
+        let mut required = true;
+        for step in way {
+            let (found, is_required) = property(&spec, schema, step)
+                .unwrap_or_else(|| panic!("{where_}: no {step} in {schema}"));
+            (schema, required) = (found, is_required);
+        }
+        let types: Vec<&str> = match &schema["type"] {
+            Value::String(t) => vec![t.as_str()],
+            other => other
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap())
+                .collect(),
+        };
+        assert!(types.contains(&"array"), "{where_}: {schema}");
+        assert_eq!(schema["items"]["type"], "string", "{where_}");
+        assert_eq!(
+            schema["items"]["pattern"], "^[a-z0-9:._-]{1,64}$",
+            "{where_}"
+        );
+        assert!(
+            schema["description"].as_str().is_some_and(|d| d.len() > 40),
+            "{where_} says what it is: {schema}"
+        );
+        if body == "request" {
+            assert!(!required, "{where_}: optional");
+            assert!(types.contains(&"null"), "{where_}: null is absent");
+        } else {
+            assert!(required, "{where_}: always answered");
+        }
+    }
+    let forbidden = &spec["components"]["responses"]["Forbidden"];
+    assert!(
+        forbidden["description"]
+            .as_str()
+            .unwrap()
+            .contains("insufficient_scope"),
+        "{forbidden}"
+    );
+    assert!(forbidden["headers"]["WWW-Authenticate"].is_object());
 }
 
 // ---------------------------------------------------------------------------
@@ -208,6 +354,38 @@ async fn a_member_on_an_admin_route_is_a_403_access_control_exception() {
         .await
         .unwrap();
     assert_envelope_snapshot("403_access_control", response).await;
+}
+
+#[actix_web::test]
+async fn a_token_without_the_scope_a_route_needs_is_a_403_insufficient_scope() {
+    let app = workspace(Generating::MembersToo).await;
+    let token = app
+        .create_token(
+            ADMIN,
+            PASSWORD,
+            json!({"lifetimeSeconds": 3600, "scopes": ["read_api"]}),
+        )
+        .await;
+    let response = app
+        .api_client()
+        .patch(app.url("/v4/workspaceSettings"))
+        .bearer_auth(token["tokenValue"].as_str().unwrap())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_envelope_snapshot("403_insufficient_scope", response).await;
+}
+
+#[actix_web::test]
+async fn unknown_scopes_are_a_400_validation_failed_naming_them() {
+    let app = app_with_members(&[ALICE]).await;
+    let response = as_alice(&app, Method::POST, TOKENS)
+        .json(&json!({"lifetimeSeconds": 60, "scopes": ["read_api", "write_api", "sudo"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_envelope_snapshot("400_validation_failed_unknown_scopes", response).await;
 }
 
 #[actix_web::test]

@@ -40,10 +40,16 @@ async fn creating_a_token_answers_201_with_its_value_and_its_info() {
             "description",
             "expiredAt",
             "lastUsed",
+            "scopes",
             "tokenId"
         ]
     );
     assert_eq!(info["description"], "CI");
+    assert_eq!(
+        info["scopes"],
+        json!(["api"]),
+        "no scopes asked: full access"
+    );
     assert!(uuid::Uuid::parse_str(info["tokenId"].as_str().unwrap()).is_ok());
 }
 

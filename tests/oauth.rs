@@ -50,6 +50,7 @@ async fn a_refresh_rotates_and_a_reused_refresh_token_disables_the_grant() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
+    assert_eq!(body["scope"], "api", "the grant's scopes: full access");
     let (access2, second) = (s(&body["access_token"]), s(&body["refresh_token"]));
     assert_ne!(second, first, "a new refresh token each time");
     assert_eq!(app.bearer_status(&access2).await, 200);
@@ -219,6 +220,7 @@ async fn another_service_verifies_an_access_token_with_the_published_keys() {
     );
     assert_eq!(claims["usr"], MEMBER);
     assert_eq!(claims["rol"], "member");
+    assert_eq!(claims["scope"], "api", "RFC 9068's scope claim");
     for claim in ["sub", "wid", "tid", "jti", "iss"] {
         assert!(claims[claim].is_string(), "{claim}");
     }

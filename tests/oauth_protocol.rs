@@ -438,6 +438,7 @@ async fn introspection_describes_each_kind_of_active_token() {
             "sub": mike, "username": MEMBER, "exp": claims["exp"], "iat": claims["iat"],
             "iss": "access-tokens", "jti": claims["jti"],
             "workspace_id": default_ws, "workspace_name": "default", "token_id": grant,
+            "scope": "api",
         })
     );
 
@@ -449,6 +450,7 @@ async fn introspection_describes_each_kind_of_active_token() {
         "a refresh token has no token type"
     );
     assert_eq!(body["token_id"], grant.as_str());
+    assert_eq!(body["scope"], "api", "the grant's scopes");
     assert_eq!(body["username"], MEMBER);
     assert_eq!(body["workspace_id"], default_ws.as_str());
     assert_eq!(
@@ -466,6 +468,7 @@ async fn introspection_describes_each_kind_of_active_token() {
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["token_use"], "legacy_access_token");
     assert_eq!(body["token_id"], id.as_str());
+    assert_eq!(body["scope"], "api");
     assert_eq!(body["sub"], mike.as_str());
     assert_eq!(
         body["exp"].as_i64().unwrap() - body["iat"].as_i64().unwrap(),

@@ -155,8 +155,8 @@ impl Modify for SecuritySchemes {
 }
 
 /// The answers every route can give, whatever it does: 401 (credentials), 403 (a
-/// Basic-auth call naming a workspace the user is not in, or a route the caller's
-/// role may not use), 429 (Basic sign-ins throttled, or an address held back after
+/// Basic-auth call naming a workspace the user is not in, a route the caller's
+/// role may not use, or a token without the scope the route needs), 429 (Basic sign-ins throttled, or an address held back after
 /// too many invalid tokens) and 503 (database unavailable). They are declared once under
 /// `components/responses` and referenced from every operation, so the handlers'
 /// annotations list only what is particular to them.
@@ -197,8 +197,21 @@ fn common_responses() -> [(&'static str, &'static str, Response); 4] {
             envelope_response(
                 "AccessControlException: authenticated, but not allowed (the workspace's \
                  policy, a workspace named in X-Workspace that the user is not in, an \
-                 admin-only route, or an OAuth access token whose grant is stopped asking \
-                 to create a token or an account)",
+                 admin-only route, an OAuth access token whose grant is stopped asking \
+                 to create a token or an account, scopes the caller may not put on a new \
+                 token, or a token without the scope the route needs: then `details` is \
+                 `{\"error\": \"insufficient_scope\", \"requiredScopes\": [...]}`)",
+            )
+            .header(
+                "WWW-Authenticate",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::String))
+                    .description(Some(format!(
+                        "Only when the token lacks the scope the route needs (RFC 6750 \
+                         section 3.1): `{CHALLENGE}, error=\"insufficient_scope\", \
+                         scope=\"<the narrowest scope that opens it>\"`"
+                    )))
+                    .build(),
             )
             .build(),
         ),

@@ -3,7 +3,7 @@
 use actix_web::http::Method;
 use actix_web::HttpRequest;
 use serde_json::json;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
 
 use crate::auth::caller::{ApiCaller, Credential};
@@ -105,17 +105,21 @@ impl From<ScopeRequestError> for ApiError {
     }
 }
 
-/// `scopes` in a create request: optional, at least one name.
+/// `scopes` in a create request: optional (absent or null is full access), at
+/// least one name.
 pub fn request_schema() -> Schema {
     ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
         .items(RefOr::T(name_schema()))
         .min_items(Some(1))
         .description(Some(
-            "What the token may do: `api` (everything you may do; the default when absent), \
-             `read_api` (every GET you may do), `tokens` (list, create and delete your own \
-             tokens), `admin` (the workspace-admin routes, for workspace admins), and the \
+            "What the token may do: `api` (everything you may do; the default when absent or \
+             null), `read_api` (every GET you may do), `tokens` (list, create and delete your \
+             own tokens), `admin` (the workspace-admin routes, for workspace admins), and the \
              workspace's service scopes (see `serviceScopes` in the workspace settings), which \
-             only `/auth/verify` reads. A token may only create tokens whose scopes it covers.",
+             only `/auth/verify` reads. A name that is neither built in nor one of the \
+             workspace's service scopes is refused with 400 (`details.unknownScopes`); a scope \
+             you may not grant with 403. A token may only create tokens whose scopes it covers.",
         ))
         .examples([json!(["read_api"])])
         .build()

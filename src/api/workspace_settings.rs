@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{
-    KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+    KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::ToSchema;
 
@@ -40,11 +40,11 @@ pub struct WorkspaceSettings {
     /// The workspace's service scopes: names its admins give to scopes of their own
     /// services, which tokens may carry beside the built-in ones and which only
     /// `/auth/verify` reads (`X-Auth-Required-Scopes`). Sorted.
-    #[schema(schema_with = scope_list_schema)]
+    #[schema(schema_with = service_scopes_schema)]
     pub service_scopes: Vec<String>,
     /// The service scopes every member may put on a token (a subset of
     /// `serviceScopes`); only admins may put the others. Sorted.
-    #[schema(schema_with = scope_list_schema)]
+    #[schema(schema_with = member_service_scopes_schema)]
     pub member_service_scopes: Vec<String>,
     /// How many live tokens break these settings (they keep working until deleted).
     pub violating_token_count: usize,
@@ -98,19 +98,67 @@ pub struct WorkspaceSettingsUpdate {
     /// letters, digits, `:`, `.`, `-`, `_`, at most 64 characters, not a built-in
     /// scope's; at most 100. A scope taken off stops counting on every token at once,
     /// and is taken off `memberServiceScopes` too.
-    #[schema(schema_with = scope_list_schema)]
+    #[schema(schema_with = service_scopes_change_schema)]
     pub service_scopes: Option<Vec<String>>,
     /// Replaces the service scopes every member may grant; each must be in
     /// `serviceScopes` (as changed by the same request).
-    #[schema(schema_with = scope_list_schema)]
+    #[schema(schema_with = member_service_scopes_change_schema)]
     pub member_service_scopes: Option<Vec<String>>,
 }
 
-/// A list of scope names.
-fn scope_list_schema() -> Schema {
+/// `serviceScopes` in the settings. (`schema_with` replaces the doc comment, so
+/// each list says what it is here.)
+fn service_scopes_schema() -> Schema {
+    scope_list_schema(
+        "The workspace's service scopes, sorted: names its admins give to scopes of their \
+         own services, which tokens may carry beside the built-in ones (`api`, `read_api`, \
+         `tokens`, `admin`) and which only `/auth/verify` reads (`X-Auth-Required-Scopes`). \
+         `api` does not cover them.",
+        false,
+    )
+}
+
+/// `memberServiceScopes` in the settings.
+fn member_service_scopes_schema() -> Schema {
+    scope_list_schema(
+        "The service scopes every member may put on a token, sorted: a subset of \
+         `serviceScopes`; only admins may put the others.",
+        false,
+    )
+}
+
+/// `serviceScopes` in a change.
+fn service_scopes_change_schema() -> Schema {
+    scope_list_schema(
+        "Replaces the service scopes (null or absent: unchanged). Names: lower-case letters, \
+         digits, `:`, `.`, `-`, `_`, at most 64 characters, not a built-in scope's (400 \
+         otherwise). A scope taken off stops counting on every token at once, and is taken \
+         off `memberServiceScopes` too.",
+        true,
+    )
+}
+
+/// `memberServiceScopes` in a change.
+fn member_service_scopes_change_schema() -> Schema {
+    scope_list_schema(
+        "Replaces the service scopes every member may grant (null or absent: unchanged); \
+         each must be in `serviceScopes` as changed by the same request (400 otherwise).",
+        true,
+    )
+}
+
+/// A list of scope names, described; `nullable` where null means "unchanged".
+fn scope_list_schema(description: &str, nullable: bool) -> Schema {
+    let types: &[Type] = if nullable {
+        &[Type::Array, Type::Null]
+    } else {
+        &[Type::Array]
+    };
     utoipa::openapi::schema::ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter(types.iter().cloned()))
         .items(utoipa::openapi::RefOr::T(super::scopes::name_schema()))
         .max_items(Some(crate::domain::scope::MAX_SERVICE_SCOPES))
+        .description(Some(description))
         .examples([serde_json::json!(["deploy", "reports:read"])])
         .build()
         .into()

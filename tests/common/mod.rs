@@ -20,6 +20,7 @@ pub mod html;
 pub mod layout_checks;
 pub mod page_checks;
 pub mod process;
+pub mod scopes;
 
 // Not every test file uses a fixture (a browser test may use none).
 #[allow(unused_imports)]
