@@ -78,9 +78,12 @@ fn values(root: ElementRef) -> Vec<String> {
     boxes(root).into_iter().map(|b| b.0).collect()
 }
 
+/// Form fields as name and value.
+type Fields = &'static [(&'static str, &'static str)];
+
 /// The two Generate forms: their page, the dialog's id, and the fields besides the
 /// scopes that make a valid form.
-const FORMS: [(&str, &str, &[(&str, &str)]); 2] = [
+const FORMS: [(&str, &str, Fields); 2] = [
     (
         TOKENS_PAGE,
         "generate-token-dialog",

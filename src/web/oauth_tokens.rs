@@ -9,6 +9,8 @@ use askama::Template;
 
 use crate::domain::oauth::{parse_name, GrantLifetime, DEFAULT_GRANT_DAYS, MAX_GRANT_DAYS};
 use crate::domain::policy::TokenPolicy;
+use crate::domain::scope::{ScopeRequestError, ScopeSet};
+use crate::domain::Description;
 use crate::services::oauth::{GenerateError, Grant, Scope};
 use crate::services::reveal::{self, OAuthReveal, RevealTicket};
 use crate::services::tokens;
@@ -230,6 +232,23 @@ impl GenerateInput {
             scopes: scope_choices::ticked(form),
         }
     }
+
+    /// The token the form asks for, with `scopes` as judged from its boxes; or why
+    /// each field was refused.
+    fn parse(
+        &self,
+        scopes: Result<ScopeSet, ScopeRequestError>,
+    ) -> Result<(Description, GrantLifetime, ScopeSet), Refusal> {
+        let lifetime = GrantLifetime::from_input(&self.lifetime_days);
+        match (parse_name(&self.name), lifetime, scopes) {
+            (Ok(n), Ok(l), Ok(s)) => Ok((n, l, s)),
+            (n, l, s) => Err(Refusal {
+                name: n.err(),
+                lifetime: l.err().map(|e| e.to_string()),
+                scopes: s.err().map(|e| e.to_string()),
+            }),
+        }
+    }
 }
 
 /// Why the Generate form was refused, by the field it is shown beside.
@@ -250,17 +269,9 @@ pub async fn create(
     check_csrf(&user.session, &input.csrf_token)?;
     let (pool, owner) = (&state.pool, &user.principal);
     let scopes = tokens::resolve_scopes(pool, owner, input.scopes.clone(), None).await?;
-    let lifetime = GrantLifetime::from_input(&input.lifetime_days);
-    let (name, lifetime, scopes) = match (parse_name(&input.name), lifetime, scopes) {
-        (Ok(n), Ok(l), Ok(s)) => (n, l, s),
-        (n, l, s) => {
-            let why = Refusal {
-                name: n.err(),
-                lifetime: l.err().map(|e| e.to_string()),
-                scopes: s.err().map(|e| e.to_string()),
-            };
-            return refuse(&user, &state, &input, why).await;
-        }
+    let (name, lifetime, scopes) = match input.parse(scopes) {
+        Ok(parsed) => parsed,
+        Err(why) => return refuse(&user, &state, &input, why).await,
     };
     let generated = state
         .oauth

@@ -115,9 +115,9 @@ pub(super) fn ticked(form: &[(String, String)]) -> Option<Vec<String>> {
     (offered || !names.is_empty()).then_some(names)
 }
 
-/// A token's scopes as a table cell shows them: "read_api, tokens".
-pub(super) fn compact(scopes: &scope::ScopeSet) -> String {
-    scopes.names().collect::<Vec<_>>().join(", ")
+/// A token's scopes as a table cell lists them, sorted.
+pub(super) fn names(scopes: &scope::ScopeSet) -> Vec<String> {
+    scopes.names().map(str::to_owned).collect()
 }
 
 /// An `<option>` of the admin lists' Scope filter.

@@ -7,6 +7,7 @@ use askama::Template;
 
 use crate::domain::lifetime::DEFAULT_DAYS;
 use crate::domain::policy::TokenPolicy;
+use crate::domain::scope::{ScopeRequestError, ScopeSet};
 use crate::domain::token_query;
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
 use crate::services::admin_tokens::OwnedToken;
@@ -28,8 +29,8 @@ pub(super) struct TokenRow {
     /// Only on the admin's pages.
     pub(super) owner: String,
     pub(super) description: String,
-    /// Its scopes, compact: "read_api, tokens".
-    pub(super) scopes: String,
+    /// Its scopes' names, which the table lists compactly.
+    pub(super) scopes: Vec<String>,
     pub(super) status: &'static str,
     pub(super) status_class: &'static str,
     /// Active, and expires within a week: the Status cell says so too.
@@ -50,7 +51,7 @@ impl TokenRow {
                 .as_ref()
                 .map(|d| d.as_str().to_owned())
                 .unwrap_or_default(),
-            scopes: scope_choices::compact(&t.scopes),
+            scopes: scope_choices::names(&t.scopes),
             status: status.label(),
             status_class: match status {
                 TokenStatus::Active => "active",
@@ -154,6 +155,24 @@ impl GenerateInput {
             scopes: scope_choices::ticked(form),
         }
     }
+
+    /// The token the form asks for, with `scopes` as judged from its boxes; or why
+    /// each field was refused.
+    fn parse(
+        &self,
+        scopes: Result<ScopeSet, ScopeRequestError>,
+    ) -> Result<(Lifetime, Option<Description>, ScopeSet), Refusal> {
+        let lifetime = Lifetime::from_days_input(&self.lifetime_days);
+        let description = Description::parse_optional(&self.description);
+        match (lifetime, description, scopes) {
+            (Ok(l), Ok(d), Ok(s)) => Ok((l, d, s)),
+            (l, d, s) => Err(Refusal {
+                lifetime: l.err().map(|e| e.to_string()),
+                description: d.err().map(|e| e.to_string()),
+                scopes: s.err().map(|e| e.to_string()),
+            }),
+        }
+    }
 }
 
 /// Why the Generate Token form was refused, by the field it is shown beside.
@@ -162,6 +181,16 @@ struct Refusal {
     lifetime: Option<String>,
     description: Option<String>,
     scopes: Option<String>,
+}
+
+impl Refusal {
+    /// The workspace's policy refuses the lifetime.
+    fn lifetime(why: impl ToString) -> Self {
+        Refusal {
+            lifetime: Some(why.to_string()),
+            ..Refusal::default()
+        }
+    }
 }
 
 /// The Access Tokens page; shows a just-generated token's value once.
@@ -249,18 +278,9 @@ pub async fn create(
     check_csrf(&user.session, &input.csrf_token)?;
     let (pool, owner, now) = (&state.pool, &user.principal, state.clock.now());
     let scopes = tokens::resolve_scopes(pool, owner, input.scopes.clone(), None).await?;
-    let lifetime = Lifetime::from_days_input(&input.lifetime_days);
-    let description = Description::parse_optional(&input.description);
-    let (lifetime, description, scopes) = match (lifetime, description, scopes) {
-        (Ok(l), Ok(d), Ok(s)) => (l, d, s),
-        (l, d, s) => {
-            let why = Refusal {
-                lifetime: l.err().map(|e| e.to_string()),
-                description: d.err().map(|e| e.to_string()),
-                scopes: s.err().map(|e| e.to_string()),
-            };
-            return refuse(&user, &state, &input, why).await;
-        }
+    let (lifetime, description, scopes) = match input.parse(scopes) {
+        Ok(parsed) => parsed,
+        Err(why) => return refuse(&user, &state, &input, why).await,
     };
     let created = tokens::create(
         pool,
@@ -277,11 +297,7 @@ pub async fn create(
             return Err(PageError::Forbidden(v.to_string()))
         }
         Err(CreateError::Policy(v)) => {
-            let why = Refusal {
-                lifetime: Some(v.to_string()),
-                ..Refusal::default()
-            };
-            return refuse(&user, &state, &input, why).await;
+            return refuse(&user, &state, &input, Refusal::lifetime(v)).await
         }
         Err(CreateError::Db(e)) => return Err(e.into()),
     };
