@@ -59,7 +59,8 @@ pub(super) struct SortHeading {
 impl ListQuery {
     /// The query of a list of access tokens (it has no name filter); a value it
     /// does not know is refused (400). A scope that is none of the workspace's
-    /// (`defined`) is not: the page says so beside the Scope filter.
+    /// (`defined`) is left out of the query, and the [`ScopeFilter`] says why: the
+    /// page lists nothing and says so beside the Scope filter (400).
     pub(super) fn tokens(
         &self,
         defined: &ServiceScopes,
