@@ -547,12 +547,16 @@ async fn a_tokens_lifetime_reads_in_days_on_the_page_and_in_the_csv() {
     let html = get(&browser, &app, PAGE).await.text().await.unwrap();
     let csv = get(&browser, &app, CSV).await.text().await.unwrap();
     for shown in [&html, &csv] {
-        for said in ["lifetime 90 days", "never expires", "lifetime 30 days"] {
+        for said in [
+            "lifetime 90 days; scopes api",
+            "never expires; scopes api",
+            "lifetime 30 days",
+        ] {
             assert!(shown.contains(said), "{said} in {shown}");
         }
         assert!(!shown.contains(" seconds"), "{shown}");
     }
-    // The JSON keeps what was stored.
+    // The JSON keeps what was stored: since scopes, with the token's scopes.
     let (_, body) = events_json(&app, ADMIN, "?action=token.created").await;
     let mut details: Vec<&str> = body["data"]
         .as_array()
@@ -565,8 +569,8 @@ async fn a_tokens_lifetime_reads_in_days_on_the_page_and_in_the_csv() {
         details,
         [
             "lifetime 2592000 seconds",
-            "lifetime 90 days",
-            "never expires"
+            "lifetime 90 days; scopes api",
+            "never expires; scopes api"
         ]
     );
 }

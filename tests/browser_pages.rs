@@ -50,21 +50,40 @@ const ADMIN_PAGES: &[&str] = &[
 const LONG_DESCRIPTION: &str = "Nightly deploy of the marketing site from the build server \
     in the basement rack, rotated every quarter by the platform team (ask Olga before deleting)";
 
-/// A workspace with an admin who is also the instance admin, two members, and
-/// for each person legacy tokens (a long description, one never expiring, one
-/// expiring within days, one used) and OAuth tokens (one used): every table has
-/// rows, and the audit logs have entries.
+/// A workspace with an admin who is also the instance admin, two members, two
+/// service scopes, and for each person legacy tokens (a long description with two
+/// scopes, one never expiring, one expiring within days with a service scope, one
+/// used) and OAuth tokens (one used): every table has rows, and the audit logs have
+/// entries.
 async fn seeded() -> TestApp {
     let app = workspace(Generating::MembersToo).await;
     app.create_user(ALICE, PASSWORD, Role::Member);
     app.set_instance_admin(ADMIN, true);
+    let scopes = json!({
+        "serviceScopes": ["deploy:production", "billing.read"],
+        "memberServiceScopes": ["deploy:production"],
+    });
+    let response = app
+        .api_client()
+        .patch(app.url("/v4/workspaceSettings"))
+        .basic_auth(ADMIN, Some(PASSWORD))
+        .json(&scopes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "defining service scopes");
     for user in [ADMIN, MEMBER, ALICE] {
-        for (description, lifetime) in [
-            (LONG_DESCRIPTION, 90 * 86_400),
-            ("never expires", -1),
-            ("short-lived", 3 * 86_400),
+        for (description, lifetime, scopes) in [
+            (LONG_DESCRIPTION, 90 * 86_400, json!(["read_api", "tokens"])),
+            ("never expires", -1, json!(["api"])),
+            (
+                "short-lived",
+                3 * 86_400,
+                json!(["deploy:production", "read_api"]),
+            ),
         ] {
-            let body = json!({"lifetimeSeconds": lifetime, "description": description});
+            let body =
+                json!({"lifetimeSeconds": lifetime, "description": description, "scopes": scopes});
             app.create_token(user, PASSWORD, body).await;
         }
         let used = generate(&app, Generate::legacy(user).lifetime_seconds(30 * 86_400)).await;

@@ -102,9 +102,19 @@ async fn a_token_generated_in_the_page_shows_both_values_once_and_both_work() {
     assert!(text(&page, "#oauth-workspace-note").contains(
         "You can't use an API token from 1 workspace to interact with another workspace."
     ));
-    // The dialog asks a Name and a Lifetime in days, 1 to 365.
+    // The dialog asks a Name and a Lifetime in days, 1 to 365, then the scopes a
+    // member may put on a token (no "admin").
     let labels = texts(&page, "#generate-oauth-dialog label");
-    assert_eq!(labels, ["Name", "Lifetime (days)"]);
+    assert_eq!(
+        labels,
+        [
+            "Name",
+            "Lifetime (days)",
+            "Full access (api)",
+            "Read only (read_api)",
+            "Tokens (tokens)"
+        ]
+    );
     assert!(text(&page, "#oauth-lifetime-hint").contains("Between 1 and 365 days"));
 
     let response =
@@ -134,13 +144,20 @@ async fn a_token_generated_in_the_page_shows_both_values_once_and_both_work() {
     assert_eq!(text(&page, "#close-oauth-token"), "Close");
     assert_eq!(text(&page, "#new-oauth-name"), "nightly export");
 
-    // The row: Name, Status, Created, Expires, Last used.
+    // The row: Name, Scopes, Status, Created, Expires, Last used.
     let ids = row_ids(&page);
     assert_eq!(ids.len(), 1);
     let headings = texts(&page, "#oauth-tokens-table thead th");
     assert_eq!(
         headings,
-        ["Name", "Status", "Created", "Expires", "Last used"]
+        [
+            "Name",
+            "Scopes",
+            "Status",
+            "Created",
+            "Expires",
+            "Last used"
+        ]
     );
     assert_eq!(row_status(&page, &ids[0]), "Active");
     assert_eq!(
@@ -468,7 +485,15 @@ async fn an_admin_sees_everyones_tokens_filters_them_and_disables_or_deletes_the
     assert!(text(&page, "#oauth-effect").contains(EFFECT));
     assert_eq!(
         texts(&page, "#oauth-tokens-table thead th"),
-        ["Name", "Owner", "Status", "Created", "Expires", "Last used"]
+        [
+            "Name",
+            "Owner",
+            "Scopes",
+            "Status",
+            "Created",
+            "Expires",
+            "Last used"
+        ]
     );
     assert_eq!(row_ids(&page).len(), 3);
     assert_eq!(text(&page, "#showing"), "Showing 1–3 of 3");

@@ -21,9 +21,10 @@ use scraper::{ElementRef, Html};
 use serde_json::Value;
 
 const NEW_PAGE: &str = "/preferences/access-tokens/new";
-const COLUMNS: [&str; 6] = [
+const COLUMNS: [&str; 7] = [
     "Token ID",
     "Description",
+    "Scopes",
     "Status",
     "Created",
     "Expires",
@@ -102,7 +103,7 @@ async fn with_no_tokens_the_page_says_so_instead_of_showing_a_table() {
 }
 
 #[actix_web::test]
-async fn the_tokens_table_has_exactly_the_six_columns_in_order() {
+async fn the_tokens_table_has_exactly_the_seven_columns_in_order() {
     let app = app_with_members(&[ALICE]).await;
     let browser = signed_in(&app, ALICE).await;
     generate_token(&app, &browser, "30", "").await;

@@ -9,8 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::authority::{Tokens, WorkspaceAdmin};
 use crate::domain::grant_query::{GrantIds, GrantQuery, RawGrantQuery};
 use crate::domain::oauth::GrantId;
+use crate::domain::scope::ServiceScopes;
 use crate::domain::Timestamp;
 use crate::services::oauth::{OwnedGrant, Scope};
+use crate::services::tokens;
 use crate::state::AppState;
 
 use super::admin_tokens::TokenOwner;
@@ -65,6 +67,11 @@ pub struct ListParams {
     /// the case of ASCII letters).
     #[param(max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     name: Option<String>,
+    /// Only tokens that carry this scope: `api`, `read_api`, `tokens`, `admin`, or
+    /// one of the workspace's service scopes now (any other name is a 400), matched
+    /// as a whole name among the scopes each token was given.
+    #[param(pattern = "^[a-z0-9:._-]{1,64}$", example = "read_api")]
+    scope: Option<String>,
     /// `created` (default), `expires`, `lastUsed` (never-used first) or `owner`
     /// (username).
     #[param(pattern = "^(created|expires|lastUsed|owner)$")]
@@ -81,7 +88,7 @@ pub struct ListParams {
 }
 
 impl ListParams {
-    fn query(&self) -> Result<GrantQuery, ApiError> {
+    fn query(&self, defined: &ServiceScopes) -> Result<GrantQuery, ApiError> {
         list_query::check_exact(
             (self.status.as_deref(), &["active", "disabled", "expired"]),
             self.sort.as_deref(),
@@ -96,6 +103,7 @@ impl ListParams {
             sort: self.sort.as_deref(),
             order: self.order.as_deref(),
         })?
+        .with_scope(self.scope.as_deref(), defined)?
         .with_limit_offset(self.limit.as_deref(), self.offset.as_deref())?)
     }
 }
@@ -124,7 +132,8 @@ pub async fn list(
     state: web::Data<AppState>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = params.query()?;
+    let defined = tokens::service_scopes(&state.pool, &admin).await?;
+    let query = params.query(&defined)?;
     let page = state
         .oauth
         .list_workspace(&state.pool, &admin, query)

@@ -4,8 +4,9 @@
 //! page size and limits these share so that the two admin views behave alike.
 
 use super::oauth::{GrantId, GrantStatus};
+use super::scope::{ScopeName, ServiceScopes};
 use super::token_query::{
-    QueryError, RawTokenQuery, SortKey, SortOrder, TokenQuery, MAX_BULK_DELETE,
+    scope_filter, QueryError, RawTokenQuery, SortKey, SortOrder, TokenQuery, MAX_BULK_DELETE,
 };
 
 /// The most grant ids one bulk disable or delete takes: the legacy bulk delete's.
@@ -23,6 +24,8 @@ pub struct GrantQuery {
     pub status: Option<GrantStatus>,
     /// Grants whose name contains this text, ignoring case.
     pub name: Option<String>,
+    /// Grants that carry this scope (as stored, whether or not it counts now).
+    pub scope: Option<ScopeName>,
     pub sort: SortKey,
     pub order: SortOrder,
     pub limit: i64,
@@ -98,6 +101,7 @@ impl GrantQuery {
             owner: q.owner,
             status: None,
             name: None,
+            scope: q.scope,
             sort: q.sort,
             order: q.order,
             limit: q.limit,
@@ -133,6 +137,16 @@ impl GrantQuery {
             name: text_filter("name", raw.name, MAX_TEXT_FILTER_CHARS)?,
             ..GrantQuery::from_token_query(base)
         })
+    }
+
+    /// Sets the scope filter, as the legacy admin list reads it.
+    pub fn with_scope(
+        mut self,
+        raw: Option<&str>,
+        defined: &ServiceScopes,
+    ) -> Result<Self, QueryError> {
+        self.scope = scope_filter(raw, defined)?;
+        Ok(self)
     }
 
     /// Sets the slice from the API's `limit` and `offset`, with the legacy admin

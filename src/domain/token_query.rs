@@ -2,6 +2,7 @@
 //! which slice. Parsed once at the edge (page query string or API query string);
 //! the storage layer turns a [`TokenQuery`] into SQL.
 
+use super::scope::{ScopeName, ServiceScopes};
 use super::time::Timestamp;
 
 /// A token expiring within this many days is marked "Expires soon".
@@ -175,6 +176,8 @@ pub struct TokenQuery {
     /// An owner's exact username.
     pub owner: Option<String>,
     pub status: Option<StatusFilter>,
+    /// Tokens that carry this scope (as stored, whether or not it counts now).
+    pub scope: Option<ScopeName>,
     pub sort: SortKey,
     pub order: SortOrder,
     pub limit: i64,
@@ -186,6 +189,7 @@ impl Default for TokenQuery {
         TokenQuery {
             owner: None,
             status: None,
+            scope: None,
             sort: SortKey::Created,
             order: SortOrder::Desc,
             limit: PAGE_SIZE,
@@ -219,6 +223,25 @@ pub struct RawTokenQuery<'a> {
     pub status: Option<&'a str>,
     pub sort: Option<&'a str>,
     pub order: Option<&'a str>,
+}
+
+/// The `scope` filter: absent for none, else a built-in scope or one of the
+/// workspace's service scopes (`defined`), written exactly (blank is none of them;
+/// the pages' "Any" sends one, which they leave out themselves).
+pub fn scope_filter(
+    raw: Option<&str>,
+    defined: &ServiceScopes,
+) -> Result<Option<ScopeName>, QueryError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    match ScopeName::parse(raw) {
+        Ok(n) if n.as_builtin().is_some() || defined.defines(&n) => Ok(Some(n)),
+        _ => Err(QueryError::new(
+            "scope",
+            "scope must be api, read_api, tokens, admin or one of this workspace's service scopes.",
+        )),
+    }
 }
 
 /// A parameter's trimmed value; blank counts as absent.
@@ -274,6 +297,16 @@ impl TokenQuery {
             order,
             ..TokenQuery::default()
         })
+    }
+
+    /// Sets the scope filter; see [`scope_filter`].
+    pub fn with_scope(
+        mut self,
+        raw: Option<&str>,
+        defined: &ServiceScopes,
+    ) -> Result<Self, QueryError> {
+        self.scope = scope_filter(raw, defined)?;
+        Ok(self)
     }
 
     /// Sets the slice from the API's `limit` (1 to [`MAX_LIMIT`], default
@@ -386,6 +419,18 @@ mod tests {
             }),
             "order"
         );
+    }
+
+    #[test]
+    fn the_scope_filter_takes_the_workspace_s_scopes_exactly() {
+        let defined = ServiceScopes::parse(&["deploy"], &[]).unwrap();
+        let scope = |raw| scope_filter(raw, &defined).map(|s| s.map(|n| n.to_string()));
+        assert_eq!(scope(None), Ok(None));
+        assert_eq!(scope(Some("read_api")), Ok(Some("read_api".into())));
+        assert_eq!(scope(Some("deploy")), Ok(Some("deploy".into())));
+        for bad in ["", "billing", " api", "API", "read%"] {
+            assert_eq!(scope(Some(bad)).unwrap_err().field, "scope", "{bad}");
+        }
     }
 
     #[test]

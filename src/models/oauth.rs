@@ -12,6 +12,8 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::token_query::{SortKey, SortOrder};
 use crate::domain::{Role, SecretDigest, Timestamp, UserId, WorkspaceId};
 
+use super::token::scope_pattern;
+
 /// A grant as stored.
 #[derive(Debug, Clone)]
 pub struct Grant {
@@ -407,7 +409,8 @@ fn contains_pattern(text: &str) -> String {
     pattern
 }
 
-/// The grants of `workspace` that `query`'s owner, status and name select, unsorted.
+/// The grants of `workspace` that `query`'s owner, status, name and scope select,
+/// unsorted.
 fn filtered<'a>(workspace: WorkspaceId, query: &'a GrantQuery, now: Timestamp) -> Joined<'a> {
     let mut q = in_scope(GrantScope {
         workspace,
@@ -422,6 +425,11 @@ fn filtered<'a>(workspace: WorkspaceId, query: &'a GrantQuery, now: Timestamp) -
                 .like(lower(contains_pattern(name)))
                 .escape('\\'),
         );
+    }
+    if let Some(scope) = &query.scope {
+        let padded = " ".into_sql::<diesel::sql_types::Text>();
+        let padded = padded.concat(oauth_grants::scopes).concat(" ");
+        q = q.filter(padded.like(scope_pattern(scope)).escape('\\'));
     }
     // As GrantStatus::at: disabled wins over expired.
     let now_ms = now.millis();

@@ -1,10 +1,11 @@
 //! API access tokens as stored: digest of the secret, owner, workspace and times.
 
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 
 use crate::db::schema::{api_tokens, memberships, users};
 use crate::db::Conn;
-use crate::domain::scope::ScopeSet;
+use crate::domain::scope::{ScopeName, ScopeSet};
 use crate::domain::token_query::{self, SortKey, SortOrder, StatusFilter, TokenQuery};
 use crate::domain::{Description, Role, SecretDigest, Timestamp, TokenId, UserId, WorkspaceId};
 
@@ -221,7 +222,25 @@ type Backend = <Conn as diesel::Connection>::Backend;
 type Filtered<'a> =
     diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<api_tokens::table, users::table>, Backend>;
 
-/// The tokens of `workspace` that `query`'s owner and status select, unsorted.
+/// The `LIKE` pattern that finds `name` as a whole name in a scopes column padded
+/// with a space on each side (`' ' || scopes || ' '`), on SQLite and PostgreSQL
+/// alike: `_`, which scope names may hold, is a `LIKE` wildcard, so it is escaped
+/// (with `\`, which no scope name holds, nor `%`); names are lower case, so SQLite's
+/// case-blind `LIKE` cannot match another.
+pub(super) fn scope_pattern(name: &ScopeName) -> String {
+    let mut pattern = "% ".to_owned();
+    for c in name.as_str().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push_str(" %");
+    pattern
+}
+
+/// The tokens of `workspace` that `query`'s owner, status and scope select,
+/// unsorted.
 fn filtered<'a>(workspace: WorkspaceId, query: &'a TokenQuery, now: Timestamp) -> Filtered<'a> {
     let mut q = api_tokens::table
         .inner_join(users::table)
@@ -229,6 +248,13 @@ fn filtered<'a>(workspace: WorkspaceId, query: &'a TokenQuery, now: Timestamp) -
         .into_boxed();
     if let Some(owner) = &query.owner {
         q = q.filter(users::username.eq(owner));
+    }
+    if let Some(scope) = &query.scope {
+        let padded = " "
+            .into_sql::<Text>()
+            .concat(api_tokens::scopes)
+            .concat(" ");
+        q = q.filter(padded.like(scope_pattern(scope)).escape('\\'));
     }
     let now_ms = now.millis();
     q = match query.status {

@@ -24,6 +24,17 @@ pub struct TokenPage {
     pub now: Timestamp,
 }
 
+impl TokenPage {
+    /// No token, judged at `now`.
+    pub fn nothing(now: Timestamp) -> Self {
+        TokenPage {
+            tokens: Vec::new(),
+            total: 0,
+            now,
+        }
+    }
+}
+
 /// The tokens of the caller's workspace that `query` asks for.
 pub async fn list(
     pool: &DbPool,

@@ -9,11 +9,14 @@ use askama::Template;
 use crate::auth::authority::{ActingAdmin, Tokens, WorkspaceAdmin};
 use crate::domain::grant_query::{status_value, GrantQuery};
 use crate::domain::oauth::GrantStatus;
-use crate::services::oauth::Scope;
+use crate::services::oauth::{GrantPage, Scope};
+use crate::services::tokens;
 use crate::state::AppState;
 
 use super::forms::CsrfAndBack;
-use super::list::{owner_filter, Choice, ListPosition, ListQuery, ListView, TextFilter};
+use super::list::{
+    owner_filter, Choice, ListPosition, ListQuery, ListView, ScopeFilter, TextFilter,
+};
 use super::oauth_actions::{self as actions, OAuthRow, TokenList, DELETE_WARNING, DISABLE_WARNING};
 use super::{check_csrf, render, CurrentUser, Layout, PageError};
 
@@ -50,21 +53,33 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let parsed = query.grants()?;
-    let found = state
-        .oauth
-        .list_workspace(&state.pool, &admin, parsed.clone())
-        .await?;
+    let defined = tokens::service_scopes(&state.pool, &admin).await?;
+    let (parsed, scope) = query.grants(&defined)?;
+    let refused = scope.error.is_some();
+    let found = if refused {
+        // As on Admin > Access Tokens: nothing, 400, said beside the filter.
+        GrantPage::nothing(state.oauth.now())
+    } else {
+        let listed = state
+            .oauth
+            .list_workspace(&state.pool, &admin, parsed.clone());
+        listed.await?
+    };
     let rows = actions::rows(&found.grants, true, found.now);
     let page = AdminOAuthPage {
         layout: Layout::for_user(&user)?,
-        list: list_view(&parsed, rows.len() as i64, found.total),
+        list: list_view(&parsed, scope, rows.len() as i64, found.total),
         rows,
         base: PAGE,
         disable_warning: DISABLE_WARNING,
         delete_warning: DELETE_WARNING,
     };
-    render(StatusCode::OK, &page)
+    let status = if refused {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    render(status, &page)
 }
 
 /// A row menu's Disable or Delete: the confirmation, as a page of its own.
@@ -127,6 +142,9 @@ fn position(q: &GrantQuery) -> ListPosition {
     if let Some(status) = q.status {
         filters.push(("status", status_value(status).to_owned()));
     }
+    if let Some(scope) = &q.scope {
+        filters.push(("scope", scope.to_string()));
+    }
     ListPosition {
         base: PAGE,
         filters,
@@ -139,7 +157,7 @@ fn position(q: &GrantQuery) -> ListPosition {
 
 /// The filter form, headings, counts and links of the page `q` asks for, which
 /// shows `shown` of `total` tokens.
-fn list_view(q: &GrantQuery, shown: i64, total: i64) -> ListView {
+fn list_view(q: &GrantQuery, scope: ScopeFilter, shown: i64, total: i64) -> ListView {
     let name = TextFilter {
         name: "name",
         label: "Name",
@@ -155,7 +173,7 @@ fn list_view(q: &GrantQuery, shown: i64, total: i64) -> ListView {
         })
         .collect();
     let filters = vec![owner_filter(&q.owner), name];
-    ListView::new(&position(q), filters, statuses, shown, total)
+    ListView::new(&position(q), filters, statuses, scope, (shown, total))
 }
 
 #[cfg(test)]

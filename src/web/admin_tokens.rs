@@ -9,12 +9,15 @@ use askama::Template;
 use crate::auth::authority::{Tokens, WorkspaceAdmin};
 use crate::domain::token_query::{StatusFilter, TokenQuery, MAX_BULK_DELETE};
 use crate::domain::{Timestamp, TokenId};
-use crate::services::admin_tokens::{self, OwnedToken};
+use crate::services::admin_tokens::{self, OwnedToken, TokenPage};
+use crate::services::tokens;
 use crate::state::AppState;
 
 use super::forms::field;
 use super::forms::CsrfAndBack;
-use super::list::{owner_filter, thousands, Choice, ListPosition, ListQuery, ListView};
+use super::list::{
+    owner_filter, thousands, Choice, ListPosition, ListQuery, ListView, ScopeFilter,
+};
 use super::tokens::TokenRow;
 use super::{check_csrf, render, see_other, BackPath, CurrentUser, Layout, PageError};
 
@@ -48,16 +51,29 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let parsed = query.tokens()?;
-    let found = admin_tokens::list(&state.pool, &admin, parsed.clone(), state.clock.now()).await?;
+    let defined = tokens::service_scopes(&state.pool, &admin).await?;
+    let (parsed, scope) = query.tokens(&defined)?;
+    let (now, refused) = (state.clock.now(), scope.error.is_some());
+    let found = if refused {
+        // No token carries a scope the workspace does not have; 400, said beside
+        // the filter.
+        TokenPage::nothing(now)
+    } else {
+        admin_tokens::list(&state.pool, &admin, parsed.clone(), now).await?
+    };
     let rows: Vec<TokenRow> = found
         .tokens
         .iter()
         .map(|t| TokenRow::owned(t, found.now))
         .collect();
-    let list = list_view(&parsed, rows.len() as i64, found.total);
+    let list = list_view(&parsed, scope, rows.len() as i64, found.total);
     let layout = Layout::for_user(&user)?;
-    render(StatusCode::OK, &AdminTokensPage { layout, rows, list })
+    let status = if refused {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    render(status, &AdminTokensPage { layout, rows, list })
 }
 
 /// "Delete Token...": the confirmation as a page of its own, without JavaScript.
@@ -191,6 +207,9 @@ fn position(q: &TokenQuery) -> ListPosition {
     if let Some(status) = q.status {
         filters.push(("status", status.as_str().to_owned()));
     }
+    if let Some(scope) = &q.scope {
+        filters.push(("scope", scope.to_string()));
+    }
     ListPosition {
         base: PAGE,
         filters,
@@ -203,7 +222,7 @@ fn position(q: &TokenQuery) -> ListPosition {
 
 /// The filter form, headings, counts and links of the page `q` asks for, which
 /// shows `shown` of `total` tokens.
-fn list_view(q: &TokenQuery, shown: i64, total: i64) -> ListView {
+fn list_view(q: &TokenQuery, scope: ScopeFilter, shown: i64, total: i64) -> ListView {
     let statuses = StatusFilter::ALL
         .into_iter()
         .map(|s| Choice {
@@ -213,7 +232,7 @@ fn list_view(q: &TokenQuery, shown: i64, total: i64) -> ListView {
         })
         .collect();
     let filters = vec![owner_filter(&q.owner)];
-    ListView::new(&position(q), filters, statuses, shown, total)
+    ListView::new(&position(q), filters, statuses, scope, (shown, total))
 }
 
 #[cfg(test)]

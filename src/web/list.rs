@@ -6,8 +6,10 @@
 use serde::Deserialize;
 
 use crate::domain::grant_query::{GrantQuery, RawGrantQuery};
-use crate::domain::token_query::{RawTokenQuery, SortKey, SortOrder, TokenQuery};
+use crate::domain::scope::{ScopeName, ServiceScopes};
+use crate::domain::token_query::{scope_filter, RawTokenQuery, SortKey, SortOrder, TokenQuery};
 
+use super::scope_choices::{filter_options, ScopeOption};
 use super::PageError;
 
 /// A list page's query string, as typed: each page parses what it filters by (a
@@ -17,6 +19,7 @@ pub struct ListQuery {
     pub(super) owner: Option<String>,
     pub(super) name: Option<String>,
     pub(super) status: Option<String>,
+    pub(super) scope: Option<String>,
     pub(super) sort: Option<String>,
     pub(super) order: Option<String>,
     pub(super) page: Option<String>,
@@ -38,6 +41,13 @@ pub(super) struct TextFilter {
     pub(super) value: String,
 }
 
+/// The Scope filter as the page shows it: its options (the one asked selected),
+/// and why the scope asked was refused, said beside it.
+pub(super) struct ScopeFilter {
+    pub(super) options: Vec<ScopeOption>,
+    pub(super) error: Option<String>,
+}
+
 /// A sortable column heading: its link, and whether (and how) it sorts now.
 pub(super) struct SortHeading {
     pub(super) label: &'static str,
@@ -48,8 +58,13 @@ pub(super) struct SortHeading {
 
 impl ListQuery {
     /// The query of a list of access tokens (it has no name filter); a value it
-    /// does not know is refused (400).
-    pub(super) fn tokens(&self) -> Result<TokenQuery, PageError> {
+    /// does not know is refused (400). A scope that is none of the workspace's
+    /// (`defined`) is left out of the query, and the [`ScopeFilter`] says why: the
+    /// page lists nothing and says so beside the Scope filter (400).
+    pub(super) fn tokens(
+        &self,
+        defined: &ServiceScopes,
+    ) -> Result<(TokenQuery, ScopeFilter), PageError> {
         let parsed = TokenQuery::parse(&RawTokenQuery {
             owner: self.owner.as_deref(),
             status: self.status.as_deref(),
@@ -57,12 +72,17 @@ impl ListQuery {
             order: self.order.as_deref(),
         })
         .map_err(|e| PageError::BadRequest(e.to_string()))?;
-        Ok(parsed.with_page(self.page.as_deref()))
+        let (scope, filter) = self.scope(defined);
+        let query = parsed.with_page(self.page.as_deref());
+        Ok((TokenQuery { scope, ..query }, filter))
     }
 
     /// The query of a list of OAuth API tokens; a value it does not know is
-    /// refused (400).
-    pub(super) fn grants(&self) -> Result<GrantQuery, PageError> {
+    /// refused (400), a scope as for [`ListQuery::tokens`].
+    pub(super) fn grants(
+        &self,
+        defined: &ServiceScopes,
+    ) -> Result<(GrantQuery, ScopeFilter), PageError> {
         let parsed = GrantQuery::parse(&RawGrantQuery {
             owner: self.owner.as_deref(),
             status: self.status.as_deref(),
@@ -71,7 +91,23 @@ impl ListQuery {
             order: self.order.as_deref(),
         })
         .map_err(|e| PageError::BadRequest(e.to_string()))?;
-        Ok(parsed.with_page(self.page.as_deref()))
+        let (scope, filter) = self.scope(defined);
+        let query = parsed.with_page(self.page.as_deref());
+        Ok((GrantQuery { scope, ..query }, filter))
+    }
+
+    /// The scope asked, if it is one of the workspace's, and the filter showing it.
+    fn scope(&self, defined: &ServiceScopes) -> (Option<ScopeName>, ScopeFilter) {
+        let asked = self.scope.as_deref().filter(|s| !s.is_empty());
+        let (scope, error) = match scope_filter(asked, defined) {
+            Ok(scope) => (scope, None),
+            Err(_) => (
+                None,
+                Some("This workspace has no scope of that name: choose one from the list.".into()),
+            ),
+        };
+        let options = filter_options(defined, scope.as_ref());
+        (scope, ScopeFilter { options, error })
     }
 }
 
@@ -115,6 +151,8 @@ pub(super) struct ListView {
     pub(super) base: &'static str,
     pub(super) text_filters: Vec<TextFilter>,
     pub(super) statuses: Vec<Choice>,
+    /// The Scope filter (the admin token lists).
+    pub(super) scope: ScopeFilter,
     pub(super) sorts: Vec<Choice>,
     pub(super) orders: Vec<Choice>,
     pub(super) sort_owner: SortHeading,
@@ -137,8 +175,8 @@ impl ListView {
         at: &ListPosition,
         text_filters: Vec<TextFilter>,
         statuses: Vec<Choice>,
-        shown: i64,
-        total: i64,
+        scope: ScopeFilter,
+        (shown, total): (i64, i64),
     ) -> Self {
         let (sort, order, page) = (at.sort, at.order, at.page);
         let heading = |key| sort_heading(sort, order, key, |s, o| at.url(s, o, 1));
@@ -156,7 +194,8 @@ impl ListView {
             prev: (page > 1).then(|| at.url(sort, order, page - 1)),
             next: (at.offset + shown < total).then(|| at.url(sort, order, page + 1)),
             here: at.url(sort, order, page),
-            filtered: !at.filters.is_empty(),
+            filtered: !at.filters.is_empty() || scope.error.is_some(),
+            scope,
         }
     }
 }

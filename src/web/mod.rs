@@ -17,6 +17,7 @@ pub mod oauth_actions;
 pub mod oauth_tokens;
 pub mod people;
 pub mod preferences;
+pub mod scope_choices;
 pub mod sessions;
 pub mod tokens;
 pub mod when;

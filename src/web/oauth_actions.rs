@@ -33,6 +33,8 @@ pub struct OAuthRow {
     pub name: String,
     /// Only on the admin page.
     pub owner: Option<String>,
+    /// Its scopes' names, which the table lists compactly.
+    pub scopes: Vec<String>,
     pub status: &'static str,
     pub status_class: &'static str,
     /// Disabling is offered only while it would change something.
@@ -49,6 +51,7 @@ impl OAuthRow {
             id: g.id.to_string(),
             name: g.name.clone(),
             owner: owner.map(str::to_owned),
+            scopes: super::scope_choices::names(&g.scopes),
             status: status.label(),
             status_class: match status {
                 GrantStatus::Active => "active",

@@ -3,21 +3,22 @@
 //! confirmations for one token or a selection (built in `oauth_actions`, which
 //! Admin > OAuth 2.0 API Tokens shares).
 
-use crate::domain::scope::ScopeSet;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 
 use crate::domain::oauth::{parse_name, GrantLifetime, DEFAULT_GRANT_DAYS, MAX_GRANT_DAYS};
 use crate::domain::policy::TokenPolicy;
+use crate::domain::scope::{ScopeRequestError, ScopeSet};
+use crate::domain::Description;
 use crate::services::oauth::{GenerateError, Grant, Scope};
 use crate::services::reveal::{self, OAuthReveal, RevealTicket};
 use crate::services::tokens;
 use crate::state::AppState;
 
-use super::forms::CsrfOnly;
+use super::forms::{field, CsrfOnly};
 use super::oauth_actions::{self as actions, OAuthRow, TokenList, DELETE_WARNING, DISABLE_WARNING};
+use super::scope_choices::{self, ScopeField};
 use super::{check_csrf, render, see_other, BackPath, CurrentUser, Layout, PageError};
 
 const PAGE: &str = "/preferences/oauth-tokens";
@@ -61,10 +62,12 @@ struct GenerateForm {
     name_error: Option<String>,
     lifetime_error: Option<String>,
     lifetime_hint: String,
+    /// The Scopes boxes, what is ticked, and why the choice was refused.
+    scopes: ScopeField,
 }
 
 impl GenerateForm {
-    fn new(policy: &TokenPolicy, name: &str, lifetime_days: &str) -> Self {
+    fn new(policy: &TokenPolicy, name: &str, lifetime_days: &str, scopes: ScopeField) -> Self {
         let max = policy
             .max_days()
             .map_or(MAX_GRANT_DAYS, |d| d.min(MAX_GRANT_DAYS));
@@ -78,17 +81,18 @@ impl GenerateForm {
             } else {
                 "Between 1 and 365 days: how long the refresh token lasts.".to_owned()
             },
+            scopes,
         }
     }
 
     /// Whether the form came back refused, so the page opens its dialog at once.
     fn has_errors(&self) -> bool {
-        self.name_error.is_some() || self.lifetime_error.is_some()
+        self.name_error.is_some() || self.lifetime_error.is_some() || self.scopes.error.is_some()
     }
 
-    fn blank(policy: &TokenPolicy) -> Self {
+    fn blank(policy: &TokenPolicy, scopes: ScopeField) -> Self {
         let days = policy.default_days(DEFAULT_GRANT_DAYS).to_string();
-        Self::new(policy, "", &days)
+        Self::new(policy, "", &days, scopes)
     }
 }
 
@@ -122,7 +126,8 @@ pub async fn list(
 ) -> Result<HttpResponse, PageError> {
     let created = take_created(&user, &state).await?;
     let policy = tokens::policy(&state.pool, &user.principal).await?;
-    let form = GenerateForm::blank(&policy);
+    let scopes = scope_choices::field_for(&state.pool, &user.principal, None).await?;
+    let form = GenerateForm::blank(&policy, scopes);
     oauth_page(&user, &state, &policy, created, form, StatusCode::OK).await
 }
 
@@ -203,54 +208,82 @@ pub async fn new_form(
     if let Some(refused) = policy.generation_refused(user.principal.role) {
         return Err(PageError::Forbidden(refused.to_string()));
     }
-    let form = GenerateForm::blank(&policy);
+    let scopes = scope_choices::field_for(&state.pool, &user.principal, None).await?;
+    let form = GenerateForm::blank(&policy, scopes);
     let layout = Layout::for_user(&user)?;
     render(StatusCode::OK, &NewPage { layout, form })
 }
 
-/// The Generate form.
-#[derive(Deserialize)]
-pub struct GenerateInput {
-    #[serde(default)]
+/// The Generate form, read as pairs since each ticked scope repeats `scopes`.
+struct GenerateInput {
     csrf_token: String,
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     lifetime_days: String,
+    /// `None` when the form did not offer the boxes: the default scopes.
+    scopes: Option<Vec<String>>,
+}
+
+impl GenerateInput {
+    fn read(form: &[(String, String)]) -> Self {
+        GenerateInput {
+            csrf_token: field(form, "csrf_token").to_owned(),
+            name: field(form, "name").to_owned(),
+            lifetime_days: field(form, "lifetime_days").to_owned(),
+            scopes: scope_choices::ticked(form),
+        }
+    }
+
+    /// The token the form asks for, with `scopes` as judged from its boxes; or why
+    /// each field was refused.
+    fn parse(
+        &self,
+        scopes: Result<ScopeSet, ScopeRequestError>,
+    ) -> Result<(Description, GrantLifetime, ScopeSet), Refusal> {
+        let lifetime = GrantLifetime::from_input(&self.lifetime_days);
+        match (parse_name(&self.name), lifetime, scopes) {
+            (Ok(n), Ok(l), Ok(s)) => Ok((n, l, s)),
+            (n, l, s) => Err(Refusal {
+                name: n.err(),
+                lifetime: l.err().map(|e| e.to_string()),
+                scopes: s.err().map(|e| e.to_string()),
+            }),
+        }
+    }
+}
+
+/// Why the Generate form was refused, by the field it is shown beside.
+#[derive(Default)]
+struct Refusal {
+    name: Option<String>,
+    lifetime: Option<String>,
+    scopes: Option<String>,
 }
 
 /// Generates a token, then redirects to the page that shows its values once.
 pub async fn create(
     user: CurrentUser,
     state: web::Data<AppState>,
-    input: web::Form<GenerateInput>,
+    form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
+    let input = GenerateInput::read(&form);
     check_csrf(&user.session, &input.csrf_token)?;
-    let (name, lifetime) = match (
-        parse_name(&input.name),
-        GrantLifetime::from_input(&input.lifetime_days),
-    ) {
-        (Ok(n), Ok(l)) => (n, l),
-        (n, l) => {
-            let lifetime_error = l.err().map(|e| e.to_string());
-            return refuse(&user, &state, &input, n.err(), lifetime_error).await;
-        }
+    let (pool, owner) = (&state.pool, &user.principal);
+    let scopes = tokens::resolve_scopes(pool, owner, input.scopes.clone(), None).await?;
+    let (name, lifetime, scopes) = match input.parse(scopes) {
+        Ok(parsed) => parsed,
+        Err(why) => return refuse(&user, &state, &input, why).await,
     };
     let generated = state
         .oauth
-        .generate(
-            &state.pool,
-            &user.principal,
-            user.address,
-            name,
-            lifetime,
-            ScopeSet::default(),
-        )
-        .await;
-    let (grant, issued) = match generated {
+        .generate(pool, owner, user.address, name, lifetime, scopes);
+    let (grant, issued) = match generated.await {
         Ok(done) => done,
         Err(GenerateError::Policy(v)) if !v.is_access_denied() => {
-            return refuse(&user, &state, &input, None, Some(v.to_string())).await;
+            let why = Refusal {
+                lifetime: Some(v.to_string()),
+                ..Refusal::default()
+            };
+            return refuse(&user, &state, &input, why).await;
         }
         Err(e) => return Err(generate_failed(e)),
     };
@@ -273,13 +306,15 @@ async fn refuse(
     user: &CurrentUser,
     state: &AppState,
     input: &GenerateInput,
-    name_error: Option<String>,
-    lifetime_error: Option<String>,
+    why: Refusal,
 ) -> Result<HttpResponse, PageError> {
     let policy = tokens::policy(&state.pool, &user.principal).await?;
-    let mut form = GenerateForm::new(&policy, &input.name, &input.lifetime_days);
-    form.name_error = name_error;
-    form.lifetime_error = lifetime_error;
+    let ticked = input.scopes.as_deref();
+    let scopes = scope_choices::field_for(&state.pool, &user.principal, ticked).await?;
+    let scopes = scopes.with_error(why.scopes);
+    let mut form = GenerateForm::new(&policy, &input.name, &input.lifetime_days, scopes);
+    form.name_error = why.name;
+    form.lifetime_error = why.lifetime;
     // The whole page with its dialog open on the form, as for legacy tokens.
     let status = StatusCode::UNPROCESSABLE_ENTITY;
     oauth_page(user, state, &policy, None, form, status).await

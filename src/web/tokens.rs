@@ -1,14 +1,13 @@
 //! `/preferences/access-tokens`: the Access Tokens page, the Generate Token form and
 //! the delete confirmation.
 
-use crate::domain::scope::ScopeSet;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 
 use crate::domain::lifetime::DEFAULT_DAYS;
 use crate::domain::policy::TokenPolicy;
+use crate::domain::scope::{ScopeRequestError, ScopeSet};
 use crate::domain::token_query;
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
 use crate::services::admin_tokens::OwnedToken;
@@ -16,7 +15,8 @@ use crate::services::reveal::{self, RevealTicket};
 use crate::services::tokens::{self, ApiToken, CreateError};
 use crate::state::AppState;
 
-use super::forms::CsrfOnly;
+use super::forms::{field, CsrfOnly};
+use super::scope_choices::{self, ScopeField};
 use super::when::When;
 use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
 
@@ -29,6 +29,8 @@ pub(super) struct TokenRow {
     /// Only on the admin's pages.
     pub(super) owner: String,
     pub(super) description: String,
+    /// Its scopes' names, which the table lists compactly.
+    pub(super) scopes: Vec<String>,
     pub(super) status: &'static str,
     pub(super) status_class: &'static str,
     /// Active, and expires within a week: the Status cell says so too.
@@ -49,6 +51,7 @@ impl TokenRow {
                 .as_ref()
                 .map(|d| d.as_str().to_owned())
                 .unwrap_or_default(),
+            scopes: scope_choices::names(&t.scopes),
             status: status.label(),
             status_class: match status {
                 TokenStatus::Active => "active",
@@ -84,21 +87,26 @@ struct GenerateForm {
     description_error: Option<String>,
     /// The workspace's lifetime limits, when it has any.
     limit_hint: Option<String>,
+    /// The Scopes boxes, what is ticked, and why the choice was refused.
+    scopes: ScopeField,
 }
 
 impl GenerateForm {
     /// Whether the form came back refused, so the page opens its dialog at once.
     fn has_errors(&self) -> bool {
-        self.lifetime_error.is_some() || self.description_error.is_some()
+        self.lifetime_error.is_some()
+            || self.description_error.is_some()
+            || self.scopes.error.is_some()
     }
 
-    fn blank(policy: &TokenPolicy) -> Self {
+    fn blank(policy: &TokenPolicy, scopes: ScopeField) -> Self {
         GenerateForm {
             lifetime_days: policy.default_days(DEFAULT_DAYS).to_string(),
             description: String::new(),
             lifetime_error: None,
             description_error: None,
             limit_hint: policy.lifetime_hint(),
+            scopes,
         }
     }
 }
@@ -128,14 +136,61 @@ struct DeletePage {
     token: TokenRow,
 }
 
-#[derive(Deserialize)]
-pub struct GenerateInput {
-    #[serde(default)]
+/// The Generate Token form, read as pairs since each ticked scope repeats
+/// `scopes`.
+struct GenerateInput {
     csrf_token: String,
-    #[serde(default)]
     lifetime_days: String,
-    #[serde(default)]
     description: String,
+    /// `None` when the form did not offer the boxes: the default scopes.
+    scopes: Option<Vec<String>>,
+}
+
+impl GenerateInput {
+    fn read(form: &[(String, String)]) -> Self {
+        GenerateInput {
+            csrf_token: field(form, "csrf_token").to_owned(),
+            lifetime_days: field(form, "lifetime_days").to_owned(),
+            description: field(form, "description").to_owned(),
+            scopes: scope_choices::ticked(form),
+        }
+    }
+
+    /// The token the form asks for, with `scopes` as judged from its boxes; or why
+    /// each field was refused.
+    fn parse(
+        &self,
+        scopes: Result<ScopeSet, ScopeRequestError>,
+    ) -> Result<(Lifetime, Option<Description>, ScopeSet), Refusal> {
+        let lifetime = Lifetime::from_days_input(&self.lifetime_days);
+        let description = Description::parse_optional(&self.description);
+        match (lifetime, description, scopes) {
+            (Ok(l), Ok(d), Ok(s)) => Ok((l, d, s)),
+            (l, d, s) => Err(Refusal {
+                lifetime: l.err().map(|e| e.to_string()),
+                description: d.err().map(|e| e.to_string()),
+                scopes: s.err().map(|e| e.to_string()),
+            }),
+        }
+    }
+}
+
+/// Why the Generate Token form was refused, by the field it is shown beside.
+#[derive(Default)]
+struct Refusal {
+    lifetime: Option<String>,
+    description: Option<String>,
+    scopes: Option<String>,
+}
+
+impl Refusal {
+    /// The workspace's policy refuses the lifetime.
+    fn lifetime(why: impl ToString) -> Self {
+        Refusal {
+            lifetime: Some(why.to_string()),
+            ..Refusal::default()
+        }
+    }
 }
 
 /// The Access Tokens page; shows a just-generated token's value once.
@@ -163,7 +218,8 @@ pub async fn list(
         None => None,
     };
     let policy = tokens::policy(&state.pool, &user.principal).await?;
-    let form = GenerateForm::blank(&policy);
+    let scopes = scope_choices::field_for(&state.pool, &user.principal, None).await?;
+    let form = GenerateForm::blank(&policy, scopes);
     tokens_page(&user, &state, &policy, created, form, StatusCode::OK).await
 }
 
@@ -202,11 +258,12 @@ pub async fn new_form(
     if let Some(refused) = policy.legacy_generation_refused(user.principal.role) {
         return Err(PageError::Forbidden(refused.to_string()));
     }
+    let scopes = scope_choices::field_for(&state.pool, &user.principal, None).await?;
     render(
         StatusCode::OK,
         &NewTokenPage {
             layout: Layout::for_user(&user)?,
-            form: GenerateForm::blank(&policy),
+            form: GenerateForm::blank(&policy, scopes),
         },
     )
 }
@@ -215,37 +272,32 @@ pub async fn new_form(
 pub async fn create(
     user: CurrentUser,
     state: web::Data<AppState>,
-    input: web::Form<GenerateInput>,
+    form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
+    let input = GenerateInput::read(&form);
     check_csrf(&user.session, &input.csrf_token)?;
-    let lifetime = Lifetime::from_days_input(&input.lifetime_days);
-    let description = Description::parse_optional(&input.description);
-    let (lifetime, description) = match (lifetime, description) {
-        (Ok(l), Ok(d)) => (l, d),
-        (l, d) => {
-            let lifetime_error = l.err().map(|e| e.to_string());
-            let description_error = d.err().map(|e| e.to_string());
-            return refuse(&user, &state, &input, lifetime_error, description_error).await;
-        }
-    };
     let (pool, owner, now) = (&state.pool, &user.principal, state.clock.now());
-    let (token, value) = match tokens::create(
+    let scopes = tokens::resolve_scopes(pool, owner, input.scopes.clone(), None).await?;
+    let (lifetime, description, scopes) = match input.parse(scopes) {
+        Ok(parsed) => parsed,
+        Err(why) => return refuse(&user, &state, &input, why).await,
+    };
+    let created = tokens::create(
         pool,
         owner,
         user.address,
         lifetime,
         description,
-        ScopeSet::default(),
+        scopes,
         now,
-    )
-    .await
-    {
+    );
+    let (token, value) = match created.await {
         Ok(created) => created,
         Err(CreateError::Policy(v)) if v.is_access_denied() => {
             return Err(PageError::Forbidden(v.to_string()))
         }
         Err(CreateError::Policy(v)) => {
-            return refuse(&user, &state, &input, Some(v.to_string()), None).await
+            return refuse(&user, &state, &input, Refusal::lifetime(v)).await
         }
         Err(CreateError::Db(e)) => return Err(e.into()),
     };
@@ -260,16 +312,18 @@ async fn refuse(
     user: &CurrentUser,
     state: &AppState,
     input: &GenerateInput,
-    lifetime_error: Option<String>,
-    description_error: Option<String>,
+    why: Refusal,
 ) -> Result<HttpResponse, PageError> {
     let policy = tokens::policy(&state.pool, &user.principal).await?;
+    let ticked = input.scopes.as_deref();
+    let scopes = scope_choices::field_for(&state.pool, &user.principal, ticked).await?;
     let form = GenerateForm {
         lifetime_days: input.lifetime_days.clone(),
         description: input.description.clone(),
-        lifetime_error,
-        description_error,
+        lifetime_error: why.lifetime,
+        description_error: why.description,
         limit_hint: policy.lifetime_hint(),
+        scopes: scopes.with_error(why.scopes),
     };
     // The whole page, its dialog open on the form: with JavaScript the person stays
     // where they were; without it the form shows in place above their tokens.

@@ -68,6 +68,17 @@ pub struct GrantPage {
     pub now: Timestamp,
 }
 
+impl GrantPage {
+    /// No grant, judged at `now`.
+    pub fn nothing(now: Timestamp) -> Self {
+        GrantPage {
+            grants: Vec::new(),
+            total: 0,
+            now,
+        }
+    }
+}
+
 /// The audit detail of an action on `grant` by `actor`.
 fn by_whom(actor: &Principal, grant: &OwnedGrant) -> String {
     if grant.grant.user_id == actor.user_id {
