@@ -23,6 +23,8 @@ USERS=${BENCH_USERS:-100}
 REFUSED_RATIO=${BENCH_REFUSED_RATIO:-0.9}
 # The issue's targets.
 VERIFY_MIN_PCT=50
+# A check that requires a scope costs about what one that does not costs.
+SCOPED_MIN_PCT_OF_LEGACY=95
 LIST_MIN_PCT=25
 P99_MAX_MS=5
 RSS_MAX_MIB=64
@@ -41,8 +43,10 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
     echo "bench: building (release)..." >&2
     cargo build --release --quiet --bin access-tokens --example seed_tokens
 fi
-BIN=$ROOT/target/release/access-tokens
-SEED=$ROOT/target/release/examples/seed_tokens
+# Where cargo put them: CARGO_TARGET_DIR when set, as cargo itself reads it.
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN=$TARGET_DIR/release/access-tokens
+SEED=$TARGET_DIR/release/examples/seed_tokens
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/access-tokens-bench.XXXXXX")
 SERVER_PID=
@@ -75,6 +79,7 @@ SEED_MS=$((($(date +%s%N) - seed_started) / 1000000))
 seeded() { sed -n "s/^$1=//p" "$TMP/seed.out"; }
 BENCH_USER=$(seeded BENCH_USER)
 BENCH_PASSWORD=$(seeded BENCH_PASSWORD)
+BENCH_ADMIN=$(seeded BENCH_ADMIN)
 LEGACY_TOKEN=$(seeded BENCH_TOKEN)
 
 # Starts the server with extra flags; sets SERVER_PID, BASE, STARTUP_MS (spawn until
@@ -126,9 +131,11 @@ FAILED=0
 HEALTHZ_RPS=
 LEGACY_RPS=
 
-# run_case NAME PATH AUTH KIND: KIND is baseline, valid, refused or list.
+# run_case NAME PATH AUTH KIND [REQUIRED_SCOPES]: KIND is baseline, valid, scoped,
+# refused or list; REQUIRED_SCOPES goes out as X-Auth-Required-Scopes.
 run_case() {
     local name=$1 path=$2 auth=$3 kind=$4 out=$TMP/wrk-$1.txt
+    export BENCH_REQUIRED_SCOPES=${5:-}
     echo "bench: $name ..." >&2
     BENCH_AUTH=$auth BENCH_COUNT=0 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" \
         -s bench/wrk.lua "$BASE$path" >/dev/null
@@ -162,11 +169,15 @@ run_case() {
         pct="100%"
         [ "$non2xx" = 0 ] || why="non-2xx answers"
         ;;
-    valid)
+    valid | scoped)
         [ "$non2xx" = 0 ] || why="non-2xx answers (the token was refused)"
         ge "$rps" "$(awk -v h="$HEALTHZ_RPS" -v p="$VERIFY_MIN_PCT" 'BEGIN { print h * p / 100 }')" ||
             why="${why:+$why; }below ${VERIFY_MIN_PCT}% of /healthz"
         ge "$P99_MAX_MS" "$p99" || why="${why:+$why; }p99 over ${P99_MAX_MS} ms"
+        if [ "$kind" = scoped ]; then
+            ge "$rps" "$(awk -v v="$LEGACY_RPS" -v p="$SCOPED_MIN_PCT_OF_LEGACY" 'BEGIN { print v * p / 100 }')" ||
+                why="${why:+$why; }below ${SCOPED_MIN_PCT_OF_LEGACY}% of verify-legacy"
+        fi
         ;;
     refused)
         # Every answer a refusal (401, or 429 from the invalid-token throttle), at
@@ -223,15 +234,42 @@ OAUTH_TOKEN=$(printf 'user = "%s:%s"\n' "$BENCH_USER" "$BENCH_PASSWORD" |
         "$BASE/v4/oauthTokens" | sed -n 's/.*"accessToken": *"\([^"]*\)".*/\1/p')
 [ -n "$OAUTH_TOKEN" ] || { echo "bench: could not obtain an OAuth access token" >&2; exit 1; }
 
-# The valid tokens must pass before they are timed (a refusal would look fast).
+# A legacy token with service scopes: the workspace's admin defines them, then
+# makes one (the admin's password is the seeded users' one).
+admin_call() {
+    printf 'user = "%s:%s"\n' "$BENCH_ADMIN" "$BENCH_PASSWORD" |
+        curl -s -K - -H 'Content-Type: application/json' "$@"
+}
+admin_call -o /dev/null -w '%{http_code}' -X PATCH \
+    -d '{"serviceScopes": ["deploy", "reports:read"]}' "$BASE/v4/workspaceSettings" >"$TMP/scopes.code"
+[ "$(cat "$TMP/scopes.code")" = 200 ] ||
+    { echo "bench: PATCH /v4/workspaceSettings (serviceScopes) got $(cat "$TMP/scopes.code")" >&2; exit 1; }
+SCOPED_TOKEN=$(admin_call -d '{"lifetimeSeconds": 86400, "scopes": ["deploy", "reports:read"]}' \
+    "$BASE/v4/apiAccessTokens" | sed -n 's/.*"tokenValue": *"\([^"]*\)".*/\1/p')
+[ -n "$SCOPED_TOKEN" ] || { echo "bench: could not make a token with service scopes" >&2; exit 1; }
+
+# verify TOKEN [REQUIRED_SCOPES]: the status /auth/verify answers.
+verify() {
+    { printf 'header = "Authorization: Bearer %s"\n' "$1"
+      [ -z "${2:-}" ] || printf 'header = "X-Auth-Required-Scopes: %s"\n' "$2"; } |
+        curl -s -K - -o /dev/null -w '%{http_code}' "$BASE/auth/verify"
+}
+# The valid tokens must pass before they are timed (a refusal would look fast),
+# and the scope must be checked (a token without it refused), or the scoped case
+# would time a check that does not happen.
 for token in "$LEGACY_TOKEN" "$OAUTH_TOKEN"; do
-    code=$(printf 'header = "Authorization: Bearer %s"\n' "$token" |
-        curl -s -K - -o /dev/null -w '%{http_code}' "$BASE/auth/verify")
+    code=$(verify "$token")
     [ "$code" = 204 ] || { echo "bench: a seeded token got $code from /auth/verify" >&2; exit 1; }
 done
+code=$(verify "$SCOPED_TOKEN" deploy)
+[ "$code" = 204 ] || { echo "bench: the token with scope deploy got $code where deploy is required" >&2; exit 1; }
+code=$(verify "$LEGACY_TOKEN" deploy)
+[ "$code" = 403 ] || { echo "bench: a token without scope deploy got $code (not 403) where deploy is required" >&2; exit 1; }
 
 run_case healthz /healthz "" baseline
 run_case verify-legacy /auth/verify "Bearer $LEGACY_TOKEN" valid
+# Right after verify-legacy, which it is judged against.
+run_case verify-scoped /auth/verify "Bearer $SCOPED_TOKEN" scoped deploy
 run_case verify-oauth /auth/verify "Bearer $OAUTH_TOKEN" valid
 run_case verify-garbage /auth/verify "Bearer not-a-token" refused
 run_case verify-unknown /auth/verify "Bearer $UNKNOWN_TOKEN" refused
@@ -267,12 +305,13 @@ echo "commit    $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git d
 echo "machine   $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), Linux $(uname -r)"
 echo "loadavg   $LOADAVG_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after (anything above ~0 is other work sharing the CPUs)"
 echo "load      wrk $THREADS threads, $CONNECTIONS connections, ${SECONDS_PER_CASE}s per case after ${WARMUP}s warm-up; wrk and the server share the machine"
-echo "database  $DB_KIND, $TOKENS tokens among $((USERS + 1)) users (seeded in ${SEED_MS} ms), RUST_LOG=$RUST_LOG"
+echo "database  $DB_KIND, $TOKENS tokens among $((USERS + 2)) users (seeded in ${SEED_MS} ms), RUST_LOG=$RUST_LOG"
 echo
 printf '%-24s %10s %7s %8s %8s %9s  %-18s %s\n' case req/s "%healthz" "p50 ms" "p99 ms" non-2xx statuses verdict
 for row in "${ROWS[@]}"; do echo "$row"; done
 echo
-echo "targets   valid tokens >= ${VERIFY_MIN_PCT}% of /healthz with p99 <= ${P99_MAX_MS} ms; refused >= ${REFUSED_RATIO} x verify-legacy with p99 <= ${P99_MAX_MS} ms;"
+echo "targets   valid tokens >= ${VERIFY_MIN_PCT}% of /healthz with p99 <= ${P99_MAX_MS} ms; verify-scoped >= ${SCOPED_MIN_PCT_OF_LEGACY}% of verify-legacy;"
+echo "          refused >= ${REFUSED_RATIO} x verify-legacy with p99 <= ${P99_MAX_MS} ms;"
 echo "          list-tokens >= ${LIST_MIN_PCT}% of /healthz; *-401 rows: server restarted with the invalid-token throttle off"
 echo "memory    after the load: shipped server $MEMORY1; no-throttle server $MEMORY2 (VmHWM < ${RSS_MAX_MIB} MiB: $RSS_VERDICT)"
 echo "start-up  spawn to /healthz 200: ${STARTUP1_MS} ms (first start on the seeded database), ${STARTUP2_MS} ms (restart);"

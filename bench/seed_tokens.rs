@@ -6,8 +6,12 @@
 //! `token.created` audit event beside it. Only the transaction size differs: many
 //! tokens per transaction instead of one, so 100,000 take seconds, not minutes.
 //!
-//! Standard output is three `KEY=value` lines (`BENCH_USER`, `BENCH_PASSWORD`,
-//! `BENCH_TOKEN`), the only secrets it prints; progress goes to standard error.
+//! It also makes the workspace's admin, `bench-admin` (the same password), who
+//! holds no token: `bench/run.sh` signs in as them to define service scopes.
+//!
+//! Standard output is four `KEY=value` lines (`BENCH_USER`, `BENCH_PASSWORD`,
+//! `BENCH_TOKEN`, `BENCH_ADMIN`), the only secrets it prints; progress goes to
+//! standard error.
 
 use std::time::Instant;
 
@@ -46,6 +50,9 @@ struct Args {
     #[arg(long, default_value_t = 5_000)]
     batch: usize,
 }
+
+/// The workspace's admin: only `bench/run.sh`'s setup acts as them.
+const BENCH_ADMIN: &str = "bench-admin";
 
 /// Every seeded token lives a year: valid, and within any default policy.
 const LIFETIME: Lifetime = Lifetime::Seconds(365 * 86_400);
@@ -103,6 +110,8 @@ fn main() -> anyhow::Result<()> {
                 role: Role::Member,
             });
         }
+        let admin = Username::parse(BENCH_ADMIN)?;
+        user::create_in(conn, &admin, &hash, Some(ws), Role::Admin, Timestamp::now())?;
         Ok::<_, anyhow::Error>(())
     })?;
     eprintln!("seed: {} users in {:?}", owners.len(), started.elapsed());
@@ -129,6 +138,7 @@ fn main() -> anyhow::Result<()> {
     println!("BENCH_USER={}", bench.username);
     println!("BENCH_PASSWORD={}", secret_password.expose());
     println!("BENCH_TOKEN={}", value.expose());
+    println!("BENCH_ADMIN={BENCH_ADMIN}");
     Ok(())
 }
 

@@ -1,10 +1,16 @@
 -- wrk script for bench/run.sh: the Authorization header comes from the environment
--- (BENCH_AUTH), so no token appears on a command line; with BENCH_COUNT=1 it also
+-- (BENCH_AUTH), so no token appears on a command line, and so does
+-- X-Auth-Required-Scopes (BENCH_REQUIRED_SCOPES); with BENCH_COUNT=1 it also
 -- counts the answers by status and prints them ("status 401 12345") when done.
 
 local auth = os.getenv("BENCH_AUTH")
 if auth ~= nil and auth ~= "" then
   wrk.headers["Authorization"] = auth
+end
+
+local required = os.getenv("BENCH_REQUIRED_SCOPES")
+if required ~= nil and required ~= "" then
+  wrk.headers["X-Auth-Required-Scopes"] = required
 end
 
 if os.getenv("BENCH_COUNT") == "1" then
