@@ -79,8 +79,9 @@ SEED_MS=$((($(date +%s%N) - seed_started) / 1000000))
 seeded() { sed -n "s/^$1=//p" "$TMP/seed.out"; }
 BENCH_USER=$(seeded BENCH_USER)
 BENCH_PASSWORD=$(seeded BENCH_PASSWORD)
-BENCH_ADMIN=$(seeded BENCH_ADMIN)
 LEGACY_TOKEN=$(seeded BENCH_TOKEN)
+# The same user's token with the service scopes deploy and reports:read.
+SCOPED_TOKEN=$(seeded BENCH_SCOPED_TOKEN)
 
 # Starts the server with extra flags; sets SERVER_PID, BASE, STARTUP_MS (spawn until
 # /healthz answers 200, polled every 10 ms) and LISTEN_MS (spawn until the server
@@ -234,20 +235,6 @@ OAUTH_TOKEN=$(printf 'user = "%s:%s"\n' "$BENCH_USER" "$BENCH_PASSWORD" |
         "$BASE/v4/oauthTokens" | sed -n 's/.*"accessToken": *"\([^"]*\)".*/\1/p')
 [ -n "$OAUTH_TOKEN" ] || { echo "bench: could not obtain an OAuth access token" >&2; exit 1; }
 
-# A legacy token with service scopes: the workspace's admin defines them, then
-# makes one (the admin's password is the seeded users' one).
-admin_call() {
-    printf 'user = "%s:%s"\n' "$BENCH_ADMIN" "$BENCH_PASSWORD" |
-        curl -s -K - -H 'Content-Type: application/json' "$@"
-}
-admin_call -o /dev/null -w '%{http_code}' -X PATCH \
-    -d '{"serviceScopes": ["deploy", "reports:read"]}' "$BASE/v4/workspaceSettings" >"$TMP/scopes.code"
-[ "$(cat "$TMP/scopes.code")" = 200 ] ||
-    { echo "bench: PATCH /v4/workspaceSettings (serviceScopes) got $(cat "$TMP/scopes.code")" >&2; exit 1; }
-SCOPED_TOKEN=$(admin_call -d '{"lifetimeSeconds": 86400, "scopes": ["deploy", "reports:read"]}' \
-    "$BASE/v4/apiAccessTokens" | sed -n 's/.*"tokenValue": *"\([^"]*\)".*/\1/p')
-[ -n "$SCOPED_TOKEN" ] || { echo "bench: could not make a token with service scopes" >&2; exit 1; }
-
 # verify TOKEN [REQUIRED_SCOPES]: the status /auth/verify answers.
 verify() {
     { printf 'header = "Authorization: Bearer %s"\n' "$1"
@@ -305,7 +292,7 @@ echo "commit    $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git d
 echo "machine   $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), Linux $(uname -r)"
 echo "loadavg   $LOADAVG_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after (anything above ~0 is other work sharing the CPUs)"
 echo "load      wrk $THREADS threads, $CONNECTIONS connections, ${SECONDS_PER_CASE}s per case after ${WARMUP}s warm-up; wrk and the server share the machine"
-echo "database  $DB_KIND, $TOKENS tokens among $((USERS + 2)) users (seeded in ${SEED_MS} ms), RUST_LOG=$RUST_LOG"
+echo "database  $DB_KIND, $TOKENS tokens among $((USERS + 1)) users (seeded in ${SEED_MS} ms), RUST_LOG=$RUST_LOG"
 echo
 printf '%-24s %10s %7s %8s %8s %9s  %-18s %s\n' case req/s "%healthz" "p50 ms" "p99 ms" non-2xx statuses verdict
 for row in "${ROWS[@]}"; do echo "$row"; done

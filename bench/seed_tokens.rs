@@ -6,12 +6,15 @@
 //! `token.created` audit event beside it. Only the transaction size differs: many
 //! tokens per transaction instead of one, so 100,000 take seconds, not minutes.
 //!
-//! It also makes the workspace's admin, `bench-admin` (the same password), who
-//! holds no token: `bench/run.sh` signs in as them to define service scopes.
+//! The workspace defines the service scopes `deploy` and `reports:read`, open to
+//! members, and the bench user's second token carries both (instead of `api`): the
+//! token `verify-scoped` presents. Made here rather than through the running
+//! server, so the server's memory under load is not also that of an admin's
+//! Workspace Settings call (which reads every live token of the workspace).
 //!
 //! Standard output is four `KEY=value` lines (`BENCH_USER`, `BENCH_PASSWORD`,
-//! `BENCH_TOKEN`, `BENCH_ADMIN`), the only secrets it prints; progress goes to
-//! standard error.
+//! `BENCH_TOKEN`, `BENCH_SCOPED_TOKEN`), the only secrets it prints; progress goes
+//! to standard error.
 
 use std::time::Instant;
 
@@ -22,7 +25,7 @@ use diesel::Connection;
 use access_tokens::auth::{password, Principal};
 use access_tokens::db::{self, Conn, DatabaseUrl};
 use access_tokens::domain::policy::TokenPolicy;
-use access_tokens::domain::scope::ScopeSet;
+use access_tokens::domain::scope::{ScopeSet, ServiceScopes};
 use access_tokens::domain::{
     Description, Lifetime, Password, Role, Timestamp, TokenId, TokenSecret, TokenValue, Username,
 };
@@ -51,15 +54,18 @@ struct Args {
     batch: usize,
 }
 
-/// The workspace's admin: only `bench/run.sh`'s setup acts as them.
-const BENCH_ADMIN: &str = "bench-admin";
+/// The workspace's service scopes, all of them on the scoped token.
+const SERVICE_SCOPES: [&str; 2] = ["deploy", "reports:read"];
 
 /// Every seeded token lives a year: valid, and within any default policy.
 const LIFETIME: Lifetime = Lifetime::Seconds(365 * 86_400);
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    ensure!(args.own_tokens >= 1, "the bench user needs a token");
+    ensure!(
+        args.own_tokens >= 2,
+        "the bench user needs two tokens (one with service scopes)"
+    );
     ensure!(
         args.tokens >= args.own_tokens,
         "--tokens below --own-tokens"
@@ -88,6 +94,16 @@ fn main() -> anyhow::Result<()> {
         .check_generate_legacy(Role::Member, LIFETIME)
         .context("the workspace policy refuses the seeded tokens")?;
 
+    // What an admin's `PATCH /v4/workspaceSettings` with `serviceScopes` and
+    // `memberServiceScopes` stores, so that a member may hold them.
+    let service = ServiceScopes::parse(&SERVICE_SCOPES, &SERVICE_SCOPES)?;
+    workspace::set_service_scopes(&mut conn, ws, &service)?;
+    let scoped = ScopeSet::from_stored(Some(&SERVICE_SCOPES.join(" ")));
+    ensure!(
+        scoped.iter().all(|s| service.member_may_grant(s)),
+        "a member may not hold the seeded service scopes"
+    );
+
     // One argon2id hash for every seeded user: hashing is slow on purpose, and
     // only the bench user's password is ever used.
     let secret_password = Password::generate();
@@ -110,23 +126,27 @@ fn main() -> anyhow::Result<()> {
                 role: Role::Member,
             });
         }
-        let admin = Username::parse(BENCH_ADMIN)?;
-        user::create_in(conn, &admin, &hash, Some(ws), Role::Admin, Timestamp::now())?;
         Ok::<_, anyhow::Error>(())
     })?;
     eprintln!("seed: {} users in {:?}", owners.len(), started.elapsed());
 
     let bench = owners[0].clone();
     let mut bench_value = None;
+    let mut scoped_value = None;
+    let full = ScopeSet::default();
     let mut made = 0u32;
     while made < args.tokens {
         let n = (args.tokens - made).min(args.batch as u32);
         conn.transaction(|conn| {
             for k in made..made + n {
                 let owner = owner_of(k, &args, &owners);
-                let value = insert_token(conn, owner, k)?;
-                if k == 0 {
-                    bench_value = Some(value);
+                // The bench user's second token is the scoped one.
+                let scopes = if k == 1 { &scoped } else { &full };
+                let value = insert_token(conn, owner, k, scopes)?;
+                match k {
+                    0 => bench_value = Some(value),
+                    1 => scoped_value = Some(value),
+                    _ => {}
                 }
             }
             Ok::<_, diesel::result::Error>(())
@@ -135,10 +155,11 @@ fn main() -> anyhow::Result<()> {
         eprintln!("seed: {made} tokens in {:?}", started.elapsed());
     }
     let value = bench_value.context("no token for the bench user")?;
+    let scoped_value = scoped_value.context("no scoped token for the bench user")?;
     println!("BENCH_USER={}", bench.username);
     println!("BENCH_PASSWORD={}", secret_password.expose());
     println!("BENCH_TOKEN={}", value.expose());
-    println!("BENCH_ADMIN={BENCH_ADMIN}");
+    println!("BENCH_SCOPED_TOKEN={}", scoped_value.expose());
     Ok(())
 }
 
@@ -152,7 +173,12 @@ fn owner_of<'a>(k: u32, args: &Args, owners: &'a [Principal]) -> &'a Principal {
 }
 
 /// One token as `tokens::create` makes it, inside the caller's transaction.
-fn insert_token(conn: &mut Conn, owner: &Principal, k: u32) -> diesel::QueryResult<TokenValue> {
+fn insert_token(
+    conn: &mut Conn,
+    owner: &Principal,
+    k: u32,
+    scopes: &ScopeSet,
+) -> diesel::QueryResult<TokenValue> {
     let id = TokenId::new_random();
     let secret = TokenSecret::generate();
     let created_at = Timestamp::now();
@@ -168,7 +194,7 @@ fn insert_token(conn: &mut Conn, owner: &Principal, k: u32) -> diesel::QueryResu
             digest: &secret.digest(),
             created_at,
             expires_at: LIFETIME.expiry(created_at),
-            scopes: &ScopeSet::default(),
+            scopes,
         },
     )?;
     let Lifetime::Seconds(seconds) = LIFETIME else {
@@ -179,7 +205,10 @@ fn insert_token(conn: &mut Conn, owner: &Principal, k: u32) -> diesel::QueryResu
         Timestamp::now(),
         audit::Event::by(owner, None, audit::Action::TokenCreated)
             .target_token(id)
-            .detail(format!("lifetime {seconds} seconds")),
+            .detail(format!(
+                "lifetime {seconds} seconds; scopes {}",
+                scopes.to_stored()
+            )),
     )?;
     Ok(TokenValue::encode(id, &secret))
 }
