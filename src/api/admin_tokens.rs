@@ -11,7 +11,6 @@ use crate::domain::token::TokenIdError;
 use crate::domain::token_query::{QueryError, RawTokenQuery, TokenQuery};
 use crate::domain::TokenId;
 use crate::services::admin_tokens::{self, OwnedToken};
-use crate::services::tokens;
 use crate::state::AppState;
 
 use super::bulk::{Body, BulkDeleteRequest, BulkDeleteResult};
@@ -75,9 +74,9 @@ pub struct ListParams {
     /// never used and created more than 90 days ago).
     #[param(pattern = "^(active|expired|expiresSoon|neverExpires|notUsed90Days)$")]
     status: Option<String>,
-    /// Only tokens that carry this scope: `api`, `read_api`, `tokens`, `admin`, or
-    /// one of the workspace's service scopes now (any other name is a 400), matched
-    /// as a whole name among the scopes each token was given.
+    /// Only tokens that carry this scope, matched as a whole name among the scopes
+    /// each token was given (a service scope taken off the workspace's list still
+    /// finds the tokens that carry it). A name that is not well formed is a 400.
     #[param(pattern = "^[a-z0-9:._-]{1,64}$", example = "read_api")]
     scope: Option<String>,
     /// `created` (default), `expires` (never-expiring last), `lastUsed` (never-used
@@ -133,14 +132,13 @@ pub async fn list(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     params.check_exact()?;
-    let defined = tokens::service_scopes(&state.pool, &admin).await?;
     let query = TokenQuery::parse(&RawTokenQuery {
         owner: params.owner.as_deref(),
         status: params.status.as_deref(),
         sort: params.sort.as_deref(),
         order: params.order.as_deref(),
     })?
-    .with_scope(params.scope.as_deref(), &defined)?
+    .with_scope(params.scope.as_deref())?
     .with_limit_offset(params.limit.as_deref(), params.offset.as_deref())?;
     let page = admin_tokens::list(&state.pool, &admin, query, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(WorkspaceTokenList {

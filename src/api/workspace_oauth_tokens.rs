@@ -9,10 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::authority::{Tokens, WorkspaceAdmin};
 use crate::domain::grant_query::{GrantIds, GrantQuery, RawGrantQuery};
 use crate::domain::oauth::GrantId;
-use crate::domain::scope::ServiceScopes;
 use crate::domain::Timestamp;
 use crate::services::oauth::{OwnedGrant, Scope};
-use crate::services::tokens;
 use crate::state::AppState;
 
 use super::admin_tokens::TokenOwner;
@@ -67,9 +65,9 @@ pub struct ListParams {
     /// the case of ASCII letters).
     #[param(max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     name: Option<String>,
-    /// Only tokens that carry this scope: `api`, `read_api`, `tokens`, `admin`, or
-    /// one of the workspace's service scopes now (any other name is a 400), matched
-    /// as a whole name among the scopes each token was given.
+    /// Only tokens that carry this scope, matched as a whole name among the scopes
+    /// each token was given (a service scope taken off the workspace's list still
+    /// finds the tokens that carry it). A name that is not well formed is a 400.
     #[param(pattern = "^[a-z0-9:._-]{1,64}$", example = "read_api")]
     scope: Option<String>,
     /// `created` (default), `expires`, `lastUsed` (never-used first) or `owner`
@@ -88,7 +86,7 @@ pub struct ListParams {
 }
 
 impl ListParams {
-    fn query(&self, defined: &ServiceScopes) -> Result<GrantQuery, ApiError> {
+    fn query(&self) -> Result<GrantQuery, ApiError> {
         list_query::check_exact(
             (self.status.as_deref(), &["active", "disabled", "expired"]),
             self.sort.as_deref(),
@@ -103,7 +101,7 @@ impl ListParams {
             sort: self.sort.as_deref(),
             order: self.order.as_deref(),
         })?
-        .with_scope(self.scope.as_deref(), defined)?
+        .with_scope(self.scope.as_deref())?
         .with_limit_offset(self.limit.as_deref(), self.offset.as_deref())?)
     }
 }
@@ -132,8 +130,7 @@ pub async fn list(
     state: web::Data<AppState>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let defined = tokens::service_scopes(&state.pool, &admin).await?;
-    let query = params.query(&defined)?;
+    let query = params.query()?;
     let page = state
         .oauth
         .list_workspace(&state.pool, &admin, query)

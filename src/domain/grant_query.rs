@@ -4,7 +4,7 @@
 //! page size and limits these share so that the two admin views behave alike.
 
 use super::oauth::{GrantId, GrantStatus};
-use super::scope::{ScopeName, ServiceScopes};
+use super::scope::ScopeName;
 use super::token_query::{
     scope_filter, QueryError, RawTokenQuery, SortKey, SortOrder, TokenQuery, MAX_BULK_DELETE,
 };
@@ -140,12 +140,8 @@ impl GrantQuery {
     }
 
     /// Sets the scope filter, as the legacy admin list reads it.
-    pub fn with_scope(
-        mut self,
-        raw: Option<&str>,
-        defined: &ServiceScopes,
-    ) -> Result<Self, QueryError> {
-        self.scope = scope_filter(raw, defined)?;
+    pub fn with_scope(mut self, raw: Option<&str>) -> Result<Self, QueryError> {
+        self.scope = scope_filter(raw)?;
         Ok(self)
     }
 

@@ -2,7 +2,7 @@
 //! which slice. Parsed once at the edge (page query string or API query string);
 //! the storage layer turns a [`TokenQuery`] into SQL.
 
-use super::scope::{ScopeName, ServiceScopes};
+use super::scope::ScopeName;
 use super::time::Timestamp;
 
 /// A token expiring within this many days is marked "Expires soon".
@@ -225,23 +225,20 @@ pub struct RawTokenQuery<'a> {
     pub order: Option<&'a str>,
 }
 
-/// The `scope` filter: absent for none, else a built-in scope or one of the
-/// workspace's service scopes (`defined`), written exactly (blank is none of them;
-/// the pages' "Any" sends one, which they leave out themselves).
-pub fn scope_filter(
-    raw: Option<&str>,
-    defined: &ServiceScopes,
-) -> Result<Option<ScopeName>, QueryError> {
+/// The `scope` filter: absent for none, else a scope name written exactly (blank
+/// is none; the pages' "Any" sends one, which they leave out themselves). Any
+/// well-formed name filters, not only those the workspace defines now: tokens
+/// still carry a service scope taken off the list, and an admin may look for them.
+pub fn scope_filter(raw: Option<&str>) -> Result<Option<ScopeName>, QueryError> {
     let Some(raw) = raw else {
         return Ok(None);
     };
-    match ScopeName::parse(raw) {
-        Ok(n) if n.as_builtin().is_some() || defined.defines(&n) => Ok(Some(n)),
-        _ => Err(QueryError::new(
+    ScopeName::parse(raw).map(Some).map_err(|_| {
+        QueryError::new(
             "scope",
-            "scope must be api, read_api, tokens, admin or one of this workspace's service scopes.",
-        )),
-    }
+            "scope must be a scope name: lower-case letters, digits, \u{201c}:\u{201d}, \u{201c}.\u{201d}, \u{201c}-\u{201d} and \u{201c}_\u{201d}, at most 64.",
+        )
+    })
 }
 
 /// A parameter's trimmed value; blank counts as absent.
@@ -300,12 +297,8 @@ impl TokenQuery {
     }
 
     /// Sets the scope filter; see [`scope_filter`].
-    pub fn with_scope(
-        mut self,
-        raw: Option<&str>,
-        defined: &ServiceScopes,
-    ) -> Result<Self, QueryError> {
-        self.scope = scope_filter(raw, defined)?;
+    pub fn with_scope(mut self, raw: Option<&str>) -> Result<Self, QueryError> {
+        self.scope = scope_filter(raw)?;
         Ok(self)
     }
 
@@ -422,13 +415,12 @@ mod tests {
     }
 
     #[test]
-    fn the_scope_filter_takes_the_workspace_s_scopes_exactly() {
-        let defined = ServiceScopes::parse(&["deploy"], &[]).unwrap();
-        let scope = |raw| scope_filter(raw, &defined).map(|s| s.map(|n| n.to_string()));
+    fn the_scope_filter_takes_a_scope_name_exactly() {
+        let scope = |raw| scope_filter(raw).map(|s| s.map(|n| n.to_string()));
         assert_eq!(scope(None), Ok(None));
         assert_eq!(scope(Some("read_api")), Ok(Some("read_api".into())));
         assert_eq!(scope(Some("deploy")), Ok(Some("deploy".into())));
-        for bad in ["", "billing", " api", "API", "read%"] {
+        for bad in ["", " api", "API", "read%"] {
             assert_eq!(scope(Some(bad)).unwrap_err().field, "scope", "{bad}");
         }
     }

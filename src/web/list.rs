@@ -99,11 +99,11 @@ impl ListQuery {
     /// The scope asked, if it is one of the workspace's, and the filter showing it.
     fn scope(&self, defined: &ServiceScopes) -> (Option<ScopeName>, ScopeFilter) {
         let asked = self.scope.as_deref().filter(|s| !s.is_empty());
-        let (scope, error) = match scope_filter(asked, defined) {
+        let (scope, error) = match scope_filter(asked) {
             Ok(scope) => (scope, None),
             Err(_) => (
                 None,
-                Some("This workspace has no scope of that name: choose one from the list.".into()),
+                Some("That is not a scope name: choose one from the list.".into()),
             ),
         };
         let options = filter_options(defined, scope.as_ref());

@@ -133,10 +133,16 @@ pub(super) fn filter_options(
     defined: &ServiceScopes,
     current: Option<&ScopeName>,
 ) -> Vec<ScopeOption> {
+    // A name asked that the workspace no longer defines (tokens may still carry
+    // it) is offered too, so that the list shows the filter in force.
+    let asked_elsewhere = current
+        .filter(|n| n.as_builtin().is_none() && !defined.defines(n))
+        .cloned();
     Builtin::ALL
         .map(ScopeName::builtin)
         .into_iter()
         .chain(defined.all().cloned())
+        .chain(asked_elsewhere)
         .map(|n| ScopeOption {
             selected: current == Some(&n),
             label: label(&n),
