@@ -5,8 +5,10 @@
 //! `api` covers `read_api` and `tokens`, and `admin` while its owner is a workspace
 //! admin; nothing but a service scope itself covers a service scope.
 
+use std::borrow::Borrow;
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 
 /// The longest scope name.
 pub const MAX_NAME_CHARS: usize = 64;
@@ -77,6 +79,11 @@ pub struct ScopeName(String);
 
 impl ScopeName {
     pub fn parse(raw: &str) -> Result<Self, ScopeNameError> {
+        Self::check(raw).map(|()| ScopeName(raw.to_owned()))
+    }
+
+    /// Whether `raw` is a well-formed name, without making one.
+    fn check(raw: &str) -> Result<(), ScopeNameError> {
         if raw.is_empty() {
             return Err(ScopeNameError::Empty);
         }
@@ -87,7 +94,7 @@ impl ScopeName {
         if !raw.chars().all(allowed) {
             return Err(ScopeNameError::Characters);
         }
-        Ok(ScopeName(raw.to_owned()))
+        Ok(())
     }
 
     pub fn builtin(b: Builtin) -> Self {
@@ -104,15 +111,31 @@ impl ScopeName {
     }
 }
 
+/// Sets of names are looked up by `&str` (a proxy's header), with no allocation.
+impl Borrow<str> for ScopeName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for ScopeName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-/// The scopes on a token, sorted, never empty.
+/// The scopes on a token, sorted. Shared, so that a clone (every request a cached
+/// token makes carries its scopes) copies no name, and kept with its stored form,
+/// which `/auth/verify` sends on every answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScopeSet(BTreeSet<ScopeName>);
+pub struct ScopeSet(Arc<Scopes>);
+
+#[derive(Debug, PartialEq, Eq)]
+struct Scopes {
+    names: BTreeSet<ScopeName>,
+    /// Sorted, space-separated.
+    stored: String,
+}
 
 impl Default for ScopeSet {
     /// The seed's behaviour: full access.
@@ -122,8 +145,17 @@ impl Default for ScopeSet {
 }
 
 impl ScopeSet {
+    fn new(names: BTreeSet<ScopeName>) -> Self {
+        let stored = names
+            .iter()
+            .map(ScopeName::as_str)
+            .collect::<Vec<_>>()
+            .join(" ");
+        ScopeSet(Arc::new(Scopes { names, stored }))
+    }
+
     pub fn of(builtins: &[Builtin]) -> Self {
-        ScopeSet(builtins.iter().map(|b| ScopeName::builtin(*b)).collect())
+        ScopeSet::new(builtins.iter().map(|b| ScopeName::builtin(*b)).collect())
     }
 
     /// From the stored form (names separated by spaces, as in a JWT's `scope`).
@@ -133,7 +165,7 @@ impl ScopeSet {
         let Some(stored) = stored else {
             return ScopeSet::default();
         };
-        ScopeSet(
+        ScopeSet::new(
             stored
                 .split_ascii_whitespace()
                 .filter_map(|s| ScopeName::parse(s).ok())
@@ -143,35 +175,41 @@ impl ScopeSet {
 
     /// The stored form, and the OAuth `scope` parameter's: sorted, space-separated.
     pub fn to_stored(&self) -> String {
-        self.names().collect::<Vec<_>>().join(" ")
+        self.0.stored.clone()
+    }
+
+    /// The stored form, borrowed.
+    pub fn as_stored(&self) -> &str {
+        &self.0.stored
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(ScopeName::as_str)
+        self.0.names.iter().map(ScopeName::as_str)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &ScopeName> {
-        self.0.iter()
+        self.0.names.iter()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.names.is_empty()
     }
 
     pub fn has(&self, b: Builtin) -> bool {
-        self.0.iter().any(|n| n.as_builtin() == Some(b))
+        self.0.names.contains(b.as_str())
     }
 
     pub fn contains(&self, name: &ScopeName) -> bool {
-        self.0.contains(name)
+        self.0.names.contains(name)
     }
 
     /// What counts now: the built-in scopes (`admin` only while the owner is a
     /// workspace admin), and the service scopes the workspace still defines (one
     /// removed from its list stops counting on every token).
     pub fn effective(&self, defined: &ServiceScopes, owner_admin: bool) -> ScopeSet {
-        ScopeSet(
+        ScopeSet::new(
             self.0
+                .names
                 .iter()
                 .filter(|n| match n.as_builtin() {
                     Some(Builtin::Admin) => owner_admin,
@@ -186,13 +224,23 @@ impl ScopeSet {
     /// Whether these scopes cover `wanted`, for an owner who is (or is not) a
     /// workspace admin.
     pub fn covers(&self, wanted: &ScopeName, owner_admin: bool) -> bool {
-        if self.contains(wanted) {
-            return match wanted.as_builtin() {
+        self.covers_name(wanted.as_str(), owner_admin)
+    }
+
+    /// As [`ScopeSet::covers`], for a name as a proxy wrote it: one that is not
+    /// well formed is covered by nothing.
+    pub fn covers_name(&self, wanted: &str, owner_admin: bool) -> bool {
+        if ScopeName::check(wanted).is_err() {
+            return false;
+        }
+        let builtin = Builtin::of(wanted);
+        if self.0.names.contains(wanted) {
+            return match builtin {
                 Some(Builtin::Admin) => owner_admin,
                 _ => true,
             };
         }
-        match wanted.as_builtin() {
+        match builtin {
             Some(Builtin::ReadApi | Builtin::Tokens) => self.has(Builtin::Api),
             Some(Builtin::Admin) => owner_admin && self.has(Builtin::Api),
             Some(Builtin::Api) | None => false,
@@ -343,7 +391,7 @@ impl ServiceScopes {
 
     /// From the stored columns, which only [`ServiceScopes::parse`]d lists reach.
     pub fn from_stored(all: &str, members: &str) -> Self {
-        let read = |s: &str| ScopeSet::from_stored(Some(s)).0;
+        let read = |s: &str| ScopeSet::from_stored(Some(s)).0.names.clone();
         let all = read(all);
         let members = read(members)
             .into_iter()
@@ -455,7 +503,7 @@ pub fn requested(
     if !unknown.is_empty() {
         return Err(ScopeRequestError::Unknown(unknown));
     }
-    grantable(ScopeSet(names), defined, owner_admin, caller)
+    grantable(ScopeSet::new(names), defined, owner_admin, caller)
 }
 
 fn grantable(
