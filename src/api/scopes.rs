@@ -8,7 +8,8 @@ use utoipa::openapi::RefOr;
 
 use crate::auth::caller::{ApiCaller, Credential};
 use crate::domain::oauth::GrantId;
-use crate::domain::scope::{self, RouteArea, ScopeRequestError, ScopeSet, MAX_NAME_CHARS};
+use crate::domain::scope::{self, RouteArea, ScopeSet, MAX_NAME_CHARS};
+use crate::domain::scope_request::ScopeRequestError;
 use crate::domain::TokenId;
 use crate::services::tokens;
 use crate::state::AppState;
@@ -78,7 +79,7 @@ fn revokes_itself(req: &HttpRequest, pattern: &str, credential: Credential) -> b
 }
 
 /// The scopes for a token `caller` creates, from the `scopes` of the request (see
-/// `domain::scope::requested`).
+/// `domain::scope_request::requested`).
 pub async fn for_new_token(
     state: &AppState,
     caller: &ApiCaller,

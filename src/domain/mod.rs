@@ -13,6 +13,7 @@ pub mod policy;
 pub mod principal;
 pub mod refusal;
 pub mod scope;
+pub mod scope_request;
 pub mod standing;
 pub mod time;
 pub mod token;

@@ -137,51 +137,6 @@ fn service_scope_lists_are_checked() {
 }
 
 #[test]
-fn requested_scopes_are_checked_for_the_owner_and_the_calling_token() {
-    let defined = services(&["deploy", "reports:read"], &["reports:read"]);
-    let ask = |names: &[&str], admin: bool, caller: Option<&str>| {
-        let caller = caller.map(set);
-        requested(Some(&strings(names)), &defined, admin, caller.as_ref())
-    };
-    assert_eq!(
-        requested(None, &defined, false, None).unwrap().to_stored(),
-        "api"
-    );
-    assert_eq!(ask(&[], true, None), Err(ScopeRequestError::Empty));
-    assert_eq!(
-        ask(&["nope", "read_api", "nope"], true, None),
-        Err(ScopeRequestError::Unknown(strings(&["nope"])))
-    );
-    assert_eq!(
-        ask(&["admin", "deploy", "reports:read"], false, None),
-        Err(ScopeRequestError::NotGrantable(strings(&[
-            "admin", "deploy"
-        ])))
-    );
-    assert!(ask(&["admin", "deploy"], true, None).is_ok());
-    // A tokens-scoped token mints only what it covers.
-    assert_eq!(
-        ask(&["api"], true, Some("tokens")),
-        Err(ScopeRequestError::NotGrantable(strings(&["api"])))
-    );
-    assert_eq!(
-        ask(&["read_api"], true, Some("tokens")),
-        Err(ScopeRequestError::NotGrantable(strings(&["read_api"])))
-    );
-    assert!(ask(&["tokens"], false, Some("tokens")).is_ok());
-    assert_eq!(
-        requested(None, &defined, true, Some(&set("tokens"))),
-        Err(ScopeRequestError::NotGrantable(strings(&["api"])))
-    );
-    assert!(ask(&["read_api", "tokens"], false, Some("api")).is_ok());
-    assert_eq!(
-        ask(&["deploy"], true, Some("api")),
-        Err(ScopeRequestError::NotGrantable(strings(&["deploy"])))
-    );
-    assert!(ask(&["deploy"], true, Some("api deploy")).is_ok());
-}
-
-#[test]
 fn a_refresh_only_narrows() {
     let grant = set("deploy read_api");
     assert_eq!(

@@ -7,7 +7,8 @@ use crate::auth::Principal;
 use crate::db::{self, DbError, DbPool};
 use crate::domain::policy::{PolicyViolation, TokenPolicy};
 pub use crate::domain::refusal::GenerationRefusal;
-use crate::domain::scope::{self, ScopeRequestError, ScopeSet, ServiceScopes};
+use crate::domain::scope::{ScopeSet, ServiceScopes};
+use crate::domain::scope_request::{self, ScopeRequestError};
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenSecret, TokenValue};
 use crate::models::audit;
 use crate::models::token::{self, NewToken};
@@ -80,7 +81,7 @@ pub async fn create(
 }
 
 /// The scopes for a new token of `owner`'s, from the names asked (`None`: full
-/// access), as `domain::scope::requested` judges them against the workspace's
+/// access), as `domain::scope_request::requested` judges them against the workspace's
 /// service scopes now. `by` is the scopes of the token that asks, if a token asks.
 pub async fn resolve_scopes(
     pool: &DbPool,
@@ -89,7 +90,7 @@ pub async fn resolve_scopes(
     by: Option<ScopeSet>,
 ) -> Result<Result<ScopeSet, ScopeRequestError>, DbError> {
     let defined = service_scopes(pool, owner).await?;
-    Ok(scope::requested(
+    Ok(scope_request::requested(
         asked.as_deref(),
         &defined,
         owner.is_admin(),

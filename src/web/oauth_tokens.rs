@@ -9,7 +9,8 @@ use askama::Template;
 
 use crate::domain::oauth::{parse_name, GrantLifetime, DEFAULT_GRANT_DAYS, MAX_GRANT_DAYS};
 use crate::domain::policy::TokenPolicy;
-use crate::domain::scope::{ScopeRequestError, ScopeSet};
+use crate::domain::scope::ScopeSet;
+use crate::domain::scope_request::ScopeRequestError;
 use crate::domain::Description;
 use crate::services::oauth::{GenerateError, Grant, Scope};
 use crate::services::reveal::{self, OAuthReveal, RevealTicket};

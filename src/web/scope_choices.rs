@@ -5,6 +5,7 @@
 use crate::auth::Principal;
 use crate::db::{DbError, DbPool};
 use crate::domain::scope::{self, Builtin, ScopeName, ServiceScopes};
+use crate::domain::scope_request;
 use crate::services::tokens;
 
 /// The form field the boxes share (each ticked one repeats it).
@@ -82,7 +83,7 @@ pub(super) async fn field_for(
 /// Whether `owner` may put `name` on a token: asked of the one rule that decides
 /// it when the token is made, so the dialog never offers what would be refused.
 fn grantable(name: &ScopeName, defined: &ServiceScopes, owner_admin: bool) -> bool {
-    scope::requested(Some(&[name.to_string()]), defined, owner_admin, None).is_ok()
+    scope_request::requested(Some(&[name.to_string()]), defined, owner_admin, None).is_ok()
 }
 
 /// "Full access (api)", "Read only (read_api)", ...; a service scope by its name.

@@ -7,7 +7,8 @@ use askama::Template;
 
 use crate::domain::lifetime::DEFAULT_DAYS;
 use crate::domain::policy::TokenPolicy;
-use crate::domain::scope::{ScopeRequestError, ScopeSet};
+use crate::domain::scope::ScopeSet;
+use crate::domain::scope_request::ScopeRequestError;
 use crate::domain::token_query;
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
 use crate::services::admin_tokens::OwnedToken;
