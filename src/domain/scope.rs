@@ -192,10 +192,6 @@ impl ScopeSet {
         self.0.names.iter()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.names.is_empty()
-    }
-
     pub fn has(&self, b: Builtin) -> bool {
         self.0.names.contains(b.as_str())
     }
@@ -260,25 +256,6 @@ impl ScopeSet {
             Ok(wanted.clone())
         } else {
             Err(wider)
-        }
-    }
-
-    /// Whether these scopes cover every one of `required` (what a proxy asks of a
-    /// token: `api` covers no service scope). `Err` names the missing ones.
-    pub fn require_all(
-        &self,
-        required: &[ScopeName],
-        owner_admin: bool,
-    ) -> Result<(), Vec<String>> {
-        let missing: Vec<String> = required
-            .iter()
-            .filter(|n| !self.covers(n, owner_admin))
-            .map(|n| n.to_string())
-            .collect();
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(missing)
         }
     }
 }

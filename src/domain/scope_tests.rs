@@ -147,17 +147,18 @@ fn a_refresh_only_narrows() {
 }
 
 #[test]
-fn a_proxy_requirement_needs_every_scope_named() {
+fn a_name_a_proxy_requires_is_covered_as_on_the_api() {
     let token = set("api deploy");
-    assert!(token
-        .require_all(&[name("deploy"), name("read_api")], false)
-        .is_ok());
-    assert_eq!(
-        token.require_all(&[name("deploy"), name("reports:read")], false),
-        Err(strings(&["reports:read"]))
+    assert!(token.covers_name("deploy", false));
+    assert!(token.covers_name("read_api", false), "api covers read_api");
+    assert!(!token.covers_name("reports:read", false));
+    assert!(
+        !set("api").covers_name("deploy", true),
+        "api implies no service scope"
     );
-    assert_eq!(
-        set("api").require_all(&[name("deploy")], true),
-        Err(strings(&["deploy"]))
+    assert!(
+        !token.covers_name("Deploy", true),
+        "a malformed name is covered by nothing"
     );
+    assert!(!set("admin").covers_name("admin", false));
 }
