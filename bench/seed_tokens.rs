@@ -12,9 +12,12 @@
 //! server, so the server's memory under load is not also that of an admin's
 //! Workspace Settings call (which reads every live token of the workspace).
 //!
-//! Standard output is four `KEY=value` lines (`BENCH_USER`, `BENCH_PASSWORD`,
-//! `BENCH_TOKEN`, `BENCH_SCOPED_TOKEN`), the only secrets it prints; progress goes
-//! to standard error.
+//! A second member, `bench-page`, holds 50 tokens: the Access Tokens page the
+//! `page` case renders, signed in as them.
+//!
+//! Standard output is five `KEY=value` lines (`BENCH_USER`, `BENCH_PAGE_USER`,
+//! `BENCH_PASSWORD` (both users'), `BENCH_TOKEN`, `BENCH_SCOPED_TOKEN`), the only
+//! secrets it prints; progress goes to standard error.
 
 use std::time::Instant;
 
@@ -49,6 +52,10 @@ struct Args {
     /// a handful, as a person or script usually holds, not a thousandth of the table.
     #[arg(long, default_value_t = 10)]
     own_tokens: u32,
+    /// Tokens of the page user (`bench-page`), whose Access Tokens page the `page`
+    /// case renders: a page of them, as Preferences > Access Tokens shows 50.
+    #[arg(long, default_value_t = 50)]
+    page_tokens: u32,
     /// Tokens per transaction.
     #[arg(long, default_value_t = 5_000)]
     batch: usize,
@@ -67,11 +74,11 @@ fn main() -> anyhow::Result<()> {
         "the bench user needs two tokens (one with service scopes)"
     );
     ensure!(
-        args.tokens >= args.own_tokens,
-        "--tokens below --own-tokens"
+        args.tokens >= args.own_tokens + args.page_tokens,
+        "--tokens below --own-tokens plus --page-tokens"
     );
     ensure!(
-        args.users >= 1 || args.tokens == args.own_tokens,
+        args.users >= 1 || args.tokens == args.own_tokens + args.page_tokens,
         "no users for the rest"
     );
     let started = Instant::now();
@@ -110,11 +117,11 @@ fn main() -> anyhow::Result<()> {
     let hash = password::hash(&secret_password);
     let mut owners = Vec::with_capacity(args.users as usize + 1);
     conn.transaction(|conn| {
-        for i in 0..=args.users {
-            let name = if i == 0 {
-                "bench".to_owned()
-            } else {
-                format!("seed-{i:05}")
+        for i in 0..=args.users + 1 {
+            let name = match i {
+                0 => "bench".to_owned(),
+                1 => "bench-page".to_owned(),
+                i => format!("seed-{:05}", i - 1),
             };
             let name = Username::parse(&name)?;
             let u = user::create_in(conn, &name, &hash, Some(ws), Role::Member, Timestamp::now())?;
@@ -157,18 +164,23 @@ fn main() -> anyhow::Result<()> {
     let value = bench_value.context("no token for the bench user")?;
     let scoped_value = scoped_value.context("no scoped token for the bench user")?;
     println!("BENCH_USER={}", bench.username);
+    println!("BENCH_PAGE_USER={}", owners[1].username);
     println!("BENCH_PASSWORD={}", secret_password.expose());
     println!("BENCH_TOKEN={}", value.expose());
     println!("BENCH_SCOPED_TOKEN={}", scoped_value.expose());
     Ok(())
 }
 
-/// The first `own_tokens` tokens are the bench user's, the rest go round the others.
+/// The first `own_tokens` tokens are the bench user's, the next `page_tokens` the
+/// page user's; the rest go round the others.
 fn owner_of<'a>(k: u32, args: &Args, owners: &'a [Principal]) -> &'a Principal {
+    let first_shared = args.own_tokens + args.page_tokens;
     if k < args.own_tokens {
         &owners[0]
+    } else if k < first_shared {
+        &owners[1]
     } else {
-        &owners[1 + ((k - args.own_tokens) % args.users) as usize]
+        &owners[2 + ((k - first_shared) % args.users) as usize]
     }
 }
 

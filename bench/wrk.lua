@@ -1,11 +1,17 @@
 -- wrk script for bench/run.sh: the Authorization header comes from the environment
 -- (BENCH_AUTH), so no token appears on a command line, and so does
--- X-Auth-Required-Scopes (BENCH_REQUIRED_SCOPES); with BENCH_COUNT=1 it also
+-- X-Auth-Required-Scopes (BENCH_REQUIRED_SCOPES) and Cookie (BENCH_COOKIE); with BENCH_COUNT=1 it also
 -- counts the answers by status and prints them ("status 401 12345") when done.
 
 local auth = os.getenv("BENCH_AUTH")
 if auth ~= nil and auth ~= "" then
   wrk.headers["Authorization"] = auth
+end
+
+-- The page case's session cookies (BENCH_COOKIE), likewise.
+local cookie = os.getenv("BENCH_COOKIE")
+if cookie ~= nil and cookie ~= "" then
+  wrk.headers["Cookie"] = cookie
 end
 
 local required = os.getenv("BENCH_REQUIRED_SCOPES")

@@ -250,7 +250,8 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
-    crate::telemetry::init(args.log_format);
+    // Held to the end of `serve`: dropping it writes the lines still queued.
+    let _log = crate::telemetry::init(args.log_format);
     let settings = Settings {
         bind: args.bind,
         database,

@@ -335,7 +335,7 @@ pub async fn time_requests(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let route = req.match_pattern();
+    let route = crate::telemetry::route_of(req.request()).map(|r| r.to_string());
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let response = next.call(req).await;
     if let Some(metrics) = metrics {

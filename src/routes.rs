@@ -6,20 +6,33 @@ use actix_web::web;
 
 use crate::{api, web as pages};
 
-/// Every route of the app; the routes of the token feature only when the instance
-/// has it on.
+/// Every route that reads no browser session: the OAuth endpoints, forward auth,
+/// the metrics, the probes and static files, and the v4 API (Bearer or Basic
+/// credentials only). The routes of the token feature only when the instance has
+/// it on. They come before [`pages`], which takes every other path.
 pub fn configure(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
     cfg.configure(|cfg| oauth2(cfg, api_access_tokens))
         .configure(forward_auth)
         .configure(metrics)
-        .service(v4(api_access_tokens))
-        .configure(|cfg| pages(cfg, api_access_tokens))
-        .default_service(web::to(pages::not_found));
+        .route("/healthz", web::get().to(pages::healthz))
+        .route("/readyz", web::get().to(pages::readyz))
+        .route("/static/{file}", web::get().to(pages::assets::serve))
+        .route("/favicon.ico", web::get().to(pages::assets::favicon))
+        .service(v4(api_access_tokens));
 }
 
-/// Every page route; the Access Tokens pages only while the instance has the token
+/// Every page route, in one scope that takes every path the routes of
+/// [`configure`] do not, so that the browser session's middleware (see
+/// `startup::app`) wraps the pages and nothing else; a path no page has is the
+/// Not Found page. The Access Tokens pages only while the instance has the token
 /// feature on.
-fn pages(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
+pub fn pages(api_access_tokens: bool) -> actix_web::Scope {
+    web::scope("")
+        .configure(|cfg| page_routes(cfg, api_access_tokens))
+        .default_service(web::to(pages::not_found))
+}
+
+fn page_routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
     cfg.app_data(
         web::FormConfig::default()
             .limit(pages::MAX_FORM_BYTES)
@@ -28,10 +41,6 @@ fn pages(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
             }),
     )
     .route("/", web::get().to(pages::index))
-    .route("/healthz", web::get().to(pages::healthz))
-    .route("/readyz", web::get().to(pages::readyz))
-    .route("/static/{file}", web::get().to(pages::assets::serve))
-    .route("/favicon.ico", web::get().to(pages::assets::favicon))
     .service(
         web::resource("/login")
             .route(web::get().to(pages::login::form))

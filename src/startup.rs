@@ -75,11 +75,16 @@ pub fn app(
         .app_data(api::json_config())
         .app_data(api::path_config())
         .configure(|cfg| crate::routes::configure(cfg, config.api_access_tokens))
+        // The browser session only where a page may read it: the API, forward
+        // auth, the probes and static files never do, and skip its cookie work.
+        .service(
+            crate::routes::pages(config.api_access_tokens)
+                .wrap(session)
+                .wrap(from_fn(move |req, next| {
+                    crate::auth::session::carry(session_cookie.clone(), req, next)
+                })),
+        )
         .wrap(from_fn(read_feed_after_changes))
-        .wrap(session)
-        .wrap(from_fn(move |req, next| {
-            crate::auth::session::carry(session_cookie.clone(), req, next)
-        }))
         .wrap(security_headers())
         .wrap(from_fn(crate::metrics::time_requests))
         .wrap(from_fn(crate::telemetry::request_id_header))

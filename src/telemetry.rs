@@ -2,15 +2,20 @@
 //! request carries (tracing-actix-web's fields with secrets in a path redacted),
 //! and the request id returned to the client in `X-Request-Id`.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::rc::Rc;
+use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage};
+use actix_web::{Error, HttpMessage, HttpRequest};
 use tracing::{Event, Span, Subscriber};
-use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
+use tracing_actix_web::{RequestId, RootSpanBuilder};
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+use tracing_subscriber::field::MakeExt;
 use tracing_subscriber::fmt::format::{Format, Json, JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
@@ -30,16 +35,38 @@ pub enum LogFormat {
     Json,
 }
 
+/// Keeps the log's writer thread; dropping it writes what is still queued. Hold it
+/// until the process is about to exit.
+#[must_use = "the log stops being written when the guard is dropped"]
+pub struct LogGuard(#[allow(dead_code)] WorkerGuard);
+
 /// Installs the global subscriber: the level from `RUST_LOG` (default `info`), on
 /// standard error, in `format`.
-pub fn init(format: LogFormat) {
+///
+/// Lines are formatted where they happen and written by one thread of their own,
+/// through a buffer it flushes whenever its queue runs empty: a request never
+/// waits on standard error (a slow terminal, a full pipe), and under load many
+/// lines go out in one write instead of one system call each. Lossless: when
+/// [`QUEUED_LINES`] lines wait, the next one waits for room rather than being
+/// dropped.
+pub fn init(format: LogFormat) -> LogGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(QUEUED_LINES)
+        .thread_name("log-writer")
+        .finish(std::io::BufWriter::with_capacity(
+            WRITE_BUFFER_BYTES,
+            std::io::stderr(),
+        ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let _ = match format {
         LogFormat::Text => builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_ansi(ansi)
+            .fmt_fields(plain_fields())
             .try_init(),
         LogFormat::Json => builder
             .fmt_fields(JsonFields::new())
@@ -51,7 +78,29 @@ pub fn init(format: LogFormat) {
             ))
             .try_init(),
     };
+    LogGuard(guard)
 }
+
+/// The fields of a text line as tracing-subscriber's default writes them
+/// (`name=value`, separated by spaces, the message bare), without its italics and
+/// dimming: those go through an ANSI styling layer even when colours are off, and
+/// were a fifth of what a request to `/healthz` cost (formatting the request
+/// span's eight fields, docs/PERFORMANCE.md).
+fn plain_fields() -> impl for<'w> FormatFields<'w> + 'static {
+    tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        if field.name() == "message" {
+            write!(writer, "{value:?}")
+        } else {
+            write!(writer, "{field}={value:?}")
+        }
+    })
+    .delimited(" ")
+}
+
+/// Lines that may wait for the writer thread before a request waits for it.
+const QUEUED_LINES: usize = 64 * 1024;
+/// The writer thread's buffer: many lines per write under load.
+const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 
 /// The JSON line of tracing-subscriber, with the `request_id` of the request span
 /// it was written in copied to the top level, where log stores index it without
@@ -105,7 +154,9 @@ pub async fn request_id_header(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = req.extensions().get::<RequestId>().copied();
     let mut response = next.call(req).await?;
-    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+    let mut buffer = uuid::Uuid::encode_buffer();
+    let text = id.map(|id| id.hyphenated().encode_lower(&mut buffer).as_bytes());
+    if let Some(value) = text.and_then(|text| HeaderValue::from_bytes(text).ok()) {
         response
             .headers_mut()
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
@@ -117,21 +168,46 @@ pub async fn request_id_header(
 const SECRET_PATHS: [&str; 1] = ["/invite/"];
 
 /// The path and query to log: a secret segment becomes `[redacted]`.
-pub fn loggable_target(path_and_query: &str) -> String {
+pub fn loggable_target(path_and_query: &str) -> Cow<'_, str> {
     for prefix in SECRET_PATHS {
         if path_and_query.starts_with(prefix) {
-            return format!("{prefix}[redacted]");
+            return Cow::Owned(format!("{prefix}[redacted]"));
         }
     }
-    path_and_query.to_owned()
+    Cow::Borrowed(path_and_query)
 }
 
-/// [`DefaultRootSpanBuilder`]'s span, but for the target (secrets redacted) and the
-/// client and host (never from a forwarding header of an untrusted peer).
+/// When the request arrived, kept in its extensions for the answer's line.
+#[derive(Clone, Copy)]
+struct Arrived(Instant);
+
+/// The route pattern the request matched, found once for the log, the metrics and
+/// the scope check (finding it walks the route table again).
+#[derive(Clone)]
+struct MatchedRoute(Option<Rc<str>>);
+
+/// The route pattern `req` matched (`/v4/apiAccessTokens/{tokenId}`), if any.
+pub fn route_of(req: &HttpRequest) -> Option<Rc<str>> {
+    if let Some(MatchedRoute(route)) = req.extensions().get::<MatchedRoute>() {
+        return route.clone();
+    }
+    req.match_pattern().map(Rc::from)
+}
+
+/// tracing-actix-web's root span, but for the target (secrets redacted) and the
+/// client and host (never from a forwarding header of an untrusted peer); and one
+/// line per request when it is answered (see [`log_answer`]).
+///
+/// The span's fields are what every line of the request carries, and the log
+/// formats them once, when the span opens: each is recorded from a borrowed value
+/// (no copy of the user agent or the target), and only `http.status_code` is added
+/// at the end (not tracing-actix-web's `otel.status_code` and `exception.*`, which
+/// the answer's line states anyway).
 pub struct RedactingRootSpan;
 
 impl RootSpanBuilder for RedactingRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
+        request.extensions_mut().insert(Arrived(Instant::now()));
         let target = loggable_target(
             request
                 .uri()
@@ -139,79 +215,86 @@ impl RootSpanBuilder for RedactingRootSpan {
                 .map(|p| p.as_str())
                 .unwrap_or(""),
         );
-        let route = request.match_pattern().unwrap_or_default();
-        let request_id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(|id| id.to_string())
-            .unwrap_or_default();
+        let route = request.match_pattern().map(Rc::<str>::from);
+        request.extensions_mut().insert(MatchedRoute(route.clone()));
+        let request_id = request.extensions().get::<RequestId>().copied();
         let user_agent = request
             .headers()
             .get("User-Agent")
             .and_then(|h| h.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+            .unwrap_or("");
         // The client and host as the audit log and links see them: a `Forwarded`
         // or `X-Forwarded-*` header counts only from a trusted proxy.
-        let client_ip = crate::auth::client_address::of(request.request())
-            .map(|ip| ip.to_string())
-            .unwrap_or_default();
+        let client_ip = crate::auth::client_address::of(request.request());
         let host = crate::auth::public_url::host_of(request.request());
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
-            http.route = %route,
+            http.route = %route.as_deref().unwrap_or(""),
             http.host = %host,
-            http.client_ip = %client_ip,
+            http.client_ip = %OrEmpty(client_ip),
             http.user_agent = %user_agent,
             http.target = %target,
             http.status_code = tracing::field::Empty,
-            otel.status_code = tracing::field::Empty,
-            request_id = %request_id,
-            exception.message = tracing::field::Empty,
-            exception.details = tracing::field::Empty,
+            request_id = %OrEmpty(request_id),
         )
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
-        log_error_answer(outcome);
+        let status = match outcome {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        span.record("http.status_code", status.as_u16());
+        log_answer(outcome, status.as_u16());
     }
 }
 
-/// One line for a request answered by an error, at the level of how unusual it is:
-/// ERROR for a 5xx (something is wrong here), INFO for a 4xx (a refusal or a
-/// client's mistake: ordinary, a 404 for a missing file included), DEBUG for a
-/// redirect (to sign in, to Change Password). Token refusals worth a look (a
-/// wrong secret for a known token) are logged at WARN where they are judged.
-fn log_error_answer<B>(outcome: &Result<ServiceResponse<B>, Error>) {
-    let (error, status) = match outcome {
-        Ok(response) => match response.response().error() {
-            Some(error) => (error.as_response_error(), response.status()),
-            None => return,
-        },
-        Err(error) => {
-            let error = error.as_response_error();
-            (error, error.status_code())
+/// `Display` of an optional value, nothing for `None`, without a `String` between.
+struct OrEmpty<T>(Option<T>);
+
+impl<T: fmt::Display> fmt::Display for OrEmpty<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(value) => value.fmt(f),
+            None => Ok(()),
         }
-    };
-    let status = status.as_u16();
-    let level = level_of(status);
-    if level == tracing::Level::ERROR {
-        tracing::error!(status, "answered with an error: {error:?}");
-    } else if level == tracing::Level::INFO {
-        tracing::info!(status, "refused: {error:?}");
-    } else {
-        tracing::debug!(status, "redirected: {error:?}");
     }
 }
 
-/// The level an error answer with this status is logged at.
+/// The one line every request writes when it is answered, in its span (so with
+/// its method, route, target, client, status and request id), with how long the
+/// answer took: an access log that is on by default, for every route. Its level
+/// says how unusual the answer is: ERROR for a 5xx (something is wrong here),
+/// INFO for anything else. An answer made from an error says which error: a
+/// refusal or a client's mistake (4xx, a 404 for a missing file included), or a
+/// redirect (to sign in, to Change Password). Token refusals worth a look (a wrong
+/// secret for a known token) get a WARN line of their own where they are judged.
+fn log_answer<B>(outcome: &Result<ServiceResponse<B>, Error>, status: u16) {
+    let (error, arrived) = match outcome {
+        Ok(response) => (
+            response.response().error().map(|e| e.as_response_error()),
+            response.request().extensions().get::<Arrived>().copied(),
+        ),
+        Err(error) => (Some(error.as_response_error()), None),
+    };
+    let duration_us = arrived.map_or(0, |a| a.0.elapsed().as_micros() as u64);
+    match (level_of(status), error) {
+        (tracing::Level::ERROR, Some(error)) => {
+            tracing::error!(duration_us, "answered with an error: {error:?}")
+        }
+        (tracing::Level::ERROR, None) => tracing::error!(duration_us, "answered with an error"),
+        (_, Some(error)) if status >= 400 => tracing::info!(duration_us, "refused: {error:?}"),
+        (_, Some(error)) => tracing::info!(duration_us, "redirected: {error:?}"),
+        (_, None) => tracing::info!(duration_us, "answered"),
+    }
+}
+
+/// The level an answer with this status is logged at.
 fn level_of(status: u16) -> tracing::Level {
     match status {
         500.. => tracing::Level::ERROR,
-        400..=499 => tracing::Level::INFO,
-        _ => tracing::Level::DEBUG,
+        _ => tracing::Level::INFO,
     }
 }
 
@@ -232,10 +315,9 @@ mod tests {
     fn only_a_server_error_is_logged_as_an_error() {
         assert_eq!(level_of(500), tracing::Level::ERROR);
         assert_eq!(level_of(503), tracing::Level::ERROR);
-        for ordinary in [400, 401, 403, 404, 422] {
+        for ordinary in [200, 204, 303, 400, 401, 403, 404, 422] {
             assert_eq!(level_of(ordinary), tracing::Level::INFO, "{ordinary}");
         }
-        assert_eq!(level_of(303), tracing::Level::DEBUG);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 use std::time::Instant;
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use uuid::Uuid;
 
 use crate::api::{ApiCaller, ApiError, Credential};
 use crate::auth::caller::{self, BearerKind, CallerError, Presented};
@@ -179,33 +181,57 @@ fn malformed() -> HttpResponse {
 fn accepted(caller: &ApiCaller) -> HttpResponse {
     let principal = &caller.principal;
     let (token_id, token_type) = match caller.credential {
-        Credential::Token(id) => (id.to_string(), "legacy"),
-        Credential::OAuthAccessToken(grant) => (grant.to_string(), "oauth"),
+        Credential::Token(id) => (id.as_uuid(), "legacy"),
+        Credential::OAuthAccessToken(grant) => (grant.as_uuid(), "oauth"),
         // Not reachable: only a Bearer value is ever checked here.
         Credential::Password => return malformed(),
     };
-    let mut response = HttpResponse::NoContent();
-    // User and workspace names are ASCII by their rules, so every value is a valid
-    // header value; one that were not would be left out rather than mangled.
-    let scopes = caller
-        .scopes
-        .as_ref()
-        .map(|s| s.as_stored().to_owned())
-        .unwrap_or_default();
-    let headers: [(&str, String); 8] = [
-        (USER, principal.username.clone()),
-        (USER_ID, principal.user_id.to_string()),
-        (WORKSPACE, principal.workspace_name.clone()),
-        (WORKSPACE_ID, principal.workspace_id.to_string()),
-        (TOKEN_ID, token_id),
-        (TOKEN_TYPE, token_type.to_owned()),
-        (ROLE, principal.role.as_str().to_owned()),
-        (SCOPES, scopes),
-    ];
-    for (name, value) in headers {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.insert_header((HeaderName::from_static(name), value));
+    // Every proxy asks this for every request: the response is built directly
+    // (not through the builder) and the ids are written into a buffer on the
+    // stack, not into a `String` each.
+    let mut response = HttpResponse::new(StatusCode::NO_CONTENT);
+    let headers = response.headers_mut();
+    let mut put = |name: &'static str, value: &[u8]| {
+        // User and workspace names are ASCII by their rules, so every value is a
+        // valid header value; one that were not would be left out, not mangled.
+        if let Ok(value) = HeaderValue::from_bytes(value) {
+            headers.insert(HeaderName::from_static(name), value);
         }
-    }
-    response.finish()
+    };
+    let mut id = Uuid::encode_buffer();
+    put(USER, principal.username.as_bytes());
+    put(
+        USER_ID,
+        principal
+            .user_id
+            .as_uuid()
+            .hyphenated()
+            .encode_lower(&mut id)
+            .as_bytes(),
+    );
+    put(WORKSPACE, principal.workspace_name.as_bytes());
+    put(
+        WORKSPACE_ID,
+        principal
+            .workspace_id
+            .as_uuid()
+            .hyphenated()
+            .encode_lower(&mut id)
+            .as_bytes(),
+    );
+    put(
+        TOKEN_ID,
+        token_id.hyphenated().encode_lower(&mut id).as_bytes(),
+    );
+    put(TOKEN_TYPE, token_type.as_bytes());
+    put(ROLE, principal.role.as_str().as_bytes());
+    put(
+        SCOPES,
+        caller
+            .scopes
+            .as_ref()
+            .map_or("", |s| s.as_stored())
+            .as_bytes(),
+    );
+    response
 }

@@ -136,7 +136,9 @@ pub fn presented(req: &HttpRequest) -> Presented {
             } else {
                 BearerKind::Legacy
             },
-            well_formed: only_one && !rest.contains(char::is_whitespace),
+            // `to_str` let only visible ASCII and tabs through, so a space or a tab
+            // is the only whitespace there can be (a byte search, not a char walk).
+            well_formed: only_one && !rest.bytes().any(|b| b == b' ' || b == b'\t'),
             value: rest.to_owned(),
         });
     }

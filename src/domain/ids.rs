@@ -19,6 +19,10 @@ macro_rules! uuid_id {
             pub fn parse(s: &str) -> Option<Self> {
                 Uuid::parse_str(s).ok().map(Self)
             }
+
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
         }
 
         impl fmt::Display for $name {

@@ -34,6 +34,10 @@ impl GrantId {
     pub fn new_random() -> Self {
         Self(Uuid::new_v4())
     }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
 }
 
 impl FromStr for GrantId {
