@@ -215,6 +215,88 @@ async fn with_postgresql_down_the_server_answers_503_and_recovers_by_itself() {
     relay.stop();
 }
 
+/// A restart of PostgreSQL closes every connection the pool holds. No `SELECT 1`
+/// checks each checkout any more: the first query on a closed connection fails,
+/// and the work runs again on a fresh one, so no request sees the restart.
+#[actix_web::test]
+async fn connections_postgresql_closed_are_replaced_without_failing_a_request() {
+    let db = TestDatabase::fresh_postgres();
+    drop(db.open());
+    let relay = Relay::new(postgres_addr(&postgres_base_url()));
+    relay.start();
+    let direct = db.arg().into_string().unwrap();
+    let relayed = direct.replacen(&relay.upstream.to_string(), &relay.listen.to_string(), 1);
+    let server = Server::start_on(
+        db.dir(),
+        relayed.as_ref(),
+        common::process::free_port(),
+        &[],
+    )
+    .await;
+    let password = server
+        .stdout_line("Created user admin with password ")
+        .await;
+    let api = reqwest::Client::new();
+    let created: Value = api
+        .post(server.url("/v4/apiAccessTokens"))
+        .basic_auth("admin", Some(&password))
+        .json(&json!({"lifetimeSeconds": 3600, "description": "before the restart"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = created["tokenValue"].as_str().unwrap().to_owned();
+    let list = || async {
+        api.get(server.url("/v4/apiAccessTokens"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+    };
+    // Several requests at once, so the pool holds several idle connections.
+    let warm = futures_util::future::join_all((0..8).map(|_| list())).await;
+    assert!(warm.iter().all(|r| r.status() == 200));
+
+    // PostgreSQL "restarts": every open connection is closed; new ones work.
+    relay.stop();
+    // The aborted tasks drop the listener and the connections at their next poll.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    relay.start();
+    for round in 0..3 {
+        let answers = futures_util::future::join_all((0..8).map(|_| list())).await;
+        for answer in answers {
+            assert_eq!(
+                answer.status(),
+                200,
+                "round {round}: a request saw the restart"
+            );
+            let body: Value = answer.json().await.unwrap();
+            assert_eq!(body["count"], 1, "{body}");
+        }
+    }
+    // A write too: the token made after the restart is there.
+    let made = api
+        .post(server.url("/v4/apiAccessTokens"))
+        .bearer_auth(&token)
+        .json(&json!({"lifetimeSeconds": 3600, "description": "after the restart"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let body: Value = list().await.json().await.unwrap();
+    assert_eq!(body["count"], 2, "{body}");
+
+    let (_, log) = server.stop();
+    assert!(
+        log.contains("a database connection was lost; retrying on another"),
+        "the lost connections were noticed: {log}"
+    );
+    assert!(!log.contains("panicked"), "no panic: {log}");
+    relay.stop();
+}
+
 #[actix_web::test]
 async fn the_login_page_is_refused_politely_too_when_postgresql_is_down() {
     // Sign-in needs the database: with it gone the form answers 503, not 500.

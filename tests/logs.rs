@@ -200,3 +200,42 @@ async fn a_redirect_to_sign_in_and_a_missing_page_are_not_logged_as_warnings_or_
         }
     }
 }
+
+/// The access log: every request writes one line when it is answered, at INFO,
+/// with its route, status and duration, whatever the route (a probe, forward auth,
+/// the API, a page, a refusal).
+#[actix_web::test]
+async fn every_request_writes_one_line_when_answered_with_its_status_and_duration() {
+    let db = TestDatabase::fresh();
+    let server = Server::start_logging_json(&db).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (path, status, route) in [
+        ("/healthz", 200, "/healthz"),
+        ("/auth/verify", 401, "/auth/verify"),
+        ("/v4/apiAccessTokens", 401, "/v4/apiAccessTokens"),
+        ("/login", 200, "/login"),
+        (
+            "/preferences/access-tokens",
+            303,
+            "/preferences/access-tokens",
+        ),
+    ] {
+        let (got, id, lines) = logged(&server, client.get(server.url(path))).await;
+        assert_eq!(got, status, "{path}");
+        let answered: Vec<Value> = lines
+            .iter()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|l| l["request_id"] == id.as_str() && l["fields"]["duration_us"].is_u64())
+            .collect();
+        assert_eq!(answered.len(), 1, "{path}: one answer line in {lines:?}");
+        let line = &answered[0];
+        assert_eq!(line["level"], "INFO", "{line}");
+        let span = &line["spans"][0];
+        assert_eq!(span["http.route"], route, "{line}");
+        assert_eq!(span["http.status_code"], status, "{line}");
+        assert_eq!(span["http.method"], "GET", "{line}");
+    }
+}

@@ -240,7 +240,10 @@ pub fn report(
     // In the request's span, so that a failure is logged with its request id.
     actix_web::rt::spawn(
         async move {
-            let written = db::run(&pool, move |conn| Ok(audit::record(conn, now, event)?)).await;
+            let written = db::run(&pool, move |conn| {
+                Ok(audit::record(conn, now, event.clone())?)
+            })
+            .await;
             if let Err(e) = written {
                 tracing::warn!(error = %e, "a refused token use was not recorded in the audit log");
             }

@@ -66,6 +66,18 @@ impl DbError {
         }
     }
 
+    /// True when the connection itself is gone (the server closed it, restarted,
+    /// or cannot be written to): another connection may well work.
+    pub fn is_lost_connection(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(QueryError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _
+            ))
+        )
+    }
+
     /// True when the database answers but cannot store anything: read-only or full.
     pub fn is_write_fault(&self) -> bool {
         matches!(self, DbError::ReadOnly(_) | DbError::Full(_))
@@ -172,5 +184,27 @@ mod tests {
         assert!(locked.is_unavailable() && !locked.is_write_fault());
         let taken = query_error(UniqueViolation, "UNIQUE constraint failed: users.username");
         assert!(!taken.is_unavailable() && !taken.is_write_fault());
+    }
+
+    #[test]
+    fn only_a_connection_that_is_gone_is_worth_retrying_on_another() {
+        use DatabaseErrorKind::*;
+        for lost in [
+            query_error(
+                ClosedConnection,
+                "server closed the connection unexpectedly",
+            ),
+            query_error(UnableToSendCommand, "no connection to the server"),
+        ] {
+            assert!(lost.is_lost_connection() && lost.is_unavailable(), "{lost}");
+        }
+        for other in [
+            query_error(Unknown, "database is locked"),
+            query_error(UniqueViolation, "duplicate key value"),
+            query_error(SerializationFailure, "could not serialize access"),
+            DbError::Cancelled,
+        ] {
+            assert!(!other.is_lost_connection(), "{other}");
+        }
     }
 }

@@ -63,9 +63,16 @@ pub async fn ping(pool: &DbPool) -> Result<(), DbError> {
 
 /// Runs blocking database work on actix's blocking thread pool, never on the
 /// async executor.
-pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, DbError>
+///
+/// A connection found lost by the work itself (PostgreSQL restarted or dropped
+/// it: no `SELECT 1` checks each checkout, see `pool::Manager::is_valid`) makes
+/// every checkout checked for a while, and the work runs once more on another
+/// connection. That is safe for a write: the server rolled back the transaction of
+/// a connection it lost. Only the loss of a `COMMIT` already sent is left in
+/// doubt, as it is for any client of any database.
+pub async fn run<T, F>(pool: &DbPool, mut work: F) -> Result<T, DbError>
 where
-    F: FnOnce(&mut Conn) -> Result<T, DbError> + Send + 'static,
+    F: FnMut(&mut Conn) -> Result<T, DbError> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
@@ -75,7 +82,16 @@ where
     actix_web::web::block(move || {
         span.in_scope(|| {
             let mut conn = pool.get()?;
-            work(&mut conn).map_err(|e| e.diagnose(&mut conn))
+            match work(&mut conn) {
+                Err(e) if e.is_lost_connection() => {
+                    tracing::warn!(error = %e, "a database connection was lost; retrying on another");
+                    pool::suspect_connections();
+                    drop(conn);
+                    let mut conn = pool.get()?;
+                    work(&mut conn).map_err(|e| e.diagnose(&mut conn))
+                }
+                done => done.map_err(|e| e.diagnose(&mut conn)),
+            }
         })
     })
     .await

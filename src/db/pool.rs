@@ -1,6 +1,7 @@
 //! The connection pool: one connection per checkout, of the configured backend,
 //! checked on the way out; and opening the database (migrated) behind it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::pg::PgConnection;
@@ -51,9 +52,11 @@ impl ManageConnection for Manager {
     /// Runs on every checkout. A SQLite connection that was opened read-only is
     /// replaced once its file can be written again, so the server recovers without
     /// a restart; any other SQLite connection is a file handle that cannot go
-    /// stale, so it costs no query (a `SELECT 1` here would double every request's
-    /// round trips). A PostgreSQL connection can (a restarted server): a trivial
-    /// query.
+    /// stale, so it costs no query. A PostgreSQL connection can (a restarted
+    /// server), but a `SELECT 1` on every checkout doubled every request's round
+    /// trips: it is checked only while [`suspect_connections`] says a connection
+    /// was lost lately. Outside that window a stale one is still caught: its first
+    /// query fails, and [`super::run`] retries the work once on another.
     fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
         if let Some(file) = sqlite_file(conn) {
             if file.read_only && check_writable(&file.path).is_ok() {
@@ -66,12 +69,44 @@ impl ManageConnection for Manager {
             }
             return Ok(());
         }
+        if !checking_connections() {
+            return Ok(());
+        }
         conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
         std::thread::panicking() || conn.is_broken()
     }
+}
+
+/// How long every checkout of a PostgreSQL connection is checked after one was
+/// found lost: long enough for a busy pool to pass each idle connection through a
+/// check (and drop those the restart left behind).
+const SUSPECT_WINDOW: Duration = Duration::from_secs(10);
+
+/// Until when (milliseconds since the Unix epoch) checkouts are checked; 0 when
+/// no connection was lost. One for the process: a second pool (tests open many)
+/// only pays a few more checks.
+static CHECK_UNTIL_MILLIS: AtomicU64 = AtomicU64::new(0);
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A connection was lost (the database restarted or went away): for the next
+/// [`SUSPECT_WINDOW`], every checkout runs a trivial query first, so the other
+/// connections the same event broke are dropped before work is given to them.
+pub(super) fn suspect_connections() {
+    let until = now_millis() + SUSPECT_WINDOW.as_millis() as u64;
+    CHECK_UNTIL_MILLIS.fetch_max(until, Ordering::Relaxed);
+}
+
+fn checking_connections() -> bool {
+    let until = CHECK_UNTIL_MILLIS.load(Ordering::Relaxed);
+    until != 0 && now_millis() < until
 }
 
 /// Opens the database (creating a SQLite file if needed), migrates it and returns

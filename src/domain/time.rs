@@ -38,6 +38,24 @@ impl Timestamp {
             .to_rfc3339_opts(SecondsFormat::Millis, true)
     }
 
+    /// [`Self::to_display`] and [`Self::to_iso8601`] from one reading of the date,
+    /// as a page shows each time: both, 150 times for 50 tokens.
+    pub fn to_display_and_iso8601(self) -> (String, String) {
+        let text = self.to_display();
+        // Four-digit years only: the ISO form is the display's with a `T`, the
+        // milliseconds and `Z`. Anything else takes the general path.
+        if text.len() != 19 || !text.is_ascii() {
+            return (text, self.to_iso8601());
+        }
+        let iso = format!(
+            "{}T{}.{:03}Z",
+            &text[..10],
+            &text[11..],
+            self.0.rem_euclid(1000)
+        );
+        (text, iso)
+    }
+
     /// `YYYY-MM-DD HH:MM:SS` in UTC, as the pages show times.
     pub fn to_display(self) -> String {
         // The fields written directly: a page of 50 tokens shows 150 times, and
@@ -70,6 +88,22 @@ mod tests {
             Timestamp::from_millis(0).to_display(),
             "1970-01-01 00:00:00"
         );
+        for millis in [
+            0,
+            1,
+            999,
+            -1,
+            -1_001,
+            1_547_597_201_743,
+            253_402_300_799_999,
+        ] {
+            let t = Timestamp::from_millis(millis);
+            assert_eq!(
+                t.to_display_and_iso8601(),
+                (t.to_display(), t.to_iso8601()),
+                "{millis}"
+            );
+        }
     }
 
     #[test]

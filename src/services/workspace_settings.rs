@@ -98,10 +98,10 @@ pub async fn update(
             Ok::<_, diesel::result::Error>((
                 SettingsView {
                     policy: new,
-                    service_scopes: scopes,
+                    service_scopes: scopes.clone(),
                     violating,
                 },
-                adjustments,
+                adjustments.clone(),
             ))
         })?)
     })

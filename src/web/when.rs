@@ -19,9 +19,10 @@ pub struct When {
 
 impl When {
     pub fn at(t: Timestamp, now: Timestamp) -> Self {
+        let (text, iso) = t.to_display_and_iso8601();
         When {
-            text: t.to_display(),
-            iso: Some(t.to_iso8601()),
+            text,
+            iso: Some(iso),
             relative: relative(t, now),
         }
     }

@@ -228,7 +228,7 @@ impl OAuth {
         act: F,
     ) -> Result<BulkOutcome, DbError>
     where
-        F: FnOnce(
+        F: Fn(
                 &mut Conn,
                 Vec<OwnedGrant>,
                 Vec<GrantId>,
