@@ -19,9 +19,12 @@ use tracing::Instrument;
 const ADMIN_LINE: &str = "Created user admin with password ";
 
 /// Sends `request` and returns its status, its `X-Request-Id` and the log lines
-/// the server wrote while answering it (its log is otherwise quiet at `info`).
+/// the server wrote while answering it. Lines are written by the log's own thread,
+/// a little after the request that wrote them: the log is let go quiet first (so
+/// no line of an earlier request falls in the window), and the window closes once
+/// the request's own answer line, its last, is there.
 async fn logged(server: &Server, request: reqwest::RequestBuilder) -> (u16, String, Vec<String>) {
-    let offset = server.stderr().len();
+    let offset = quiet(server).await;
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let id = response
@@ -31,18 +34,34 @@ async fn logged(server: &Server, request: reqwest::RequestBuilder) -> (u16, Stri
         .to_str()
         .unwrap()
         .to_owned();
-    // The lines may trail the response a little (the audit write is off the
-    // request path): wait for one, then a moment for any other.
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !server.stderr()[offset..].contains('\n') && Instant::now() < deadline {
+    let answered = |log: &str| {
+        log.lines()
+            .any(|l| l.contains(&id) && l.contains("duration_us"))
+    };
+    while !answered(&server.stderr()[offset..]) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let lines = server.stderr()[offset..]
+    // Work after the answer (the audit write of a refused token) may add a line.
+    let end = quiet(server).await;
+    let lines = server.stderr()[offset..end]
         .lines()
         .map(str::to_owned)
         .collect();
     (status, id, lines)
+}
+
+/// Waits until the server's log has not grown for 150 ms; returns its length.
+async fn quiet(server: &Server) -> usize {
+    let mut len = server.stderr().len();
+    loop {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let now = server.stderr().len();
+        if now == len {
+            return len;
+        }
+        len = now;
+    }
 }
 
 fn assert_every_line_carries(lines: &[String], id: &str) {
