@@ -268,37 +268,55 @@ const SETTLE: Duration = Duration::from_millis(50);
 /// handshakes under way complete and are accepted, and only then is it closed.
 async fn stop_accepting(handle: &ServerHandle, listener: &TcpListener) {
     let socket = socket2::SockRef::from(listener);
-    match socket.attach_filter(&NO_NEW_HANDSHAKES) {
-        Ok(()) => tokio::time::sleep(SETTLE).await,
-        Err(e) => tracing::warn!(error = %e, "new connections could not be held off"),
+    let held_off = hold_off_new_handshakes(&socket);
+    if held_off {
+        tokio::time::sleep(SETTLE).await;
     }
     handle.pause().await;
-    // Nothing can arrive any more: let the accept loop stop watching the socket
-    // before it is closed, or it would report the closed socket as an error.
-    tokio::time::sleep(SETTLE).await;
+    if held_off {
+        // Nothing can arrive any more: let the accept loop stop watching the socket
+        // before it is closed, or it would report the closed socket as an error.
+        tokio::time::sleep(SETTLE).await;
+    }
     if let Err(e) = socket.shutdown(std::net::Shutdown::Read) {
         tracing::warn!(error = %e, "the listening socket could not be closed; stopping anyway");
     }
 }
 
-/// A classic BPF program for the listening socket: drop a packet that opens a
-/// connection (SYN without ACK), let every other through. A socket filter reads a
-/// TCP packet from its TCP header, whose byte 13 holds the flags.
-const NO_NEW_HANDSHAKES: [socket2::SockFilter; 5] = {
+/// Attaches a classic BPF program to the listening socket that drops a packet
+/// opening a connection (SYN without ACK) and lets every other through; true once
+/// it is in place. A socket filter reads a TCP packet from its TCP header, whose
+/// byte 13 holds the flags.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn hold_off_new_handshakes(socket: &socket2::SockRef<'_>) -> bool {
     use socket2::SockFilter;
     const LOAD_BYTE: u16 = 0x30; // BPF_LD | BPF_B | BPF_ABS
     const JUMP_IF_SET: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
     const RETURN: u16 = 0x06; // BPF_RET | BPF_K: how many bytes to keep
     const ACK: u32 = 0x10;
     const SYN: u32 = 0x02;
-    [
+    let program = [
         SockFilter::new(LOAD_BYTE, 0, 0, 13),
         SockFilter::new(JUMP_IF_SET, 2, 0, ACK),
         SockFilter::new(JUMP_IF_SET, 0, 1, SYN),
         SockFilter::new(RETURN, 0, 0, 0),
         SockFilter::new(RETURN, 0, 0, u32::MAX),
-    ]
-};
+    ];
+    match socket.attach_filter(&program) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "new connections could not be held off");
+            false
+        }
+    }
+}
+
+/// Socket filters are Linux's: elsewhere the socket is closed at once, and a
+/// connection set up in that very instant is reset.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn hold_off_new_handshakes(_: &socket2::SockRef<'_>) -> bool {
+    false
+}
 
 /// A second signal: stop without waiting for anything (returning drops the
 /// server, which stops its workers at once).
