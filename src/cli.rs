@@ -4,6 +4,7 @@
 use std::io::Read;
 use std::num::NonZeroU32;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -15,6 +16,7 @@ use crate::domain::password::PasswordError;
 use crate::domain::{Password, Role, Timestamp, Username, WorkspaceName};
 use crate::services::accounts::{self, AccountError};
 use crate::services::operator;
+use crate::shutdown::ShutdownSettings;
 use crate::startup::Application;
 use crate::telemetry::LogFormat;
 
@@ -173,6 +175,30 @@ pub struct ServeArgs {
         value_name = "FORMAT"
     )]
     pub log_format: LogFormat,
+
+    /// On SIGTERM or SIGINT, how long to keep serving before no longer accepting
+    /// connections: `/readyz` answers 503 at once, and every response closes its
+    /// connection, so that a load balancer or proxy moves to the other instances
+    /// without a failed request. 0 stops accepting at once.
+    #[arg(
+        long,
+        env = "ACCESS_TOKENS_SHUTDOWN_DRAIN_SECONDS",
+        default_value_t = crate::shutdown::DEFAULT_DRAIN_SECONDS,
+        value_parser = clap::value_parser!(u64).range(0..=crate::shutdown::MAX_SECONDS),
+        value_name = "SECONDS"
+    )]
+    pub shutdown_drain_seconds: u64,
+
+    /// After the drain, how long requests in flight may take before they are cut
+    /// and the process exits.
+    #[arg(
+        long,
+        env = "ACCESS_TOKENS_SHUTDOWN_TIMEOUT_SECONDS",
+        default_value_t = crate::shutdown::DEFAULT_TIMEOUT_SECONDS,
+        value_parser = clap::value_parser!(u64).range(0..=crate::shutdown::MAX_SECONDS),
+        value_name = "SECONDS"
+    )]
+    pub shutdown_timeout_seconds: u64,
 }
 
 /// An address (a /32 or /128) or a CIDR block.
@@ -264,6 +290,10 @@ fn serve(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         invalid_token_rate: args.invalid_token_rate,
         trusted_proxies: args.trusted_proxies,
         public_url: args.public_url,
+        shutdown: ShutdownSettings {
+            drain: Duration::from_secs(args.shutdown_drain_seconds),
+            timeout: Duration::from_secs(args.shutdown_timeout_seconds),
+        },
     };
     actix_web::rt::System::new().block_on(async move {
         let path = settings.database.clone();

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha512};
 
 use crate::db::DatabaseUrl;
 use crate::domain::SharedClock;
+use crate::shutdown::ShutdownSettings;
 
 /// The address the server listens on unless told otherwise.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -40,6 +41,8 @@ pub struct Settings {
     /// Where people reach this site; links (invitations) are built from it. None:
     /// from the request's own `Host` (see `public_url`).
     pub public_url: Option<PublicUrl>,
+    /// What SIGTERM does: how long to drain, then to wait for requests in flight.
+    pub shutdown: ShutdownSettings,
 }
 
 impl Settings {
@@ -59,6 +62,7 @@ impl Settings {
                 .expect("non-zero"),
             trusted_proxies: Vec::new(),
             public_url: None,
+            shutdown: ShutdownSettings::default(),
         }
     }
 }

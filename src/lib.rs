@@ -17,7 +17,8 @@
 //!   forward auth (`/auth/verify`) and the OpenAPI document.
 //! - [`routes`]: the whole route table; [`state`]: what every handler can reach;
 //!   [`startup`]: the app factory, middleware, background loops and the bound
-//!   server.
+//!   server. [`shutdown`]: what SIGTERM does (drain, then stop) and the drain
+//!   state requests see.
 //! - [`metrics`]: Prometheus metrics and `/metrics`; [`telemetry`]: logs and the
 //!   request id; [`config`]: settings; [`cli`]: the command line.
 
@@ -31,6 +32,7 @@ pub mod metrics;
 pub mod models;
 pub mod routes;
 pub mod services;
+pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -26,6 +26,7 @@ use crate::db::{self, DbPool};
 use crate::domain::trusted_proxies::TrustedProxies;
 use crate::metrics::Metrics;
 use crate::services::oauth::{KeySet, OAuth, Revocations};
+use crate::shutdown::{Drain, ShutdownSettings};
 pub use crate::state::AppState;
 use crate::{api, models};
 
@@ -33,6 +34,10 @@ use crate::{api, models};
 pub use crate::auth::session::SESSION_COOKIE;
 /// The settings row that keeps the generated session key.
 const SESSION_KEY_SETTING: &str = "session_key";
+/// How long an idle connection is kept open (actix's default, named because
+/// docs/OPERATIONS.md asks proxies to give up idle connections sooner: then the
+/// server never closes one a proxy is about to reuse).
+pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Per-instance configuration the app factory needs besides the state.
 #[derive(Clone)]
@@ -69,6 +74,7 @@ pub fn app(
         .cookie_secure(config.secure_cookie)
         .cookie_content_security(CookieContentSecurity::Private)
         .build();
+    let drain = state.drain.clone();
     App::new()
         .app_data(web::Data::new(state.metrics.clone()))
         .app_data(state)
@@ -89,6 +95,10 @@ pub fn app(
         .wrap(from_fn(crate::metrics::time_requests))
         .wrap(from_fn(crate::telemetry::request_id_header))
         .wrap(TracingLogger::<RedactingRootSpan>::new())
+        // Outermost, so that every request counts in flight until it is answered.
+        .wrap(from_fn(move |req, next| {
+            crate::shutdown::track(drain.clone(), req, next)
+        }))
 }
 
 /// Headers on every response: no framing, no sniffing, no inline script, and no
@@ -110,7 +120,9 @@ fn security_headers() -> DefaultHeaders {
 pub struct Application {
     port: u16,
     server: Server,
+    listening: TcpListener,
     state: web::Data<AppState>,
+    shutdown: ShutdownSettings,
 }
 
 impl Application {
@@ -161,6 +173,7 @@ impl Application {
             },
             clock: settings.clock.clone(),
             metrics,
+            drain: Drain::default(),
         });
         // A weak reference: the state holds the metrics, which must not keep it.
         let weak = std::sync::Arc::downgrade(&state.clone().into_inner());
@@ -184,18 +197,29 @@ impl Application {
         // short queue of tasks beats a crowd (actix's default is 512 in all).
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let blocking = (state.pool.max_size() as usize).div_ceil(workers).max(2);
+        // A handle on the listening socket, so that `shutdown` can close it itself.
+        let listening = listener.try_clone()?;
         let server = {
             let state = state.clone();
+            let drain = state.drain.clone();
             HttpServer::new(move || app(state.clone(), config.clone()))
                 .workers(workers)
                 .worker_max_blocking_threads(blocking)
+                .keep_alive(KEEP_ALIVE)
+                // Signals are `shutdown`'s: actix's own would stop accepting at once.
+                .disable_signals()
+                .on_connect(move |_, data| {
+                    data.insert(drain.connection());
+                })
                 .listen(listener)?
                 .run()
         };
         Ok(Self {
             port,
             server,
+            listening,
             state,
+            shutdown: settings.shutdown,
         })
     }
 
@@ -203,10 +227,13 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is told to stop (Ctrl-C or SIGTERM), then writes
-    /// the uses of tokens noted since the last write.
+    /// Serves until the process is told to stop (SIGTERM or Ctrl-C: a drain, then
+    /// the requests in flight, see `shutdown`), then writes the uses of tokens
+    /// noted since the last write.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = self.server.await;
+        let drain = self.state.drain.clone();
+        let served =
+            crate::shutdown::serve(self.server, self.listening, drain, self.shutdown).await;
         if let Err(e) = self.state.tokens.last_used.flush(&self.state.pool).await {
             tracing::warn!(error = %e, "the last uses of tokens could not be recorded");
         }

@@ -8,6 +8,7 @@ use crate::db::DbPool;
 use crate::domain::trusted_proxies::TrustedProxies;
 use crate::domain::SharedClock;
 use crate::metrics::Metrics;
+use crate::shutdown::Drain;
 
 /// What every request handler can reach.
 pub struct AppState {
@@ -32,4 +33,7 @@ pub struct AppState {
     pub clock: SharedClock,
     /// The Prometheus metrics `/metrics` exposes.
     pub metrics: Metrics,
+    /// Whether the instance is stopping (then `/readyz` is 503), and what it is
+    /// still serving.
+    pub drain: Drain,
 }

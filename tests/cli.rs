@@ -431,3 +431,36 @@ fn serve_help_names_everything_disabling_api_access_tokens_turns_off() {
         assert!(about.contains(named), "{named} in: {about}");
     }
 }
+
+#[test]
+fn serve_refuses_a_drain_or_timeout_that_is_not_a_number_of_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |args: &[&str], env: Option<(&str, &str)>| {
+        let mut cmd = command(dir.path());
+        cmd.arg("serve").args(args).arg("--database");
+        cmd.arg(dir.path().join("db.sqlite"));
+        if let Some((name, value)) = env {
+            cmd.env(name, value);
+        }
+        let output = cmd.output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "a usage error: {args:?} {env:?}"
+        );
+        stderr(&output)
+    };
+    // `=`, so that clap reads "-1" as the flag's value rather than as a flag.
+    for bad in ["-1", "five", "1.5", "3601", ""] {
+        for flag in ["--shutdown-drain-seconds", "--shutdown-timeout-seconds"] {
+            let message = refused(&[&format!("{flag}={bad}")], None);
+            assert!(message.contains(flag), "{message}");
+        }
+    }
+    let message = refused(&[], Some(("ACCESS_TOKENS_SHUTDOWN_DRAIN_SECONDS", "-5")));
+    assert!(message.contains("--shutdown-drain-seconds"), "{message}");
+    assert!(
+        !dir.path().join("db.sqlite").exists(),
+        "refused before opening"
+    );
+}

@@ -23,6 +23,10 @@ const MAX_PENDING: usize = 100_000;
 #[derive(Default)]
 pub struct LastUsed {
     pending: Mutex<HashMap<TokenId, Timestamp>>,
+    /// Held for a whole write, so the write when the server stops waits for a
+    /// timed one still running: otherwise it would find nothing to write and the
+    /// process could exit before the timed write's uses are stored.
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl LastUsed {
@@ -49,6 +53,7 @@ impl LastUsed {
     /// warning: the tokens still work, and the next use is noted again. When it is
     /// away, they are kept for the next write.
     pub async fn flush(&self, pool: &DbPool) -> Result<usize, DbError> {
+        let _writing = self.writing.lock().await;
         let batch: Vec<(TokenId, Timestamp)> = self.pending().drain().collect();
         if batch.is_empty() {
             return Ok(0);

@@ -183,8 +183,13 @@ pub fn touch(conn: &mut Conn, id: TokenId, at: Timestamp) -> QueryResult<()> {
 /// Records uses of tokens, in one transaction. A use never moves a token's "last
 /// used" backwards: another instance may have recorded a later one.
 pub fn touch_many(conn: &mut Conn, uses: &[(TokenId, Timestamp)]) -> QueryResult<()> {
+    // Rows locked in one order (by id) on every instance: two instances writing
+    // uses of the same tokens then wait for each other, where in any other order
+    // PostgreSQL finds a deadlock and aborts one of them.
+    let mut uses: Vec<&(TokenId, Timestamp)> = uses.iter().collect();
+    uses.sort_unstable_by_key(|(id, _)| *id);
     crate::db::write_transaction(conn, |conn| {
-        for (id, at) in uses {
+        for (id, at) in &uses {
             diesel::update(
                 api_tokens::table.find(id).filter(
                     api_tokens::last_used_at

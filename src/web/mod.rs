@@ -69,9 +69,16 @@ pub(crate) async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
-/// Readiness: the database answers, so this instance can serve requests. A load
-/// balancer takes the instance out of rotation while this is 503.
+/// Readiness: the database answers and the instance is not stopping, so it can
+/// serve requests. A load balancer takes the instance out of rotation while this is
+/// 503.
 pub(crate) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.drain.is_draining() {
+        // No Retry-After: this instance will not be back; its successor will.
+        return HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .body("not ready: shutting down");
+    }
     match db::ping(&state.pool).await {
         Ok(()) => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")

@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -23,6 +23,8 @@ pub fn command(dir: &Path) -> Command {
         .env_remove("ACCESS_TOKENS_BIND")
         .env_remove("ACCESS_TOKENS_SESSION_KEY")
         .env_remove("ACCESS_TOKENS_SECURE_COOKIE")
+        .env_remove("ACCESS_TOKENS_SHUTDOWN_DRAIN_SECONDS")
+        .env_remove("ACCESS_TOKENS_SHUTDOWN_TIMEOUT_SECONDS")
         .env_remove("RUST_LOG");
     cmd
 }
@@ -191,6 +193,33 @@ impl Server {
     /// The server's URL for `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// Sends SIGTERM, as a supervisor (systemd, Kubernetes) stopping it would.
+    pub fn terminate(&self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM {pid}");
+    }
+
+    /// Waits up to `limit` for the process to exit by itself, and returns its
+    /// exit status.
+    pub async fn exit_within(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "serve did not exit within {limit:?}\nstderr: {}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Kills the process at once (SIGKILL: no shutdown, no flush).

@@ -16,7 +16,7 @@ use crate::common::process::free_port;
 use crate::common::{header, spawn_app, TestApp, ADMIN, MEMBER};
 
 /// The file users copy, as it is in the repository.
-const CONF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/nginx/access-tokens.conf");
+pub(crate) const CONF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/nginx/access-tokens.conf");
 /// Its placeholder addresses: the access-tokens server, the API, and nginx's own.
 const SERVER_PLACEHOLDER: &str = "server 127.0.0.1:8080;";
 const API_PLACEHOLDER: &str = "server 127.0.0.1:9000;";
@@ -184,7 +184,18 @@ impl Nginx {
     /// nginx running the documented file, with its placeholders replaced by the
     /// access-tokens server at `server` and the API at `api` (both `HOST:PORT`).
     pub(crate) async fn start(server: &str, api: &str) -> Nginx {
-        let conf = std::fs::read_to_string(CONF).unwrap();
+        Self::start_documented(&std::fs::read_to_string(CONF).unwrap(), &[server], api, "").await
+    }
+
+    /// nginx running `conf`, the documented file (or a variant of it), with every
+    /// instance of `servers` in the access-tokens upstream, the API at `api`, and
+    /// `extra` (more locations) in its `server` block.
+    pub(crate) async fn start_documented(
+        conf: &str,
+        servers: &[&str],
+        api: &str,
+        extra: &str,
+    ) -> Nginx {
         for placeholder in [SERVER_PLACEHOLDER, API_PLACEHOLDER, LISTEN_PLACEHOLDER] {
             assert_eq!(
                 conf.matches(placeholder).count(),
@@ -192,14 +203,18 @@ impl Nginx {
                 "{CONF} should hold `{placeholder}` once"
             );
         }
+        let upstream: Vec<String> = servers.iter().map(|s| format!("server {s};")).collect();
         // The port was free a moment ago; another process may take it first.
         let mut last_error = String::new();
         for _ in 0..3 {
             let port = free_port();
             let conf = conf
-                .replace(SERVER_PLACEHOLDER, &format!("server {server};"))
+                .replace(SERVER_PLACEHOLDER, &upstream.join("\n    "))
                 .replace(API_PLACEHOLDER, &format!("server {api};"))
-                .replace(LISTEN_PLACEHOLDER, &format!("listen 127.0.0.1:{port};"));
+                .replace(
+                    LISTEN_PLACEHOLDER,
+                    &format!("listen 127.0.0.1:{port};\n{extra}"),
+                );
             match Self::run(&conf, port).await {
                 Ok(nginx) => return nginx,
                 Err(e) => last_error = e,
