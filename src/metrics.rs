@@ -5,13 +5,14 @@
 //! route patterns, so the set of series stays small and nothing secret leaves.
 
 use std::fmt;
+use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -329,13 +330,33 @@ pub(crate) async fn scrape(metrics: web::Data<Metrics>) -> HttpResponse {
     }
 }
 
+/// The route pattern a request matched, found once for the log, the metrics and
+/// the scope check (finding it walks the route table).
+#[derive(Clone)]
+struct MatchedRoute(Option<Rc<str>>);
+
+/// Finds the route pattern `req` matches and keeps it with the request.
+pub fn note_route(req: &HttpRequest) -> Option<Rc<str>> {
+    let route = req.match_pattern().map(Rc::<str>::from);
+    req.extensions_mut().insert(MatchedRoute(route.clone()));
+    route
+}
+
+/// The route pattern `req` matched (`/v4/apiAccessTokens/{tokenId}`), if any.
+pub fn route_of(req: &HttpRequest) -> Option<Rc<str>> {
+    if let Some(MatchedRoute(route)) = req.extensions().get::<MatchedRoute>() {
+        return route.clone();
+    }
+    req.match_pattern().map(Rc::from)
+}
+
 /// Middleware: observes each request's duration under its route pattern.
 pub async fn time_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let route = crate::telemetry::route_of(req.request()).map(|r| r.to_string());
+    let route = route_of(req.request()).map(|r| r.to_string());
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let response = next.call(req).await;
     if let Some(metrics) = metrics {

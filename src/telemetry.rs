@@ -4,14 +4,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::rc::Rc;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, HttpRequest};
+use actix_web::{Error, HttpMessage};
 use tracing::{Event, Span, Subscriber};
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
@@ -184,19 +183,6 @@ pub fn loggable_target(path_and_query: &str) -> Cow<'_, str> {
 #[derive(Clone, Copy)]
 struct Arrived(Instant);
 
-/// The route pattern the request matched, found once for the log, the metrics and
-/// the scope check (finding it walks the route table again).
-#[derive(Clone)]
-struct MatchedRoute(Option<Rc<str>>);
-
-/// The route pattern `req` matched (`/v4/apiAccessTokens/{tokenId}`), if any.
-pub fn route_of(req: &HttpRequest) -> Option<Rc<str>> {
-    if let Some(MatchedRoute(route)) = req.extensions().get::<MatchedRoute>() {
-        return route.clone();
-    }
-    req.match_pattern().map(Rc::from)
-}
-
 /// tracing-actix-web's root span, but for the target (secrets redacted) and the
 /// client and host (never from a forwarding header of an untrusted peer); and one
 /// line per request when it is answered (see [`log_answer`]).
@@ -218,8 +204,7 @@ impl RootSpanBuilder for RedactingRootSpan {
                 .map(|p| p.as_str())
                 .unwrap_or(""),
         );
-        let route = request.match_pattern().map(Rc::<str>::from);
-        request.extensions_mut().insert(MatchedRoute(route.clone()));
+        let route = crate::metrics::note_route(request.request());
         let request_id = request.extensions().get::<RequestId>().copied();
         let user_agent = request
             .headers()

@@ -43,7 +43,7 @@ pub fn check(req: &HttpRequest, caller: &ApiCaller) -> Result<(), ApiError> {
     let Some(scopes) = &caller.scopes else {
         return Ok(());
     };
-    let Some(pattern) = crate::telemetry::route_of(req) else {
+    let Some(pattern) = crate::metrics::route_of(req) else {
         return Ok(());
     };
     let read_only = matches!(*req.method(), Method::GET | Method::HEAD);
