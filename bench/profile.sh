@@ -89,7 +89,6 @@ wait "$WRK_PID"
 perf script -i "$TMP/perf.data" 2>/dev/null | inferno-collapse-perf >"$TMP/folded.txt"
 inferno-flamegraph --title "access-tokens: $CASE ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))" \
     --width 1400 <"$TMP/folded.txt" >"$OUT"
-# The same figures as text: the share of samples under each of the frames that
-# matter most, for the commit message or the docs.
-cp "$TMP/folded.txt" "${OUT%.svg}.folded"
+# The folded stacks too, for reading shares as text (PROFILE_FOLDED=path).
+[ -z "${PROFILE_FOLDED:-}" ] || cp "$TMP/folded.txt" "$PROFILE_FOLDED"
 echo "profile: $(awk '/Requests\/sec/ {print $2}' "$TMP/wrk.txt") req/s while sampled; $OUT" >&2
