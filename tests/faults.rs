@@ -102,10 +102,10 @@ where
     }
 }
 
-#[actix_web::test]
-async fn with_postgresql_down_the_server_answers_503_and_recovers_by_itself() {
+/// A fresh PostgreSQL database, migrated directly, and a server that reaches it
+/// through a started [`Relay`]. Keep the database: dropping it removes it.
+async fn server_behind_relay() -> (TestDatabase, Relay, Server) {
     let db = TestDatabase::fresh_postgres();
-    // The schema is created and migrated directly; the server goes through the relay.
     drop(db.open());
     let relay = Relay::new(postgres_addr(&postgres_base_url()));
     relay.start();
@@ -119,6 +119,12 @@ async fn with_postgresql_down_the_server_answers_503_and_recovers_by_itself() {
         &[],
     )
     .await;
+    (db, relay, server)
+}
+
+#[actix_web::test]
+async fn with_postgresql_down_the_server_answers_503_and_recovers_by_itself() {
+    let (_db, relay, server) = server_behind_relay().await;
 
     // A signed-in browser (the first admin) and a working token.
     let password = server
@@ -220,19 +226,7 @@ async fn with_postgresql_down_the_server_answers_503_and_recovers_by_itself() {
 /// and the work runs again on a fresh one, so no request sees the restart.
 #[actix_web::test]
 async fn connections_postgresql_closed_are_replaced_without_failing_a_request() {
-    let db = TestDatabase::fresh_postgres();
-    drop(db.open());
-    let relay = Relay::new(postgres_addr(&postgres_base_url()));
-    relay.start();
-    let direct = db.arg().into_string().unwrap();
-    let relayed = direct.replacen(&relay.upstream.to_string(), &relay.listen.to_string(), 1);
-    let server = Server::start_on(
-        db.dir(),
-        relayed.as_ref(),
-        common::process::free_port(),
-        &[],
-    )
-    .await;
+    let (_db, relay, server) = server_behind_relay().await;
     let password = server
         .stdout_line("Created user admin with password ")
         .await;
@@ -300,19 +294,7 @@ async fn connections_postgresql_closed_are_replaced_without_failing_a_request() 
 #[actix_web::test]
 async fn the_login_page_is_refused_politely_too_when_postgresql_is_down() {
     // Sign-in needs the database: with it gone the form answers 503, not 500.
-    let db = TestDatabase::fresh_postgres();
-    drop(db.open());
-    let relay = Relay::new(postgres_addr(&postgres_base_url()));
-    relay.start();
-    let direct = db.arg().into_string().unwrap();
-    let relayed = direct.replacen(&relay.upstream.to_string(), &relay.listen.to_string(), 1);
-    let server = Server::start_on(
-        db.dir(),
-        relayed.as_ref(),
-        common::process::free_port(),
-        &[],
-    )
-    .await;
+    let (_db, relay, server) = server_behind_relay().await;
     let browser = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
