@@ -7,32 +7,12 @@ mod common;
 use std::time::Duration;
 
 use common::process::{free_port, Server};
-use common::{csrf_token, sign_in_at, TestDatabase, PASSWORD};
+use common::{csrf_token, database_with_alice, sign_in_at, TestDatabase, PASSWORD};
 use futures_util::stream::{self, StreamExt};
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 
 const SESSION_KEY: &str = "a-session-key-shared-by-every-instance-0123456789";
-
-/// A database with the user `alice` in it, created the way an operator would.
-fn database_with_alice() -> TestDatabase {
-    let db = TestDatabase::fresh();
-    let pool = db.open();
-    let mut conn = pool.get().unwrap();
-    let hash = access_tokens::auth::password::hash(&access_tokens::domain::Password::offered(
-        PASSWORD.to_owned(),
-    ));
-    access_tokens::models::user::create(
-        &mut conn,
-        &access_tokens::domain::Username::parse("alice").unwrap(),
-        &hash,
-        access_tokens::domain::Role::Member,
-        access_tokens::domain::Timestamp::now(),
-    )
-    .unwrap();
-    db.allow_members_to_generate();
-    db
-}
 
 async fn create_token(client: &reqwest::Client, server: &Server) -> reqwest::Response {
     client

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::process::{free_port, Server};
-use common::{TestDatabase, PASSWORD};
+use common::{database_with_alice, TestDatabase, PASSWORD};
 use futures_util::future::join_all;
 use harness::{Nginx, Upstream, CONF};
 use serde_json::{json, Value};
@@ -60,27 +60,6 @@ fn env() -> [(&'static str, &'static str); 2] {
         ("ACCESS_TOKENS_SHUTDOWN_DRAIN_SECONDS", DRAIN_SECONDS),
         ("RUST_LOG", "info"),
     ]
-}
-
-/// A database with the user `alice`, who may create tokens, created the way an
-/// operator would.
-fn database_with_alice() -> TestDatabase {
-    let db = TestDatabase::fresh();
-    let pool = db.open();
-    let mut conn = pool.get().unwrap();
-    let hash = access_tokens::auth::password::hash(&access_tokens::domain::Password::offered(
-        PASSWORD.to_owned(),
-    ));
-    access_tokens::models::user::create(
-        &mut conn,
-        &access_tokens::domain::Username::parse("alice").unwrap(),
-        &hash,
-        access_tokens::domain::Role::Member,
-        access_tokens::domain::Timestamp::now(),
-    )
-    .unwrap();
-    db.allow_members_to_generate();
-    db
 }
 
 /// What one client did.

@@ -585,3 +585,23 @@ impl TestApp {
         refresh_at(&self.address, refresh_token).await
     }
 }
+
+/// A fresh database with the member `alice` (password [`PASSWORD`]), who may
+/// generate tokens, created the way an operator would: for tests that start real
+/// server processes on it.
+pub fn database_with_alice() -> super::TestDatabase {
+    let db = super::TestDatabase::fresh();
+    let pool = db.open();
+    let mut conn = pool.get().unwrap();
+    let hash = password::hash(&Password::offered(PASSWORD.to_owned()));
+    models::user::create(
+        &mut conn,
+        &Username::parse("alice").unwrap(),
+        &hash,
+        Role::Member,
+        Timestamp::now(),
+    )
+    .unwrap();
+    db.allow_members_to_generate();
+    db
+}
