@@ -7,11 +7,8 @@
 use std::fmt;
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
@@ -299,8 +296,8 @@ impl Metrics {
     }
 
     /// Observes a request's duration under its route pattern.
-    pub fn request(&self, route: Option<String>, elapsed: Duration) {
-        let route = route.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+    pub fn request(&self, route: Option<&str>, elapsed: Duration) {
+        let route = route.unwrap_or(UNMATCHED_ROUTE).to_owned();
         self.0
             .request_duration
             .get_or_create(&RouteLabel { route })
@@ -348,21 +345,6 @@ pub fn route_of(req: &HttpRequest) -> Option<Rc<str>> {
         return route.clone();
     }
     req.match_pattern().map(Rc::from)
-}
-
-/// Middleware: observes each request's duration under its route pattern.
-pub async fn time_requests(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let route = route_of(req.request()).map(|r| r.to_string());
-    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let response = next.call(req).await;
-    if let Some(metrics) = metrics {
-        metrics.request(route, started.elapsed());
-    }
-    response
 }
 
 #[cfg(test)]

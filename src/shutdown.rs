@@ -16,10 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, ServerHandle, ServiceResponse};
 use actix_web::http::ConnectionType;
-use actix_web::middleware::Next;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
 /// How long the server keeps serving after the first signal, by default.
@@ -123,54 +121,47 @@ impl Drop for OpenConnection {
 }
 
 /// A request being served: counted while it lives, so a request whose future is
-/// dropped (the client left, or a forced stop) leaves the count too.
-struct InFlight<'a> {
-    drain: &'a Drain,
+/// dropped (the client left, or a forced stop) leaves the count too. Made by the
+/// outermost middleware (`startup::edge`), so every request counts until it is
+/// answered.
+pub struct InFlight {
+    drain: Drain,
     answered: bool,
 }
 
-impl<'a> InFlight<'a> {
-    fn enter(drain: &'a Drain) -> Self {
+impl InFlight {
+    pub fn enter(drain: &Drain) -> Self {
         drain.0.in_flight.fetch_add(1, Ordering::Relaxed);
         Self {
-            drain,
+            drain: drain.clone(),
             answered: false,
+        }
+    }
+
+    /// The request is answered with `response`. Once the instance is draining, its
+    /// connection is closed after the response (actix then really closes it, and
+    /// the header tells a proxy not to keep it). Checked after the handler, so a
+    /// request that started before the signal closes its connection too. (An error
+    /// no middleware turned into a response is answered by actix, on a connection
+    /// it keeps: no handler returns one.)
+    pub fn answered<B>(&mut self, response: Option<&mut ServiceResponse<B>>) {
+        self.answered = true;
+        if let Some(response) = response.filter(|_| self.drain.is_draining()) {
+            response
+                .response_mut()
+                .head_mut()
+                .set_connection_type(ConnectionType::Close);
         }
     }
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
         self.drain.0.in_flight.fetch_sub(1, Ordering::Relaxed);
         if !self.answered {
             self.drain.0.cut.fetch_add(1, Ordering::Relaxed);
         }
     }
-}
-
-/// Middleware, outermost: counts the request in flight and, once the instance is
-/// draining, closes its connection after the response (actix then really closes
-/// it, and the header tells a proxy not to keep it). Checked after the handler, so
-/// a request that started before the signal closes its connection too. (An error
-/// no middleware turned into a response is answered by actix, on a connection it
-/// keeps: no handler returns one, and the request cannot be kept here to answer it,
-/// since routing needs the only reference to it.)
-pub async fn track(
-    drain: Drain,
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let mut in_flight = InFlight::enter(&drain);
-    let result = next.call(req).await;
-    in_flight.answered = true;
-    let mut response = result?;
-    if drain.is_draining() {
-        response
-            .response_mut()
-            .head_mut()
-            .set_connection_type(ConnectionType::Close);
-    }
-    Ok(response)
 }
 
 /// SIGTERM and SIGINT, which both ask for a graceful stop.

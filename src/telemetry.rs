@@ -1,24 +1,24 @@
 //! The log: its subscriber (text or JSON lines), the request span every line of a
-//! request carries (tracing-actix-web's fields with secrets in a path redacted),
-//! and the request id returned to the client in `X-Request-Id`.
+//! request carries (secrets in a path redacted), the line each answered request
+//! writes, and the request id returned to the client in `X-Request-Id`.
 
 use std::borrow::Cow;
 use std::fmt;
-use std::time::Instant;
+use std::time::Duration;
 
-use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage};
-use tracing::{Event, Span, Subscriber};
-use tracing_actix_web::{RequestId, RootSpanBuilder};
+use actix_web::http::header::HeaderValue;
+use actix_web::Error;
+use tracing::{Event, Level, Span, Subscriber};
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
-use tracing_subscriber::field::MakeExt;
 use tracing_subscriber::fmt::format::{Format, Json, JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
+
+mod text;
+
+pub use text::{PlainFields, TextLines};
 
 /// The response header that tells the client its request's id, the `request_id`
 /// of every log line written while handling it.
@@ -63,9 +63,13 @@ pub fn init(format: LogFormat) -> LogGuard {
         .with_env_filter(filter)
         .with_writer(writer);
     let _ = match format {
+        // A terminal gets tracing-subscriber's coloured lines; a file or a pipe
+        // (what a server writes to) the same text, written by `TextLines`.
+        LogFormat::Text if ansi => builder.with_ansi(true).try_init(),
         LogFormat::Text => builder
-            .with_ansi(ansi)
-            .fmt_fields(plain_fields())
+            .with_ansi(false)
+            .fmt_fields(PlainFields)
+            .event_format(TextLines)
             .try_init(),
         LogFormat::Json => builder
             .fmt_fields(JsonFields::new())
@@ -78,22 +82,6 @@ pub fn init(format: LogFormat) -> LogGuard {
             .try_init(),
     };
     LogGuard(guard)
-}
-
-/// The fields of a text line as tracing-subscriber's default writes them
-/// (`name=value`, separated by spaces, the message bare), without its italics and
-/// dimming: those go through an ANSI styling layer even when colours are off, and
-/// were a fifth of what a request to `/healthz` cost (formatting the request
-/// span's eight fields, docs/PERFORMANCE.md).
-fn plain_fields() -> impl for<'w> FormatFields<'w> + 'static {
-    tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
-        if field.name() == "message" {
-            write!(writer, "{value:?}")
-        } else {
-            write!(writer, "{field}={value:?}")
-        }
-    })
-    .delimited(" ")
 }
 
 /// Lines that may wait for the writer thread before a request waits for it: a
@@ -148,22 +136,39 @@ fn request_id_in(fields: &str) -> Option<String> {
     }
 }
 
-/// Middleware: answers with the request id in `X-Request-Id`, so a client's report
-/// of a failure leads to the log lines of that very request.
-pub async fn request_id_header(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let id = req.extensions().get::<RequestId>().copied();
-    let mut response = next.call(req).await?;
-    let mut buffer = uuid::Uuid::encode_buffer();
-    let text = id.map(|id| id.hyphenated().encode_lower(&mut buffer).as_bytes());
-    if let Some(value) = text.and_then(|text| HeaderValue::from_bytes(text).ok()) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+/// A request's id: a random UUID, in the request span's `request_id` (so in every
+/// line of the request) and in the response's `X-Request-Id`, so a client's
+/// report of a failure leads to the log lines of that very request.
+#[derive(Clone, Copy)]
+pub struct RequestId(uuid::Uuid);
+
+/// A request id's text: hyphenated lowercase hex, 36 characters.
+pub type RequestIdText = [u8; uuid::fmt::Hyphenated::LENGTH];
+
+impl RequestId {
+    /// A new random id (a thread-local generator seeded by the OS: no system
+    /// call per request).
+    pub fn new() -> Self {
+        Self(uuid::Uuid::new_v4())
     }
-    Ok(response)
+
+    /// The id's text, on the stack.
+    pub fn text(&self) -> RequestIdText {
+        let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
+        self.0.hyphenated().encode_lower(&mut text);
+        text
+    }
+
+    /// The id as a response header's value.
+    pub fn header_value(&self) -> HeaderValue {
+        HeaderValue::from_bytes(&self.text()).expect("hex digits and hyphens are a header value")
+    }
+}
+
+impl Default for RequestId {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Paths whose last segment is a secret.
@@ -179,63 +184,52 @@ pub fn loggable_target(path_and_query: &str) -> Cow<'_, str> {
     Cow::Borrowed(path_and_query)
 }
 
-/// When the request arrived, kept in its extensions for the answer's line.
-#[derive(Clone, Copy)]
-struct Arrived(Instant);
-
-/// tracing-actix-web's root span, but for the target (secrets redacted) and the
-/// client and host (never from a forwarding header of an untrusted peer); and one
-/// line per request when it is answered (see [`log_answer`]).
+/// The span every line written while handling `request` carries: its id, method,
+/// route pattern, target (secrets redacted), client, host and user agent, and its
+/// status once answered. The client and host are those the audit log and links
+/// see: a `Forwarded` or `X-Forwarded-*` header counts only from a trusted proxy.
 ///
-/// The span's fields are what every line of the request carries, and the log
-/// formats them once, when the span opens: each is recorded from a borrowed value
-/// (no copy of the user agent or the target), and only `http.status_code` is added
-/// at the end (not tracing-actix-web's `otel.status_code` and `exception.*`, which
-/// the answer's line states anyway).
-pub struct RedactingRootSpan;
+/// The log formats the fields once, when the span opens, each from a borrowed
+/// value; only `http.status_code` is added at the end (see [`answered`]).
+pub fn request_span(request: &ServiceRequest, route: Option<&str>, id: &RequestId) -> Span {
+    let target = loggable_target(
+        request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or(""),
+    );
+    let id = id.text();
+    let id = std::str::from_utf8(&id).unwrap_or_default();
+    let user_agent = request
+        .headers()
+        .get("User-Agent")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let client_ip = crate::auth::client_address::of(request.request());
+    let host = crate::auth::public_url::host_of(request.request());
+    tracing::info_span!(
+        "HTTP request",
+        http.method = request.method().as_str(),
+        http.route = route.unwrap_or(""),
+        http.host = host.as_str(),
+        http.client_ip = %OrEmpty(client_ip),
+        http.user_agent = user_agent,
+        http.target = &*target,
+        http.status_code = tracing::field::Empty,
+        request_id = id,
+    )
+}
 
-impl RootSpanBuilder for RedactingRootSpan {
-    fn on_request_start(request: &ServiceRequest) -> Span {
-        request.extensions_mut().insert(Arrived(Instant::now()));
-        let target = loggable_target(
-            request
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or(""),
-        );
-        let route = crate::metrics::note_route(request.request());
-        let request_id = request.extensions().get::<RequestId>().copied();
-        let user_agent = request
-            .headers()
-            .get("User-Agent")
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        // The client and host as the audit log and links see them: a `Forwarded`
-        // or `X-Forwarded-*` header counts only from a trusted proxy.
-        let client_ip = crate::auth::client_address::of(request.request());
-        let host = crate::auth::public_url::host_of(request.request());
-        tracing::info_span!(
-            "HTTP request",
-            http.method = %request.method(),
-            http.route = %route.as_deref().unwrap_or(""),
-            http.host = %host,
-            http.client_ip = %OrEmpty(client_ip),
-            http.user_agent = %user_agent,
-            http.target = %target,
-            http.status_code = tracing::field::Empty,
-            request_id = %OrEmpty(request_id),
-        )
-    }
-
-    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        let status = match outcome {
-            Ok(response) => response.status(),
-            Err(error) => error.as_response_error().status_code(),
-        };
-        span.record("http.status_code", status.as_u16());
-        log_answer(outcome, status.as_u16());
-    }
+/// Records the status of an answered request in its span (entered) and writes the
+/// request's line, with how long the answer took.
+pub fn answered<B>(span: &Span, outcome: &Result<ServiceResponse<B>, Error>, took: Duration) {
+    let status = match outcome {
+        Ok(response) => response.status(),
+        Err(error) => error.as_response_error().status_code(),
+    };
+    span.record("http.status_code", status.as_u16());
+    log_answer(outcome, status.as_u16(), took);
 }
 
 /// `Display` of an optional value, nothing for `None`, without a `String` between.
@@ -258,20 +252,17 @@ impl<T: fmt::Display> fmt::Display for OrEmpty<T> {
 /// refusal or a client's mistake (4xx, a 404 for a missing file included), or a
 /// redirect (to sign in, to Change Password). Token refusals worth a look (a wrong
 /// secret for a known token) get a WARN line of their own where they are judged.
-fn log_answer<B>(outcome: &Result<ServiceResponse<B>, Error>, status: u16) {
-    let (error, arrived) = match outcome {
-        Ok(response) => (
-            response.response().error().map(|e| e.as_response_error()),
-            response.request().extensions().get::<Arrived>().copied(),
-        ),
-        Err(error) => (Some(error.as_response_error()), None),
+fn log_answer<B>(outcome: &Result<ServiceResponse<B>, Error>, status: u16, took: Duration) {
+    let error = match outcome {
+        Ok(response) => response.response().error().map(|e| e.as_response_error()),
+        Err(error) => Some(error.as_response_error()),
     };
-    let duration_us = arrived.map_or(0, |a| a.0.elapsed().as_micros() as u64);
+    let duration_us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
     match (level_of(status), error) {
-        (tracing::Level::ERROR, Some(error)) => {
+        (Level::ERROR, Some(error)) => {
             tracing::error!(duration_us, "answered with an error: {error:?}")
         }
-        (tracing::Level::ERROR, None) => tracing::error!(duration_us, "answered with an error"),
+        (Level::ERROR, None) => tracing::error!(duration_us, "answered with an error"),
         (_, Some(error)) if status >= 400 => tracing::info!(duration_us, "refused: {error:?}"),
         (_, Some(error)) => tracing::info!(duration_us, "redirected: {error:?}"),
         (_, None) => tracing::info!(duration_us, "answered"),
@@ -279,10 +270,10 @@ fn log_answer<B>(outcome: &Result<ServiceResponse<B>, Error>, status: u16) {
 }
 
 /// The level an answer with this status is logged at.
-fn level_of(status: u16) -> tracing::Level {
+fn level_of(status: u16) -> Level {
     match status {
-        500.. => tracing::Level::ERROR,
-        _ => tracing::Level::INFO,
+        500.. => Level::ERROR,
+        _ => Level::INFO,
     }
 }
 

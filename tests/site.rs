@@ -76,6 +76,51 @@ async fn pages_send_a_strict_content_security_policy_and_framing_and_sniffing_he
     }
 }
 
+/// Not only pages: every answer, whatever route made it and whatever its status,
+/// gets the security headers and an id of its own; a header its handler set (a
+/// static file's caching) is kept.
+#[actix_web::test]
+async fn every_answer_carries_the_security_headers_and_a_request_id_of_its_own() {
+    let app = spawn_app().await;
+    let client = app.api_client();
+    let answers = [
+        ("GET", "/healthz", 200, "no-store"),
+        ("GET", "/v4/apiAccessTokens", 401, "no-store"),
+        ("POST", "/v4/apiAccessTokens", 401, "no-store"),
+        ("GET", "/auth/verify", 401, "no-store"),
+        ("GET", "/nowhere", 404, "no-store"),
+        ("GET", "/static/app.css", 200, "public, max-age=3600"),
+    ];
+    let mut ids = std::collections::HashSet::new();
+    for (method, path, status, cache) in answers {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        let what = format!("{method} {path}");
+        assert_eq!(response.status().as_u16(), status, "{what}");
+        let headers = response.headers();
+        assert!(
+            header(headers, "content-security-policy").contains("frame-ancestors 'none'"),
+            "{what}"
+        );
+        assert_eq!(header(headers, "x-frame-options"), "DENY", "{what}");
+        assert_eq!(
+            header(headers, "x-content-type-options"),
+            "nosniff",
+            "{what}"
+        );
+        assert_eq!(header(headers, "referrer-policy"), "no-referrer", "{what}");
+        assert_eq!(header(headers, "cache-control"), cache, "{what}");
+        assert_eq!(headers.get_all("cache-control").iter().count(), 1, "{what}");
+        let id = header(headers, "x-request-id");
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{what}: {id}");
+        assert!(ids.insert(id.to_owned()), "{what}: {id} was given before");
+    }
+}
+
 #[actix_web::test]
 async fn pages_have_no_inline_script_style_or_event_handler_attributes() {
     let app = app_with_members(&[ALICE]).await;

@@ -191,17 +191,29 @@ fn accepted(caller: &ApiCaller) -> HttpResponse {
     // stack, not into a `String` each.
     let mut response = HttpResponse::new(StatusCode::NO_CONTENT);
     let headers = response.headers_mut();
-    let mut put = |name: &'static str, value: &[u8]| {
+    let mut put = |name: &HeaderName, value: &[u8]| {
         // User and workspace names are ASCII by their rules, so every value is a
         // valid header value; one that were not would be left out, not mangled.
         if let Ok(value) = HeaderValue::from_bytes(value) {
-            headers.insert(HeaderName::from_static(name), value);
+            headers.insert(name.clone(), value);
         }
     };
+    // Header names made once (`from_static` checks its text at every call).
+    const NAMES: [HeaderName; 8] = [
+        HeaderName::from_static(USER),
+        HeaderName::from_static(USER_ID),
+        HeaderName::from_static(WORKSPACE),
+        HeaderName::from_static(WORKSPACE_ID),
+        HeaderName::from_static(TOKEN_ID),
+        HeaderName::from_static(TOKEN_TYPE),
+        HeaderName::from_static(ROLE),
+        HeaderName::from_static(SCOPES),
+    ];
+    let [user, user_id, workspace, workspace_id, token, kind, role, scopes] = &NAMES;
     let mut id = Uuid::encode_buffer();
-    put(USER, principal.username.as_bytes());
+    put(user, principal.username.as_bytes());
     put(
-        USER_ID,
+        user_id,
         principal
             .user_id
             .as_uuid()
@@ -209,9 +221,9 @@ fn accepted(caller: &ApiCaller) -> HttpResponse {
             .encode_lower(&mut id)
             .as_bytes(),
     );
-    put(WORKSPACE, principal.workspace_name.as_bytes());
+    put(workspace, principal.workspace_name.as_bytes());
     put(
-        WORKSPACE_ID,
+        workspace_id,
         principal
             .workspace_id
             .as_uuid()
@@ -220,18 +232,21 @@ fn accepted(caller: &ApiCaller) -> HttpResponse {
             .as_bytes(),
     );
     put(
-        TOKEN_ID,
+        token,
         token_id.hyphenated().encode_lower(&mut id).as_bytes(),
     );
-    put(TOKEN_TYPE, token_type.as_bytes());
-    put(ROLE, principal.role.as_str().as_bytes());
     put(
-        SCOPES,
+        scopes,
         caller
             .scopes
             .as_ref()
             .map_or("", |s| s.as_stored())
             .as_bytes(),
+    );
+    headers.insert(kind.clone(), HeaderValue::from_static(token_type));
+    headers.insert(
+        role.clone(),
+        HeaderValue::from_static(principal.role.as_str()),
     );
     response
 }
