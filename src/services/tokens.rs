@@ -132,6 +132,46 @@ pub async fn explain_refusal(
     Ok(Some(GenerationRefusal::new(&violation, &admins)))
 }
 
+/// What the Access Tokens page shows: the workspace's token policy and service
+/// scopes, the caller's tokens (newest first) and why Generate is refused, if it
+/// is.
+pub struct OwnTokens {
+    pub policy: TokenPolicy,
+    pub scopes: ServiceScopes,
+    pub tokens: Vec<ApiToken>,
+    pub refusal: Option<GenerationRefusal>,
+}
+
+/// [`OwnTokens`], read in one blocking call: a page read in four (policy, scopes,
+/// tokens, the admins to ask) paid four trips to a blocking thread and back
+/// (docs/PERFORMANCE.md).
+pub async fn own_tokens(pool: &DbPool, owner: &Principal) -> Result<OwnTokens, DbError> {
+    let (user, ws, role) = (owner.user_id, owner.workspace_id, owner.role);
+    db::run(pool, move |conn| {
+        let policy = workspace::policy(conn, ws)?;
+        let scopes = workspace::service_scopes(conn, ws)?;
+        let tokens = token::list_for_owner(conn, ws, user)?;
+        let refusal = match policy.legacy_generation_refused(role) {
+            Some(violation) => {
+                let admins = if violation.admin_could_allow() {
+                    workspace::active_admin_names(conn, ws)?
+                } else {
+                    Vec::new()
+                };
+                Some(GenerationRefusal::new(&violation, &admins))
+            }
+            None => None,
+        };
+        Ok(OwnTokens {
+            policy,
+            scopes,
+            tokens,
+            refusal,
+        })
+    })
+    .await
+}
+
 /// The caller's tokens, newest first.
 pub async fn list_own(pool: &DbPool, owner: &Principal) -> Result<Vec<ApiToken>, DbError> {
     let (user, ws) = (owner.user_id, owner.workspace_id);

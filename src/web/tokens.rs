@@ -13,7 +13,7 @@ use crate::domain::token_query;
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
 use crate::services::admin_tokens::OwnedToken;
 use crate::services::reveal::{self, RevealTicket};
-use crate::services::tokens::{self, ApiToken, CreateError};
+use crate::services::tokens::{self, ApiToken, CreateError, OwnTokens};
 use crate::state::AppState;
 
 use super::forms::{field, CsrfOnly};
@@ -218,34 +218,28 @@ pub async fn list(
         }),
         None => None,
     };
-    let policy = tokens::policy(&state.pool, &user.principal).await?;
-    let scopes = scope_choices::field_for(&state.pool, &user.principal, None).await?;
-    let form = GenerateForm::blank(&policy, scopes);
-    tokens_page(&user, &state, &policy, created, form, StatusCode::OK).await
+    let own = tokens::own_tokens(&state.pool, &user.principal).await?;
+    let scopes = ScopeField::new(&own.scopes, user.principal.is_admin(), None);
+    let form = GenerateForm::blank(&own.policy, scopes);
+    tokens_page(&user, &state, own, created, form, StatusCode::OK)
 }
 
 /// The Access Tokens page with `form` in its Generate Token dialog.
-async fn tokens_page(
+fn tokens_page(
     user: &CurrentUser,
     state: &AppState,
-    policy: &TokenPolicy,
+    own: OwnTokens,
     created: Option<Created>,
     form: GenerateForm,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let now = state.clock.now();
-    let tokens = tokens::list_own(&state.pool, &user.principal).await?;
     let page = TokensPage {
         layout: Layout::for_user(user)?,
-        tokens: tokens.iter().map(|t| TokenRow::new(t, now)).collect(),
+        tokens: own.tokens.iter().map(|t| TokenRow::new(t, now)).collect(),
         created,
         form,
-        refusal: tokens::explain_refusal(
-            &state.pool,
-            &user.principal,
-            policy.legacy_generation_refused(user.principal.role),
-        )
-        .await?,
+        refusal: own.refusal,
     };
     render(status, &page)
 }
@@ -315,21 +309,21 @@ async fn refuse(
     input: &GenerateInput,
     why: Refusal,
 ) -> Result<HttpResponse, PageError> {
-    let policy = tokens::policy(&state.pool, &user.principal).await?;
+    let own = tokens::own_tokens(&state.pool, &user.principal).await?;
     let ticked = input.scopes.as_deref();
-    let scopes = scope_choices::field_for(&state.pool, &user.principal, ticked).await?;
+    let scopes = ScopeField::new(&own.scopes, user.principal.is_admin(), ticked);
     let form = GenerateForm {
         lifetime_days: input.lifetime_days.clone(),
         description: input.description.clone(),
         lifetime_error: why.lifetime,
         description_error: why.description,
-        limit_hint: policy.lifetime_hint(),
+        limit_hint: own.policy.lifetime_hint(),
         scopes: scopes.with_error(why.scopes),
     };
     // The whole page, its dialog open on the form: with JavaScript the person stays
     // where they were; without it the form shows in place above their tokens.
     let status = StatusCode::UNPROCESSABLE_ENTITY;
-    tokens_page(user, state, &policy, None, form, status).await
+    tokens_page(user, state, own, None, form, status)
 }
 
 async fn own_token(
