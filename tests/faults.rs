@@ -122,6 +122,26 @@ async fn server_behind_relay() -> (TestDatabase, Relay, Server) {
     (db, relay, server)
 }
 
+/// A token of the first admin's, made through the API with its password; its value.
+async fn admin_token(
+    api: &reqwest::Client,
+    server: &Server,
+    password: &str,
+    body: Value,
+) -> String {
+    let created: Value = api
+        .post(server.url("/v4/apiAccessTokens"))
+        .basic_auth("admin", Some(password))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["tokenValue"].as_str().unwrap().to_owned()
+}
+
 #[actix_web::test]
 async fn with_postgresql_down_the_server_answers_503_and_recovers_by_itself() {
     let (_db, relay, server) = server_behind_relay().await;
@@ -141,17 +161,7 @@ async fn with_postgresql_down_the_server_answers_503_and_recovers_by_itself() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let created: Value = api
-        .post(server.url("/v4/apiAccessTokens"))
-        .basic_auth("admin", Some(&password))
-        .json(&json!({"lifetimeSeconds": 3600}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = created["tokenValue"].as_str().unwrap().to_owned();
+    let token = admin_token(&api, &server, &password, json!({"lifetimeSeconds": 3600})).await;
     let list = || {
         api.get(server.url("/v4/apiAccessTokens"))
             .bearer_auth(&token)
@@ -231,17 +241,8 @@ async fn connections_postgresql_closed_are_replaced_without_failing_a_request() 
         .stdout_line("Created user admin with password ")
         .await;
     let api = reqwest::Client::new();
-    let created: Value = api
-        .post(server.url("/v4/apiAccessTokens"))
-        .basic_auth("admin", Some(&password))
-        .json(&json!({"lifetimeSeconds": 3600, "description": "before the restart"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = created["tokenValue"].as_str().unwrap().to_owned();
+    let body = json!({"lifetimeSeconds": 3600, "description": "before the restart"});
+    let token = admin_token(&api, &server, &password, body).await;
     let list = || async {
         api.get(server.url("/v4/apiAccessTokens"))
             .bearer_auth(&token)
