@@ -203,7 +203,7 @@ pub fn request_span(request: &ServiceRequest, route: Option<&str>, id: &RequestI
     let id = std::str::from_utf8(&id).unwrap_or_default();
     let user_agent = request
         .headers()
-        .get("User-Agent")
+        .get(actix_web::http::header::USER_AGENT)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     let client_ip = crate::auth::client_address::of(request.request());

@@ -45,6 +45,8 @@ pub const SCOPES: &str = "x-auth-scopes";
 /// Sent by the proxy: the scopes (space-separated) the location requires. Without
 /// it any valid token passes.
 pub const REQUIRED_SCOPES: &str = "x-auth-required-scopes";
+/// [`REQUIRED_SCOPES`] as a header name, made once rather than parsed per request.
+const REQUIRED_SCOPES_HEADER: HeaderName = HeaderName::from_static(REQUIRED_SCOPES);
 
 /// RFC 6750 section 3.1's answer to an `Authorization` header that is not one
 /// Bearer token. Still 401, not 400: proxies treat any status but 2xx, 401 and 403
@@ -100,7 +102,7 @@ pub(crate) async fn verify(req: HttpRequest, state: web::Data<AppState>) -> Http
 /// that cannot exist is required like any other, so it refuses every token: a
 /// mistyped configuration fails closed.
 fn required_scopes(req: &HttpRequest, caller: &ApiCaller) -> Result<(), ApiError> {
-    let mut values = req.headers().get_all(REQUIRED_SCOPES).peekable();
+    let mut values = req.headers().get_all(REQUIRED_SCOPES_HEADER).peekable();
     if values.peek().is_none() {
         return Ok(());
     }
@@ -133,7 +135,7 @@ fn required_scopes(req: &HttpRequest, caller: &ApiCaller) -> Result<(), ApiError
 fn insufficient(req: &HttpRequest, missing: &[&str]) -> ApiError {
     let scope = req
         .headers()
-        .get_all(REQUIRED_SCOPES)
+        .get_all(REQUIRED_SCOPES_HEADER)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(|c: char| c == ',' || c.is_ascii_whitespace()))
         .filter(|n| ScopeName::parse(n).is_ok())

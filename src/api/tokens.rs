@@ -12,6 +12,8 @@ use utoipa::openapi::schema::{
 };
 use utoipa::ToSchema;
 
+use crate::domain::time::Iso8601;
+use crate::domain::token::TokenIdText;
 use crate::domain::{description, lifetime, Description, Lifetime, TokenId};
 use crate::services::tokens::{self, ApiToken};
 use crate::state::AppState;
@@ -147,24 +149,26 @@ fn trimmed_text_pattern(required: bool) -> String {
     format!("^[{SPACE}]*{text}[{SPACE}]*$")
 }
 
+// The id and the times are written into the answer from the stack, not from a
+// `String` each; the schema still says what the wire carries (`value_type`).
 /// What the API shows of a token; never its value.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenInfo {
     /// Internal identifier of the token (not the token itself).
-    #[schema(example = "bab908f7-dcc2-4962-85bd-c1e96d0cacbd", format = Uuid)]
-    pub token_id: String,
+    #[schema(value_type = String, example = "bab908f7-dcc2-4962-85bd-c1e96d0cacbd", format = Uuid)]
+    pub token_id: TokenIdText,
     /// The description given at creation; null when none was.
     #[schema(example = "My 100-second token", required = true)]
     pub description: Option<String>,
     /// When the token expires; null when it never expires.
-    #[schema(example = "2019-01-16T00:06:41.743Z", format = DateTime, required = true)]
-    pub expired_at: Option<String>,
+    #[schema(value_type = Option<String>, example = "2019-01-16T00:06:41.743Z", format = DateTime, required = true)]
+    pub expired_at: Option<Iso8601>,
     /// When the token was last used; null until its first use.
-    #[schema(format = DateTime, required = true)]
-    pub last_used: Option<String>,
-    #[schema(example = "2019-01-16T00:05:01.743Z", format = DateTime)]
-    pub created_at: String,
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
+    pub last_used: Option<Iso8601>,
+    #[schema(value_type = String, example = "2019-01-16T00:05:01.743Z", format = DateTime)]
+    pub created_at: Iso8601,
     #[schema(schema_with = super::scopes::info_schema)]
     pub scopes: Vec<String>,
 }
@@ -172,11 +176,11 @@ pub struct TokenInfo {
 impl From<&ApiToken> for TokenInfo {
     fn from(t: &ApiToken) -> Self {
         TokenInfo {
-            token_id: t.id.to_string(),
+            token_id: t.id.text(),
             description: t.description.as_ref().map(|d| d.as_str().to_owned()),
-            expired_at: t.expires_at.map(|e| e.to_iso8601()),
-            last_used: t.last_used_at.map(|e| e.to_iso8601()),
-            created_at: t.created_at.to_iso8601(),
+            expired_at: t.expires_at.map(Iso8601),
+            last_used: t.last_used_at.map(Iso8601),
+            created_at: Iso8601(t.created_at),
             scopes: t.scopes.names().map(str::to_owned).collect(),
         }
     }
@@ -365,17 +369,21 @@ fn not_found(id: TokenId) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Timestamp;
 
     #[test]
     fn debug_of_a_new_token_leaves_its_value_out() {
         let created = CreatedToken {
             token_value: "eyJzZWNyZXQiOiJ0aGUtc2VjcmV0In0".into(),
             token_info: TokenInfo {
-                token_id: "bab908f7-dcc2-4962-85bd-c1e96d0cacbd".into(),
+                token_id: "bab908f7-dcc2-4962-85bd-c1e96d0cacbd"
+                    .parse::<TokenId>()
+                    .unwrap()
+                    .text(),
                 description: Some("nightly export".into()),
                 expired_at: None,
                 last_used: None,
-                created_at: "2026-12-06T00:00:00.000Z".into(),
+                created_at: Iso8601(Timestamp::from_millis(1_796_515_200_000)),
                 scopes: vec!["api".into()],
             },
         };

@@ -161,10 +161,13 @@ fn basic(value: &str) -> Option<Presented> {
 /// it, the call acts in the first workspace the user joined. A token always acts in
 /// its own workspace and ignores it.
 pub const WORKSPACE_HEADER: &str = "X-Workspace";
+/// [`WORKSPACE_HEADER`] as a header name, made once rather than parsed per request.
+const WORKSPACE_HEADER_NAME: actix_web::http::header::HeaderName =
+    actix_web::http::header::HeaderName::from_static("x-workspace");
 
 fn requested_workspace(req: &HttpRequest) -> Option<String> {
     req.headers()
-        .get(WORKSPACE_HEADER)
+        .get(WORKSPACE_HEADER_NAME)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())

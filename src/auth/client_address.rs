@@ -10,9 +10,13 @@
 use std::net::IpAddr;
 
 use crate::state::AppState;
+use actix_web::http::header::HeaderName;
 use actix_web::{web, HttpRequest};
 
 pub use crate::domain::trusted_proxies::TrustedProxies;
+
+/// Made once, not parsed from text on every request.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// The address `req` comes from (see the module's documentation).
 pub fn of(req: &HttpRequest) -> Option<IpAddr> {
@@ -20,9 +24,14 @@ pub fn of(req: &HttpRequest) -> Option<IpAddr> {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return peer;
     };
+    // The header is read only from a trusted proxy; from anyone else (and with no
+    // proxy configured, everyone) the peer is the client, whatever it says.
+    if !state.proxies.trusts_peer(peer) {
+        return peer;
+    }
     let values: Vec<&str> = req
         .headers()
-        .get_all("x-forwarded-for")
+        .get_all(X_FORWARDED_FOR)
         .filter_map(|v| v.to_str().ok())
         .collect();
     state.proxies.client(peer, &values)

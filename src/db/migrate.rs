@@ -43,3 +43,40 @@ pub(super) fn migrate(conn: &mut Conn) -> Result<(), DbError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    use super::super::sqlite::establish;
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct PlanStep {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    /// A person's tokens come out of the owner index in the list's order (newest
+    /// first, ties by id), so SQLite sorts nothing on each list or page.
+    #[test]
+    fn the_owner_index_gives_the_lists_order_without_a_sort() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Conn::Sqlite(establish(&dir.path().join("t.db")).unwrap());
+        migrate(&mut conn).unwrap();
+        let plan: Vec<PlanStep> = diesel::sql_query(
+            "EXPLAIN QUERY PLAN SELECT id, description, created_at, expires_at, \
+             last_used_at, scopes FROM api_tokens WHERE workspace_id = 'w' \
+             AND user_id = 'u' ORDER BY created_at DESC, id DESC",
+        )
+        .load(&mut conn)
+        .unwrap();
+        let plan: Vec<&str> = plan.iter().map(|s| s.detail.as_str()).collect();
+        assert!(
+            plan.iter().any(|s| s.contains("INDEX api_tokens_owner")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|s| s.contains("TEMP B-TREE")), "{plan:?}");
+    }
+}

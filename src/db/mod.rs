@@ -56,6 +56,33 @@ where
     }
 }
 
+/// Loads `query`'s rows on the concrete connection under `conn`. Through the
+/// multi-backend `Conn`, Diesel writes a statement's SQL out again on every run to
+/// find its prepared statement (and quotes each identifier doing it); a concrete
+/// connection finds it by the query's type. For the reads every request makes
+/// (the token list, the Access Tokens page) that was a fifth of their cost.
+pub fn load<'q, Q, U>(conn: &mut Conn, query: Q) -> diesel::QueryResult<Vec<U>>
+where
+    Q: diesel::query_dsl::LoadQuery<'q, diesel::SqliteConnection, U>
+        + diesel::query_dsl::LoadQuery<'q, diesel::PgConnection, U>,
+{
+    use diesel::RunQueryDsl;
+    match conn {
+        Conn::Sqlite(c) => RunQueryDsl::load(query, c),
+        Conn::Postgres(c) => RunQueryDsl::load(query, c),
+    }
+}
+
+/// The first row of `query`, on the concrete connection as [`load`] reads.
+pub fn first<'q, Q, U>(conn: &mut Conn, query: Q) -> diesel::QueryResult<Option<U>>
+where
+    Q: diesel::query_dsl::methods::LimitDsl,
+    Q::Output: diesel::query_dsl::LoadQuery<'q, diesel::SqliteConnection, U>
+        + diesel::query_dsl::LoadQuery<'q, diesel::PgConnection, U>,
+{
+    Ok(load(conn, query.limit(1))?.into_iter().next())
+}
+
 /// Is the database answering? A connection from the pool and a trivial query.
 pub async fn ping(pool: &DbPool) -> Result<(), DbError> {
     run(pool, |conn| Ok(conn.ping()?)).await

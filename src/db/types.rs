@@ -19,6 +19,11 @@ use super::conn::MultiBackend;
 use crate::domain::oauth::GrantId;
 use crate::domain::{TokenId, UserId, WorkspaceId};
 
+/// A stored id, or the error that names the column's kind and the text found.
+fn read_id<T>(text: &str, what: &str, parse: fn(&str) -> Option<T>) -> deserialize::Result<T> {
+    parse(text).ok_or_else(|| format!("a stored {what} is not a UUID: {text:?}").into())
+}
+
 /// Every impl an id needs, for the id type `$id` and the way `$parse` reads one
 /// back from text (`None`: not an id).
 macro_rules! text_id_column {
@@ -53,15 +58,28 @@ macro_rules! text_id_column {
             }
         }
 
+        /// Read on the concrete connections by the hot reads (`db::load`), where
+        /// Diesel caches each statement by its type.
+        impl FromSql<Text, Pg> for $id {
+            fn from_sql(bytes: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
+                read_id(std::str::from_utf8(bytes.as_bytes())?, $what, $parse)
+            }
+        }
+
+        impl FromSql<Text, Sqlite> for $id {
+            fn from_sql(
+                mut bytes: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+            ) -> deserialize::Result<Self> {
+                read_id(bytes.read_text(), $what, $parse)
+            }
+        }
+
         impl FromSql<Text, MultiBackend> for $id {
             fn from_sql(
                 bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
             ) -> deserialize::Result<Self> {
                 let text = <String as FromSql<Text, MultiBackend>>::from_sql(bytes)?;
-                let parse: fn(&str) -> Option<$id> = $parse;
-                parse(&text).ok_or_else(|| {
-                    format!(concat!("a stored ", $what, " is not a UUID: {:?}"), text).into()
-                })
+                read_id(&text, $what, $parse)
             }
         }
     };

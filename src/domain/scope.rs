@@ -8,7 +8,7 @@
 use std::borrow::Borrow;
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// The longest scope name.
 pub const MAX_NAME_CHARS: usize = 64;
@@ -137,10 +137,13 @@ struct Scopes {
     stored: String,
 }
 
+/// Full access, made once: most tokens hold it, and a list of them reads it per row.
+static FULL_ACCESS: LazyLock<ScopeSet> = LazyLock::new(|| ScopeSet::of(&[Builtin::Api]));
+
 impl Default for ScopeSet {
     /// The seed's behaviour: full access.
     fn default() -> Self {
-        ScopeSet::of(&[Builtin::Api])
+        FULL_ACCESS.clone()
     }
 }
 
@@ -166,6 +169,9 @@ impl ScopeSet {
         let Some(stored) = stored else {
             return ScopeSet::default();
         };
+        if stored == FULL_ACCESS.as_stored() {
+            return FULL_ACCESS.clone();
+        }
         ScopeSet::new(
             stored
                 .split_ascii_whitespace()

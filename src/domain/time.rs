@@ -1,5 +1,7 @@
 //! Timestamps: Unix milliseconds in UTC, with the two textual forms the product shows.
 
+use std::fmt;
+
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 
 /// A point in time, in whole milliseconds since the Unix epoch (UTC).
@@ -56,17 +58,6 @@ impl Timestamp {
         iso
     }
 
-    /// [`Self::to_display`] and [`Self::to_iso8601`] from one reading of the date,
-    /// as a page shows each time: both, 150 times for 50 tokens.
-    pub fn to_display_and_iso8601(self) -> (String, String) {
-        // Four-digit years only: the ISO form is the display's with a `T`, the
-        // milliseconds and `Z`. Anything else takes the general path.
-        let Some(display) = self.display_digits() else {
-            return (self.to_display_general(), self.to_iso8601_general());
-        };
-        (ascii(&display), ascii(&self.iso_digits(&display)))
-    }
-
     /// `YYYY-MM-DD HH:MM:SS` in UTC, as the pages show times.
     pub fn to_display(self) -> String {
         match self.display_digits() {
@@ -105,6 +96,82 @@ impl Timestamp {
     }
 }
 
+/// [`Timestamp::to_iso8601`]'s text, written (or serialized, as the v4 API's times
+/// are) without a `String` of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Iso8601(pub Timestamp);
+
+impl Iso8601 {
+    /// Hands the text to `write`: from the stack for a four-digit year.
+    fn with_text<R>(self, write: impl FnOnce(&str) -> R) -> R {
+        match self.0.display_digits() {
+            Some(display) => write(text_of(&self.0.iso_digits(&display))),
+            None => write(&self.0.to_iso8601_general()),
+        }
+    }
+}
+
+impl Iso8601 {
+    /// Writes the text to `out` (a page, with no formatting machinery between).
+    pub fn write_to<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+        self.with_text(|text| out.write_str(text))
+    }
+}
+
+impl fmt::Display for Iso8601 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)
+    }
+}
+
+impl serde::Serialize for Iso8601 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.with_text(|text| serializer.serialize_str(text))
+    }
+}
+
+/// Both texts of a time from one reading of its date, kept for writing each of
+/// them later, more than once (a page's time cell writes both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeTexts(Result<[u8; 24], Timestamp>);
+
+impl TimeTexts {
+    pub fn of(t: Timestamp) -> Self {
+        // Four-digit years only (the ISO form is the display's with a `T`, the
+        // milliseconds and `Z`); anything else takes the general path when written.
+        TimeTexts(match t.display_digits() {
+            Some(display) => Ok(t.iso_digits(&display)),
+            None => Err(t),
+        })
+    }
+
+    /// [`Timestamp::to_display`]'s text.
+    pub fn write_display<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+        match &self.0 {
+            Ok(iso) => {
+                out.write_str(text_of(&iso[..10]))?;
+                out.write_str(" ")?;
+                out.write_str(text_of(&iso[11..19]))
+            }
+            Err(t) => out.write_str(&t.to_display_general()),
+        }
+    }
+
+    /// [`Timestamp::to_iso8601`]'s text.
+    pub fn write_iso<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+        match &self.0 {
+            Ok(iso) => out.write_str(text_of(iso)),
+            Err(t) => out.write_str(&t.to_iso8601_general()),
+        }
+    }
+}
+
+/// The digits and punctuation `display_digits` and `iso_digits` write, as text.
+fn text_of(bytes: &[u8]) -> &str {
+    // Only ASCII is ever written into them, so this never takes the empty arm.
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
 /// Writes `value`'s last `out.len()` decimal digits into `out`, zero-padded.
 fn put_digits(out: &mut [u8], mut value: u32) {
     for digit in out.iter_mut().rev() {
@@ -115,12 +182,21 @@ fn put_digits(out: &mut [u8], mut value: u32) {
 
 /// Text made of ASCII digits and punctuation.
 fn ascii(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    text_of(bytes).to_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both texts as [`TimeTexts`] writes them.
+    fn texts(t: Timestamp) -> (String, String) {
+        let texts = TimeTexts::of(t);
+        let (mut display, mut iso) = (String::new(), String::new());
+        texts.write_display(&mut display).unwrap();
+        texts.write_iso(&mut iso).unwrap();
+        (display, iso)
+    }
 
     #[test]
     fn formats_like_the_v4_api_and_the_pages() {
@@ -143,9 +219,11 @@ mod tests {
             253_402_300_799_999,
         ] {
             let t = Timestamp::from_millis(millis);
+            assert_eq!(texts(t), (t.to_display(), t.to_iso8601()), "{millis}");
+            assert_eq!(Iso8601(t).to_string(), t.to_iso8601(), "{millis}");
             assert_eq!(
-                t.to_display_and_iso8601(),
-                (t.to_display(), t.to_iso8601()),
+                serde_json::to_string(&Iso8601(t)).unwrap(),
+                format!("\"{}\"", t.to_iso8601()),
                 "{millis}"
             );
         }
@@ -158,7 +236,7 @@ mod tests {
         while millis < 253_402_300_800_000 + 86_400_000 {
             let t = Timestamp::from_millis(millis);
             assert_eq!(t.to_display(), t.to_display_general(), "{millis}");
-            let (display, iso) = t.to_display_and_iso8601();
+            let (display, iso) = texts(t);
             assert_eq!(display, t.to_display_general(), "{millis}");
             assert_eq!(iso, t.to_iso8601_general(), "{millis}");
             assert_eq!(t.to_iso8601(), t.to_iso8601_general(), "{millis}");
@@ -168,6 +246,8 @@ mod tests {
             let t = Timestamp::from_millis(millis);
             assert_eq!(t.to_display(), t.to_display_general(), "{millis}");
             assert_eq!(t.to_iso8601(), t.to_iso8601_general(), "{millis}");
+            assert_eq!(texts(t), (t.to_display(), t.to_iso8601()), "{millis}");
+            assert_eq!(Iso8601(t).to_string(), t.to_iso8601(), "{millis}");
         }
     }
 

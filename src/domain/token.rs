@@ -66,6 +66,45 @@ impl fmt::Display for TokenId {
     }
 }
 
+impl TokenId {
+    /// The hyphenated text, formatted once: a row of the Access Tokens page writes
+    /// it seven times, and the v4 API once per token.
+    pub fn text(&self) -> TokenIdText {
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        self.0.hyphenated().encode_lower(&mut text);
+        TokenIdText(text)
+    }
+}
+
+/// [`TokenId::text`]: lower-case hex digits and hyphens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenIdText([u8; uuid::fmt::Hyphenated::LENGTH]);
+
+impl TokenIdText {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever written into it, so this never takes the empty arm.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl TokenIdText {
+    pub fn write_to<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+        out.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for TokenIdText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)
+    }
+}
+
+impl serde::Serialize for TokenIdText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// The 32 random bytes that make a token unguessable. Never printed, never stored.
 pub struct TokenSecret([u8; 32]);
 
@@ -209,6 +248,20 @@ impl TokenStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_id_text_is_the_hyphenated_id_as_text_and_as_json() {
+        let id: TokenId = "bab908f7-dcc2-4962-85bd-c1e96d0cacbd".parse().unwrap();
+        assert_eq!(id.text().as_str(), id.to_string());
+        assert_eq!(
+            id.text().to_string(),
+            "bab908f7-dcc2-4962-85bd-c1e96d0cacbd"
+        );
+        assert_eq!(
+            serde_json::to_string(&id.text()).unwrap(),
+            "\"bab908f7-dcc2-4962-85bd-c1e96d0cacbd\""
+        );
+    }
 
     #[test]
     fn a_value_carries_its_token_id_in_readable_json() {

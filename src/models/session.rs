@@ -116,13 +116,11 @@ const COLUMNS: (
 
 /// The session whose secret has this digest.
 pub fn find_by_digest(conn: &mut Conn, digest: &[u8]) -> QueryResult<Option<SessionRow>> {
-    sessions::table
+    let query = sessions::table
         .inner_join(users::table)
         .filter(sessions::secret_digest.eq(digest))
-        .select(COLUMNS)
-        .first::<Row>(conn)
-        .optional()
-        .map(|r| r.map(from_row))
+        .select(COLUMNS);
+    crate::db::first::<_, Row>(conn, query).map(|r| r.map(from_row))
 }
 
 /// Every session of a user, newest first.

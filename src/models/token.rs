@@ -115,13 +115,45 @@ pub fn list_for_owner(
     workspace: WorkspaceId,
     user: UserId,
 ) -> QueryResult<Vec<ApiToken>> {
-    api_tokens::table
+    // The owner's columns are the filter's values: not read back for every row.
+    let query = api_tokens::table
         .filter(api_tokens::workspace_id.eq(workspace))
         .filter(api_tokens::user_id.eq(user))
         .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
-        .select(COLUMNS)
-        .load::<TokenRow>(conn)
-        .map(|rows| rows.into_iter().map(ApiToken::from).collect())
+        .select((
+            api_tokens::id,
+            api_tokens::description,
+            api_tokens::created_at,
+            api_tokens::expires_at,
+            api_tokens::last_used_at,
+            api_tokens::scopes,
+        ));
+    type Own = (
+        TokenId,
+        Option<String>,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        String,
+    );
+    let rows: Vec<Own> = crate::db::load(conn, query)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, description, created_at, expires_at, last_used_at, scopes)| {
+                ApiToken::from(TokenRow {
+                    id,
+                    user_id: user,
+                    workspace_id: workspace,
+                    description,
+                    created_at,
+                    expires_at,
+                    last_used_at,
+                    scopes,
+                })
+            },
+        )
+        .collect())
 }
 
 /// One of a user's tokens; `None` for an unknown id or someone else's token.

@@ -88,12 +88,8 @@ pub fn find_by_username(conn: &mut Conn, username: &str) -> QueryResult<Option<U
 }
 
 pub fn find(conn: &mut Conn, id: UserId) -> QueryResult<Option<User>> {
-    users::table
-        .find(id)
-        .select(COLUMNS)
-        .first::<UserRow>(conn)
-        .optional()
-        .map(|r| r.map(User::from))
+    let query = users::table.find(id).select(COLUMNS);
+    crate::db::first::<_, UserRow>(conn, query).map(|r| r.map(User::from))
 }
 
 pub fn count(conn: &mut Conn) -> QueryResult<i64> {

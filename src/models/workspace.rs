@@ -87,13 +87,14 @@ pub struct Membership {
 /// Every workspace `user` belongs to, the one they joined first first. A suspended
 /// membership is no membership: sign-in and sessions never act in it.
 pub fn memberships_of(conn: &mut Conn, user: UserId) -> QueryResult<Vec<Membership>> {
-    let rows: Vec<(WorkspaceId, String, String)> = memberships::table
+    let query = memberships::table
         .inner_join(workspaces::table)
         .filter(memberships::user_id.eq(user))
         .filter(memberships::suspended_at.is_null())
         .order((memberships::created_at.asc(), workspaces::name.asc()))
-        .select((workspaces::id, workspaces::name, memberships::role))
-        .load(conn)?;
+        .select((workspaces::id, workspaces::name, memberships::role));
+    // Every page's signed-in check reads it: on the concrete connection.
+    let rows: Vec<(WorkspaceId, String, String)> = crate::db::load(conn, query)?;
     Ok(rows
         .into_iter()
         .map(|(workspace_id, name, role)| Membership {
@@ -185,16 +186,15 @@ pub fn create(conn: &mut Conn, name: &str, now: Timestamp) -> QueryResult<Option
 
 /// The workspace's token policy (its Workspace Settings).
 pub fn policy(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<TokenPolicy> {
-    let row: (bool, bool, i64, bool, bool) = workspaces::table
-        .find(workspace)
-        .select((
-            workspaces::tokens_enabled,
-            workspaces::members_may_generate,
-            workspaces::max_lifetime_days,
-            workspaces::allow_never_expires,
-            workspaces::allow_legacy_tokens,
-        ))
-        .first(conn)?;
+    let query = workspaces::table.find(workspace).select((
+        workspaces::tokens_enabled,
+        workspaces::members_may_generate,
+        workspaces::max_lifetime_days,
+        workspaces::allow_never_expires,
+        workspaces::allow_legacy_tokens,
+    ));
+    let row: (bool, bool, i64, bool, bool) =
+        crate::db::first(conn, query)?.ok_or(diesel::result::Error::NotFound)?;
     let (tokens_enabled, members_may_generate, max_days, allow_never_expires, allow_legacy) = row;
     Ok(TokenPolicy {
         tokens_enabled,
@@ -418,13 +418,12 @@ pub fn standing(
 
 /// The service scopes `workspace` defines (see `domain::scope`).
 pub fn service_scopes(conn: &mut Conn, workspace: WorkspaceId) -> QueryResult<ServiceScopes> {
-    let (all, members): (String, String) = workspaces::table
-        .find(workspace)
-        .select((
-            workspaces::service_scopes,
-            workspaces::member_service_scopes,
-        ))
-        .first(conn)?;
+    let query = workspaces::table.find(workspace).select((
+        workspaces::service_scopes,
+        workspaces::member_service_scopes,
+    ));
+    let (all, members): (String, String) =
+        crate::db::first(conn, query)?.ok_or(diesel::result::Error::NotFound)?;
     Ok(ServiceScopes::from_stored(&all, &members))
 }
 

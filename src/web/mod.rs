@@ -270,10 +270,32 @@ impl Layout {
 
 /// Renders a page with `status`. Pages are never cached (see the default headers).
 pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, PageError> {
+    // Rendered into this worker's buffer, which keeps its size from page to page;
+    // the body is then one allocation of the page's exact length. Rendered into a
+    // fresh `String`, a page of 50 tokens grew it four times, copying it each time,
+    // and its last size crossed the allocator's mmap threshold: a mapping made and
+    // unmapped on every request.
+    thread_local! {
+        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    let body = BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+        Ok(mut buffer) => {
+            buffer.clear();
+            page.render_into(&mut *buffer)?;
+            let body = actix_web::web::Bytes::copy_from_slice(buffer.as_bytes());
+            // A page far larger than usual does not stay resident in every worker.
+            buffer.shrink_to(RENDER_BUFFER_KEPT);
+            Ok::<_, askama::Error>(body)
+        }
+        Err(_) => page.render().map(actix_web::web::Bytes::from),
+    })?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
-        .body(page.render()?))
+        .body(body))
 }
+
+/// The most a worker's render buffer keeps between pages: a few pages of 50 rows.
+const RENDER_BUFFER_KEPT: usize = 512 * 1024;
 
 /// The redirect after a POST (post/redirect/get).
 pub fn see_other(location: &str) -> HttpResponse {

@@ -9,6 +9,7 @@ use crate::domain::lifetime::DEFAULT_DAYS;
 use crate::domain::policy::TokenPolicy;
 use crate::domain::scope::ScopeSet;
 use crate::domain::scope_request::ScopeRequestError;
+use crate::domain::token::TokenIdText;
 use crate::domain::token_query;
 use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
 use crate::services::admin_tokens::OwnedToken;
@@ -26,7 +27,7 @@ const PAGE: &str = "/preferences/access-tokens";
 /// One row of a table of access tokens, formatted for display (also on Admin >
 /// Access Tokens, which names owners).
 pub(super) struct TokenRow {
-    pub(super) id: String,
+    pub(super) id: TokenIdText,
     /// Only on the admin's pages.
     pub(super) owner: String,
     pub(super) description: String,
@@ -45,7 +46,7 @@ impl TokenRow {
     fn new(t: &ApiToken, now: Timestamp) -> Self {
         let status = TokenStatus::at(t.expires_at, now);
         TokenRow {
-            id: t.id.to_string(),
+            id: t.id.text(),
             owner: String::new(),
             description: t
                 .description
@@ -73,6 +74,9 @@ impl TokenRow {
         }
     }
 }
+
+// Hex digits and hyphens.
+super::when::written_as_is!(TokenIdText);
 
 /// A token just generated, shown this once.
 struct Created {
