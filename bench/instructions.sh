@@ -4,7 +4,8 @@
 # judged on a busy machine where bench/run.sh's rates are noise. User space only
 # (the kernel's share of a request, mostly the socket, is not counted).
 #
-#   bash bench/instructions.sh [CASE...]     CASE: limit healthz verify list (all)
+#   bash bench/instructions.sh [CASE...]     CASE: limit healthz verify list page
+#                                            (all but page when none is given)
 #
 # Each case runs the release server under callgrind twice, for 2,000 and for
 # 12,000 keep-alive requests from `ab` at 4 connections, and prints the difference
@@ -28,7 +29,22 @@ trap 'rm -rf "$TMP"' EXIT
 export ACCESS_TOKENS_DATABASE=$TMP/db.sqlite
 "$TARGET_DIR/release/examples/seed_tokens" --tokens 200 --users 2 >"$TMP/seed.out" 2>/dev/null
 TOKEN=$(sed -n 's/^BENCH_TOKEN=//p' "$TMP/seed.out")
+PAGE_USER=$(sed -n 's/^BENCH_PAGE_USER=//p' "$TMP/seed.out")
+PASSWORD=$(sed -n 's/^BENCH_PASSWORD=//p' "$TMP/seed.out")
 PORT=$((20000 + RANDOM % 20000))
+
+# The page case's cookies: signed in through the form as the page user (50
+# tokens), as bench/run.sh does; once per server run, so the two runs' sign-ins
+# (an argon2id hash each) cancel out.
+sign_in() {
+    local jar=$TMP/cookies.txt csrf
+    csrf=$(curl -s -c "$jar" "http://127.0.0.1:$PORT/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
+    { printf 'data-urlencode = "username=%s"\n' "$PAGE_USER"
+      printf 'data-urlencode = "password=%s"\n' "$PASSWORD"
+      printf 'data-urlencode = "csrf_token=%s"\n' "$csrf"; } |
+        curl -s -K - -b "$jar" -c "$jar" -o /dev/null "http://127.0.0.1:$PORT/login"
+    HEADERS=(-H "Cookie: $(sed 's/^#HttpOnly_//' "$jar" | awk -F'\t' '!/^#/ && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep = "; " }')")
+}
 
 # count N CMD...: the instructions of CMD serving N requests of the case.
 count() {
@@ -40,6 +56,7 @@ count() {
         curl -s -o /dev/null "http://127.0.0.1:$PORT$READY" && break
         sleep 0.2
     done
+    [ "$URL_PATH" = /preferences/access-tokens ] && sign_in
     # -l: a list's length changes once its token's "last used" is written.
     ab -q -k -l -c 4 -n "$n" "${HEADERS[@]}" "http://127.0.0.1:$PORT$URL_PATH" >"$TMP/ab.$n" 2>&1
     grep -q '^Failed requests: *0' "$TMP/ab.$n" || { cat "$TMP/ab.$n" >&2; exit 1; }
@@ -57,6 +74,7 @@ for case in "${@:-limit healthz verify list}"; do
     healthz) URL_PATH=/healthz ;;
     verify) URL_PATH=/auth/verify; HEADERS=(-H "Authorization: Bearer $TOKEN") ;;
     list) URL_PATH=/v4/apiAccessTokens; HEADERS=(-H "Authorization: Bearer $TOKEN") ;;
+    page) URL_PATH=/preferences/access-tokens ;;
     *) echo "instructions: unknown case $c" >&2; exit 2 ;;
     esac
     few=$(count 2000 "${SERVER[@]}")
