@@ -36,10 +36,7 @@ impl Timestamp {
 
     /// ISO 8601 in UTC with milliseconds and `Z`, as the v4 API writes times.
     pub fn to_iso8601(self) -> String {
-        match self.display_digits() {
-            Some(display) => ascii(&self.iso_digits(&display)),
-            None => self.to_iso8601_general(),
-        }
+        TimeTexts::of(self).with_iso(str::to_owned)
     }
 
     fn to_iso8601_general(self) -> String {
@@ -104,14 +101,9 @@ pub struct Iso8601(pub Timestamp);
 impl Iso8601 {
     /// Hands the text to `write`: from the stack for a four-digit year.
     fn with_text<R>(self, write: impl FnOnce(&str) -> R) -> R {
-        match self.0.display_digits() {
-            Some(display) => write(text_of(&self.0.iso_digits(&display))),
-            None => write(&self.0.to_iso8601_general()),
-        }
+        TimeTexts::of(self.0).with_iso(write)
     }
-}
 
-impl Iso8601 {
     /// Writes the text to `out` (a page, with no formatting machinery between).
     pub fn write_to<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
         self.with_text(|text| out.write_str(text))
@@ -159,9 +151,14 @@ impl TimeTexts {
 
     /// [`Timestamp::to_iso8601`]'s text.
     pub fn write_iso<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+        self.with_iso(|text| out.write_str(text))
+    }
+
+    /// Hands [`Timestamp::to_iso8601`]'s text to `write`.
+    fn with_iso<R>(&self, write: impl FnOnce(&str) -> R) -> R {
         match &self.0 {
-            Ok(iso) => out.write_str(text_of(iso)),
-            Err(t) => out.write_str(&t.to_iso8601_general()),
+            Ok(iso) => write(text_of(iso)),
+            Err(t) => write(&t.to_iso8601_general()),
         }
     }
 }

@@ -85,9 +85,7 @@ impl TokenIdText {
         // Only ASCII is ever written into it, so this never takes the empty arm.
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
-}
 
-impl TokenIdText {
     pub fn write_to<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
         out.write_str(self.as_str())
     }
