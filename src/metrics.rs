@@ -4,6 +4,8 @@
 //! No label ever holds a token, a user name or an id: labels are fixed words and
 //! route patterns, so the set of series stays small and nothing secret leaves.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
@@ -332,11 +334,35 @@ pub(crate) async fn scrape(metrics: web::Data<Metrics>) -> HttpResponse {
 #[derive(Clone)]
 struct MatchedRoute(Option<Rc<str>>);
 
-/// Finds the route pattern `req` matches and keeps it with the request.
-pub fn note_route(req: &HttpRequest) -> Option<Rc<str>> {
-    let route = req.match_pattern().map(Rc::<str>::from);
-    req.extensions_mut().insert(MatchedRoute(route.clone()));
-    route
+/// The route patterns of one app (one worker's), as requests find them.
+///
+/// Finding a pattern walks the route table, trying each dynamic pattern's regex
+/// in turn. A path that matched a pattern without parameters (`/healthz`,
+/// `/auth/verify`, `/preferences/access-tokens`) is that pattern, and always
+/// will be in this app, so it is kept: there are only as many such paths as
+/// static routes, and the walk is left to paths with ids in them.
+#[derive(Default)]
+pub struct RouteNames {
+    static_paths: RefCell<HashMap<Box<str>, Rc<str>>>,
+}
+
+impl RouteNames {
+    /// Finds the route pattern `req` matches and keeps it with the request.
+    pub fn note(&self, req: &HttpRequest) -> Option<Rc<str>> {
+        let path = req.path();
+        let known = self.static_paths.borrow().get(path).cloned();
+        let route = known.or_else(|| {
+            let route = req.match_pattern().map(Rc::<str>::from)?;
+            if *route == *path {
+                self.static_paths
+                    .borrow_mut()
+                    .insert(path.into(), route.clone());
+            }
+            Some(route)
+        });
+        req.extensions_mut().insert(MatchedRoute(route.clone()));
+        route
+    }
 }
 
 /// The route pattern `req` matched (`/v4/apiAccessTokens/{tokenId}`), if any.

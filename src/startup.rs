@@ -44,6 +44,8 @@ pub struct AppConfig {
     pub cookie_key: Key,
     pub secure_cookie: bool,
     pub api_access_tokens: bool,
+    /// Shared by every worker's app, like the state.
+    pub pages: web::Data<crate::web::tokens::SharedPages>,
 }
 
 /// The application factory: every route and middleware. The server and the tests
@@ -77,6 +79,7 @@ pub fn app(
     App::new()
         .app_data(web::Data::new(state.metrics.clone()))
         .app_data(state)
+        .app_data(config.pages)
         .app_data(api::json_config())
         .app_data(api::path_config())
         .configure(|cfg| crate::routes::configure(cfg, config.api_access_tokens))
@@ -145,6 +148,7 @@ impl Application {
             cookie_key,
             secure_cookie: settings.secure_cookie,
             api_access_tokens: settings.api_access_tokens,
+            pages: web::Data::new(Default::default()),
         };
         let keys = KeySet::load(&pool, settings.clock.clone()).await?;
         let revocations = Revocations::load(&pool, settings.clock.clone()).await?;
@@ -176,6 +180,7 @@ impl Application {
             clock: settings.clock.clone(),
             metrics,
             drain: Drain::default(),
+            shared: Default::default(),
         });
         // A weak reference: the state holds the metrics, which must not keep it.
         let weak = std::sync::Arc::downgrade(&state.clone().into_inner());

@@ -1,13 +1,17 @@
 //! What every request handler can reach: the application state, built once by
 //! `startup` and shared by every worker.
 
+use actix_web::web::Bytes;
+
 use crate::auth::access_check::OAuth;
 use crate::auth::bearer::TokenChecks;
 use crate::auth::throttle::LoginThrottle;
-use crate::db::DbPool;
+use crate::db::{DbPool, SharedReads};
 use crate::domain::trusted_proxies::TrustedProxies;
 use crate::domain::SharedClock;
+use crate::domain::{UserId, WorkspaceId};
 use crate::metrics::Metrics;
+use crate::models::session::SessionStanding;
 use crate::shutdown::Drain;
 
 /// What every request handler can reach.
@@ -36,4 +40,18 @@ pub struct AppState {
     /// Whether the instance is stopping (then `/readyz` is 503), and what it is
     /// still serving.
     pub drain: Drain,
+    /// The hot reads that requests waiting at the same time share.
+    pub shared: SharedQueries,
+}
+
+/// The reads requests share when they wait together (see [`SharedReads`]): never
+/// a cache, so no answer is older than its request. (The Access Tokens page's are
+/// the web layer's, `web::SharedPages`.)
+#[derive(Default)]
+pub struct SharedQueries {
+    /// A person's own tokens in a workspace, as the JSON body of
+    /// `GET /v4/apiAccessTokens` (which depends on nothing else).
+    pub token_lists: SharedReads<(WorkspaceId, UserId), Bytes>,
+    /// A browser session by the digest of its cookie, with its user's standing.
+    pub sessions: SharedReads<[u8; 32], Option<SessionStanding>>,
 }

@@ -25,6 +25,7 @@ use crate::db::{self, DbError, DbPool};
 use crate::domain::{Password, Timestamp, UserId, WorkspaceId};
 use crate::models;
 use crate::models::audit;
+pub use crate::models::session::SessionStanding;
 use crate::models::user::User;
 pub use crate::models::workspace::Membership;
 use throttle::LoginThrottle;

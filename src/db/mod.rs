@@ -9,6 +9,7 @@ mod error;
 mod migrate;
 mod pool;
 pub mod schema;
+mod shared_read;
 mod sqlite;
 mod types;
 
@@ -20,6 +21,7 @@ pub use conn::{Conn, MultiBackend};
 pub use database_url::DatabaseUrl;
 pub use error::{is_unique_violation, DbError};
 pub use pool::{open, DbPool, Manager, PooledConn};
+pub use shared_read::SharedReads;
 
 /// Runs `f` in a transaction that may write. On SQLite the outermost one begins
 /// with `BEGIN IMMEDIATE`, taking the write lock at once and waiting out the busy

@@ -43,7 +43,7 @@ uuid_id!(
 );
 
 /// What a member may do in a workspace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     Admin,
     Member,

@@ -83,6 +83,17 @@ pub fn requested(
     grantable(ScopeSet::new(names), defined, owner_admin, caller)
 }
 
+/// Whether an owner (a workspace admin or not) may put `name` on a token at all:
+/// the rule [`requested`] applies to each name, which the Generate dialogs ask
+/// to offer only what would be accepted.
+pub fn owner_may_grant(name: &ScopeName, defined: &ServiceScopes, owner_admin: bool) -> bool {
+    match name.as_builtin() {
+        Some(Builtin::Admin) => owner_admin,
+        Some(_) => true,
+        None => defined.defines(name) && (owner_admin || defined.member_may_grant(name)),
+    }
+}
+
 fn grantable(
     set: ScopeSet,
     defined: &ServiceScopes,
@@ -92,12 +103,8 @@ fn grantable(
     let refused: Vec<String> = set
         .iter()
         .filter(|n| {
-            let owner_may = match n.as_builtin() {
-                Some(Builtin::Admin) => owner_admin,
-                Some(_) => true,
-                None => owner_admin || defined.member_may_grant(n),
-            };
-            !owner_may || caller.is_some_and(|c| !c.covers(n, owner_admin))
+            !owner_may_grant(n, defined, owner_admin)
+                || caller.is_some_and(|c| !c.covers(n, owner_admin))
         })
         .map(|n| n.to_string())
         .collect();

@@ -7,6 +7,17 @@ use crate::db::schema::{sessions, users};
 use crate::db::Conn;
 use crate::domain::{Timestamp, UserId, WorkspaceId};
 
+/// A browser's signed-in state, as one read of its session finds it: the session,
+/// its user acting in its workspace, their memberships, and whether they are an
+/// instance admin (for the menu).
+#[derive(Debug, Clone)]
+pub struct SessionStanding {
+    pub row: SessionRow,
+    pub principal: crate::domain::Principal,
+    pub memberships: Vec<super::workspace::Membership>,
+    pub instance_admin: bool,
+}
+
 /// A session as stored, with what its user's row says about passwords.
 #[derive(Debug, Clone)]
 pub struct SessionRow {

@@ -21,7 +21,7 @@ use actix_web::http::header::{
 use actix_web::Error;
 use tracing::Span;
 
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RouteNames};
 use crate::shutdown::{Drain, InFlight};
 use crate::telemetry::{self, RequestId};
 
@@ -73,6 +73,7 @@ where
             service,
             drain: self.drain.clone(),
             metrics: self.metrics.clone(),
+            routes: RouteNames::default(),
         }))
     }
 }
@@ -81,6 +82,7 @@ pub struct EdgeService<S> {
     service: S,
     drain: Drain,
     metrics: Metrics,
+    routes: RouteNames,
 }
 
 impl<S, B> Service<ServiceRequest> for EdgeService<S>
@@ -98,7 +100,7 @@ where
         let arrived = Instant::now();
         let id = RequestId::new();
         // Found once, for the span, the metrics and the scope check.
-        let route = crate::metrics::note_route(req.request());
+        let route = self.routes.note(req.request());
         let span = telemetry::request_span(&req, route.as_deref(), &id);
         let inner = span.in_scope(|| self.service.call(req));
         Answer {

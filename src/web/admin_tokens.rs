@@ -25,17 +25,17 @@ const PAGE: &str = "/admin/access-tokens";
 
 #[derive(Template)]
 #[template(path = "admin_tokens.html")]
-struct AdminTokensPage {
+struct AdminTokensPage<'a> {
     layout: Layout,
-    rows: Vec<TokenRow>,
+    rows: Vec<TokenRow<'a>>,
     list: ListView,
 }
 
 #[derive(Template)]
 #[template(path = "admin_tokens_delete.html")]
-struct ConfirmPage {
+struct ConfirmPage<'a> {
     layout: Layout,
-    rows: Vec<TokenRow>,
+    rows: Vec<TokenRow<'a>>,
     /// "Delete 3 tokens?"
     question: String,
     back: String,
@@ -61,7 +61,7 @@ pub async fn list(
     } else {
         admin_tokens::list(&state.pool, &admin, parsed.clone(), now).await?
     };
-    let rows: Vec<TokenRow> = found
+    let rows: Vec<TokenRow<'_>> = found
         .tokens
         .iter()
         .map(|t| TokenRow::owned(t, found.now))

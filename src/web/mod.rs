@@ -29,8 +29,8 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::session::{SessionRow, TypedSession};
-use crate::auth::{self, Membership, Principal};
+use crate::auth::session::TypedSession;
+use crate::auth::{self, Membership, Principal, SessionStanding};
 use crate::db;
 use crate::state::AppState;
 
@@ -140,7 +140,12 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             let state = state.ok_or(PageError::Internal)?;
             let session = session.map_err(|_| PageError::Internal)?;
-            let (row, principal, memberships, instance_admin) = signed_in(&state, &session)
+            let SessionStanding {
+                row,
+                principal,
+                memberships,
+                instance_admin,
+            } = signed_in(&state, &session)
                 .await?
                 .ok_or(PageError::SignInRequired)?;
             if row.password_must_change && !may_wait {
@@ -165,29 +170,42 @@ impl FromRequest for CurrentUser {
 /// not changed their password since (the session epoch). A session that fails is
 /// left alone (its row ends by itself): removing its cookie here could sign out
 /// the very browser that just signed in again in another tab.
+///
+/// Requests of one session that wait together (a page and its reloads) share the
+/// read (`SharedReads`: only a read begun after each of them arrived).
 async fn signed_in(
     state: &AppState,
     session: &TypedSession,
-) -> Result<Option<(SessionRow, Principal, Vec<Membership>, bool)>, PageError> {
+) -> Result<Option<SessionStanding>, PageError> {
     let Some(digest) = session.digest() else {
         return Ok(None);
     };
-    let now = state.clock.now();
-    let loaded = db::run(&state.pool, move |conn| {
-        let Some(row) = auth::session::load(conn, &digest, now)? else {
-            return Ok(None);
-        };
-        Ok(
-            auth::load_session_principal(conn, row.user_id, row.epoch, row.workspace_id)?.map(
-                |(principal, memberships, instance_admin)| {
-                    (row, principal, memberships, instance_admin)
-                },
-            ),
-        )
-    })
-    .await?;
-    if let Some((row, _, _, _)) = &loaded {
-        session.found(row);
+    let pool = &state.pool;
+    let clock = &state.clock;
+    let loaded = state
+        .shared
+        .sessions
+        .read(digest, || {
+            let now = clock.now();
+            db::run(pool, move |conn| {
+                let Some(row) = auth::session::load(conn, &digest, now)? else {
+                    return Ok(None);
+                };
+                Ok(
+                    auth::load_session_principal(conn, row.user_id, row.epoch, row.workspace_id)?
+                        .map(|(principal, memberships, instance_admin)| SessionStanding {
+                            row,
+                            principal,
+                            memberships,
+                            instance_admin,
+                        }),
+                )
+            })
+        })
+        .await?;
+    let loaded = Option::clone(&loaded);
+    if let Some(signed) = &loaded {
+        session.found(&signed.row);
     }
     Ok(loaded)
 }

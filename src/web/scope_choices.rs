@@ -83,7 +83,7 @@ pub(super) async fn field_for(
 /// Whether `owner` may put `name` on a token: asked of the one rule that decides
 /// it when the token is made, so the dialog never offers what would be refused.
 fn grantable(name: &ScopeName, defined: &ServiceScopes, owner_admin: bool) -> bool {
-    scope_request::requested(Some(&[name.to_string()]), defined, owner_admin, None).is_ok()
+    scope_request::owner_may_grant(name, defined, owner_admin)
 }
 
 /// "Full access (api)", "Read only (read_api)", ...; a service scope by its name.

@@ -1,17 +1,23 @@
 //! `/preferences/access-tokens`: the Access Tokens page, the Generate Token form and
 //! the delete confirmation.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
+use crate::auth::Principal;
+use crate::db::SharedReads;
 use crate::domain::lifetime::DEFAULT_DAYS;
 use crate::domain::policy::TokenPolicy;
 use crate::domain::scope::ScopeSet;
 use crate::domain::scope_request::ScopeRequestError;
 use crate::domain::token::TokenIdText;
 use crate::domain::token_query;
-use crate::domain::{Description, Lifetime, Timestamp, TokenId, TokenStatus};
+use crate::domain::{
+    Description, Lifetime, Role, Timestamp, TokenId, TokenStatus, UserId, WorkspaceId,
+};
 use crate::services::admin_tokens::OwnedToken;
 use crate::services::reveal::{self, RevealTicket};
 use crate::services::tokens::{self, ApiToken, CreateError, OwnTokens};
@@ -26,13 +32,14 @@ const PAGE: &str = "/preferences/access-tokens";
 
 /// One row of a table of access tokens, formatted for display (also on Admin >
 /// Access Tokens, which names owners).
-pub(super) struct TokenRow {
+/// Borrowed from the token it shows: a page of 50 rows made 150 `String`s.
+pub(super) struct TokenRow<'a> {
     pub(super) id: TokenIdText,
     /// Only on the admin's pages.
-    pub(super) owner: String,
-    pub(super) description: String,
+    pub(super) owner: &'a str,
+    pub(super) description: &'a str,
     /// Its scopes' names, which the table lists compactly.
-    pub(super) scopes: Vec<String>,
+    pub(super) scopes: Vec<&'a str>,
     pub(super) status: &'static str,
     pub(super) status_class: &'static str,
     /// Active, and expires within a week: the Status cell says so too.
@@ -42,18 +49,14 @@ pub(super) struct TokenRow {
     pub(super) last_used: When,
 }
 
-impl TokenRow {
-    fn new(t: &ApiToken, now: Timestamp) -> Self {
+impl<'a> TokenRow<'a> {
+    fn new(t: &'a ApiToken, now: Timestamp) -> Self {
         let status = TokenStatus::at(t.expires_at, now);
         TokenRow {
             id: t.id.text(),
-            owner: String::new(),
-            description: t
-                .description
-                .as_ref()
-                .map(|d| d.as_str().to_owned())
-                .unwrap_or_default(),
-            scopes: scope_choices::names(&t.scopes),
+            owner: "",
+            description: t.description.as_ref().map_or("", |d| d.as_str()),
+            scopes: t.scopes.names().collect(),
             status: status.label(),
             status_class: match status {
                 TokenStatus::Active => "active",
@@ -67,9 +70,9 @@ impl TokenRow {
     }
 
     /// The row of a token with its owner's name.
-    pub(super) fn owned(owned: &OwnedToken, now: Timestamp) -> Self {
+    pub(super) fn owned(owned: &'a OwnedToken, now: Timestamp) -> Self {
         TokenRow {
-            owner: owned.owner_username.clone(),
+            owner: &owned.owner_username,
             ..Self::new(&owned.token, now)
         }
     }
@@ -118,13 +121,65 @@ impl GenerateForm {
 
 #[derive(Template)]
 #[template(path = "tokens.html")]
-struct TokensPage {
+struct TokensPage<'a> {
     layout: Layout,
-    tokens: Vec<TokenRow>,
+    /// The table's rows, rendered (see [`TokensView`]); empty when there are none.
+    rows: &'a str,
     created: Option<Created>,
     form: GenerateForm,
     /// Why this user cannot generate tokens here, if they cannot, and whom to ask.
     refusal: Option<tokens::GenerationRefusal>,
+}
+
+/// The rows of the Access Tokens table.
+#[derive(Template)]
+#[template(path = "_token_rows.html")]
+struct TokenRows<'a> {
+    tokens: Vec<TokenRow<'a>>,
+}
+
+/// The Access Tokens pages' reads that requests waiting together share (see
+/// [`SharedReads`]): one for the whole server, in the app data
+/// (`startup::AppConfig`).
+#[derive(Default)]
+pub struct SharedPages {
+    tokens: SharedReads<(WorkspaceId, UserId, Role), TokensView>,
+}
+
+/// What the Access Tokens page shows of a person's tokens: what was read, and the
+/// table's rows rendered from it. The rows depend on nothing else of the request
+/// (not the session, its CSRF token or a flash message), so the requests that
+/// share the read (see [`SharedPages`]) share them too: rendered once per read,
+/// not once per request. Their relative times ("3 minutes ago") are as of the read.
+pub struct TokensView {
+    own: OwnTokens,
+    rows: String,
+}
+
+impl TokensView {
+    fn new(own: OwnTokens, now: Timestamp) -> Result<Self, PageError> {
+        let rows = TokenRows {
+            tokens: own.tokens.iter().map(|t| TokenRow::new(t, now)).collect(),
+        }
+        .render()?;
+        Ok(TokensView { own, rows })
+    }
+
+    /// `owner`'s, from a read shared with the other requests waiting for it.
+    async fn shared(
+        state: &AppState,
+        pages: &SharedPages,
+        owner: &Principal,
+    ) -> Result<Arc<TokensView>, PageError> {
+        let key = (owner.workspace_id, owner.user_id, owner.role);
+        pages
+            .tokens
+            .read(key, || async {
+                let own = tokens::own_tokens(&state.pool, owner).await?;
+                TokensView::new(own, state.clock.now())
+            })
+            .await
+    }
 }
 
 #[derive(Template)]
@@ -136,9 +191,9 @@ struct NewTokenPage {
 
 #[derive(Template)]
 #[template(path = "token_delete.html")]
-struct DeletePage {
+struct DeletePage<'a> {
     layout: Layout,
-    token: TokenRow,
+    token: TokenRow<'a>,
 }
 
 /// The Generate Token form, read as pairs since each ticked scope repeats
@@ -202,6 +257,7 @@ impl Refusal {
 pub async fn list(
     user: CurrentUser,
     state: web::Data<AppState>,
+    pages: web::Data<SharedPages>,
 ) -> Result<HttpResponse, PageError> {
     let created = match user
         .session
@@ -222,28 +278,26 @@ pub async fn list(
         }),
         None => None,
     };
-    let own = tokens::own_tokens(&state.pool, &user.principal).await?;
-    let scopes = ScopeField::new(&own.scopes, user.principal.is_admin(), None);
-    let form = GenerateForm::blank(&own.policy, scopes);
-    tokens_page(&user, &state, own, created, form, StatusCode::OK)
+    let view = TokensView::shared(&state, &pages, &user.principal).await?;
+    let scopes = ScopeField::new(&view.own.scopes, user.principal.is_admin(), None);
+    let form = GenerateForm::blank(&view.own.policy, scopes);
+    tokens_page(&user, &view, created, form, StatusCode::OK)
 }
 
 /// The Access Tokens page with `form` in its Generate Token dialog.
 fn tokens_page(
     user: &CurrentUser,
-    state: &AppState,
-    own: OwnTokens,
+    view: &TokensView,
     created: Option<Created>,
     form: GenerateForm,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let now = state.clock.now();
     let page = TokensPage {
         layout: Layout::for_user(user)?,
-        tokens: own.tokens.iter().map(|t| TokenRow::new(t, now)).collect(),
+        rows: &view.rows,
         created,
         form,
-        refusal: own.refusal,
+        refusal: view.own.refusal.clone(),
     };
     render(status, &page)
 }
@@ -314,6 +368,8 @@ async fn refuse(
     why: Refusal,
 ) -> Result<HttpResponse, PageError> {
     let own = tokens::own_tokens(&state.pool, &user.principal).await?;
+    let view = TokensView::new(own, state.clock.now())?;
+    let own = &view.own;
     let ticked = input.scopes.as_deref();
     let scopes = ScopeField::new(&own.scopes, user.principal.is_admin(), ticked);
     let form = GenerateForm {
@@ -327,7 +383,7 @@ async fn refuse(
     // The whole page, its dialog open on the form: with JavaScript the person stays
     // where they were; without it the form shows in place above their tokens.
     let status = StatusCode::UNPROCESSABLE_ENTITY;
-    tokens_page(user, state, own, None, form, status)
+    tokens_page(user, &view, None, form, status)
 }
 
 async fn own_token(
