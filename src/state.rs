@@ -46,7 +46,7 @@ pub struct AppState {
 
 /// The reads requests share when they wait together (see [`SharedReads`]): never
 /// a cache, so no answer is older than its request. (The Access Tokens page's are
-/// the web layer's, `web::SharedPages`.)
+/// the web layer's, `web::tokens::SharedPages`.)
 #[derive(Default)]
 pub struct SharedQueries {
     /// A person's own tokens in a workspace, as the JSON body of

@@ -115,8 +115,9 @@ impl<K: Hash + Eq + Clone, V> SharedReads<K, V> {
         result
     }
 
-    /// How many keys have requests waiting or reading (for tests).
-    pub fn keys_in_flight(&self) -> usize {
+    /// How many keys have requests waiting or reading.
+    #[cfg(test)]
+    fn keys_in_flight(&self) -> usize {
         self.slots().len()
     }
 }
