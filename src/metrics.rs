@@ -41,6 +41,16 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
+    const COUNT: usize = 3;
+
+    fn index(self) -> usize {
+        match self {
+            TokenKind::Legacy => 0,
+            TokenKind::OAuth => 1,
+            TokenKind::None => 2,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TokenKind::Legacy => "legacy",
@@ -69,6 +79,20 @@ pub enum VerifyResult {
 }
 
 impl VerifyResult {
+    const COUNT: usize = 7;
+
+    fn index(self) -> usize {
+        match self {
+            VerifyResult::Valid => 0,
+            VerifyResult::Invalid => 1,
+            VerifyResult::Malformed => 2,
+            VerifyResult::Throttled => 3,
+            VerifyResult::Missing => 4,
+            VerifyResult::Error => 5,
+            VerifyResult::InsufficientScope => 6,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             VerifyResult::Valid => "valid",
@@ -92,6 +116,11 @@ impl EncodeLabelValue for VerifyResult {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), fmt::Error> {
         fmt::Write::write_str(encoder, self.as_str())
     }
+}
+
+/// Where the series of a kind and result is kept in `verification_series`.
+fn series_index(kind: TokenKind, result: VerifyResult) -> usize {
+    kind.index() * VerifyResult::COUNT + result.index()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -125,13 +154,17 @@ pub struct Metrics(Arc<Inner>);
 struct Inner {
     registry: Registry,
     verifications: Family<VerificationLabels, Counter>,
-    verification_duration: HistogramFamily<KindLabel>,
     cache_hits: Counter,
     cache_misses: Counter,
     cache_entries: Gauge,
     pool_connections: Family<PoolStateLabel, Gauge>,
     pool_max: Gauge,
     request_duration: HistogramFamily<RouteLabel>,
+    /// Every verification series, held directly (by [`series_index`]): counting
+    /// one neither hashes its labels nor takes the family's lock.
+    verification_series: Vec<Option<Counter>>,
+    /// The duration series of each token kind, by [`TokenKind::index`].
+    verification_timers: [Histogram; 3],
     /// Sets the gauges (pool, cache) just before a scrape; given by the app, which
     /// owns what they measure.
     gauges: OnceLock<GaugeSource>,
@@ -216,12 +249,15 @@ impl Metrics {
         );
         // Every series a verification can produce exists from the start, at 0, so
         // that `rate()` and alerts see the first event as an increase.
-        for kind in [TokenKind::Legacy, TokenKind::OAuth, TokenKind::None] {
-            verification_duration.get_or_create_owned(&KindLabel { kind });
-        }
+        let verification_timers = [TokenKind::Legacy, TokenKind::OAuth, TokenKind::None]
+            .map(|kind| verification_duration.get_or_create_owned(&KindLabel { kind }));
+        let mut verification_series = vec![None; TokenKind::COUNT * VerifyResult::COUNT];
+        let mut create = |kind: TokenKind, result: VerifyResult| {
+            verification_series[series_index(kind, result)] =
+                Some(verifications.get_or_create_owned(&VerificationLabels { result, kind }));
+        };
         for result in [VerifyResult::Missing, VerifyResult::Malformed] {
-            let kind = TokenKind::None;
-            verifications.get_or_create_owned(&VerificationLabels { result, kind });
+            create(TokenKind::None, result);
         }
         for kind in [TokenKind::Legacy, TokenKind::OAuth] {
             for result in [
@@ -231,19 +267,20 @@ impl Metrics {
                 VerifyResult::Error,
                 VerifyResult::InsufficientScope,
             ] {
-                verifications.get_or_create_owned(&VerificationLabels { result, kind });
+                create(kind, result);
             }
         }
         Metrics(Arc::new(Inner {
             registry,
             verifications,
-            verification_duration,
             cache_hits,
             cache_misses,
             cache_entries,
             pool_connections,
             pool_max,
             request_duration,
+            verification_series,
+            verification_timers,
             gauges: OnceLock::new(),
         }))
     }
@@ -255,14 +292,18 @@ impl Metrics {
 
     /// Counts one verification and observes how long it took.
     pub fn verification(&self, kind: TokenKind, result: VerifyResult, elapsed: Duration) {
-        self.0
-            .verifications
-            .get_or_create(&VerificationLabels { result, kind })
-            .inc();
-        self.0
-            .verification_duration
-            .get_or_create(&KindLabel { kind })
-            .observe(elapsed.as_secs_f64());
+        match &self.0.verification_series[series_index(kind, result)] {
+            Some(series) => {
+                series.inc();
+            }
+            None => {
+                self.0
+                    .verifications
+                    .get_or_create(&VerificationLabels { result, kind })
+                    .inc();
+            }
+        }
+        self.0.verification_timers[kind.index()].observe(elapsed.as_secs_f64());
     }
 
     /// A token check answered from the cache of verified tokens.
@@ -299,11 +340,16 @@ impl Metrics {
 
     /// Observes a request's duration under its route pattern.
     pub fn request(&self, route: Option<&str>, elapsed: Duration) {
+        self.request_timer(route).observe(elapsed.as_secs_f64());
+    }
+
+    /// The series that times requests of `route` (`None`: unmatched), to keep
+    /// and observe without finding it again.
+    pub fn request_timer(&self, route: Option<&str>) -> Histogram {
         let route = route.unwrap_or(UNMATCHED_ROUTE).to_owned();
         self.0
             .request_duration
-            .get_or_create(&RouteLabel { route })
-            .observe(elapsed.as_secs_f64());
+            .get_or_create_owned(&RouteLabel { route })
     }
 
     /// Everything, in the OpenMetrics text format.
@@ -341,27 +387,47 @@ struct MatchedRoute(Option<Rc<str>>);
 /// `/auth/verify`, `/preferences/access-tokens`) is that pattern, and always
 /// will be in this app, so it is kept: there are only as many such paths as
 /// static routes, and the walk is left to paths with ids in them.
+/// Each pattern's timer is kept too, so that timing a request neither copies its
+/// pattern nor hashes it into the family's map under its lock.
 #[derive(Default)]
 pub struct RouteNames {
-    static_paths: RefCell<HashMap<Box<str>, Rc<str>>>,
+    static_paths: RefCell<HashMap<Box<str>, NotedRoute>>,
+    /// The timer of each pattern met (`None`: no route matched).
+    timers: RefCell<HashMap<Option<Rc<str>>, Histogram>>,
+}
+
+/// The route pattern a request matched (`None` if it matched none), and the
+/// series that times the requests of that pattern.
+#[derive(Clone)]
+pub struct NotedRoute {
+    pub pattern: Option<Rc<str>>,
+    pub timer: Histogram,
 }
 
 impl RouteNames {
     /// Finds the route pattern `req` matches and keeps it with the request.
-    pub fn note(&self, req: &HttpRequest) -> Option<Rc<str>> {
+    pub fn note(&self, req: &HttpRequest, metrics: &Metrics) -> NotedRoute {
         let path = req.path();
         let known = self.static_paths.borrow().get(path).cloned();
-        let route = known.or_else(|| {
-            let route = req.match_pattern().map(Rc::<str>::from)?;
-            if *route == *path {
+        let noted = known.unwrap_or_else(|| {
+            let pattern = req.match_pattern().map(Rc::<str>::from);
+            let timer = self
+                .timers
+                .borrow_mut()
+                .entry(pattern.clone())
+                .or_insert_with(|| metrics.request_timer(pattern.as_deref()))
+                .clone();
+            let noted = NotedRoute { pattern, timer };
+            if noted.pattern.as_deref() == Some(path) {
                 self.static_paths
                     .borrow_mut()
-                    .insert(path.into(), route.clone());
+                    .insert(path.into(), noted.clone());
             }
-            Some(route)
+            noted
         });
-        req.extensions_mut().insert(MatchedRoute(route.clone()));
-        route
+        req.extensions_mut()
+            .insert(MatchedRoute(noted.pattern.clone()));
+        noted
     }
 }
 

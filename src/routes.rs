@@ -39,84 +39,96 @@ fn page_routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
             .error_handler(|err, _| {
                 pages::PageError::BadRequest(format!("The form could not be read: {err}")).into()
             }),
-    )
-    .route("/", web::get().to(pages::index))
-    .service(
-        web::resource("/login")
-            .route(web::get().to(pages::login::form))
-            .route(web::post().to(pages::login::submit)),
-    )
-    .route("/logout", web::post().to(pages::login::logout))
-    .route("/preferences", web::get().to(pages::preferences::index))
-    .service(
-        web::resource("/preferences/password")
-            .route(web::get().to(pages::preferences::password_form))
-            .route(web::post().to(pages::preferences::change_password)),
-    )
-    .route(
-        "/preferences/invitations",
-        web::get().to(pages::invitations::show),
-    )
-    .route(
-        "/preferences/invitations/{workspaceId}/{action}",
-        web::post().to(pages::invitations::answer),
-    )
-    .route(
-        "/workspace",
-        web::post().to(pages::preferences::switch_workspace),
-    )
-    .route(
-        "/preferences/sessions",
-        web::get().to(pages::sessions::list),
-    )
-    .route(
-        "/preferences/sessions/sign-out-others",
-        web::post().to(pages::sessions::sign_out_others),
-    )
-    .route(
-        "/preferences/sessions/{sessionId}/sign-out",
-        web::post().to(pages::sessions::sign_out_one),
-    )
-    .service(
-        web::resource("/admin/workspace-settings")
-            .route(web::get().to(pages::workspace_settings::show))
-            .route(web::post().to(pages::workspace_settings::save)),
-    )
-    .route(
-        "/admin/workspace-settings/delete-violating",
-        web::post().to(pages::workspace_settings::delete_violating),
-    )
-    .service(
-        web::resource("/admin/people")
-            .route(web::get().to(pages::people::list))
-            .route(web::post().to(pages::people::add)),
-    )
-    .route(
-        "/admin/people/{userId}/role",
-        web::post().to(pages::people::set_role),
-    )
-    .route(
-        "/admin/people/{userId}/active",
-        web::post().to(pages::people::set_active),
-    )
-    .route(
-        "/admin/people/{userId}/remove",
-        web::post().to(pages::people::remove),
-    )
-    .service(
-        web::resource("/invite/{code}")
-            .route(web::get().to(pages::invite::form))
-            .route(web::post().to(pages::invite::accept)),
-    )
-    .route("/admin/audit-log", web::get().to(pages::audit_log::show))
-    .route(
-        "/admin/audit-log.csv",
-        web::get().to(pages::audit_log::export),
-    )
-    .configure(page_instance);
+    );
+    if api_access_tokens {
+        cfg.configure(page_own_tokens);
+    }
+    cfg.route("/", web::get().to(pages::index))
+        .service(
+            web::resource("/login")
+                .route(web::get().to(pages::login::form))
+                .route(web::post().to(pages::login::submit)),
+        )
+        .route("/logout", web::post().to(pages::login::logout))
+        .route("/preferences", web::get().to(pages::preferences::index))
+        .service(
+            web::resource("/preferences/password")
+                .route(web::get().to(pages::preferences::password_form))
+                .route(web::post().to(pages::preferences::change_password)),
+        )
+        .route(
+            "/preferences/invitations",
+            web::get().to(pages::invitations::show),
+        )
+        .route(
+            "/preferences/invitations/{workspaceId}/{action}",
+            web::post().to(pages::invitations::answer),
+        )
+        .route(
+            "/workspace",
+            web::post().to(pages::preferences::switch_workspace),
+        )
+        .route(
+            "/preferences/sessions",
+            web::get().to(pages::sessions::list),
+        )
+        .route(
+            "/preferences/sessions/sign-out-others",
+            web::post().to(pages::sessions::sign_out_others),
+        )
+        .route(
+            "/preferences/sessions/{sessionId}/sign-out",
+            web::post().to(pages::sessions::sign_out_one),
+        )
+        .service(
+            web::resource("/admin/workspace-settings")
+                .route(web::get().to(pages::workspace_settings::show))
+                .route(web::post().to(pages::workspace_settings::save)),
+        )
+        .route(
+            "/admin/workspace-settings/delete-violating",
+            web::post().to(pages::workspace_settings::delete_violating),
+        )
+        .service(
+            web::resource("/admin/people")
+                .route(web::get().to(pages::people::list))
+                .route(web::post().to(pages::people::add)),
+        )
+        .route(
+            "/admin/people/{userId}/role",
+            web::post().to(pages::people::set_role),
+        )
+        .route(
+            "/admin/people/{userId}/active",
+            web::post().to(pages::people::set_active),
+        )
+        .route(
+            "/admin/people/{userId}/remove",
+            web::post().to(pages::people::remove),
+        )
+        .service(
+            web::resource("/invite/{code}")
+                .route(web::get().to(pages::invite::form))
+                .route(web::post().to(pages::invite::accept)),
+        )
+        .route("/admin/audit-log", web::get().to(pages::audit_log::show))
+        .route(
+            "/admin/audit-log.csv",
+            web::get().to(pages::audit_log::export),
+        )
+        .configure(page_instance);
     if !api_access_tokens {
         return;
     }
+    cfg.configure(page_admin_tokens)
+        .configure(page_oauth_tokens);
+}
+
+/// Preferences > Access Tokens. Matched first among the pages: it is the one a
+/// person opens most, and actix tries the routes in order, each `{param}` path
+/// by its regex (ten of them came before it, 3% of what the page cost). No
+/// route after it has its prefix, so none is shadowed.
+fn page_own_tokens(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/preferences/access-tokens")
             .route(web::get().to(pages::tokens::list))
@@ -130,9 +142,7 @@ fn page_routes(cfg: &mut web::ServiceConfig, api_access_tokens: bool) {
         web::resource("/preferences/access-tokens/{tokenId}/delete")
             .route(web::get().to(pages::tokens::confirm_delete))
             .route(web::post().to(pages::tokens::delete)),
-    )
-    .configure(page_admin_tokens)
-    .configure(page_oauth_tokens);
+    );
 }
 
 /// Preferences > OAuth 2.0 API Tokens and Admin > OAuth 2.0 API Tokens. The literal `selected` and `new` come before

@@ -4,17 +4,21 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::HeaderValue;
 use actix_web::Error;
 use tracing::{Event, Level, Span, Subscriber};
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::{Format, Json, JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 mod text;
 
@@ -49,7 +53,6 @@ pub struct LogGuard(#[allow(dead_code)] WorkerGuard);
 /// [`QUEUED_LINES`] lines wait, the next one waits for room rather than being
 /// dropped.
 pub fn init(format: LogFormat) -> LogGuard {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(false)
@@ -59,29 +62,58 @@ pub fn init(format: LogFormat) -> LogGuard {
             WRITE_BUFFER_BYTES,
             std::io::stderr(),
         ));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
+    let directives = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or_else(|| "info".to_owned());
+    // Levels by target (`info`, `access_tokens=debug,warn`) are judged by
+    // `Targets`, once per call site. `EnvFilter` takes a lock shared by every
+    // thread on each span's creation, entry, exit and close, to track spans for
+    // directives that name one (`[HTTP request]=debug`): four times per request,
+    // about 2% of `/auth/verify` (docs/PERFORMANCE.md). It is used only for such
+    // directives, which `Targets` does not read.
+    match directives.parse::<Targets>() {
+        Ok(targets) => install(targets, format, ansi, writer),
+        Err(_) => install(
+            EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info")),
+            format,
+            ansi,
+            writer,
+        ),
+    }
+    LogGuard(guard)
+}
+
+/// The global subscriber: `filter`, then lines in `format` through `writer`.
+fn install<F>(filter: F, format: LogFormat, ansi: bool, writer: NonBlocking)
+where
+    F: Layer<Registry> + Send + Sync + 'static,
+{
+    let lines = tracing_subscriber::fmt::layer().with_writer(writer);
+    let subscriber = tracing_subscriber::registry().with(filter);
     let _ = match format {
         // A terminal gets tracing-subscriber's coloured lines; a file or a pipe
         // (what a server writes to) the same text, written by `TextLines`.
-        LogFormat::Text if ansi => builder.with_ansi(true).try_init(),
-        LogFormat::Text => builder
-            .with_ansi(false)
-            .fmt_fields(PlainFields)
-            .event_format(TextLines)
+        LogFormat::Text if ansi => subscriber.with(lines.with_ansi(true)).try_init(),
+        LogFormat::Text => subscriber
+            .with(
+                lines
+                    .with_ansi(false)
+                    .fmt_fields(PlainFields)
+                    .event_format(TextLines),
+            )
             .try_init(),
-        LogFormat::Json => builder
-            .fmt_fields(JsonFields::new())
-            .event_format(JsonLines(
-                tracing_subscriber::fmt::format()
-                    .json()
-                    .with_current_span(false)
-                    .with_span_list(true),
-            ))
+        LogFormat::Json => subscriber
+            .with(
+                lines.fmt_fields(JsonFields::new()).event_format(JsonLines(
+                    tracing_subscriber::fmt::format()
+                        .json()
+                        .with_current_span(false)
+                        .with_span_list(true),
+                )),
+            )
             .try_init(),
     };
-    LogGuard(guard)
 }
 
 /// Lines that may wait for the writer thread before a request waits for it: a
@@ -206,14 +238,15 @@ pub fn request_span(request: &ServiceRequest, route: Option<&str>, id: &RequestI
         .get(actix_web::http::header::USER_AGENT)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    let client_ip = crate::auth::client_address::of(request.request());
+    let client_ip = crate::auth::client_address::of(request.request()).map(IpText::new);
+    let client_ip = client_ip.as_ref().map_or("", IpText::as_str);
     let host = crate::auth::public_url::host_of(request.request());
     tracing::info_span!(
         "HTTP request",
         http.method = request.method().as_str(),
         http.route = route.unwrap_or(""),
-        http.host = host.as_str(),
-        http.client_ip = %OrEmpty(client_ip),
+        http.host = &*host,
+        http.client_ip = client_ip,
         http.user_agent = user_agent,
         http.target = &*target,
         http.status_code = tracing::field::Empty,
@@ -232,15 +265,57 @@ pub fn answered<B>(span: &Span, outcome: &Result<ServiceResponse<B>, Error>, too
     log_answer(outcome, status.as_u16(), took);
 }
 
-/// `Display` of an optional value, nothing for `None`, without a `String` between.
-struct OrEmpty<T>(Option<T>);
+/// An address's text on the stack, as `Display` writes it: an IPv4 address
+/// digit by digit (`core::fmt` cost a thousand instructions a request, for the
+/// span's `http.client_ip`), an IPv6 address through `Display`.
+struct IpText {
+    text: [u8; IpText::MAX],
+    len: usize,
+}
 
-impl<T: fmt::Display> fmt::Display for OrEmpty<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Some(value) => value.fmt(f),
-            None => Ok(()),
+impl IpText {
+    /// `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`, the longest `Display`
+    /// writes.
+    const MAX: usize = 45;
+
+    fn new(ip: IpAddr) -> Self {
+        let mut this = Self {
+            text: [0; Self::MAX],
+            len: 0,
+        };
+        match ip {
+            IpAddr::V4(v4) => {
+                for (i, octet) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        this.push(b'.');
+                    }
+                    if octet >= 100 {
+                        this.push(b'0' + octet / 100);
+                    }
+                    if octet >= 10 {
+                        this.push(b'0' + octet / 10 % 10);
+                    }
+                    this.push(b'0' + octet % 10);
+                }
+            }
+            IpAddr::V6(v6) => {
+                let mut cursor = std::io::Cursor::new(&mut this.text[..]);
+                // 45 bytes hold every IPv6 address's text.
+                if std::io::Write::write_fmt(&mut cursor, format_args!("{v6}")).is_ok() {
+                    this.len = usize::try_from(cursor.position()).unwrap_or(0);
+                }
+            }
         }
+        this
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.text[self.len] = byte;
+        self.len += 1;
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.text[..self.len]).unwrap_or_default()
     }
 }
 
@@ -288,6 +363,27 @@ mod tests {
             loggable_target("/v4/apiAccessTokens?a=b"),
             "/v4/apiAccessTokens?a=b"
         );
+    }
+
+    #[test]
+    fn an_address_is_written_as_display_writes_it() {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.100.255",
+            "203.0.113.9",
+            "::1",
+            "2001:db8::8a2e:370:7334",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "::ffff:255.255.255.255",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(IpText::new(ip).as_str(), ip.to_string());
+        }
+        for octets in (0..=255u8).map(|n| [n, n, 255 - n, n / 7]) {
+            let ip = IpAddr::from(octets);
+            assert_eq!(IpText::new(ip).as_str(), ip.to_string());
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::web::BytesMut;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use uuid::Uuid;
 
@@ -189,17 +190,10 @@ fn accepted(caller: &ApiCaller) -> HttpResponse {
         Credential::Password => return malformed(),
     };
     // Every proxy asks this for every request: the response is built directly
-    // (not through the builder) and the ids are written into a buffer on the
-    // stack, not into a `String` each.
+    // (not through the builder), and the six values are written into one buffer
+    // that each header shares a slice of (one allocation, not one per header).
     let mut response = HttpResponse::new(StatusCode::NO_CONTENT);
     let headers = response.headers_mut();
-    let mut put = |name: &HeaderName, value: &[u8]| {
-        // User and workspace names are ASCII by their rules, so every value is a
-        // valid header value; one that were not would be left out, not mangled.
-        if let Ok(value) = HeaderValue::from_bytes(value) {
-            headers.insert(name.clone(), value);
-        }
-    };
     // Header names made once (`from_static` checks its text at every call).
     const NAMES: [HeaderName; 8] = [
         HeaderName::from_static(USER),
@@ -212,39 +206,54 @@ fn accepted(caller: &ApiCaller) -> HttpResponse {
         HeaderName::from_static(SCOPES),
     ];
     let [user, user_id, workspace, workspace_id, token, kind, role, scopes] = &NAMES;
-    let mut id = Uuid::encode_buffer();
-    put(user, principal.username.as_bytes());
-    put(
-        user_id,
-        principal
-            .user_id
-            .as_uuid()
-            .hyphenated()
-            .encode_lower(&mut id)
-            .as_bytes(),
+    let scope_text = caller.scopes.as_ref().map_or("", |s| s.as_stored());
+    let mut ids = (
+        Uuid::encode_buffer(),
+        Uuid::encode_buffer(),
+        Uuid::encode_buffer(),
     );
-    put(workspace, principal.workspace_name.as_bytes());
-    put(
-        workspace_id,
-        principal
-            .workspace_id
-            .as_uuid()
-            .hyphenated()
-            .encode_lower(&mut id)
-            .as_bytes(),
-    );
-    put(
-        token,
-        token_id.hyphenated().encode_lower(&mut id).as_bytes(),
-    );
-    put(
-        scopes,
-        caller
-            .scopes
-            .as_ref()
-            .map_or("", |s| s.as_stored())
-            .as_bytes(),
-    );
+    let values: [(&HeaderName, &[u8]); 6] = [
+        (user, principal.username.as_bytes()),
+        (
+            user_id,
+            principal
+                .user_id
+                .as_uuid()
+                .hyphenated()
+                .encode_lower(&mut ids.0)
+                .as_bytes(),
+        ),
+        (workspace, principal.workspace_name.as_bytes()),
+        (
+            workspace_id,
+            principal
+                .workspace_id
+                .as_uuid()
+                .hyphenated()
+                .encode_lower(&mut ids.1)
+                .as_bytes(),
+        ),
+        (
+            token,
+            token_id.hyphenated().encode_lower(&mut ids.2).as_bytes(),
+        ),
+        (scopes, scope_text.as_bytes()),
+    ];
+    let mut text = BytesMut::with_capacity(values.iter().map(|(_, v)| v.len()).sum());
+    for (_, value) in &values {
+        text.extend_from_slice(value);
+    }
+    let text = text.freeze();
+    let mut start = 0;
+    for (name, value) in values {
+        let end = start + value.len();
+        // User and workspace names are ASCII by their rules, so every value is a
+        // valid header value; one that were not would be left out, not mangled.
+        if let Ok(value) = HeaderValue::from_maybe_shared(text.slice(start..end)) {
+            headers.insert(name.clone(), value);
+        }
+        start = end;
+    }
     headers.insert(kind.clone(), HeaderValue::from_static(token_type));
     headers.insert(
         role.clone(),

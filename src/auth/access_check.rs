@@ -3,6 +3,8 @@
 //! tokens this instance holds; and whether the grant that issued it is in force.
 //! Generating and refreshing grants is the use case's (`services::oauth`).
 
+use std::sync::Arc;
+
 use crate::auth::keys::{Checked, KeyError, KeySet};
 use crate::auth::revocations::Revocations;
 use crate::db::{self, DbError, DbPool};
@@ -37,7 +39,7 @@ pub enum AccessRefused {
 #[derive(Debug)]
 pub struct AccessRefusal {
     pub reason: AccessRefused,
-    pub claims: Option<Box<AccessClaims>>,
+    pub claims: Option<Arc<AccessClaims>>,
 }
 
 impl AccessRefusal {
@@ -59,7 +61,7 @@ impl OAuth {
         &self,
         pool: &DbPool,
         token: &str,
-    ) -> Result<Result<Box<AccessClaims>, AccessRefusal>, KeyError> {
+    ) -> Result<Result<Arc<AccessClaims>, AccessRefusal>, KeyError> {
         let mut checked = self.keys.check(token);
         if matches!(checked, Checked::UnknownKey) && self.keys.reload_for_unknown_key(pool).await? {
             checked = self.keys.check(token);

@@ -5,6 +5,7 @@
 //! and counted against its address (see [`super::invalid_tokens`]).
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::db::{self, DbError, DbPool};
@@ -173,10 +174,11 @@ pub async fn standing(
     checks: &TokenChecks,
     user: UserId,
     workspace: WorkspaceId,
-) -> Result<Result<Acting, NotInStanding>, DbError> {
+) -> Result<Arc<Standing>, DbError> {
     if let Some(cached) = checks.cache.standing(user, workspace) {
         checks.metrics.cache_hit();
-        return Ok(cached.acting.clone());
+        // Shared, not copied: the names and the workspace's service scopes.
+        return Ok(cached);
     }
     let epoch = checks.cache.epoch();
     checks.metrics.cache_miss();
@@ -200,15 +202,11 @@ pub async fn standing(
             service_scopes: s.service_scopes,
         }),
     };
-    checks.cache.put_standing(
-        epoch,
-        user,
-        workspace,
-        Standing {
-            acting: acting.clone(),
-        },
-    );
-    Ok(acting)
+    let standing = Arc::new(Standing { acting });
+    checks
+        .cache
+        .put_standing(epoch, user, workspace, Arc::clone(&standing));
+    Ok(standing)
 }
 
 /// The principal an OAuth access token acts as now, and the scopes that count now:
@@ -225,19 +223,22 @@ pub async fn oauth_principal(
     Ok(
         standing(pool, checks, subject.user_id, subject.workspace_id)
             .await?
+            .acting
+            .as_ref()
             .map(|acting| {
                 let scopes = subject
                     .scopes
                     .effective(&acting.service_scopes, acting.role == Role::Admin);
                 let principal = Principal {
                     user_id: subject.user_id,
-                    username: acting.username,
+                    username: acting.username.clone(),
                     workspace_id: subject.workspace_id,
-                    workspace_name: acting.workspace_name,
+                    workspace_name: acting.workspace_name.clone(),
                     role: acting.role,
                 };
                 (principal, scopes)
-            }),
+            })
+            .map_err(Clone::clone),
     )
 }
 

@@ -180,12 +180,12 @@ impl TokenCache {
         epoch: u64,
         user: UserId,
         workspace: WorkspaceId,
-        standing: Standing,
+        standing: Arc<Standing>,
     ) {
         if self.capacity == 0 {
             return;
         }
-        self.standings.insert((user, workspace), Arc::new(standing));
+        self.standings.insert((user, workspace), standing);
         if self.epoch() != epoch {
             self.standings.invalidate(&(user, workspace));
         }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::HttpRequest;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -125,7 +125,7 @@ pub fn presented(req: &HttpRequest) -> Presented {
         return Presented::Missing;
     };
     let only_one = values.next().is_none();
-    let Some((scheme, rest)) = value.to_str().ok().and_then(|v| v.trim().split_once(' ')) else {
+    let Some((scheme, rest)) = header_text(value).and_then(|v| v.trim().split_once(' ')) else {
         return Presented::Unreadable;
     };
     let rest = rest.trim();
@@ -136,9 +136,9 @@ pub fn presented(req: &HttpRequest) -> Presented {
             } else {
                 BearerKind::Legacy
             },
-            // `to_str` let only visible ASCII and tabs through, so a space or a tab
-            // is the only whitespace there can be (a byte search, not a char walk).
-            well_formed: only_one && !rest.bytes().any(|b| b == b' ' || b == b'\t'),
+            // `header_text` let only visible ASCII and tabs through, so a space or
+            // a tab is the only whitespace there can be.
+            well_formed: only_one && !has_blank(rest),
             value: rest.to_owned(),
         });
     }
@@ -146,6 +146,27 @@ pub fn presented(req: &HttpRequest) -> Presented {
         return basic(rest).unwrap_or(Presented::MalformedBasic);
     }
     Presented::Unreadable
+}
+
+/// The header's text if it is all visible ASCII or tabs, as
+/// `HeaderValue::to_str` has it, in one pass without an early exit, which the
+/// compiler turns into a vector loop: an OAuth access token is 600 bytes, and
+/// the byte-by-byte check was the costliest step of `/auth/verify` in user space
+/// (docs/PERFORMANCE.md).
+fn header_text(value: &HeaderValue) -> Option<&str> {
+    let bytes = value.as_bytes();
+    let invisible = bytes.iter().fold(false, |seen, &b| {
+        seen | ((b < b' ' && b != b'\t') | (b > b'~'))
+    });
+    if invisible {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok()
+}
+
+/// Whether `text` holds a space or a tab (memchr's vector search).
+fn has_blank(text: &str) -> bool {
+    memchr::memchr2(b' ', b'\t', text.as_bytes()).is_some()
 }
 
 fn basic(value: &str) -> Option<Presented> {
@@ -381,6 +402,39 @@ mod tests {
     use actix_web::test::TestRequest;
 
     use super::*;
+
+    #[test]
+    fn header_text_lets_through_what_to_str_lets_through() {
+        for byte in 0..=255u8 {
+            let bytes = [b'a', byte, b'z'];
+            let Ok(value) = HeaderValue::from_bytes(&bytes) else {
+                continue;
+            };
+            assert_eq!(header_text(&value), value.to_str().ok(), "{byte:#04x}");
+        }
+        let long = "Bearer ".to_owned() + &"x".repeat(700);
+        for text in [
+            long.clone(),
+            long.clone() + "\u{7f}",
+            "\tBearer a.b.c".to_owned(),
+        ] {
+            let value = HeaderValue::from_bytes(text.as_bytes()).unwrap();
+            assert_eq!(header_text(&value), value.to_str().ok(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_blank_is_a_space_or_a_tab_anywhere() {
+        let token = "a".repeat(300);
+        assert!(!has_blank(&token));
+        for blank in [" ", "\t"] {
+            for at in [0, 17, 150, 299] {
+                let mut with = token.clone();
+                with.insert_str(at, blank);
+                assert!(has_blank(&with), "{blank:?} at {at}");
+            }
+        }
+    }
 
     fn read(values: &[&str]) -> Presented {
         let mut req = TestRequest::default();

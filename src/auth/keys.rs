@@ -78,7 +78,7 @@ pub struct KeySet {
     /// (expiry is judged again on every hit, and an hour is the longest a token
     /// lives). A hit still needs its `kid` among the keys, so a key dropped after
     /// its grace period takes its tokens with it.
-    verified: moka::sync::Cache<[u8; 32], Arc<(String, AccessClaims)>>,
+    verified: moka::sync::Cache<[u8; 32], Arc<(String, Arc<AccessClaims>)>>,
 }
 
 /// How many verified access tokens each instance remembers.
@@ -88,9 +88,9 @@ const VERIFIED_CAPACITY: u64 = 10_000;
 /// they are the only outcomes whose claims a verified signature vouches for.
 #[derive(Debug)]
 pub enum Checked {
-    Valid(Box<AccessClaims>),
+    Valid(Arc<AccessClaims>),
     /// Signed by us, but past its `exp`.
-    Expired(Box<AccessClaims>),
+    Expired(Arc<AccessClaims>),
     /// Signed by a key this instance has not loaded (yet), or by none of ours.
     UnknownKey,
     /// Names a key of ours, but the signature does not verify: tampered with or
@@ -192,9 +192,9 @@ impl KeySet {
                 .contains_key(kid);
             if known {
                 return if claims.is_expired(self.clock.now()) {
-                    Checked::Expired(Box::new(claims.clone()))
+                    Checked::Expired(Arc::clone(claims))
                 } else {
-                    Checked::Valid(Box::new(claims.clone()))
+                    Checked::Valid(Arc::clone(claims))
                 };
             }
             self.verified.invalidate(&digest);
@@ -219,12 +219,15 @@ impl KeySet {
         drop(keys);
         match decoded {
             Ok(data) if data.claims.is_expired(self.clock.now()) => {
-                Checked::Expired(Box::new(data.claims))
+                Checked::Expired(Arc::new(data.claims))
             }
             Ok(data) => {
+                // Shared with the cache: a hit costs a reference count, not a
+                // copy of eight strings.
+                let claims = Arc::new(data.claims);
                 self.verified
-                    .insert(digest, Arc::new((kid, data.claims.clone())));
-                Checked::Valid(Box::new(data.claims))
+                    .insert(digest, Arc::new((kid, Arc::clone(&claims))));
+                Checked::Valid(claims)
             }
             Err(e) => match e.kind() {
                 // The signature (or its encoding) is at fault, not the shape.

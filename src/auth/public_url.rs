@@ -7,6 +7,8 @@
 //! (`--trusted-proxy`, see `client_address`), which is also the only case where
 //! the peer is not the client.
 
+use std::borrow::Cow;
+
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 
@@ -26,8 +28,9 @@ pub fn base_of(req: &HttpRequest) -> String {
 }
 
 /// The host the request named (`tokens.example.com:8443`), as links would use it
-/// without a configured public URL; for the log.
-pub fn host_of(req: &HttpRequest) -> String {
+/// without a configured public URL; for the log. Borrowed from the request when it
+/// names one itself (every request's span carries it).
+pub fn host_of(req: &HttpRequest) -> Cow<'_, str> {
     scheme_and_host(req).1
 }
 
@@ -35,38 +38,47 @@ pub fn host_of(req: &HttpRequest) -> String {
 /// forwarding headers when the peer is a trusted proxy, from the connection and
 /// its `Host` header otherwise. A host that is not a plain host name or address
 /// (with a port) is replaced by the server's own.
-fn scheme_and_host(req: &HttpRequest) -> (String, String) {
+fn scheme_and_host(req: &HttpRequest) -> (&'static str, Cow<'_, str>) {
     let peer = req.peer_addr().map(|a| a.ip());
     let behind_proxy = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.proxies.trusts_peer(peer));
-    let fallback = req.app_config().host().to_owned();
     let own_scheme = if req.app_config().secure() {
         "https"
     } else {
         "http"
     };
-    let (scheme, host) = if behind_proxy {
+    let (scheme, host): (&str, Cow<'_, str>) = if behind_proxy {
         let info = req.connection_info();
         let scheme = match info.scheme() {
             "https" => "https",
             "http" => "http",
             _ => own_scheme,
         };
-        (scheme, info.host().to_owned())
+        (scheme, Cow::Owned(info.host().to_owned()))
     } else {
         let host = req
             .headers()
             .get(header::HOST)
             .and_then(|v| v.to_str().ok())
-            .or_else(|| req.uri().authority().map(|a| a.as_str()))
-            .unwrap_or(&fallback)
-            .to_owned();
-        (req.uri().scheme_str().unwrap_or(own_scheme), host)
+            .or_else(|| req.uri().authority().map(|a| a.as_str()));
+        (
+            req.uri().scheme_str().unwrap_or(own_scheme),
+            host.map_or_else(|| Cow::Owned(own_host(req)), Cow::Borrowed),
+        )
     };
     let scheme = if scheme == "https" { "https" } else { "http" };
-    let host = if is_plain_host(&host) { host } else { fallback };
-    (scheme.to_owned(), host)
+    let host = if is_plain_host(&host) {
+        host
+    } else {
+        Cow::Owned(own_host(req))
+    };
+    (scheme, host)
+}
+
+/// The host this server answers as, from its configuration.
+fn own_host(req: &HttpRequest) -> String {
+    req.app_config().host().to_owned()
 }
 
 /// A host name, IPv4 or bracketed IPv6 address, with an optional port: nothing
@@ -74,9 +86,9 @@ fn scheme_and_host(req: &HttpRequest) -> (String, String) {
 fn is_plain_host(host: &str) -> bool {
     !host.is_empty()
         && host.len() <= MAX_HOST_CHARS
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']'))
+        && host.bytes().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b':' | b'[' | b']')
+        })
 }
 
 #[cfg(test)]

@@ -159,7 +159,9 @@ impl fmt::Debug for RefreshToken {
 /// Does `value` look like a signed access token (a JWS in compact form)? Legacy
 /// token values are base64 without dots, so the two never mix.
 pub fn looks_like_jwt(value: &str) -> bool {
-    value.split('.').count() == 3 && value.len() <= 4096
+    // Every OAuth Bearer value is looked at twice per request (the kind of token,
+    // then the key set's check): memchr's vector search, not a walk byte by byte.
+    value.len() <= 4096 && memchr::memchr_iter(b'.', value.as_bytes()).take(3).count() == 2
 }
 
 /// The claims of an access token. Everything a request needs to act is here, so
@@ -276,6 +278,17 @@ impl GrantStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_jwt_is_three_dot_separated_parts_of_at_most_4096_bytes() {
+        assert!(looks_like_jwt("a.b.c"));
+        assert!(looks_like_jwt(".."));
+        assert!(looks_like_jwt(&format!("{}.b.c", "a".repeat(4092))));
+        assert!(!looks_like_jwt(&format!("{}.b.c", "a".repeat(4093))));
+        for not in ["", "abc", "a.b", "a.b.c.d", "a..b.c", "eyJ0b2tlbklkIjoi"] {
+            assert!(!looks_like_jwt(not), "{not}");
+        }
+    }
 
     #[test]
     fn a_refresh_token_parses_back_to_its_grant_and_digest() {

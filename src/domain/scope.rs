@@ -210,18 +210,17 @@ impl ScopeSet {
     /// workspace admin), and the service scopes the workspace still defines (one
     /// removed from its list stops counting on every token).
     pub fn effective(&self, defined: &ServiceScopes, owner_admin: bool) -> ScopeSet {
-        ScopeSet::new(
-            self.0
-                .names
-                .iter()
-                .filter(|n| match n.as_builtin() {
-                    Some(Builtin::Admin) => owner_admin,
-                    Some(_) => true,
-                    None => defined.defines(n),
-                })
-                .cloned()
-                .collect(),
-        )
+        let counts = |n: &ScopeName| match n.as_builtin() {
+            Some(Builtin::Admin) => owner_admin,
+            Some(_) => true,
+            None => defined.defines(n),
+        };
+        // Usually every scope still counts: the same set, shared, not rebuilt
+        // (an OAuth access token's scopes are judged on every request).
+        if self.0.names.iter().all(counts) {
+            return self.clone();
+        }
+        ScopeSet::new(self.0.names.iter().filter(|n| counts(n)).cloned().collect())
     }
 
     /// Whether these scopes cover `wanted`, for an owner who is (or is not) a

@@ -197,8 +197,10 @@ impl TokenValue {
         if value.is_empty() || value.len() > MAX_VALUE_LEN {
             return None;
         }
-        let json = BASE64.decode(value).ok()?;
-        let parsed: ValueJson = serde_json::from_slice(&json).ok()?;
+        // Decoded on the stack: every Bearer request parses one.
+        let mut json = [0u8; MAX_VALUE_LEN / 4 * 3];
+        let len = BASE64.decode_slice(value, &mut json).ok()?;
+        let parsed: ValueJson = serde_json::from_slice(&json[..len]).ok()?;
         let id = parsed.token_id.parse().ok()?;
         if parsed.secret.len() != 64 {
             return None;

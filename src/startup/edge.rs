@@ -9,7 +9,6 @@
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -20,6 +19,8 @@ use actix_web::http::header::{
 };
 use actix_web::Error;
 use tracing::Span;
+
+use prometheus_client::metrics::histogram::Histogram;
 
 use crate::metrics::{Metrics, RouteNames};
 use crate::shutdown::{Drain, InFlight};
@@ -100,8 +101,8 @@ where
         let arrived = Instant::now();
         let id = RequestId::new();
         // Found once, for the span, the metrics and the scope check.
-        let route = self.routes.note(req.request());
-        let span = telemetry::request_span(&req, route.as_deref(), &id);
+        let route = self.routes.note(req.request(), &self.metrics);
+        let span = telemetry::request_span(&req, route.pattern.as_deref(), &id);
         let inner = span.in_scope(|| self.service.call(req));
         Answer {
             inner,
@@ -109,8 +110,7 @@ where
             in_flight,
             arrived,
             id,
-            route,
-            metrics: self.metrics.clone(),
+            timer: route.timer,
         }
     }
 }
@@ -124,8 +124,8 @@ pin_project_lite::pin_project! {
         in_flight: InFlight,
         arrived: Instant,
         id: RequestId,
-        route: Option<Rc<str>>,
-        metrics: Metrics,
+        // The series timing the requests of this route.
+        timer: Histogram,
     }
 }
 
@@ -143,7 +143,7 @@ where
         };
         let took = this.arrived.elapsed();
         telemetry::answered(this.span, &outcome, took);
-        this.metrics.request(this.route.as_deref(), took);
+        this.timer.observe(took.as_secs_f64());
         if let Ok(response) = &mut outcome {
             add_headers(response.headers_mut(), this.id);
         }

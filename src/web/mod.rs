@@ -23,8 +23,10 @@ pub mod tokens;
 pub mod when;
 pub mod workspace_settings;
 
+use actix_web::body::SizedStream;
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
@@ -288,28 +290,67 @@ impl Layout {
 
 /// Renders a page with `status`. Pages are never cached (see the default headers).
 pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, PageError> {
-    // Rendered into this worker's buffer, which keeps its size from page to page;
-    // the body is then one allocation of the page's exact length. Rendered into a
-    // fresh `String`, a page of 50 tokens grew it four times, copying it each time,
-    // and its last size crossed the allocator's mmap threshold: a mapping made and
-    // unmapped on every request.
-    thread_local! {
-        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-    }
-    let body = BUFFER.with(|buffer| match buffer.try_borrow_mut() {
-        Ok(mut buffer) => {
-            buffer.clear();
-            page.render_into(&mut *buffer)?;
-            let body = actix_web::web::Bytes::copy_from_slice(buffer.as_bytes());
-            // A page far larger than usual does not stay resident in every worker.
-            buffer.shrink_to(RENDER_BUFFER_KEPT);
-            Ok::<_, askama::Error>(body)
-        }
-        Err(_) => page.render().map(actix_web::web::Bytes::from),
-    })?;
+    let body = rendered(page, |text| Bytes::copy_from_slice(text.as_bytes()))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body))
+}
+
+/// Where [`render_around`] puts the part of a page rendered before: an HTML
+/// comment, which no value a template escapes can hold (`<` is always escaped).
+pub const SHARED_PART: &str = "<!--shared-part-->";
+
+/// Renders a page with `status` around `shared`, a part of it rendered once for
+/// many requests (the rows of a table that a shared read made), which `page`
+/// marks with [`SHARED_PART`] (through `|safe`). The body is sent as the page
+/// before the mark, `shared` itself and the page after it: the shared part, most
+/// of a page of 50 tokens, is neither copied into this page nor copied again into
+/// the body.
+pub fn render_around(
+    status: StatusCode,
+    page: &impl Template,
+    shared: &Bytes,
+) -> Result<HttpResponse, PageError> {
+    let parts = rendered(page, |text| {
+        let at = memchr::memmem::find(text.as_bytes(), SHARED_PART.as_bytes())?;
+        let (before, after) = (&text[..at], &text[at + SHARED_PART.len()..]);
+        Some([
+            Bytes::copy_from_slice(before.as_bytes()),
+            shared.clone(),
+            Bytes::copy_from_slice(after.as_bytes()),
+        ])
+    })?
+    .ok_or_else(|| {
+        tracing::error!("a page rendered around a shared part does not mark its place");
+        PageError::Internal
+    })?;
+    let size = parts.iter().map(Bytes::len).sum::<usize>();
+    let parts = futures_util::stream::iter(parts.map(Ok::<_, std::convert::Infallible>));
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(SizedStream::new(size as u64, parts)))
+}
+
+/// `page` rendered into this worker's buffer, which keeps its size from page to
+/// page, and given to `take` (which copies what it keeps). Rendered into a fresh
+/// `String`, a page of 50 tokens grew it four times, copying it each time, and
+/// its last size crossed the allocator's mmap threshold: a mapping made and
+/// unmapped on every request.
+fn rendered<T>(page: &impl Template, take: impl FnOnce(&str) -> T) -> Result<T, askama::Error> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+        Ok(mut buffer) => {
+            buffer.clear();
+            page.render_into(&mut *buffer)?;
+            let kept = take(&buffer);
+            // A page far larger than usual does not stay resident in every worker.
+            buffer.shrink_to(RENDER_BUFFER_KEPT);
+            Ok(kept)
+        }
+        Err(_) => page.render().map(|text| take(&text)),
+    })
 }
 
 /// The most a worker's render buffer keeps between pages: a few pages of 50 rows.
@@ -328,5 +369,57 @@ pub fn check_csrf(session: &TypedSession, submitted: &str) -> Result<(), PageErr
         Ok(())
     } else {
         Err(PageError::Csrf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::MessageBody;
+
+    use super::*;
+
+    #[derive(Template)]
+    #[template(
+        source = "<h1>{{ title }}</h1><table>{{ rows|safe }}</table>",
+        ext = "html"
+    )]
+    struct Around<'a> {
+        title: &'a str,
+        rows: &'a str,
+    }
+
+    #[actix_web::test]
+    async fn a_page_is_sent_around_its_shared_part_as_if_rendered_whole() {
+        let rows = "<tr><td>one</td></tr><tr><td>two</td></tr>";
+        // A value that spells the mark is escaped, so it is not taken for it.
+        let title = "<!--shared-part--> & co";
+        let expected = Around { title, rows }.render().unwrap();
+        assert!(expected.contains(rows) && !expected.contains(SHARED_PART));
+        let page = Around {
+            title,
+            rows: SHARED_PART,
+        };
+        let shared = Bytes::from_static(rows.as_bytes());
+        let response = render_around(StatusCode::OK, &page, &shared).unwrap();
+        let body = response.into_body();
+        assert_eq!(
+            body.size(),
+            actix_web::body::BodySize::Sized(expected.len() as u64)
+        );
+        let sent = actix_web::body::to_bytes(body).await.unwrap();
+        assert_eq!(std::str::from_utf8(&sent).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_page_that_does_not_mark_its_shared_part_is_an_error_not_a_page_without_it() {
+        let page = Around {
+            title: "t",
+            rows: "",
+        };
+        let shared = Bytes::from_static(b"<tr></tr>");
+        assert!(matches!(
+            render_around(StatusCode::OK, &page, &shared),
+            Err(PageError::Internal)
+        ));
     }
 }

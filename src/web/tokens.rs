@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
@@ -26,7 +27,9 @@ use crate::state::AppState;
 use super::forms::{field, CsrfOnly};
 use super::scope_choices::{self, ScopeField};
 use super::when::When;
-use super::{check_csrf, render, see_other, CurrentUser, Layout, PageError};
+use super::{
+    check_csrf, render, render_around, see_other, CurrentUser, Layout, PageError, SHARED_PART,
+};
 
 const PAGE: &str = "/preferences/access-tokens";
 
@@ -123,8 +126,11 @@ impl GenerateForm {
 #[template(path = "tokens.html")]
 struct TokensPage<'a> {
     layout: Layout,
-    /// The table's rows, rendered (see [`TokensView`]); empty when there are none.
+    /// [`SHARED_PART`], where the table's rows go (see [`TokensView`]); the
+    /// rows themselves are sent as they are (`render_around`).
     rows: &'a str,
+    /// Whether there are rows (or the empty state instead).
+    has_rows: bool,
     created: Option<Created>,
     form: GenerateForm,
     /// Why this user cannot generate tokens here, if they cannot, and whom to ask.
@@ -153,7 +159,7 @@ pub struct SharedPages {
 /// not once per request. Their relative times ("3 minutes ago") are as of the read.
 pub struct TokensView {
     own: OwnTokens,
-    rows: String,
+    rows: Bytes,
 }
 
 impl TokensView {
@@ -162,7 +168,10 @@ impl TokensView {
             tokens: own.tokens.iter().map(|t| TokenRow::new(t, now)).collect(),
         }
         .render()?;
-        Ok(TokensView { own, rows })
+        Ok(TokensView {
+            own,
+            rows: Bytes::from(rows),
+        })
     }
 
     /// `owner`'s, from a read shared with the other requests waiting for it.
@@ -294,12 +303,13 @@ fn tokens_page(
 ) -> Result<HttpResponse, PageError> {
     let page = TokensPage {
         layout: Layout::for_user(user)?,
-        rows: &view.rows,
+        rows: SHARED_PART,
+        has_rows: !view.rows.is_empty(),
         created,
         form,
         refusal: view.own.refusal.clone(),
     };
-    render(status, &page)
+    render_around(status, &page, &view.rows)
 }
 
 /// The Generate Token form as a page of its own, for browsers without JavaScript.
