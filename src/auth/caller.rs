@@ -415,24 +415,11 @@ mod tests {
         let long = "Bearer ".to_owned() + &"x".repeat(700);
         for text in [
             long.clone(),
-            long.clone() + "\u{7f}",
+            long.clone() + "é",
             "\tBearer a.b.c".to_owned(),
         ] {
             let value = HeaderValue::from_bytes(text.as_bytes()).unwrap();
             assert_eq!(header_text(&value), value.to_str().ok(), "{text:?}");
-        }
-    }
-
-    #[test]
-    fn a_blank_is_a_space_or_a_tab_anywhere() {
-        let token = "a".repeat(300);
-        assert!(!has_blank(&token));
-        for blank in [" ", "\t"] {
-            for at in [0, 17, 150, 299] {
-                let mut with = token.clone();
-                with.insert_str(at, blank);
-                assert!(has_blank(&with), "{blank:?} at {at}");
-            }
         }
     }
 
@@ -471,10 +458,10 @@ mod tests {
             bearer(&["Bearer abc", "Bearer def"]),
             ("abc".into(), BearerKind::Legacy, false)
         );
-        assert_eq!(
-            bearer(&["Bearer a b"]),
-            ("a b".into(), BearerKind::Legacy, false)
-        );
+        for blank in ["a b", "a\tb", &format!("{} b", "a".repeat(300))] {
+            let value = format!("Bearer {blank}");
+            assert_eq!(bearer(&[&value]), (blank.into(), BearerKind::Legacy, false));
+        }
     }
 
     #[test]
