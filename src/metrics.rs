@@ -43,12 +43,9 @@ pub enum TokenKind {
 impl TokenKind {
     const COUNT: usize = 3;
 
+    /// Its place among the kinds, in declaration order.
     fn index(self) -> usize {
-        match self {
-            TokenKind::Legacy => 0,
-            TokenKind::OAuth => 1,
-            TokenKind::None => 2,
-        }
+        self as usize
     }
 
     pub fn as_str(self) -> &'static str {
@@ -81,16 +78,9 @@ pub enum VerifyResult {
 impl VerifyResult {
     const COUNT: usize = 7;
 
+    /// Its place among the results, in declaration order.
     fn index(self) -> usize {
-        match self {
-            VerifyResult::Valid => 0,
-            VerifyResult::Invalid => 1,
-            VerifyResult::Malformed => 2,
-            VerifyResult::Throttled => 3,
-            VerifyResult::Missing => 4,
-            VerifyResult::Error => 5,
-            VerifyResult::InsufficientScope => 6,
-        }
+        self as usize
     }
 
     pub fn as_str(self) -> &'static str {
@@ -442,6 +432,34 @@ pub fn route_of(req: &HttpRequest) -> Option<Rc<str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_and_result_has_a_place_of_its_own() {
+        let kinds = [TokenKind::Legacy, TokenKind::OAuth, TokenKind::None];
+        let results = [
+            VerifyResult::Valid,
+            VerifyResult::Invalid,
+            VerifyResult::Malformed,
+            VerifyResult::Throttled,
+            VerifyResult::Missing,
+            VerifyResult::Error,
+            VerifyResult::InsufficientScope,
+        ];
+        assert_eq!(
+            (kinds.len(), results.len()),
+            (TokenKind::COUNT, VerifyResult::COUNT)
+        );
+        let mut places: Vec<usize> = kinds
+            .iter()
+            .flat_map(|&k| results.iter().map(move |&r| series_index(k, r)))
+            .collect();
+        places.sort_unstable();
+        places.dedup();
+        assert_eq!(
+            places,
+            (0..TokenKind::COUNT * VerifyResult::COUNT).collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn the_names_and_labels_are_the_documented_ones() {
