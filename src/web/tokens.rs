@@ -309,7 +309,12 @@ fn tokens_page(
         form,
         refusal: view.own.refusal.clone(),
     };
-    render_around(status, &page, &view.rows)
+    // Without rows the page shows its empty state, and has no place for them.
+    if view.rows.is_empty() {
+        render(status, &page)
+    } else {
+        render_around(status, &page, &view.rows)
+    }
 }
 
 /// The Generate Token form as a page of its own, for browsers without JavaScript.
