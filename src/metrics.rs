@@ -41,7 +41,9 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
-    const COUNT: usize = 3;
+    /// Every kind, in declaration order (see [`TokenKind::index`]).
+    const ALL: [TokenKind; 3] = [TokenKind::Legacy, TokenKind::OAuth, TokenKind::None];
+    const COUNT: usize = Self::ALL.len();
 
     /// Its place among the kinds, in declaration order.
     fn index(self) -> usize {
@@ -76,7 +78,17 @@ pub enum VerifyResult {
 }
 
 impl VerifyResult {
-    const COUNT: usize = 7;
+    /// Every result, in declaration order (see [`VerifyResult::index`]).
+    const ALL: [VerifyResult; 7] = [
+        VerifyResult::Valid,
+        VerifyResult::Invalid,
+        VerifyResult::Malformed,
+        VerifyResult::Throttled,
+        VerifyResult::Missing,
+        VerifyResult::Error,
+        VerifyResult::InsufficientScope,
+    ];
+    const COUNT: usize = Self::ALL.len();
 
     /// Its place among the results, in declaration order.
     fn index(self) -> usize {
@@ -154,7 +166,7 @@ struct Inner {
     /// one neither hashes its labels nor takes the family's lock.
     verification_series: Vec<Option<Counter>>,
     /// The duration series of each token kind, by [`TokenKind::index`].
-    verification_timers: [Histogram; 3],
+    verification_timers: [Histogram; TokenKind::COUNT],
     /// Sets the gauges (pool, cache) just before a scrape; given by the app, which
     /// owns what they measure.
     gauges: OnceLock<GaugeSource>,
@@ -239,7 +251,7 @@ impl Metrics {
         );
         // Every series a verification can produce exists from the start, at 0, so
         // that `rate()` and alerts see the first event as an increase.
-        let verification_timers = [TokenKind::Legacy, TokenKind::OAuth, TokenKind::None]
+        let verification_timers = TokenKind::ALL
             .map(|kind| verification_duration.get_or_create_owned(&KindLabel { kind }));
         let mut verification_series = vec![None; TokenKind::COUNT * VerifyResult::COUNT];
         let mut create = |kind: TokenKind, result: VerifyResult| {
@@ -326,11 +338,6 @@ impl Metrics {
         gauge("idle").set(idle);
         gauge("in_use").set(open - idle);
         self.0.pool_max.set(i64::from(pool.max_size()));
-    }
-
-    /// Observes a request's duration under its route pattern.
-    pub fn request(&self, route: Option<&str>, elapsed: Duration) {
-        self.request_timer(route).observe(elapsed.as_secs_f64());
     }
 
     /// The series that times requests of `route` (`None`: unmatched), to keep
@@ -435,23 +442,15 @@ mod tests {
 
     #[test]
     fn every_kind_and_result_has_a_place_of_its_own() {
-        let kinds = [TokenKind::Legacy, TokenKind::OAuth, TokenKind::None];
-        let results = [
-            VerifyResult::Valid,
-            VerifyResult::Invalid,
-            VerifyResult::Malformed,
-            VerifyResult::Throttled,
-            VerifyResult::Missing,
-            VerifyResult::Error,
-            VerifyResult::InsufficientScope,
-        ];
-        assert_eq!(
-            (kinds.len(), results.len()),
-            (TokenKind::COUNT, VerifyResult::COUNT)
-        );
-        let mut places: Vec<usize> = kinds
+        for (place, kind) in TokenKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind.index(), place, "{kind:?}");
+        }
+        for (place, result) in VerifyResult::ALL.into_iter().enumerate() {
+            assert_eq!(result.index(), place, "{result:?}");
+        }
+        let mut places: Vec<usize> = TokenKind::ALL
             .iter()
-            .flat_map(|&k| results.iter().map(move |&r| series_index(k, r)))
+            .flat_map(|&k| VerifyResult::ALL.iter().map(move |&r| series_index(k, r)))
             .collect();
         places.sort_unstable();
         places.dedup();
@@ -470,7 +469,7 @@ mod tests {
             Duration::from_micros(120),
         );
         metrics.cache_hit();
-        metrics.request(None, Duration::from_millis(3));
+        metrics.request_timer(None).observe(0.003);
         let text = metrics.encode().unwrap();
         for line in [
             r#"access_tokens_verifications_total{result="valid",kind="legacy"} 1"#,
