@@ -403,6 +403,14 @@ impl Browser {
             .await
             .expect("resizing the window");
     }
+
+    /// The window's outer size, frame included.
+    pub async fn window_size(&self) -> (u64, u64) {
+        self.client
+            .get_window_size()
+            .await
+            .expect("reading the window's size")
+    }
 }
 
 // ---------------------------------------------------------------------------

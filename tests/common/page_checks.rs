@@ -6,11 +6,12 @@
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use serde_json::{json, Value};
 
-use super::browser::{poll, screenshot_dir, Browser, POLL};
+use super::browser::{poll, screenshot_dir, sleep, Browser, POLL};
 
 /// Functions the scripts below share: an element's short CSS-like name.
 const PRELUDE: &str = "
@@ -27,27 +28,53 @@ impl Browser {
     }
 
     /// Makes the viewport (`innerWidth` × `innerHeight`) exactly `size`: the window
-    /// is larger than its viewport by whatever the browser's frame takes.
+    /// is larger than its viewport by whatever the browser's frame takes. Chromium
+    /// may apply a resize after the WebDriver command has returned, or not give the
+    /// window the size asked for, so the frame is measured from the window's real
+    /// size and the viewport once it has settled, a few times if need be.
     pub async fn set_viewport(&self, (width, height): (u32, u32)) -> Result<(), String> {
+        let target = (u64::from(width), u64::from(height));
         self.set_window_size((width, height)).await;
+        let mut inner = self.settled_viewport(target).await;
+        for _ in 0..4 {
+            if inner == target {
+                return Ok(());
+            }
+            let (outer_w, outer_h) = self.window_size().await;
+            let w = (outer_w + target.0).saturating_sub(inner.0);
+            let h = (outer_h + target.1).saturating_sub(inner.1);
+            self.set_window_size((w as u32, h as u32)).await;
+            inner = self.settled_viewport(target).await;
+        }
+        let (outer_w, outer_h) = self.window_size().await;
+        Err(format!(
+            "the viewport is [{},{}] instead of [{width},{height}] (the window is {outer_w}×{outer_h})",
+            inner.0, inner.1
+        ))
+    }
+
+    /// The viewport's size as soon as it is `target`, else once two reads a poll
+    /// apart agree (for at most two seconds).
+    async fn settled_viewport(&self, target: (u64, u64)) -> (u64, u64) {
+        let mut last = self.viewport_size().await;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while last != target && Instant::now() < deadline {
+            sleep(POLL).await;
+            let now = self.viewport_size().await;
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        last
+    }
+
+    async fn viewport_size(&self) -> (u64, u64) {
         let inner = self.js("return [innerWidth, innerHeight];", vec![]).await;
-        let (iw, ih) = (
+        (
             inner[0].as_u64().unwrap_or(0),
             inner[1].as_u64().unwrap_or(0),
-        );
-        if (iw, ih) != (u64::from(width), u64::from(height)) {
-            let w = (2 * u64::from(width)).saturating_sub(iw) as u32;
-            let h = (2 * u64::from(height)).saturating_sub(ih) as u32;
-            self.set_window_size((w, h)).await;
-        }
-        let inner = self.js("return [innerWidth, innerHeight];", vec![]).await;
-        if inner == json!([width, height]) {
-            Ok(())
-        } else {
-            Err(format!(
-                "the viewport is {inner} instead of [{width},{height}]"
-            ))
-        }
+        )
     }
 
     /// A screenshot of the whole page: the window is made as tall as the document
