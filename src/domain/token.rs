@@ -200,13 +200,45 @@ impl TokenValue {
         // Decoded on the stack: every Bearer request parses one.
         let mut json = [0u8; MAX_VALUE_LEN / 4 * 3];
         let len = BASE64.decode_slice(value, &mut json).ok()?;
-        let parsed: ValueJson = serde_json::from_slice(&json[..len]).ok()?;
-        let id = parsed.token_id.parse().ok()?;
-        if parsed.secret.len() != 64 {
+        let json = &json[..len];
+        // A value this server made is read in place; serde_json, a third of the
+        // parse's instructions, reads any other layout, so what is accepted does
+        // not depend on which of the two reads it.
+        Self::parse_as_made(json).or_else(|| Self::parse_any_layout(json))
+    }
+
+    /// The JSON exactly as [`TokenValue::encode`] writes it: the id and secret at
+    /// fixed places. `None` for anything else, valid JSON included.
+    fn parse_as_made(json: &[u8]) -> Option<(TokenId, TokenSecret)> {
+        const HEAD: &[u8] = b"{\"tokenId\":\"";
+        const MIDDLE: &[u8] = b"\",\"secret\":\"";
+        const TAIL: &[u8] = b"\"}";
+        let rest = json.strip_prefix(HEAD)?;
+        let (id, rest) = rest.split_at_checked(36)?;
+        let rest = rest.strip_prefix(MIDDLE)?;
+        let (secret, rest) = rest.split_at_checked(64)?;
+        if rest != TAIL {
+            return None;
+        }
+        // A hyphenated UUID and hex digits hold neither a quote nor a backslash,
+        // so the JSON is exactly this object with these two strings.
+        Self::parts(std::str::from_utf8(id).ok()?, secret)
+    }
+
+    /// Any JSON object with exactly the two fields, through serde_json.
+    fn parse_any_layout(json: &[u8]) -> Option<(TokenId, TokenSecret)> {
+        let parsed: ValueJson = serde_json::from_slice(json).ok()?;
+        Self::parts(&parsed.token_id, parsed.secret.as_bytes())
+    }
+
+    /// The id and the secret from their text: a hyphenated UUID and 64 hex digits.
+    fn parts(id: &str, secret: &[u8]) -> Option<(TokenId, TokenSecret)> {
+        let id = id.parse().ok()?;
+        if secret.len() != 64 {
             return None;
         }
         let mut bytes = [0u8; 32];
-        hex::decode_to_slice(parsed.secret.as_bytes(), &mut bytes).ok()?;
+        hex::decode_to_slice(secret, &mut bytes).ok()?;
         Some((id, TokenSecret(bytes)))
     }
 
@@ -283,6 +315,23 @@ mod tests {
         let (parsed_id, parsed_secret) = TokenValue::parse(value.expose()).unwrap();
         assert_eq!(parsed_id, id);
         assert!(parsed_secret.digest().matches(&secret.digest()));
+    }
+
+    #[test]
+    fn a_value_in_another_json_layout_still_parses() {
+        let id = TokenId::new_random();
+        let hex = "ab".repeat(32);
+        let layouts = [
+            format!(r#"{{"secret":"{hex}","tokenId":"{id}"}}"#),
+            format!(r#"{{ "tokenId": "{id}", "secret": "{hex}" }}"#),
+            format!(r#"{{"tokenId":"{id}","secret":"{hex}"}}"#).replacen("ab", "\\u0061b", 1),
+            format!(r#"{{"tokenId":"{id}","secret":"{}"}}"#, hex.to_uppercase()),
+        ];
+        for json in layouts {
+            let (parsed_id, secret) = TokenValue::parse(&BASE64.encode(&json)).unwrap();
+            assert_eq!(parsed_id, id, "{json}");
+            assert_eq!(secret.0, [0xab; 32], "{json}");
+        }
     }
 
     #[test]
@@ -383,6 +432,35 @@ mod properties {
                 && id.parse::<TokenId>().is_ok()
                 && secret.len() == 64;
             prop_assert_eq!(parsed.is_some(), well_formed);
+        }
+
+        #[test]
+        fn a_value_as_made_reads_the_same_in_place_and_through_serde(
+            id_bytes in any::<[u8; 16]>(),
+            secret in any::<[u8; 32]>(),
+        ) {
+            let id: TokenId = Uuid::from_bytes(id_bytes).to_string().parse().unwrap();
+            let value = TokenValue::encode(id, &TokenSecret(secret));
+            let json = BASE64.decode(value.expose()).unwrap();
+            let (fast_id, fast_secret) = TokenValue::parse_as_made(&json).unwrap();
+            let (any_id, any_secret) = TokenValue::parse_any_layout(&json).unwrap();
+            prop_assert_eq!(fast_id, any_id);
+            prop_assert_eq!(fast_secret.0, any_secret.0);
+        }
+
+        #[test]
+        fn the_in_place_read_never_accepts_what_serde_refuses(
+            id in "[0-9a-fA-F\\\\\"{}:,-]{36}",
+            secret in "[0-9a-fA-Fg\\\\\"]{64}",
+        ) {
+            let json = format!(r#"{{"tokenId":"{id}","secret":"{secret}"}}"#);
+            let fast = TokenValue::parse_as_made(json.as_bytes());
+            let any = TokenValue::parse_any_layout(json.as_bytes());
+            prop_assert!(fast.is_none() || any.is_some(), "{}", json);
+            if let (Some((fast_id, fast_secret)), Some((any_id, any_secret))) = (fast, any) {
+                prop_assert_eq!(fast_id, any_id);
+                prop_assert_eq!(fast_secret.0, any_secret.0);
+            }
         }
 
         #[test]
