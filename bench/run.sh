@@ -200,6 +200,7 @@ run_case() {
         ;;
     limit-end)
         LIMIT_END_RPS=$rps
+        pct="-"
         [ "$non2xx" = 0 ] || why="non-2xx answers"
         ;;
     baseline)
