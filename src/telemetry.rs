@@ -49,7 +49,8 @@ pub struct LogGuard(#[allow(dead_code)] WorkerGuard);
 /// Lines are formatted where they happen and written by one thread of their own,
 /// through a buffer it flushes whenever its queue runs empty: a request never
 /// waits on standard error (a slow terminal, a full pipe), and under load many
-/// lines go out in one write instead of one system call each. Lossless: when
+/// lines go out in one write instead of one system call each. After each write
+/// the thread rests for [`BATCH_PAUSE`] (see [`Paced`]). Lossless: when
 /// [`QUEUED_LINES`] lines wait, the next one waits for room rather than being
 /// dropped.
 pub fn init(format: LogFormat) -> LogGuard {
@@ -58,10 +59,10 @@ pub fn init(format: LogFormat) -> LogGuard {
         .lossy(false)
         .buffered_lines_limit(QUEUED_LINES)
         .thread_name("log-writer")
-        .finish(std::io::BufWriter::with_capacity(
-            WRITE_BUFFER_BYTES,
-            std::io::stderr(),
-        ));
+        .finish(Paced {
+            out: std::io::BufWriter::with_capacity(WRITE_BUFFER_BYTES, std::io::stderr()),
+            pause: BATCH_PAUSE,
+        });
     let directives = std::env::var("RUST_LOG")
         .ok()
         .filter(|d| !d.trim().is_empty())
@@ -123,6 +124,43 @@ where
 const QUEUED_LINES: usize = 8 * 1024;
 /// The writer thread's buffer: many lines per write under load.
 const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+/// How long the writer thread rests after each write: the most a line waits
+/// behind the one before it.
+const BATCH_PAUSE: Duration = Duration::from_millis(2);
+
+/// The log writer thread's output: after each flush (tracing-appender's worker
+/// flushes whenever its queue runs empty) the thread sleeps for `pause` before it
+/// looks at the queue again.
+///
+/// Without the pause, a busy server's lines arrive one at a time, each just after
+/// the thread has emptied the queue: the thread spins, yields, parks, and the next
+/// request's line has to wake it (a futex call on the request's thread and a
+/// context switch on a CPU that was answering requests), about once every ten
+/// requests under the benchmark's load, with a `write` for every handful of lines
+/// (docs/PERFORMANCE.md, seventh round). Resting instead, the thread finds a
+/// batch waiting when it comes back, and the lines that came meanwhile cost their
+/// requests a place in the queue only. A lone line (an idle server) is still
+/// written at once: the pause comes after a write, never before.
+struct Paced<W> {
+    out: W,
+    pause: Duration,
+}
+
+impl<W: std::io::Write> std::io::Write for Paced<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let flushed = self.out.flush();
+        std::thread::sleep(self.pause);
+        flushed
+    }
+}
 
 /// The JSON line of tracing-subscriber, with the `request_id` of the request span
 /// it was written in copied to the top level, where log stores index it without
