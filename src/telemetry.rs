@@ -59,10 +59,10 @@ pub fn init(format: LogFormat) -> LogGuard {
         .lossy(false)
         .buffered_lines_limit(QUEUED_LINES)
         .thread_name("log-writer")
-        .finish(Paced {
-            out: std::io::BufWriter::with_capacity(WRITE_BUFFER_BYTES, std::io::stderr()),
-            pause: BATCH_PAUSE,
-        });
+        .finish(Paced(std::io::BufWriter::with_capacity(
+            WRITE_BUFFER_BYTES,
+            std::io::stderr(),
+        )));
     let directives = std::env::var("RUST_LOG")
         .ok()
         .filter(|d| !d.trim().is_empty())
@@ -129,7 +129,7 @@ const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 const BATCH_PAUSE: Duration = Duration::from_millis(2);
 
 /// The log writer thread's output: after each flush (tracing-appender's worker
-/// flushes whenever its queue runs empty) the thread sleeps for `pause` before it
+/// flushes whenever its queue runs empty) the thread sleeps for [`BATCH_PAUSE`] before it
 /// looks at the queue again.
 ///
 /// Without the pause, a busy server's lines arrive one at a time, each just after
@@ -141,23 +141,20 @@ const BATCH_PAUSE: Duration = Duration::from_millis(2);
 /// batch waiting when it comes back, and the lines that came meanwhile cost their
 /// requests a place in the queue only. A lone line (an idle server) is still
 /// written at once: the pause comes after a write, never before.
-struct Paced<W> {
-    out: W,
-    pause: Duration,
-}
+struct Paced<W>(W);
 
 impl<W: std::io::Write> std::io::Write for Paced<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.out.write(buf)
+        self.0.write(buf)
     }
 
     fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.out.write_all(buf)
+        self.0.write_all(buf)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        let flushed = self.out.flush();
-        std::thread::sleep(self.pause);
+        let flushed = self.0.flush();
+        std::thread::sleep(BATCH_PAUSE);
         flushed
     }
 }
